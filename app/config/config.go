@@ -1,0 +1,300 @@
+// Package config turns the environment into a typed, validated Config.
+// Every setting is read here, once, at start; an invalid value names its variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"honnin/app/security"
+)
+
+// LegacyPersonalMessage is the sentence the demo issuer gave every member registered before personal
+// messages existed. It is quoted from the issuer's page as it stands, because that is what such members' records hold.
+const LegacyPersonalMessage = "日専連静岡カードをご利用いただだきましてありがとうございます。"
+
+// Config is every setting Honnin reads from its environment.
+type Config struct {
+	Addr         string // public listener: portal, ACS, demo
+	InternalAddr string // support console, metrics, authentication-value check
+	DatabaseURL  string // empty: embedded SQLite under DataDir
+	DataDir      string
+	BaseURL      string // public URL; links such as the acsURL are built from it
+	Demo         bool
+
+	IssuerName            string
+	IssuerNameEN          string
+	PortalName            string
+	PortalNameEN          string
+	SupportPhone          string
+	LegacyPersonalMessage string
+
+	// Keys, base64 (standard) of 32 bytes each. Empty in embedded mode: made once under DataDir.
+	PANKey        string // AES-256-GCM sealing of PANs and staff TOTP secrets
+	PANKeyVersion int
+	PANOldKeys    map[int]string // earlier sealing keys, readable during a rotation
+	HashKey       string         // HMAC-SHA-256 for PAN look-up and holder data
+	AVKey         string         // keyed MAC of authentication values
+
+	Argon2 security.Argon2Params
+
+	LockThreshold int
+	LockDuration  time.Duration
+
+	MemberIdle     time.Duration
+	MemberLifetime time.Duration
+	StaffIdle      time.Duration
+	StaffLifetime  time.Duration
+
+	CReqTimeout      time.Duration
+	ChallengeTimeout time.Duration
+	ChallengeTries   int
+
+	DSResultsURL      string
+	DSResultsURLBrand map[string]string // brand → URL override
+	DSClientCA        string            // path to a PEM CA: when set, /3ds/areq needs a client certificate
+	TLSCert           string
+	TLSKey            string
+
+	MaxBodyBytes int64
+	LogLevel     string
+}
+
+// Embedded reports whether Honnin runs on its SQLite file.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// TLS reports whether the public listener serves TLS.
+func (c Config) TLS() bool { return c.TLSCert != "" }
+
+// SecureCookies reports whether cookies must carry the Secure flag: whenever users reach Honnin over https.
+func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// DSResultsURLFor returns where RReqs for a brand go.
+func (c Config) DSResultsURLFor(brand string) string {
+	if u := c.DSResultsURLBrand[brand]; u != "" {
+		return u
+	}
+	return c.DSResultsURL
+}
+
+// Error names the variable whose value is wrong.
+type Error struct {
+	Var    string
+	Reason string
+}
+
+func (e *Error) Error() string { return e.Var + ": " + e.Reason }
+
+// Load reads the configuration from getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	r := reader{getenv: getenv}
+	c := Config{
+		Addr:         r.str("HONNIN_ADDR", ":8080"),
+		InternalAddr: r.str("HONNIN_INTERNAL_ADDR", "127.0.0.1:8081"),
+		DatabaseURL:  r.str("HONNIN_DATABASE_URL", ""),
+		DataDir:      r.str("HONNIN_DATA_DIR", "./data"),
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		r.fail("HONNIN_DATABASE_URL", "must be empty (embedded SQLite) or a postgres:// URL")
+	}
+	c.Demo = r.boolean("HONNIN_DEMO", c.Embedded())
+	c.BaseURL = strings.TrimRight(r.str("HONNIN_BASE_URL", defaultBaseURL(c.Addr)), "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("HONNIN_BASE_URL", "must be an absolute http(s) URL")
+	}
+
+	issuer, issuerEN, portal, portalEN := "カード会社", "Card issuer", "会員サイト", "Member site"
+	if c.Demo {
+		issuer, issuerEN, portal, portalEN = "日専連静岡", "Nissenren Shizuoka", "My日専連静岡", "My Nissenren Shizuoka"
+	}
+	c.IssuerName = r.str("HONNIN_ISSUER_NAME", issuer)
+	c.IssuerNameEN = r.str("HONNIN_ISSUER_NAME_EN", issuerEN)
+	c.PortalName = r.str("HONNIN_PORTAL_NAME", portal)
+	c.PortalNameEN = r.str("HONNIN_PORTAL_NAME_EN", portalEN)
+	c.SupportPhone = r.str("HONNIN_SUPPORT_PHONE", "054-000-0000")
+	c.LegacyPersonalMessage = r.str("HONNIN_LEGACY_PERSONAL_MESSAGE", LegacyPersonalMessage)
+
+	c.PANKey = r.str("HONNIN_PAN_KEY", "")
+	c.PANKeyVersion = r.intRange("HONNIN_PAN_KEY_VERSION", 1, 1, 1<<20)
+	c.PANOldKeys = r.versionedKeys("HONNIN_PAN_OLD_KEYS")
+	c.HashKey = r.str("HONNIN_HASH_KEY", "")
+	c.AVKey = r.str("HONNIN_AV_KEY", "")
+	if !c.Embedded() {
+		for _, v := range []string{"HONNIN_PAN_KEY", "HONNIN_HASH_KEY", "HONNIN_AV_KEY"} {
+			if getenv(v) == "" {
+				r.fail(v, "is required with PostgreSQL (generate one with: openssl rand -base64 32)")
+			}
+		}
+	}
+
+	c.Argon2 = security.Argon2Params{
+		Time:        uint32(r.intRange("HONNIN_ARGON2_TIME", 2, 1, 100)),
+		MemoryKiB:   uint32(r.intRange("HONNIN_ARGON2_MEMORY_KIB", 19*1024, 8, 4*1024*1024)),
+		Parallelism: uint8(r.intRange("HONNIN_ARGON2_PARALLELISM", 1, 1, 255)),
+		MaxParallel: r.intRange("HONNIN_ARGON2_MAX_CONCURRENT", runtime.NumCPU(), 1, 1024),
+	}
+
+	c.LockThreshold = r.intRange("HONNIN_LOCK_THRESHOLD", 5, 1, 100)
+	c.LockDuration = r.duration("HONNIN_LOCK_DURATION", 30*time.Minute)
+	c.MemberIdle = r.duration("HONNIN_MEMBER_IDLE_TIMEOUT", 30*time.Minute)
+	c.MemberLifetime = r.duration("HONNIN_MEMBER_LIFETIME", 12*time.Hour)
+	c.StaffIdle = r.duration("HONNIN_STAFF_IDLE_TIMEOUT", 15*time.Minute)
+	c.StaffLifetime = r.duration("HONNIN_STAFF_LIFETIME", 8*time.Hour)
+
+	c.CReqTimeout = r.duration("HONNIN_CREQ_TIMEOUT", 30*time.Second)
+	c.ChallengeTimeout = r.duration("HONNIN_CHALLENGE_TIMEOUT", 10*time.Minute)
+	c.ChallengeTries = r.intRange("HONNIN_CHALLENGE_TRIES", 3, 1, 10)
+
+	demoDS := ""
+	if c.Demo {
+		demoDS = c.BaseURL + "/demo/ds/results"
+	}
+	c.DSResultsURL = r.absURL("HONNIN_DS_RESULTS_URL", demoDS)
+	c.DSResultsURLBrand = map[string]string{
+		"jcb":  r.absURL("HONNIN_DS_RESULTS_URL_JCB", ""),
+		"visa": r.absURL("HONNIN_DS_RESULTS_URL_VISA", ""),
+	}
+	c.DSClientCA = r.file("HONNIN_DS_CLIENT_CA")
+	c.TLSCert = r.file("HONNIN_TLS_CERT")
+	c.TLSKey = r.file("HONNIN_TLS_KEY")
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		r.fail("HONNIN_TLS_KEY", "HONNIN_TLS_CERT and HONNIN_TLS_KEY go together")
+	}
+	if c.DSClientCA != "" && c.TLSCert == "" {
+		r.fail("HONNIN_DS_CLIENT_CA", "needs HONNIN_TLS_CERT and HONNIN_TLS_KEY: mutual TLS runs over TLS")
+	}
+
+	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
+	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+
+	return c, errors.Join(r.errs...)
+}
+
+// FromEnv loads the configuration from the process environment.
+func FromEnv() (Config, error) { return Load(os.Getenv) }
+
+func defaultBaseURL(addr string) string {
+	host, port, found := strings.Cut(addr, ":")
+	if !found {
+		return "http://localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + host + ":" + port
+}
+
+type reader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (r *reader) fail(name, reason string) {
+	r.errs = append(r.errs, &Error{Var: name, Reason: reason})
+}
+
+func (r *reader) str(name, def string) string {
+	if v := strings.TrimSpace(r.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *reader) boolean(name string, def bool) bool {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "must be true or false")
+	}
+	return b
+}
+
+func (r *reader) intRange(name string, def, lo, hi int) int {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("must be a whole number from %d to %d", lo, hi))
+		return def
+	}
+	return n
+}
+
+func (r *reader) duration(name string, def time.Duration) time.Duration {
+	v := r.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, "must be a positive Go duration such as 30s or 10m")
+		return def
+	}
+	return d
+}
+
+func (r *reader) oneOf(name, def string, allowed ...string) string {
+	v := r.str(name, def)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, "must be one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+func (r *reader) absURL(name, def string) string {
+	v := r.str(name, def)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, "must be an absolute http(s) URL")
+		return ""
+	}
+	return v
+}
+
+func (r *reader) file(name string) string {
+	v := r.str(name, "")
+	if v == "" {
+		return ""
+	}
+	if _, err := os.Stat(v); err != nil {
+		r.fail(name, "names a file that cannot be read")
+		return ""
+	}
+	return v
+}
+
+// versionedKeys reads "2:BASE64,3:BASE64".
+func (r *reader) versionedKeys(name string) map[int]string {
+	keys := map[int]string{}
+	v := r.str(name, "")
+	if v == "" {
+		return keys
+	}
+	for _, part := range strings.Split(v, ",") {
+		ver, key, ok := strings.Cut(strings.TrimSpace(part), ":")
+		n, err := strconv.Atoi(ver)
+		if !ok || err != nil || n < 1 || key == "" {
+			r.fail(name, "must be a comma-separated list of VERSION:BASE64KEY")
+			return map[int]string{}
+		}
+		keys[n] = key
+	}
+	return keys
+}

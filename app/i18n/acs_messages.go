@@ -1,0 +1,4 @@
+package i18n
+
+// acsMessages are the acs face's.
+var acsMessages = map[string]Text{}

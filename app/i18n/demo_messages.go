@@ -1,0 +1,4 @@
+package i18n
+
+// demoMessages are the demo face's.
+var demoMessages = map[string]Text{}

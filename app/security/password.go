@@ -1,0 +1,124 @@
+package security
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Argon2Params are argon2id's cost parameters and how many hashes may run at once.
+type Argon2Params struct {
+	Time        uint32
+	MemoryKiB   uint32
+	Parallelism uint8
+	MaxParallel int
+}
+
+// FastArgon2ForTests are cheap parameters that keep test suites quick; never use them in a server.
+var FastArgon2ForTests = Argon2Params{Time: 1, MemoryKiB: 64, Parallelism: 1, MaxParallel: 4}
+
+// ErrMalformedHash means a stored hash is not an argon2id PHC string this package wrote.
+var ErrMalformedHash = errors.New("security: malformed password hash")
+
+// Hasher hashes and verifies passwords with argon2id. It caps concurrent hashes, because each one
+// holds MemoryKiB of memory: a burst of logins must queue, not exhaust the machine.
+type Hasher struct {
+	params Argon2Params
+	slots  chan struct{}
+	// dummy is verified against when there is no account, so that an unknown ID costs the same time.
+	dummy string
+}
+
+// NewHasher returns a Hasher with the given parameters.
+func NewHasher(p Argon2Params) *Hasher {
+	if p.MaxParallel < 1 {
+		p.MaxParallel = 1
+	}
+	h := &Hasher{params: p, slots: make(chan struct{}, p.MaxParallel)}
+	h.dummy, _ = h.Hash(context.Background(), "honnin-no-such-account")
+	return h
+}
+
+// NormalizePassword applies NFKC so that full-width and half-width forms of the same password match.
+func NormalizePassword(pw string) string { return norm.NFKC.String(pw) }
+
+func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *Hasher) release() { <-h.slots }
+
+// Hash returns the PHC string of the NFKC-normalised password.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return "", err
+	}
+	if err := h.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer h.release()
+	p := h.params
+	key := argon2.IDKey([]byte(NormalizePassword(password)), salt, p.Time, p.MemoryKiB, p.Parallelism, 32)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.MemoryKiB, p.Time, p.Parallelism,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// Verify reports whether password matches the PHC string. The stored parameters are used, so hashes
+// made under older settings keep working.
+func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error) {
+	var (
+		version      int
+		mem, t       uint32
+		par          uint8
+		salt, digest []byte
+	)
+	parts := strings.Split(phc, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, ErrMalformedHash
+	}
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
+		return false, ErrMalformedHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &par); err != nil || t == 0 || par == 0 {
+		return false, ErrMalformedHash
+	}
+	var err error
+	if salt, err = base64.RawStdEncoding.DecodeString(parts[4]); err != nil {
+		return false, ErrMalformedHash
+	}
+	if digest, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(digest) == 0 {
+		return false, ErrMalformedHash
+	}
+	if err := h.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer h.release()
+	got := argon2.IDKey([]byte(NormalizePassword(password)), salt, t, mem, par, uint32(len(digest)))
+	return subtle.ConstantTimeCompare(got, digest) == 1, nil
+}
+
+// SpendVerifyTime performs one verification's work for a login whose ID does not exist, so that the
+// answer's timing does not tell whether an ID is registered.
+func (h *Hasher) SpendVerifyTime(ctx context.Context, password string) {
+	_, _ = h.Verify(ctx, password, h.dummy)
+}
+
+// NeedsRehash reports whether a stored hash was made with other parameters than the current ones.
+func (h *Hasher) NeedsRehash(phc string) bool {
+	p := h.params
+	return !strings.Contains(phc, fmt.Sprintf("$m=%d,t=%d,p=%d$", p.MemoryKiB, p.Time, p.Parallelism))
+}

@@ -1,0 +1,231 @@
+// Package db owns Honnin's tables: the GORM models every face shares, opening either database, the
+// versioned migrations and the session store.
+package db
+
+import (
+	"time"
+)
+
+// Card brands.
+const (
+	BrandJCB  = "jcb"
+	BrandVisa = "visa"
+)
+
+// Card statuses, as the issuer's core system reports them.
+const (
+	CardActive = "active"
+	CardClosed = "closed"
+	CardLost   = "lost"
+	CardStolen = "stolen"
+)
+
+// A card's 3-D Secure state.
+const (
+	ThreeDSNone     = "none"     // no member yet: not enrolled
+	ThreeDSEnrolled = "enrolled" // enrolled by registration
+	ThreeDSStopped  = "stopped"  // the member (or support) stopped it
+)
+
+// Card is a payment card from the issuer's core system. The number itself is only ever sealed.
+type Card struct {
+	ID             uint   `gorm:"primaryKey"`
+	PANHash        string `gorm:"column:pan_hash;size:64;not null;uniqueIndex"`
+	PANSealed      []byte `gorm:"column:pan_sealed;not null"`
+	KeyVersion     int    `gorm:"not null"`
+	BIN            string `gorm:"column:bin;size:8;not null"`
+	Last4          string `gorm:"column:last4;size:4;not null;index:idx_cards_last4_expiry"`
+	PANLength      int    `gorm:"column:pan_length;not null"`
+	Brand          string `gorm:"size:8;not null"`
+	Expiry         string `gorm:"size:4;not null;index:idx_cards_last4_expiry"` // YYMM
+	BirthDateHash  string `gorm:"size:64;not null"`
+	PhoneHash      string `gorm:"size:64;not null;index"`
+	HolderName     string `gorm:"size:100;not null"`
+	Status         string `gorm:"size:8;not null"`
+	MemberID       *uint  `gorm:"index"`
+	Member         *Member
+	ThreeDS        string `gorm:"column:three_ds;size:10;not null;default:none"`
+	RegisteredAt   *time.Time
+	ThreeDSChanged *time.Time `gorm:"column:three_ds_changed_at"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Member statuses.
+const (
+	MemberActive = "active"
+	MemberClosed = "closed"
+)
+
+// Member is a portal account: its login ID and password are also the 3-D Secure credentials.
+type Member struct {
+	ID           uint   `gorm:"primaryKey"`
+	LoginID      string `gorm:"size:20;not null;uniqueIndex"` // stored lower-case: IDs are case-insensitive
+	PasswordHash string `gorm:"size:200;not null"`
+	// PersonalMessage is shown on the challenge page so the member can tell Honnin's screen from a fake.
+	PersonalMessage          string `gorm:"size:400;not null;default:''"`
+	PersonalMessageIsDefault bool   `gorm:"not null;default:true"`
+	// PersonalMessageRequired is set by support to ask for a new message at the next login.
+	PersonalMessageRequired bool `gorm:"not null;default:false"`
+	FailedAttempts          int  `gorm:"not null;default:0"`
+	LockedUntil             *time.Time
+	LastLoginAt             *time.Time
+	PreviousLoginAt         *time.Time
+	PasswordChangedAt       time.Time
+	// SessionVersion ends every session of the member when raised (credential change, support action).
+	SessionVersion int    `gorm:"not null;default:1"`
+	Status         string `gorm:"size:8;not null;default:active"`
+	ClosedAt       *time.Time
+	Cards          []Card
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Challenge states (DESIGN.md: created → shown → succeeded | failed | cancelled | expired).
+const (
+	ChallengeCreated   = "created"
+	ChallengeShown     = "shown"
+	ChallengeSucceeded = "succeeded"
+	ChallengeFailed    = "failed"
+	ChallengeCancelled = "cancelled"
+	ChallengeExpired   = "expired"
+)
+
+// Challenge is one AReq and everything that followed it.
+type Challenge struct {
+	ACSTransID           string `gorm:"column:acs_trans_id;primaryKey;size:36"`
+	ThreeDSServerTransID string `gorm:"column:three_ds_server_trans_id;size:36;not null;index"`
+	DSTransID            string `gorm:"column:ds_trans_id;size:36;not null"`
+	MessageVersion       string `gorm:"size:8;not null"`
+	MessageCategory      string `gorm:"size:2;not null"`
+	CardID               *uint  `gorm:"index"`
+	MemberID             *uint  `gorm:"index"`
+	Brand                string `gorm:"size:8"`
+	Last4                string `gorm:"column:last4;size:4"`
+	PurchaseAmount       string `gorm:"size:48"`
+	PurchaseCurrency     string `gorm:"size:3"`
+	PurchaseExponent     int
+	MerchantName         string `gorm:"size:40"`
+	MerchantCountry      string `gorm:"size:3"`
+	AcquirerMerchantID   string `gorm:"size:35"`
+	RequestorName        string `gorm:"size:40"`
+	NotificationURL      string `gorm:"size:2048"`
+	DSURL                string `gorm:"column:ds_url;size:2048"`
+	BrowserLanguage      string `gorm:"size:8"`
+	BrowserIP            string `gorm:"size:45"`
+	BrowserUserAgent     string `gorm:"size:2048"`
+	State                string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
+	// TokenHash is the hash of the per-challenge form token: the challenge page's state lives here, never in a cookie.
+	TokenHash           string    `gorm:"size:64"`
+	Tries               int       `gorm:"not null;default:0"`
+	TransStatus         string    `gorm:"size:1;not null"` // the ARes's, then the final one
+	TransStatusReason   string    `gorm:"size:2"`
+	ChallengeCancel     string    `gorm:"size:2"`
+	ECI                 string    `gorm:"column:eci;size:2"`
+	AuthenticationValue string    `gorm:"size:28"`
+	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
+	ShownAt             *time.Time
+	FinishedAt          *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+}
+
+// OutboxMessage is one RReq waiting for (or done with) delivery to a Directory Server.
+type OutboxMessage struct {
+	ID            uint       `gorm:"primaryKey"`
+	ACSTransID    string     `gorm:"column:acs_trans_id;size:36;not null;uniqueIndex"` // one result per challenge
+	URL           string     `gorm:"size:2048;not null"`
+	Body          string     `gorm:"type:text;not null"`
+	Attempts      int        `gorm:"not null;default:0"`
+	NextAttemptAt time.Time  `gorm:"not null;index:idx_outbox_pending"`
+	DeliveredAt   *time.Time `gorm:"index:idx_outbox_pending"`
+	LastError     string     `gorm:"size:500"`
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Kinds of AuthEvent.
+const (
+	EventLogin            = "login"
+	EventLogout           = "logout"
+	EventChallengeTry     = "challenge_try"
+	EventChallengeResult  = "challenge_result"
+	EventLock             = "lock"
+	EventUnlock           = "unlock"
+	EventRegistration     = "registration"
+	EventCredentialChange = "credential_change"
+)
+
+// AuthEvent records a login, a challenge try or result, a lock or an unlock.
+type AuthEvent struct {
+	ID          uint      `gorm:"primaryKey"`
+	MemberID    *uint     `gorm:"index:idx_auth_events_member_time"`
+	CardID      *uint     `gorm:"index"`
+	ChallengeID *string   `gorm:"size:36;index"`
+	Kind        string    `gorm:"size:20;not null"`
+	Result      string    `gorm:"size:20;not null"` // ok, wrong_credentials, locked, succeeded, failed, cancelled, expired, ...
+	Detail      string    `gorm:"size:200"`
+	IP          string    `gorm:"column:ip;size:45"`
+	UserAgent   string    `gorm:"size:300"`
+	CreatedAt   time.Time `gorm:"index:idx_auth_events_member_time"`
+}
+
+// Staff roles, each including the rights of those before it.
+const (
+	RoleAgent      = "agent"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Staff is a support-console user.
+type Staff struct {
+	ID                 uint   `gorm:"primaryKey"`
+	Login              string `gorm:"size:40;not null;uniqueIndex"`
+	Role               string `gorm:"size:12;not null"`
+	PasswordHash       string `gorm:"size:200;not null"`
+	MustChangePassword bool   `gorm:"not null;default:true"`
+	TOTPSealed         []byte `gorm:"column:totp_sealed"`
+	TOTPKeyVersion     int    `gorm:"column:totp_key_version"`
+	TOTPEnrolled       bool   `gorm:"column:totp_enrolled;not null;default:false"`
+	FailedAttempts     int    `gorm:"not null;default:0"`
+	LockedUntil        *time.Time
+	LastLoginAt        *time.Time
+	SessionVersion     int  `gorm:"not null;default:1"`
+	Disabled           bool `gorm:"not null;default:false"`
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+// AuditEvent is an append-only record of a console action. No code path updates or deletes one.
+type AuditEvent struct {
+	ID             uint   `gorm:"primaryKey"`
+	StaffID        *uint  `gorm:"index"`
+	StaffLogin     string `gorm:"size:40;not null"`
+	Action         string `gorm:"size:40;not null;index"`
+	TargetMemberID *uint  `gorm:"index"`
+	TargetCardID   *uint
+	Target         string    `gorm:"size:100"`
+	Reason         string    `gorm:"size:500"`
+	Detail         string    `gorm:"size:500"`
+	IP             string    `gorm:"column:ip;size:45"`
+	CreatedAt      time.Time `gorm:"index"`
+}
+
+// Session is an scs session, keyed by the SHA-256 of its token.
+type Session struct {
+	TokenHash string    `gorm:"primaryKey;size:64"`
+	Data      []byte    `gorm:"not null"`
+	Expiry    time.Time `gorm:"not null;index"`
+}
+
+// RegistrationAttempt counts failed proofs of card ownership, per card hash or per client address.
+type RegistrationAttempt struct {
+	ID        uint      `gorm:"primaryKey"`
+	Key       string    `gorm:"size:100;not null;index:idx_registration_attempts_key_time"` // "card:<hash>" or "ip:<addr>"
+	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time"`
+}
+
+// AllModels lists every table, in an order that satisfies foreign keys.
+func AllModels() []any {
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}}
+}

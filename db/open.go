@@ -1,0 +1,132 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Now is the clock every model timestamp uses: UTC, to the microsecond, so that both databases store
+// and compare times the same way.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+// Open connects to PostgreSQL when url is a postgres:// URL, else to the embedded SQLite file in dataDir.
+func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
+	cfg := &gorm.Config{
+		NowFunc:                func() time.Time { return Now() },
+		Logger:                 newGormLogger(log),
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+	}
+	if databaseURL == "" {
+		return openSQLite(filepath.Join(dataDir, "honnin.db"), cfg)
+	}
+	gdb, err := gorm.Open(postgres.Open(databaseURL), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: connect to PostgreSQL: %w", scrubURL(err, databaseURL))
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(32)
+	sqlDB.SetMaxIdleConns(16)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	return gdb, nil
+}
+
+func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("db: make the data directory: %w", err)
+	}
+	// WAL lets readers run beside the writer; immediate transactions take the write lock up front so that
+	// two writers queue on busy_timeout instead of failing on a lock upgrade.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	gdb, err := gorm.Open(sqlite.Open(dsn), cfg)
+	if err != nil {
+		return nil, fmt.Errorf("db: open SQLite %s: %w", path, err)
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return nil, err
+	}
+	// One writer at a time is SQLite's rule; a small pool keeps readers concurrent without lock storms.
+	sqlDB.SetMaxOpenConns(4)
+	return gdb, nil
+}
+
+// IsPostgres reports whether gdb talks to PostgreSQL.
+func IsPostgres(gdb *gorm.DB) bool { return gdb.Dialector.Name() == "postgres" }
+
+// Ping checks that the database answers.
+func Ping(ctx context.Context, gdb *gorm.DB) error {
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close closes the connection pool.
+func Close(gdb *gorm.DB) error {
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// scrubURL keeps a password in the URL out of an error message.
+func scrubURL(err error, raw string) error {
+	u, perr := url.Parse(raw)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), pw, "***"))
+	}
+	return err
+}
+
+// gormLogger sends slow queries and errors to slog, without the SQL's bound values (which may hold
+// hashes, tokens or personal data).
+type gormLogger struct{ log *slog.Logger }
+
+func newGormLogger(log *slog.Logger) logger.Interface {
+	if log == nil {
+		return logger.Discard
+	}
+	return gormLogger{log: log}
+}
+
+func (g gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
+func (g gormLogger) Info(context.Context, string, ...any)     {}
+func (g gormLogger) Warn(ctx context.Context, msg string, _ ...any) {
+	g.log.WarnContext(ctx, "db warning", "msg", msg)
+}
+func (g gormLogger) Error(ctx context.Context, msg string, _ ...any) {
+	g.log.ErrorContext(ctx, "db error", "msg", msg)
+}
+
+const slowQuery = 200 * time.Millisecond
+
+func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	elapsed := time.Since(begin)
+	switch {
+	case err != nil && err != gorm.ErrRecordNotFound && ctx.Err() == nil:
+		g.log.ErrorContext(ctx, "db query failed", "err", err.Error(), "ms", elapsed.Milliseconds())
+	case elapsed > slowQuery:
+		g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds())
+	}
+}
