@@ -105,8 +105,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Demo = r.boolean("HONNIN_DEMO", c.Embedded())
 	c.BaseURL = strings.TrimRight(r.str("HONNIN_BASE_URL", defaultBaseURL(c.Addr)), "/")
+	baseOK := true
 	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		r.fail("HONNIN_BASE_URL", "must be an absolute http(s) URL")
+		baseOK = false
 	}
 
 	issuer, issuerEN, portal, portalEN := "カード会社", "Card issuer", "会員サイト", "Member site"
@@ -127,7 +129,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.AVKey = r.str("HONNIN_AV_KEY", "")
 	if !c.Embedded() {
 		for _, v := range []string{"HONNIN_PAN_KEY", "HONNIN_HASH_KEY", "HONNIN_AV_KEY"} {
-			if getenv(v) == "" {
+			if r.str(v, "") == "" {
 				r.fail(v, "is required with PostgreSQL (generate one with: openssl rand -base64 32)")
 			}
 		}
@@ -152,7 +154,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.ChallengeTries = r.intRange("HONNIN_CHALLENGE_TRIES", 3, 1, 10)
 
 	demoDS := ""
-	if c.Demo {
+	if c.Demo && baseOK {
 		demoDS = c.BaseURL + "/demo/ds/results"
 	}
 	c.DSResultsURL = r.absURL("HONNIN_DS_RESULTS_URL", demoDS)

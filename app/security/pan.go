@@ -28,6 +28,9 @@ func (p PAN) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(MaskPAN(string(
 // LogValue masks for slog.
 func (p PAN) LogValue() slog.Value { return slog.StringValue(MaskPAN(string(p))) }
 
+// MarshalText masks too, so a PAN inside a struct logged by slog's JSON handler (or any JSON) does not leak.
+func (p PAN) MarshalText() ([]byte, error) { return []byte(MaskPAN(string(p))), nil }
+
 // Digits returns the clear number; call it only where the number itself is needed (sealing, hashing, MAC).
 func (p PAN) Digits() string { return string(p) }
 
@@ -139,13 +142,19 @@ func (s *Sealer) Open(sealed []byte, version int, aad string) ([]byte, error) {
 }
 
 // SealPAN encrypts a PAN.
-func (s *Sealer) SealPAN(p PAN) ([]byte, int, error) { return s.Seal([]byte(p.Digits()), "pan") }
+func (s *Sealer) SealPAN(p PAN) ([]byte, int, error) { return s.Seal([]byte(p.Digits()), PurposePAN) }
 
 // OpenPAN decrypts a PAN.
 func (s *Sealer) OpenPAN(sealed []byte, version int) (PAN, error) {
-	b, err := s.Open(sealed, version, "pan")
+	b, err := s.Open(sealed, version, PurposePAN)
 	return PAN(b), err
 }
+
+// Purposes bind sealed data to its use, so that a sealed TOTP secret cannot be opened as a PAN.
+const (
+	PurposePAN  = "pan"
+	PurposeTOTP = "totp"
+)
 
 // Hash returns the hex HMAC-SHA-256 of value in a domain ("pan", "birth_date", "phone", ...), so that
 // equal values in different domains do not give equal hashes.

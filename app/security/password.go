@@ -27,6 +27,12 @@ var FastArgon2ForTests = Argon2Params{Time: 1, MemoryKiB: 64, Parallelism: 1, Ma
 // ErrMalformedHash means a stored hash is not an argon2id PHC string this package wrote.
 var ErrMalformedHash = errors.New("security: malformed password hash")
 
+// Largest argon2 costs Verify accepts from a stored hash (the maxima config.Load allows).
+const (
+	maxVerifyTime      = 100
+	maxVerifyMemoryKiB = 4 * 1024 * 1024
+)
+
 // Hasher hashes and verifies passwords with argon2id. It caps concurrent hashes, because each one
 // holds MemoryKiB of memory: a burst of logins must queue, not exhaust the machine.
 type Hasher struct {
@@ -93,7 +99,9 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error)
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
 		return false, ErrMalformedHash
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &par); err != nil || t == 0 || par == 0 {
+	// The bounds are config's limits: a corrupt stored hash must not make argon2 allocate terabytes.
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &par); err != nil || t == 0 || par == 0 ||
+		t > maxVerifyTime || mem > maxVerifyMemoryKiB {
 		return false, ErrMalformedHash
 	}
 	var err error

@@ -1,0 +1,164 @@
+// Command honnin is the whole of Honnin in one binary: the server and its maintenance subcommands.
+//
+//	honnin [serve]                       serve the portal, ACS, demo and support console
+//	honnin migrate                       bring the database schema up to date
+//	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
+//	honnin cards import FILE.csv         upsert the issuer's card file (all or nothing)
+//	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"honnin/app/cards"
+	"honnin/app/config"
+	"honnin/app/server"
+	"honnin/app/support"
+	"honnin/db"
+)
+
+const usage = `usage:
+  honnin [serve]
+  honnin migrate
+  honnin seed-demo
+  honnin cards import FILE.csv
+  honnin staff add --login NAME --role agent|supervisor|admin
+Configuration comes from HONNIN_* environment variables (see README.md).
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes: 0 done, 1 failed while working, 2 bad usage or configuration.
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.FromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "honnin: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		err = serve(ctx, cfg, log)
+	case "migrate":
+		err = migrate(ctx, cfg, log)
+	case "seed-demo":
+		cfg.Demo = true
+		err = withServer(ctx, cfg, log, func(*server.Server) error { return nil })
+	case "cards":
+		if len(args) != 2 || args[0] != "import" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = importCards(ctx, cfg, log, args[1], stdout)
+	case "staff":
+		if len(args) < 1 || args[0] != "add" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		fs := flag.NewFlagSet("staff add", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		login := fs.String("login", "", "login name")
+		role := fs.String("role", "", "agent, supervisor or admin")
+		if fs.Parse(args[1:]) != nil || *login == "" || *role == "" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = addStaff(ctx, cfg, log, *login, *role, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "honnin: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "honnin %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	return withServer(ctx, cfg, log, func(s *server.Server) error { return s.Run(ctx, 20*time.Second) })
+}
+
+// withServer boots (keys, migrations, demo data when on), runs f, and closes the database after it.
+func withServer(ctx context.Context, cfg config.Config, log *slog.Logger, f func(*server.Server) error) error {
+	s, err := server.Boot(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(s.DB)
+	return f(s)
+}
+
+func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
+	gdb, err := db.Open(cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	if err := db.Migrate(gdb.WithContext(ctx)); err != nil {
+		return err
+	}
+	log.Info("database schema is up to date")
+	return nil
+}
+
+func importCards(ctx context.Context, cfg config.Config, log *slog.Logger, path string, stdout io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cfg.Demo = false // importing must not add demo data as a side effect
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		n, err := cards.Import(ctx, s.DB, s.Sealer, f)
+		var lineErr *cards.LineError
+		if errors.As(err, &lineErr) {
+			return fmt.Errorf("%s rejected, nothing imported: %w", path, lineErr)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported %d cards from %s\n", n, path)
+		return nil
+	})
+}
+
+func addStaff(ctx context.Context, cfg config.Config, log *slog.Logger, login, role string, stdout io.Writer) error {
+	cfg.Demo = false
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		st, err := support.AddStaff(ctx, s.DB, s.Hasher, s.Sealer, cfg.IssuerNameEN, login, role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "staff %s (%s) created.\nOne-time password: %s\nTOTP secret:       %s\nTOTP URL:          %s\n"+
+			"Give these to the person over a safe channel; the password must be changed at first sign-in.\n",
+			st.Login, st.Role, st.OneTimePassword, st.TOTPSecret, st.TOTPURL)
+		return nil
+	})
+}
+

@@ -1,0 +1,379 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"honnin/app/config"
+	"honnin/app/security"
+)
+
+// env returns a getenv over a map.
+func env(m map[string]string) func(string) string {
+	return func(name string) string { return m[name] }
+}
+
+// with returns base plus the extra variables.
+func with(base map[string]string, kv ...string) map[string]string {
+	out := map[string]string{}
+	for k, v := range base {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// postgres is a valid PostgreSQL setup.
+var postgres = map[string]string{
+	"HONNIN_DATABASE_URL": "postgres://honnin@db/honnin",
+	"HONNIN_PAN_KEY":      "cGFuLWtleQ==",
+	"HONNIN_HASH_KEY":     "aGFzaC1rZXk=",
+	"HONNIN_AV_KEY":       "YXYta2V5",
+}
+
+// errorVars returns the variables named by every *config.Error in err, in order.
+func errorVars(t *testing.T, err error) []string {
+	t.Helper()
+	var vars []string
+	var walk func(error)
+	walk = func(e error) {
+		if multi, ok := e.(interface{ Unwrap() []error }); ok {
+			for _, e := range multi.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var ce *config.Error
+		if !errors.As(e, &ce) {
+			t.Errorf("error %q is not a *config.Error", e)
+			return
+		}
+		if ce.Var == "" || ce.Reason == "" {
+			t.Errorf("config.Error %+v lacks a variable or a reason", ce)
+		}
+		if got := ce.Error(); got != ce.Var+": "+ce.Reason {
+			t.Errorf("Error() = %q, want %q", got, ce.Var+": "+ce.Reason)
+		}
+		vars = append(vars, ce.Var)
+	}
+	if err != nil {
+		walk(err)
+	}
+	return vars
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := config.Load(env(nil))
+	if err != nil {
+		t.Fatalf("Load with an empty environment: %v", err)
+	}
+	want := config.Config{
+		Addr:                  ":8080",
+		InternalAddr:          "127.0.0.1:8081",
+		DatabaseURL:           "",
+		DataDir:               "./data",
+		BaseURL:               "http://localhost:8080",
+		Demo:                  true,
+		IssuerName:            "日専連静岡",
+		IssuerNameEN:          "Nissenren Shizuoka",
+		PortalName:            "My日専連静岡",
+		PortalNameEN:          "My Nissenren Shizuoka",
+		SupportPhone:          "054-000-0000",
+		LegacyPersonalMessage: config.LegacyPersonalMessage,
+		PANKeyVersion:         1,
+		PANOldKeys:            map[int]string{},
+		Argon2:                security.Argon2Params{Time: 2, MemoryKiB: 19 * 1024, Parallelism: 1, MaxParallel: runtime.NumCPU()},
+		LockThreshold:         5,
+		LockDuration:          30 * time.Minute,
+		MemberIdle:            30 * time.Minute,
+		MemberLifetime:        12 * time.Hour,
+		StaffIdle:             15 * time.Minute,
+		StaffLifetime:         8 * time.Hour,
+		CReqTimeout:           30 * time.Second,
+		ChallengeTimeout:      10 * time.Minute,
+		ChallengeTries:        3,
+		DSResultsURL:          "http://localhost:8080/demo/ds/results",
+		DSResultsURLBrand:     map[string]string{"jcb": "", "visa": ""},
+		MaxBodyBytes:          64 * 1024,
+		LogLevel:              "info",
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
+	}
+	if !c.Embedded() || c.TLS() || c.SecureCookies() {
+		t.Errorf("Embedded=%v TLS=%v SecureCookies=%v; want true, false, false", c.Embedded(), c.TLS(), c.SecureCookies())
+	}
+	if got := c.DSResultsURLFor("jcb"); got != want.DSResultsURL {
+		t.Errorf("DSResultsURLFor(jcb) = %q, want the default %q", got, want.DSResultsURL)
+	}
+}
+
+func TestLoadValid(t *testing.T) {
+	dir := t.TempDir()
+	cert, key, ca := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "ca.pem")
+	for _, f := range []string{cert, key, ca} {
+		if err := os.WriteFile(f, []byte("pem"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c config.Config)
+	}{
+		{"postgres: demo off", postgres, func(t *testing.T, c config.Config) {
+			if c.Embedded() || c.Demo {
+				t.Errorf("Embedded=%v Demo=%v, want false, false", c.Embedded(), c.Demo)
+			}
+			if c.DSResultsURL != "" {
+				t.Errorf("DSResultsURL = %q, want none outside the demo", c.DSResultsURL)
+			}
+			if c.IssuerName != "カード会社" || c.PortalNameEN != "Member site" {
+				t.Errorf("names = %q, %q; want the neutral defaults", c.IssuerName, c.PortalNameEN)
+			}
+			if c.PANKey != postgres["HONNIN_PAN_KEY"] || c.HashKey != postgres["HONNIN_HASH_KEY"] || c.AVKey != postgres["HONNIN_AV_KEY"] {
+				t.Errorf("keys not read")
+			}
+		}},
+		{"postgresql scheme", with(postgres, "HONNIN_DATABASE_URL", "postgresql://db/honnin?sslmode=require"), func(t *testing.T, c config.Config) {
+			if c.Embedded() {
+				t.Errorf("Embedded with a postgresql:// URL")
+			}
+		}},
+		{"postgres with demo on", with(postgres, "HONNIN_DEMO", "true"), func(t *testing.T, c config.Config) {
+			if !c.Demo || c.DSResultsURL != "http://localhost:8080/demo/ds/results" {
+				t.Errorf("Demo=%v DSResultsURL=%q", c.Demo, c.DSResultsURL)
+			}
+		}},
+		{"embedded with demo off", map[string]string{"HONNIN_DEMO": "false"}, func(t *testing.T, c config.Config) {
+			if c.Demo || c.DSResultsURL != "" || c.IssuerName != "カード会社" {
+				t.Errorf("Demo=%v DSResultsURL=%q IssuerName=%q", c.Demo, c.DSResultsURL, c.IssuerName)
+			}
+		}},
+		{"base URL trailing slash", map[string]string{"HONNIN_BASE_URL": "https://acs.example.jp/"}, func(t *testing.T, c config.Config) {
+			if c.BaseURL != "https://acs.example.jp" {
+				t.Errorf("BaseURL = %q", c.BaseURL)
+			}
+			if c.DSResultsURL != "https://acs.example.jp/demo/ds/results" {
+				t.Errorf("DSResultsURL = %q, want BaseURL + /demo/ds/results", c.DSResultsURL)
+			}
+			if !c.SecureCookies() {
+				t.Errorf("SecureCookies = false with an https base URL")
+			}
+		}},
+		{"base URL with a path", map[string]string{"HONNIN_BASE_URL": "https://example.jp/honnin"}, func(t *testing.T, c config.Config) {
+			if c.DSResultsURL != "https://example.jp/honnin/demo/ds/results" {
+				t.Errorf("DSResultsURL = %q", c.DSResultsURL)
+			}
+		}},
+		{"base URL from a wildcard address", map[string]string{"HONNIN_ADDR": "0.0.0.0:9000"}, func(t *testing.T, c config.Config) {
+			if c.Addr != "0.0.0.0:9000" || c.BaseURL != "http://localhost:9000" {
+				t.Errorf("Addr=%q BaseURL=%q", c.Addr, c.BaseURL)
+			}
+		}},
+		{"base URL from a host address", map[string]string{"HONNIN_ADDR": "127.0.0.1:9000"}, func(t *testing.T, c config.Config) {
+			if c.BaseURL != "http://127.0.0.1:9000" {
+				t.Errorf("BaseURL = %q", c.BaseURL)
+			}
+		}},
+		{"explicit DS URLs", map[string]string{
+			"HONNIN_DS_RESULTS_URL":     "https://ds.example/results",
+			"HONNIN_DS_RESULTS_URL_JCB": "https://jcb.example/rreq",
+		}, func(t *testing.T, c config.Config) {
+			if got := c.DSResultsURLFor("jcb"); got != "https://jcb.example/rreq" {
+				t.Errorf("DSResultsURLFor(jcb) = %q", got)
+			}
+			if got := c.DSResultsURLFor("visa"); got != "https://ds.example/results" {
+				t.Errorf("DSResultsURLFor(visa) = %q", got)
+			}
+			if got := c.DSResultsURLFor("amex"); got != "https://ds.example/results" {
+				t.Errorf("DSResultsURLFor(amex) = %q", got)
+			}
+		}},
+		{"numbers and durations", map[string]string{
+			"HONNIN_LOCK_THRESHOLD":        "10",
+			"HONNIN_LOCK_DURATION":         "1h30m",
+			"HONNIN_STAFF_IDLE_TIMEOUT":    "5m",
+			"HONNIN_CHALLENGE_TRIES":       "10",
+			"HONNIN_ARGON2_TIME":           "3",
+			"HONNIN_ARGON2_MEMORY_KIB":     "65536",
+			"HONNIN_ARGON2_PARALLELISM":    "4",
+			"HONNIN_ARGON2_MAX_CONCURRENT": "2",
+			"HONNIN_MAX_BODY_BYTES":        "1024",
+			"HONNIN_PAN_KEY_VERSION":       "3",
+			"HONNIN_PAN_OLD_KEYS":          "1:a2V5MQ==, 2:a2V5Mg==",
+			"HONNIN_LOG_LEVEL":             "debug",
+		}, func(t *testing.T, c config.Config) {
+			if c.LockThreshold != 10 || c.LockDuration != 90*time.Minute || c.StaffIdle != 5*time.Minute || c.ChallengeTries != 10 {
+				t.Errorf("LockThreshold=%d LockDuration=%v StaffIdle=%v ChallengeTries=%d", c.LockThreshold, c.LockDuration, c.StaffIdle, c.ChallengeTries)
+			}
+			if want := (security.Argon2Params{Time: 3, MemoryKiB: 65536, Parallelism: 4, MaxParallel: 2}); c.Argon2 != want {
+				t.Errorf("Argon2 = %+v, want %+v", c.Argon2, want)
+			}
+			if c.MaxBodyBytes != 1024 || c.PANKeyVersion != 3 || c.LogLevel != "debug" {
+				t.Errorf("MaxBodyBytes=%d PANKeyVersion=%d LogLevel=%q", c.MaxBodyBytes, c.PANKeyVersion, c.LogLevel)
+			}
+			if want := map[int]string{1: "a2V5MQ==", 2: "a2V5Mg=="}; !reflect.DeepEqual(c.PANOldKeys, want) {
+				t.Errorf("PANOldKeys = %v, want %v", c.PANOldKeys, want)
+			}
+		}},
+		{"bool spellings", map[string]string{"HONNIN_DEMO": "0"}, func(t *testing.T, c config.Config) {
+			if c.Demo {
+				t.Errorf("HONNIN_DEMO=0 gave Demo=true")
+			}
+		}},
+		{"TLS and client CA", map[string]string{"HONNIN_TLS_CERT": cert, "HONNIN_TLS_KEY": key, "HONNIN_DS_CLIENT_CA": ca}, func(t *testing.T, c config.Config) {
+			if !c.TLS() || c.TLSCert != cert || c.TLSKey != key || c.DSClientCA != ca {
+				t.Errorf("TLS=%v cert=%q key=%q ca=%q", c.TLS(), c.TLSCert, c.TLSKey, c.DSClientCA)
+			}
+		}},
+		{"names override the demo's", map[string]string{"HONNIN_ISSUER_NAME": " 本人銀行 "}, func(t *testing.T, c config.Config) {
+			if c.IssuerName != "本人銀行" || c.PortalName != "My日専連静岡" {
+				t.Errorf("IssuerName=%q PortalName=%q", c.IssuerName, c.PortalName)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(env(tt.env))
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestLoadInvalid(t *testing.T) {
+	dir := t.TempDir()
+	cert := filepath.Join(dir, "cert.pem")
+	if err := os.WriteFile(cert, []byte("pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "no-such.pem")
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantVars []string
+	}{
+		{"duration without unit", map[string]string{"HONNIN_LOCK_DURATION": "30"}, []string{"HONNIN_LOCK_DURATION"}},
+		{"duration negative", map[string]string{"HONNIN_LOCK_DURATION": "-5m"}, []string{"HONNIN_LOCK_DURATION"}},
+		{"duration zero", map[string]string{"HONNIN_MEMBER_IDLE_TIMEOUT": "0s"}, []string{"HONNIN_MEMBER_IDLE_TIMEOUT"}},
+		{"duration word", map[string]string{"HONNIN_MEMBER_LIFETIME": "half a day"}, []string{"HONNIN_MEMBER_LIFETIME"}},
+		{"duration staff idle", map[string]string{"HONNIN_STAFF_IDLE_TIMEOUT": "15"}, []string{"HONNIN_STAFF_IDLE_TIMEOUT"}},
+		{"duration staff lifetime", map[string]string{"HONNIN_STAFF_LIFETIME": "8 hours"}, []string{"HONNIN_STAFF_LIFETIME"}},
+		{"duration CReq", map[string]string{"HONNIN_CREQ_TIMEOUT": "-1s"}, []string{"HONNIN_CREQ_TIMEOUT"}},
+		{"duration challenge", map[string]string{"HONNIN_CHALLENGE_TIMEOUT": "10"}, []string{"HONNIN_CHALLENGE_TIMEOUT"}},
+		{"int word", map[string]string{"HONNIN_LOCK_THRESHOLD": "five"}, []string{"HONNIN_LOCK_THRESHOLD"}},
+		{"int below range", map[string]string{"HONNIN_LOCK_THRESHOLD": "0"}, []string{"HONNIN_LOCK_THRESHOLD"}},
+		{"int above range", map[string]string{"HONNIN_LOCK_THRESHOLD": "101"}, []string{"HONNIN_LOCK_THRESHOLD"}},
+		{"int fraction", map[string]string{"HONNIN_CHALLENGE_TRIES": "2.5"}, []string{"HONNIN_CHALLENGE_TRIES"}},
+		{"tries above range", map[string]string{"HONNIN_CHALLENGE_TRIES": "11"}, []string{"HONNIN_CHALLENGE_TRIES"}},
+		{"argon2 time zero", map[string]string{"HONNIN_ARGON2_TIME": "0"}, []string{"HONNIN_ARGON2_TIME"}},
+		{"argon2 memory too small", map[string]string{"HONNIN_ARGON2_MEMORY_KIB": "7"}, []string{"HONNIN_ARGON2_MEMORY_KIB"}},
+		{"argon2 memory too large", map[string]string{"HONNIN_ARGON2_MEMORY_KIB": "4194305"}, []string{"HONNIN_ARGON2_MEMORY_KIB"}},
+		{"argon2 parallelism 256", map[string]string{"HONNIN_ARGON2_PARALLELISM": "256"}, []string{"HONNIN_ARGON2_PARALLELISM"}},
+		{"argon2 concurrency zero", map[string]string{"HONNIN_ARGON2_MAX_CONCURRENT": "0"}, []string{"HONNIN_ARGON2_MAX_CONCURRENT"}},
+		{"key version zero", map[string]string{"HONNIN_PAN_KEY_VERSION": "0"}, []string{"HONNIN_PAN_KEY_VERSION"}},
+		{"body too small", map[string]string{"HONNIN_MAX_BODY_BYTES": "100"}, []string{"HONNIN_MAX_BODY_BYTES"}},
+		{"bool yes", map[string]string{"HONNIN_DEMO": "yes"}, []string{"HONNIN_DEMO"}},
+		{"bool maybe", map[string]string{"HONNIN_DEMO": "maybe"}, []string{"HONNIN_DEMO"}},
+		{"log level", map[string]string{"HONNIN_LOG_LEVEL": "verbose"}, []string{"HONNIN_LOG_LEVEL"}},
+		{"old keys without version", map[string]string{"HONNIN_PAN_OLD_KEYS": "a2V5MQ=="}, []string{"HONNIN_PAN_OLD_KEYS"}},
+		{"old keys version zero", map[string]string{"HONNIN_PAN_OLD_KEYS": "0:a2V5MQ=="}, []string{"HONNIN_PAN_OLD_KEYS"}},
+		{"old keys empty key", map[string]string{"HONNIN_PAN_OLD_KEYS": "2:"}, []string{"HONNIN_PAN_OLD_KEYS"}},
+
+		{"database mysql", with(postgres, "HONNIN_DATABASE_URL", "mysql://db/honnin"), []string{"HONNIN_DATABASE_URL"}},
+		{"database sqlite path", with(postgres, "HONNIN_DATABASE_URL", "./data/honnin.db"), []string{"HONNIN_DATABASE_URL"}},
+		{"postgres without keys", map[string]string{"HONNIN_DATABASE_URL": "postgres://db/honnin"},
+			[]string{"HONNIN_PAN_KEY", "HONNIN_HASH_KEY", "HONNIN_AV_KEY"}},
+		{"postgres without hash key", with(postgres, "HONNIN_HASH_KEY", ""), []string{"HONNIN_HASH_KEY"}},
+		{"postgres with a blank AV key", with(postgres, "HONNIN_AV_KEY", "   "), []string{"HONNIN_AV_KEY"}},
+
+		{"base URL relative", map[string]string{"HONNIN_BASE_URL": "/honnin"}, []string{"HONNIN_BASE_URL"}},
+		{"base URL without scheme", map[string]string{"HONNIN_BASE_URL": "acs.example.jp"}, []string{"HONNIN_BASE_URL"}},
+		{"base URL ftp", map[string]string{"HONNIN_BASE_URL": "ftp://acs.example.jp"}, []string{"HONNIN_BASE_URL"}},
+		{"base URL without host", map[string]string{"HONNIN_BASE_URL": "https://"}, []string{"HONNIN_BASE_URL"}},
+		{"DS results URL relative", map[string]string{"HONNIN_DS_RESULTS_URL": "/results"}, []string{"HONNIN_DS_RESULTS_URL"}},
+		{"DS results URL for JCB", map[string]string{"HONNIN_DS_RESULTS_URL_JCB": "jcb.example/rreq"}, []string{"HONNIN_DS_RESULTS_URL_JCB"}},
+
+		{"TLS cert without key", map[string]string{"HONNIN_TLS_CERT": cert}, []string{"HONNIN_TLS_KEY"}},
+		{"TLS key without cert", map[string]string{"HONNIN_TLS_KEY": cert}, []string{"HONNIN_TLS_KEY"}},
+		{"TLS cert missing file", map[string]string{"HONNIN_TLS_CERT": missing, "HONNIN_TLS_KEY": cert}, []string{"HONNIN_TLS_CERT", "HONNIN_TLS_KEY"}},
+		{"client CA without TLS", map[string]string{"HONNIN_DS_CLIENT_CA": cert}, []string{"HONNIN_DS_CLIENT_CA"}},
+		{"client CA missing file", map[string]string{"HONNIN_DS_CLIENT_CA": missing}, []string{"HONNIN_DS_CLIENT_CA"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Load(env(tt.env))
+			if err == nil {
+				t.Fatalf("Load succeeded, want errors for %v", tt.wantVars)
+			}
+			var ce *config.Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("errors.As(%v, *config.Error) = false", err)
+			}
+			if !slices.Contains(tt.wantVars, ce.Var) {
+				t.Errorf("first error names %s, want one of %v", ce.Var, tt.wantVars)
+			}
+			if got := errorVars(t, err); !slices.Equal(got, tt.wantVars) {
+				t.Errorf("errors name %v, want exactly %v (%v)", got, tt.wantVars, err)
+			}
+			for _, v := range tt.wantVars {
+				if !strings.Contains(err.Error(), v) {
+					t.Errorf("message %q does not name %s", err, v)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadReportsAllErrors(t *testing.T) {
+	_, err := config.Load(env(map[string]string{
+		"HONNIN_DATABASE_URL":   "mysql://db/honnin",
+		"HONNIN_BASE_URL":       "acs.example.jp",
+		"HONNIN_DEMO":           "sometimes",
+		"HONNIN_LOCK_THRESHOLD": "1000",
+		"HONNIN_LOCK_DURATION":  "forever",
+		"HONNIN_PAN_KEY":        "cGFuLWtleQ==",
+		"HONNIN_HASH_KEY":       "aGFzaC1rZXk=",
+		"HONNIN_AV_KEY":         "YXYta2V5",
+	}))
+	if err == nil {
+		t.Fatal("Load succeeded")
+	}
+	var ce *config.Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("errors.As(*config.Error) = false for %v", err)
+	}
+	want := []string{"HONNIN_DATABASE_URL", "HONNIN_DEMO", "HONNIN_BASE_URL", "HONNIN_LOCK_THRESHOLD", "HONNIN_LOCK_DURATION"}
+	got := errorVars(t, err)
+	if !slices.Equal(got, want) {
+		t.Errorf("errors name %v, want %v", got, want)
+	}
+	if lines := strings.Split(err.Error(), "\n"); len(lines) != len(want) {
+		t.Errorf("message has %d lines, want one per error: %q", len(lines), err)
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	t.Setenv("HONNIN_ADDR", ":9999")
+	t.Setenv("HONNIN_DATABASE_URL", "")
+	t.Setenv("HONNIN_BASE_URL", "")
+	c, err := config.FromEnv()
+	if err != nil {
+		t.Skipf("the process environment holds other HONNIN_ settings: %v", err)
+	}
+	if c.Addr != ":9999" {
+		t.Errorf("FromEnv did not read the process environment: Addr = %q", c.Addr)
+	}
+}

@@ -1,0 +1,35 @@
+// Package member is the member portal: registration, login, personal message, ID and password,
+// 3-D Secure settings, history and help. One file per user action.
+package member
+
+import (
+	"log/slog"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/app/config"
+	"honnin/app/security"
+)
+
+// Deps are what the portal needs.
+type Deps struct {
+	DB       *gorm.DB
+	Config   config.Config
+	Log      *slog.Logger
+	Hasher   *security.Hasher
+	Sealer   *security.Sealer
+	Sessions *scs.SessionManager
+}
+
+// Portal serves the member pages.
+type Portal struct{ Deps }
+
+// New returns the portal.
+func New(d Deps) *Portal { return &Portal{Deps: d} }
+
+// Register adds the portal's routes to the public listener.
+func (p *Portal) Register(e *echo.Echo) {
+	e.GET("/", p.landing)
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"honnin/db"
+	"honnin/views"
+	"honnin/views/layout"
+)
+
+// handleError turns any error into a page (or, on protocol paths, JSON) that tells a person what
+// happened without internals. Server-side failures are logged with the request ID the page shows.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, key := classify(err)
+	requestID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if status >= 500 {
+		s.Log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID, "path", c.Request().URL.Path, "err", err.Error())
+	}
+	path := c.Request().URL.Path
+	var rerr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		rerr = c.NoContent(status)
+	case strings.HasPrefix(path, "/3ds/") && path != "/3ds/challenge", strings.HasPrefix(path, "/internal/"), strings.HasPrefix(path, "/demo/ds/"):
+		rerr = c.JSON(status, map[string]string{"error": http.StatusText(status), "requestId": requestID})
+	default:
+		rerr = views.Render(c, status, layout.ErrorPage(status, key, requestID))
+	}
+	if rerr != nil {
+		s.Log.Error("error page failed", "request_id", requestID, "err", rerr.Error())
+		_ = c.String(status, http.StatusText(status))
+	}
+}
+
+func classify(err error) (int, string) {
+	if errors.Is(err, errCSRF) {
+		return http.StatusForbidden, "error.csrf"
+	}
+	if db.IsUnavailable(err) {
+		return http.StatusServiceUnavailable, "error.unavailable"
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		switch he.Code {
+		case http.StatusNotFound:
+			return he.Code, "error.not_found"
+		case http.StatusMethodNotAllowed:
+			return he.Code, "error.method"
+		case http.StatusRequestEntityTooLarge:
+			return he.Code, "error.too_large"
+		case http.StatusForbidden, http.StatusUnauthorized:
+			return he.Code, "error.forbidden"
+		case http.StatusServiceUnavailable:
+			return he.Code, "error.unavailable"
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return he.Code, "error.bad_request"
+		}
+	}
+	return http.StatusInternalServerError, "error.internal"
+}

@@ -1,0 +1,247 @@
+// Package server wires Honnin together: configuration, keys, database, the faces' routes, middleware,
+// the two listeners and the background workers.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"honnin/app/config"
+	"honnin/app/member"
+	"honnin/app/security"
+	"honnin/db"
+	"honnin/db/demo"
+)
+
+// Server is a configured Honnin: both listeners' handlers and the background workers.
+type Server struct {
+	Config   config.Config
+	DB       *gorm.DB
+	Log      *slog.Logger
+	Hasher   *security.Hasher
+	Sealer   *security.Sealer
+	Keys     security.Keys
+	Registry *prometheus.Registry
+
+	public, internal *echo.Echo
+	workers          []func(context.Context)
+}
+
+// Boot prepares everything a process needs: keys (made once in embedded mode), the database (migrated,
+// and seeded with demo data when demo mode is on) and the server. The caller closes Server.DB.
+func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	keys, err := LoadKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	gdb, err := db.Open(cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Server, error) { _ = db.Close(gdb); return nil, err }
+	if err := db.Migrate(gdb.WithContext(ctx)); err != nil {
+		return fail(fmt.Errorf("migrate: %w", err))
+	}
+	sealer, err := security.NewSealer(keys.SealVersion, keys.Seal, keys.Hash)
+	if err != nil {
+		return fail(err)
+	}
+	hasher := security.NewHasher(cfg.Argon2)
+	if cfg.Demo {
+		if err := demo.Seed(ctx, gdb, sealer, hasher, cfg.LegacyPersonalMessage); err != nil {
+			return fail(fmt.Errorf("demo data: %w", err))
+		}
+	}
+	return New(cfg, gdb, log, keys, sealer, hasher)
+}
+
+// LoadKeys reads the keys from the configuration; in embedded mode missing ones come from (or are made
+// into) the key file under the data directory, with a warning.
+func LoadKeys(cfg config.Config, log *slog.Logger) (security.Keys, error) {
+	src := security.KeySource{
+		PANKey: cfg.PANKey, PANKeyVersion: cfg.PANKeyVersion, PANOldKeys: cfg.PANOldKeys,
+		HashKey: cfg.HashKey, AVKey: cfg.AVKey,
+	}
+	if cfg.Embedded() {
+		src.KeyFile = filepath.Join(cfg.DataDir, "keys")
+	}
+	keys, created, err := security.LoadKeys(src)
+	if err != nil {
+		return keys, err
+	}
+	if created {
+		log.Warn("made new keys for embedded mode; keep them safe and set HONNIN_*_KEY in production", "file", src.KeyFile)
+	}
+	return keys, nil
+}
+
+// New builds the server from its parts.
+func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, sealer *security.Sealer, hasher *security.Hasher) (*Server, error) {
+	s := &Server{Config: cfg, DB: gdb, Log: log, Hasher: hasher, Sealer: sealer, Keys: keys, Registry: prometheus.NewRegistry()}
+	store := db.NewSessionStore(gdb)
+	memberSessions := newSessionManager(store, "honnin_session", cfg.MemberIdle, cfg.MemberLifetime, cfg.SecureCookies())
+	staffSessions := newSessionManager(store, "honnin_staff", cfg.StaffIdle, cfg.StaffLifetime, cfg.SecureCookies() || cfg.TLS())
+
+	metrics := newHTTPMetrics(s.Registry)
+	s.public = s.newEcho(metrics, "public", memberSessions)
+	s.internal = s.newEcho(metrics, "internal", staffSessions)
+
+	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions})
+	members.Register(s.public)
+
+	s.addHealth(s.public)
+	s.addHealth(s.internal)
+	s.internal.GET("/metrics", echo.WrapHandler(metricsHandler(s.Registry)))
+	s.workers = append(s.workers, func(ctx context.Context) { every(ctx, 5*time.Minute, func() { cleanupSessions(ctx, store, log) }) })
+	return s, nil
+}
+
+// Public is the public listener's handler: portal, ACS, demo.
+func (s *Server) Public() http.Handler { return s.public }
+
+// Internal is the internal listener's handler: support console, metrics, authentication-value check.
+func (s *Server) Internal() http.Handler { return s.internal }
+
+// StartWorkers runs the background workers until ctx ends; the returned function waits for them.
+func (s *Server) StartWorkers(ctx context.Context) (wait func()) {
+	var wg sync.WaitGroup
+	for _, w := range s.workers {
+		wg.Add(1)
+		go func() { defer wg.Done(); w(ctx) }()
+	}
+	return wg.Wait
+}
+
+// Run serves both listeners until ctx ends, then shuts down gracefully: no new connections, in-flight
+// requests finish (up to grace), workers stop. The caller closes the database afterwards.
+func (s *Server) Run(ctx context.Context, grace time.Duration) error {
+	publicLn, err := net.Listen("tcp", s.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("HONNIN_ADDR: %w", err)
+	}
+	internalLn, err := net.Listen("tcp", s.Config.InternalAddr)
+	if err != nil {
+		publicLn.Close()
+		return fmt.Errorf("HONNIN_INTERNAL_ADDR: %w", err)
+	}
+	return s.Serve(ctx, publicLn, internalLn, grace)
+}
+
+// Serve is Run on listeners the caller opened.
+func (s *Server) Serve(ctx context.Context, publicLn, internalLn net.Listener, grace time.Duration) error {
+	public := s.httpServer(s.public)
+	internal := s.httpServer(s.internal)
+	if s.Config.TLS() {
+		tlsCfg, err := s.publicTLSConfig()
+		if err != nil {
+			publicLn.Close()
+			internalLn.Close()
+			return err
+		}
+		public.TLSConfig = tlsCfg
+	}
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	waitWorkers := s.StartWorkers(workerCtx)
+
+	errs := make(chan error, 2)
+	go func() {
+		var err error
+		if s.Config.TLS() {
+			err = public.ServeTLS(publicLn, s.Config.TLSCert, s.Config.TLSKey)
+		} else {
+			err = public.Serve(publicLn)
+		}
+		errs <- err
+	}()
+	go func() { errs <- internal.Serve(internalLn) }()
+	s.Log.Info("honnin serving", "public", publicLn.Addr().String(), "internal", internalLn.Addr().String(),
+		"database", map[bool]string{true: "sqlite", false: "postgres"}[s.Config.Embedded()], "demo", s.Config.Demo)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errs:
+	}
+	s.Log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err1 := public.Shutdown(shutdownCtx)
+	err2 := internal.Shutdown(shutdownCtx)
+	stopWorkers()
+	waitWorkers()
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return errors.Join(err1, err2)
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn),
+	}
+}
+
+func (s *Server) addHealth(e *echo.Echo) {
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx, s.DB); err != nil {
+			return c.String(http.StatusServiceUnavailable, "database unavailable")
+		}
+		return c.String(http.StatusOK, "ready")
+	})
+}
+
+func newSessionManager(store *db.SessionStore, cookie string, idle, lifetime time.Duration, secure bool) *scs.SessionManager {
+	sm := scs.New()
+	sm.Store = store
+	sm.IdleTimeout = idle
+	sm.Lifetime = lifetime
+	sm.Cookie.Name = cookie
+	sm.Cookie.HttpOnly = true
+	sm.Cookie.SameSite = http.SameSiteLaxMode
+	sm.Cookie.Secure = secure
+	sm.Cookie.Path = "/"
+	return sm
+}
+
+func cleanupSessions(ctx context.Context, store *db.SessionStore, log *slog.Logger) {
+	if n, err := store.Cleanup(ctx); err != nil && ctx.Err() == nil {
+		log.Warn("session clean-up failed", "err", err.Error())
+	} else if n > 0 {
+		log.Debug("expired sessions removed", "count", n)
+	}
+}
+
+// every runs f now and then at each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		f()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
