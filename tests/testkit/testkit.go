@@ -1,0 +1,281 @@
+// Package testkit starts a real Honnin for black-box tests: a fresh database per test (SQLite in a
+// temporary directory, or a PostgreSQL database made for the test and dropped after it), both listeners
+// on loopback, the background workers, and HTTP and browser helpers that act as a person would.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"honnin/app/config"
+	"honnin/app/server"
+	"honnin/db"
+)
+
+// Backend names a database kind.
+type Backend string
+
+// The two backends every integration test runs against.
+const (
+	SQLite   Backend = "sqlite"
+	Postgres Backend = "postgres"
+)
+
+// DefaultPostgresURL is where the tests find PostgreSQL unless TEST_DATABASE_URL says otherwise.
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// PostgresRequired reports whether a missing PostgreSQL must fail the run instead of skipping.
+func PostgresRequired() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("HONNIN_REQUIRE_POSTGRES") == "1"
+}
+
+func adminURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultPostgresURL
+}
+
+var (
+	pgOnce      sync.Once
+	pgReachable error
+)
+
+func checkPostgres() error {
+	pgOnce.Do(func() {
+		gdb, err := gorm.Open(postgres.Open(adminURL()), &gorm.Config{Logger: logger.Discard})
+		if err != nil {
+			pgReachable = err
+			return
+		}
+		defer db.Close(gdb)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		pgReachable = db.Ping(ctx, gdb)
+	})
+	return pgReachable
+}
+
+// Each runs f once per backend as subtests named "sqlite" and "postgres".
+func Each(t *testing.T, f func(t *testing.T, b Backend)) {
+	t.Helper()
+	for _, b := range []Backend{SQLite, Postgres} {
+		t.Run(string(b), func(t *testing.T) { f(t, b) })
+	}
+}
+
+// NewDatabaseURL makes a fresh database for the backend and returns HONNIN_DATABASE_URL for it (empty
+// for SQLite) and the data directory. The database is dropped when the test ends.
+func NewDatabaseURL(t testing.TB, b Backend) (databaseURL, dataDir string) {
+	t.Helper()
+	dataDir = t.TempDir()
+	if b == SQLite {
+		return "", dataDir
+	}
+	if err := checkPostgres(); err != nil {
+		if PostgresRequired() {
+			t.Fatalf("PostgreSQL is required (CI=true or HONNIN_REQUIRE_POSTGRES=1) but cannot be reached at %s: %v", redact(adminURL()), err)
+		}
+		t.Skipf("!!! SKIPPING the PostgreSQL half: cannot reach %s (%v). Set TEST_DATABASE_URL or start PostgreSQL. !!!", redact(adminURL()), err)
+	}
+	name := "honnin_test_" + randomHex(6)
+	admin, err := gorm.Open(postgres.Open(adminURL()), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Exec("CREATE DATABASE " + name).Error; err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+		db.Close(admin)
+	})
+	u, _ := url.Parse(adminURL())
+	u.Path = "/" + name
+	return u.String(), dataDir
+}
+
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// TestKey returns a random base64 32-byte key.
+func TestKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// App is a running Honnin.
+type App struct {
+	t        testing.TB
+	Backend  Backend
+	URL      string // public listener, http://127.0.0.1:PORT
+	AltURL   string // the same listener as http://localhost:PORT: another origin, for cross-site tests
+	Internal string // internal listener
+	Server   *server.Server
+	DB       *gorm.DB
+	Env      map[string]string
+	Logs     *SyncBuffer // everything the server logged, JSON lines
+}
+
+// Options adjust a started app.
+type Options struct {
+	// Env overrides or adds HONNIN_* variables.
+	Env map[string]string
+	// NoWorkers leaves the background workers (expiry sweeper, RReq outbox, clean-up) off.
+	NoWorkers bool
+}
+
+// Start boots Honnin on a fresh database of the backend with demo data and fast hashing.
+func Start(t testing.TB, b Backend, opts ...Options) *App {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	dbURL, dataDir := NewDatabaseURL(t, b)
+	pubLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	intLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pubLn.Addr().(*net.TCPAddr).Port
+	env := map[string]string{
+		"HONNIN_ADDR":              pubLn.Addr().String(),
+		"HONNIN_INTERNAL_ADDR":     intLn.Addr().String(),
+		"HONNIN_DATABASE_URL":      dbURL,
+		"HONNIN_DATA_DIR":          dataDir,
+		"HONNIN_BASE_URL":          fmt.Sprintf("http://127.0.0.1:%d", port),
+		"HONNIN_DEMO":              "true",
+		"HONNIN_PAN_KEY":           TestKey(),
+		"HONNIN_HASH_KEY":          TestKey(),
+		"HONNIN_AV_KEY":            TestKey(),
+		"HONNIN_ARGON2_TIME":       "1",
+		"HONNIN_ARGON2_MEMORY_KIB": "64",
+		"HONNIN_LOG_LEVEL":         "debug",
+	}
+	for k, v := range o.Env {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	logs := &SyncBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	ctx := context.Background()
+	srv, err := server.Boot(ctx, cfg, log)
+	if err != nil {
+		t.Fatalf("boot: %v", err)
+	}
+	pub := httptest.NewUnstartedServer(srv.Public())
+	pub.Listener.Close()
+	pub.Listener = pubLn
+	pub.Start()
+	internal := httptest.NewUnstartedServer(srv.Internal())
+	internal.Listener.Close()
+	internal.Listener = intLn
+	internal.Start()
+	workerCtx, stopWorkers := context.WithCancel(ctx)
+	wait := func() {}
+	if !o.NoWorkers {
+		wait = srv.StartWorkers(workerCtx)
+	}
+	t.Cleanup(func() {
+		stopWorkers()
+		wait()
+		pub.Close()
+		internal.Close()
+		db.Close(srv.DB)
+	})
+	return &App{
+		t: t, Backend: b, URL: pub.URL, AltURL: fmt.Sprintf("http://localhost:%d", port), Internal: internal.URL,
+		Server: srv, DB: srv.DB, Env: env, Logs: logs,
+	}
+}
+
+// SyncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ReadAll reads and closes a response body.
+func ReadAll(t testing.TB, r io.ReadCloser) string {
+	t.Helper()
+	defer r.Close()
+	b, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// Contains fails the test when s lacks any of the wanted substrings.
+func Contains(t testing.TB, s string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(s, w) {
+			t.Errorf("missing %q in:\n%s", w, Excerpt(s))
+		}
+	}
+}
+
+// Excerpt shortens a page for failure messages.
+func Excerpt(s string) string {
+	if len(s) > 3000 {
+		return s[:3000] + "…"
+	}
+	return s
+}
+
+// HTTPClient is an http.Client that does not follow redirects, for protocol-level tests.
+func HTTPClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
