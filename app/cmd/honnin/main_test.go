@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// embeddedEnv points the command at a fresh embedded database with fast hashing.
+func embeddedEnv(t *testing.T) string {
+	dir := t.TempDir()
+	t.Setenv("HONNIN_DATA_DIR", dir)
+	t.Setenv("HONNIN_DATABASE_URL", "")
+	t.Setenv("HONNIN_ARGON2_TIME", "1")
+	t.Setenv("HONNIN_ARGON2_MEMORY_KIB", "64")
+	t.Setenv("HONNIN_LOG_LEVEL", "error")
+	return dir
+}
+
+func TestInvalidConfigurationExitsWithCode2NamingTheVariable(t *testing.T) {
+	tests := []struct{ name, value string }{
+		{"HONNIN_CREQ_TIMEOUT", "soon"},
+		{"HONNIN_DEMO", "perhaps"},
+		{"HONNIN_DATABASE_URL", "mysql://x"},
+		{"HONNIN_LOCK_THRESHOLD", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			embeddedEnv(t)
+			t.Setenv(tt.name, tt.value)
+			var out, errOut bytes.Buffer
+			if code := run([]string{"migrate"}, &out, &errOut); code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			if !strings.Contains(errOut.String(), tt.name) {
+				t.Errorf("message does not name %s: %s", tt.name, errOut.String())
+			}
+		})
+	}
+}
+
+func TestUnknownCommandIsAUsageError(t *testing.T) {
+	embeddedEnv(t)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"frobnicate"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {
+		t.Errorf("code %d, stderr %q", code, errOut.String())
+	}
+}
+
+func TestMigrateSeedImportAndStaffAdd(t *testing.T) {
+	dir := embeddedEnv(t)
+	var out, errOut bytes.Buffer
+	for _, args := range [][]string{{"migrate"}, {"migrate"}, {"seed-demo"}, {"seed-demo"}} {
+		if code := run(args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+	}
+	if info, err := os.Stat(filepath.Join(dir, "keys")); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v, mode %v", err, info.Mode())
+	}
+
+	csv := filepath.Join(dir, "cards.csv")
+	os.WriteFile(csv, []byte("pan,expiry,birth_date,phone,holder_name,status\n3540000000000068,3101,1999-09-09,0540000000,NEW ONE,active\n"), 0o600)
+	out.Reset()
+	if code := run([]string{"cards", "import", csv}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "imported 1 cards") {
+		t.Fatalf("import: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+	os.WriteFile(csv, []byte("pan,expiry,birth_date,phone,holder_name,status\n3540000000000069,3101,1999-09-09,0540000000,BAD,active\n"), 0o600)
+	errOut.Reset()
+	if code := run([]string{"cards", "import", csv}, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "line 2, field pan") || strings.Contains(errOut.String(), "3540000000000069") {
+		t.Errorf("bad import: code %d, stderr %q", code, errOut.String())
+	}
+
+	out.Reset()
+	if code := run([]string{"staff", "add", "--login", "newagent", "--role", "agent"}, &out, &errOut); code != 0 {
+		t.Fatalf("staff add: %d %s", code, errOut.String())
+	}
+	for _, want := range []string{"One-time password:", "TOTP secret:", "otpauth://totp/"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("staff add output lacks %q", want)
+		}
+	}
+	if code := run([]string{"staff", "add", "--login", "newagent", "--role", "agent"}, &out, &errOut); code != 1 {
+		t.Errorf("duplicate staff: exit %d", code)
+	}
+	if code := run([]string{"staff", "add", "--login", "x", "--role", "boss"}, &out, &errOut); code != 1 {
+		t.Errorf("bad role: exit %d", code)
+	}
+}
