@@ -122,7 +122,9 @@ func parseRow(row []string) (Record, *LineError) {
 }
 
 // HolderBirthDateHash and HolderPhoneHash are how ownership proofs are compared without storing the values.
-func HolderBirthDateHash(s *security.Sealer, birthDate string) string { return s.Hash("birth_date", birthDate) }
+func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
+	return s.Hash("birth_date", birthDate)
+}
 
 // HolderPhoneHash is the keyed hash of a phone number's digits.
 func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash("phone", phone) }

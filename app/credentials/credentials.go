@@ -169,7 +169,9 @@ func Unlock(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from
 }
 
 // IsLocked reports whether a member's ID is locked now.
-func IsLocked(m *db.Member, now time.Time) bool { return m.LockedUntil != nil && m.LockedUntil.After(now) }
+func IsLocked(m *db.Member, now time.Time) bool {
+	return m.LockedUntil != nil && m.LockedUntil.After(now)
+}
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

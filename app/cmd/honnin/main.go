@@ -161,4 +161,3 @@ func addStaff(ctx context.Context, cfg config.Config, log *slog.Logger, login, r
 		return nil
 	})
 }
-
