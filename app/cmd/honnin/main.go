@@ -5,6 +5,7 @@
 //	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
 //	honnin cards import FILE.csv         upsert the issuer's card file (all or nothing)
 //	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
+//	honnin keys rotate                   re-seal stored secrets under the current HONNIN_PAN_KEY_VERSION
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 
 	"honnin/app/cards"
 	"honnin/app/config"
+	"honnin/app/keyrotation"
 	"honnin/app/server"
 	"honnin/app/support"
 	"honnin/db"
@@ -32,6 +34,7 @@ const usage = `usage:
   honnin seed-demo
   honnin cards import FILE.csv
   honnin staff add --login NAME --role agent|supervisor|admin
+  honnin keys rotate
 Configuration comes from HONNIN_* environment variables (see README.md).
 `
 
@@ -80,6 +83,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		err = addStaff(ctx, cfg, log, *login, *role, stdout)
+	case "keys":
+		if len(args) != 1 || args[0] != "rotate" {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = rotateKeys(ctx, cfg, log, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -144,6 +153,19 @@ func importCards(ctx context.Context, cfg config.Config, log *slog.Logger, path 
 			return err
 		}
 		fmt.Fprintf(stdout, "imported %d cards from %s\n", n, path)
+		return nil
+	})
+}
+
+func rotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	cfg.Demo = false
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		n, err := keyrotation.Rotate(ctx, s.DB, s.Sealer)
+		fmt.Fprintf(stdout, "re-sealed %d cards and %d staff TOTP secrets under key version %d\n", n.Cards, n.Staff, s.Sealer.KeyVersion())
+		if err != nil {
+			return fmt.Errorf("stopped (run again to continue once fixed): %w", err)
+		}
+		fmt.Fprintln(stdout, "done: the older keys may now be removed from HONNIN_PAN_OLD_KEYS")
 		return nil
 	})
 }

@@ -89,3 +89,25 @@ func TestMigrateSeedImportAndStaffAdd(t *testing.T) {
 		t.Errorf("bad role: exit %d", code)
 	}
 }
+
+func TestKeysRotate(t *testing.T) {
+	embeddedEnv(t)
+	old := "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+	t.Setenv("HONNIN_PAN_KEY", old)
+	var out, errOut bytes.Buffer
+	if code := run([]string{"seed-demo"}, &out, &errOut); code != 0 {
+		t.Fatalf("seed: %s", errOut.String())
+	}
+	t.Setenv("HONNIN_PAN_KEY", "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=")
+	t.Setenv("HONNIN_PAN_KEY_VERSION", "2")
+	t.Setenv("HONNIN_PAN_OLD_KEYS", "1:"+old)
+	out.Reset()
+	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 9 cards and 3 staff") {
+		t.Fatalf("rotate: code %d out %q err %q", code, out.String(), errOut.String())
+	}
+	t.Setenv("HONNIN_PAN_OLD_KEYS", "")
+	out.Reset()
+	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 0 cards and 0 staff") {
+		t.Errorf("second rotate without the old key: code %d out %q", code, out.String())
+	}
+}
