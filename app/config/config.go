@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"runtime"
@@ -182,14 +183,14 @@ func Load(getenv func(string) string) (Config, error) {
 func FromEnv() (Config, error) { return Load(os.Getenv) }
 
 func defaultBaseURL(addr string) string {
-	host, port, found := strings.Cut(addr, ":")
-	if !found {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
 		return "http://localhost:8080"
 	}
 	if host == "" || host == "0.0.0.0" || host == "::" {
 		host = "localhost"
 	}
-	return "http://" + host + ":" + port
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 type reader struct {
