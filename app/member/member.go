@@ -32,4 +32,12 @@ func New(d Deps) *Portal { return &Portal{Deps: d} }
 // Register adds the portal's routes to the public listener.
 func (p *Portal) Register(e *echo.Echo) {
 	e.GET("/", p.landing)
+	e.GET("/login", p.loginForm)
+	e.POST("/login", p.login)
+	e.POST("/logout", p.logout)
+
+	my := e.Group("/my", p.requireMember)
+	my.GET("", p.home)
+	my.GET("/message", p.messageForm)
+	my.POST("/message", p.messageSave)
 }
