@@ -78,9 +78,7 @@ func FromContext(ctx context.Context) Locale {
 }
 
 // T translates key into the context's locale.
-func T(ctx context.Context, key string, args ...any) string {
-	return Tr(FromContext(ctx), key, args...)
-}
+func T(ctx context.Context, key string, args ...any) string { return Tr(FromContext(ctx), key, args...) }
 
 // Parse returns the supported locale a tag names, if any ("en-US" → EN).
 func Parse(tag string) (Locale, bool) {
