@@ -110,4 +110,133 @@ var memberMessages = map[string]Text{
 	"message.bad_chars":       {"改行や制御文字は使えません。", "Line breaks and control characters cannot be used."},
 	"message.is_default":      {"以前の共通メッセージは使えません。あなただけの言葉を登録してください。", "The old common message cannot be used. Please choose your own phrase."},
 	"message.saved":           {"パーソナルメッセージを登録しました。本人認証サービスをご利用いただけます。", "Your personal message is saved. 3-D Secure is ready for your cards."},
+
+	// registration: proof of card ownership
+	"register.title":        {"会員登録", "Register"},
+	"register.steps":        {"登録の手順", "Registration steps"},
+	"register.step.card":    {"1. カードの確認", "1. Your card"},
+	"register.step.account": {"2. IDとパスワード", "2. ID and password"},
+	"register.step.done":    {"3. 完了", "3. Done"},
+	"register.lead": {
+		"お手元のカードの情報と、カードをお申し込みのときに届け出た生年月日・電話番号を入力してください。すべてが当社の記録と一致すると、次に進めます。",
+		"Enter your card's details and the birth date and phone number you gave when you applied for the card. When all of them match our records, you can go on.",
+	},
+	"register.rereg_hint": {
+		"IDやパスワードを忘れた方も、ここから登録し直せます(再登録)。",
+		"Forgot your ID or password? Register again here.",
+	},
+	"register.pan":             {"カード番号", "Card number"},
+	"register.pan_hint":        {"ハイフンや空白はあってもなくても構いません。安全のため、エラーのときもカード番号は表示し直しません。", "Hyphens and spaces are fine. For your safety the number is not shown again if something needs correcting."},
+	"register.expiry":          {"有効期限", "Expiry date"},
+	"register.expiry_hint":     {"年・月の順に4桁で(2030年6月なら 3006)。カードの表示どおり 06/30 でも構いません。", "Year then month, 4 digits (June 2030 is 3006). As printed on the card, 06/30, also works."},
+	"register.birth":           {"生年月日", "Date of birth"},
+	"register.birth_hint":      {"例: 1985-02-14", "For example 1985-02-14"},
+	"register.phone":           {"電話番号", "Phone number"},
+	"register.phone_hint":      {"届け出た電話番号。例: 055-222-3333", "The number you gave us. For example 055-222-3333"},
+	"register.next":            {"次へ", "Next"},
+	"register.pan_required":    {"カード番号を入力してください。", "Please enter the card number."},
+	"register.pan_format":      {"カード番号を確かめてください(13〜19桁の数字)。", "Please check the card number (13 to 19 digits)."},
+	"register.expiry_required": {"有効期限を入力してください。", "Please enter the expiry date."},
+	"register.expiry_format":   {"有効期限は年・月の4桁で入力してください(例: 3006)。", "Enter the expiry date as 4 digits, year then month (e.g. 3006)."},
+	"register.birth_required":  {"生年月日を入力してください。", "Please enter your date of birth."},
+	"register.birth_format":    {"生年月日は 1985-02-14 のように入力してください。", "Enter the date of birth like 1985-02-14."},
+	"register.phone_required":  {"電話番号を入力してください。", "Please enter your phone number."},
+	"register.phone_format":    {"電話番号は0から始まる10桁または11桁で入力してください。", "Enter the phone number as 10 or 11 digits starting with 0."},
+	"register.mismatch": {
+		"入力された内容では、ご本人のカードであることを確認できませんでした。入力内容をお確かめください。",
+		"We could not confirm the card with the details entered. Please check them and try again.",
+	},
+	"register.limited_card": {
+		"このカードは確認の失敗が続いたため、%sまで登録できません。",
+		"After repeated failed checks, this card cannot be registered until %s.",
+	},
+	"register.limited_ip": {
+		"確認の失敗が続いたため、%sまでこちらからは登録できません。",
+		"After repeated failed checks, registration from here is paused until %s.",
+	},
+	"register.card_lost":    {"このカードは紛失のお届けがあるため、登録できません。カードデスクにお問い合わせください。", "This card was reported lost and cannot be registered. Please call our card desk."},
+	"register.card_stolen":  {"このカードは盗難のお届けがあるため、登録できません。カードデスクにお問い合わせください。", "This card was reported stolen and cannot be registered. Please call our card desk."},
+	"register.card_closed":  {"このカードは解約済みのため、登録できません。", "This card has been closed and cannot be registered."},
+	"register.card_expired": {"このカードは有効期限が過ぎているため、登録できません。新しいカードでご登録ください。", "This card has expired and cannot be registered. Please register your new card."},
+	"register.expired": {
+		"登録の手続きが途中で終わったか、時間が経ちすぎました。お手数ですが、カードの確認からやり直してください。",
+		"The registration was interrupted or took too long. Please start again with your card details.",
+	},
+
+	// re-registration
+	"register.confirm.title": {"再登録の確認", "Register again?"},
+	"register.confirm.has_id": {
+		"%sカード(末尾%s)は、すでに別のIDで登録されています。",
+		"Your %s card ending in %s is already registered to an ID.",
+	},
+	"register.confirm.old_stops": {
+		"このまま再登録すると、これまでのIDとパスワードはこのカードでは使えなくなります。お店での本人認証にも、新しいIDとパスワードを使います。",
+		"If you register again, the old ID and password stop working for this card, also at shops: from then on you use the new ID and password.",
+	},
+	"register.confirm.old_keeps": {
+		"これまでのIDはほかのカード(%d枚)のために残ります。",
+		"The old ID stays for your other card(s) (%d).",
+	},
+	"register.confirm.old_closes": {
+		"これまでのIDにはほかのカードがないため、そのIDは利用できなくなります。",
+		"The old ID holds no other card, so it will be closed.",
+	},
+	"register.confirm.new_message": {
+		"新しいIDでは、最初のログインのときにパーソナルメッセージをあらためて登録していただきます。",
+		"With the new ID you choose your personal message again at the first login.",
+	},
+	"register.confirm.go":     {"再登録を続ける", "Continue and register again"},
+	"register.confirm.cancel": {"やめる", "Cancel"},
+
+	// registration: ID and password
+	"register.account.title": {"IDとパスワードの登録", "Choose your ID and password"},
+	"register.account.card":  {"確認できたカード: %s 末尾%s", "Card confirmed: %s ending in %s"},
+	"register.account.rereg": {"再登録です。完了すると、これまでのIDとパスワードはこのカードでは使えなくなります。", "This is a re-registration: when it completes, the old ID and password stop working for this card."},
+	"register.account.lead": {
+		"このIDとパスワードは、会員サイトへのログインと、お店での本人認証(3-Dセキュア)の両方に使います。",
+		"This ID and password are for logging in here and for 3-D Secure when you shop.",
+	},
+	"register.account.login_id":         {"ID", "ID"},
+	"register.account.password":         {"パスワード", "Password"},
+	"register.account.password_confirm": {"パスワード(確認のためもう一度)", "Password again (to confirm)"},
+	"register.account.submit":           {"登録する", "Register"},
+	"register.password_required":        {"パスワードを入力してください。", "Please enter a password."},
+	"register.password_mismatch":        {"確認のために入力したパスワードが一致しません。", "The two passwords do not match."},
+	"loginid.rules": {
+		"6〜20文字。半角の英小文字・数字と . _ - が使えます(大文字は小文字として扱います)。",
+		"6 to 20 characters: letters a-z, digits and . _ - (capitals count as lower case).",
+	},
+	"loginid.required": {"IDを入力してください。", "Please enter an ID."},
+	"loginid.chars":    {"IDに使えるのは英字・数字と . _ - だけです。", "An ID may contain only letters, digits and . _ -"},
+	"loginid.length":   {"IDは6〜20文字にしてください。", "An ID must have 6 to 20 characters."},
+	"loginid.taken":    {"このIDはすでに使われています。別のIDにしてください。", "This ID is already taken. Please choose another."},
+
+	// registration: done
+	"register.done.title":    {"登録が完了しました", "Registration complete"},
+	"register.done.id":       {"ID「%s」を登録しました。", "Your ID %s is registered."},
+	"register.done.enrolled": {"%sカードは本人認証サービス「%s」に登録されました。", "Your %s card is now enrolled in %s."},
+	"register.done.moved":    {"カードは新しいIDに移りました。これまでのIDとパスワードは、このカードでは使えません。", "The card has moved to the new ID. The old ID and password no longer work for it."},
+	"register.done.next": {
+		"ログインして、パーソナルメッセージを登録してください。登録した時点から本人認証サービスが始まります。",
+		"Log in and choose your personal message: 3-D Secure starts once it is set.",
+	},
+	"register.done.login": {"ログインする", "Log in"},
+
+	// card list and adding a card
+	"cards.title":     {"カード一覧", "My cards"},
+	"cards.note":      {"カード番号は末尾4桁だけを表示しています。", "Only the last four digits of each card are shown."},
+	"cards.add.title": {"カードを追加する", "Add a card"},
+	"cards.add.lead": {
+		"このIDにほかのカードを追加します。登録と同じく、カードの情報と届け出た生年月日・電話番号で確認します。",
+		"Add another card to this ID. As at registration, we check the card details with the birth date and phone number you gave us.",
+	},
+	"cards.add.already_yours": {"このカードはすでにこのIDに登録されています。", "This card is already on this ID."},
+	"cards.add.other_id": {
+		"このカードは別のIDに登録されています。このIDに移すことはできません。そのIDのIDやパスワードがわからないときは、再登録をしてください(新しいIDになります)。",
+		"This card is registered to another ID and cannot be added here. If you no longer know that ID or its password, register again (you will get a new ID).",
+	},
+	"cards.add.rereg_link": {"再登録のページへ", "Go to registration"},
+	"cards.add.done.jcb":   {"カードを追加し、J/Secureに登録しました。", "The card is added and enrolled in J/Secure."},
+	"cards.add.done.visa":  {"カードを追加し、Visa Secureに登録しました。", "The card is added and enrolled in Visa Secure."},
+	"threeds.change.link":  {"本人認証サービス変更", "Change 3-D Secure"},
 }

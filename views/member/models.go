@@ -55,3 +55,42 @@ type MessagePage struct {
 	Err     string
 	Notice  string
 }
+
+// ProofPage asks for the card details that prove ownership (registration, or adding a card when
+// LoginID is set). The card number is never put back into the form.
+type ProofPage struct {
+	Action                   string
+	LoginID                  string
+	Expiry, BirthDate, Phone string
+	Problems                 i18n.Problems
+	Refusal                  string
+	Until                    *time.Time
+	Notice                   string
+}
+
+// RegisterConfirmPage explains what re-registering a card that already has an ID does.
+type RegisterConfirmPage struct {
+	Brand, Last4 string
+	OtherCards   int
+}
+
+// AccountPage asks for the new ID and password.
+type AccountPage struct {
+	Brand, Last4 string
+	Rereg        bool
+	LoginID      string
+	Problems     i18n.Problems
+}
+
+// DonePage ends a registration.
+type DonePage struct {
+	LoginID, Brand string
+	Moved          bool
+}
+
+// CardsPage lists the member's cards.
+type CardsPage struct {
+	LoginID string
+	Cards   []CardRow
+	Notice  string
+}

@@ -160,12 +160,4 @@ func Nav(loginID string) templ.Component {
 	})
 }
 
-// navFor is the menu when someone is logged in, else nothing.
-func navFor(loginID string) templ.Component {
-	if loginID == "" {
-		return nil
-	}
-	return Nav(loginID)
-}
-
 var _ = templruntime.GeneratedTemplate
