@@ -154,6 +154,7 @@ const (
 	EventUnlock           = "unlock"
 	EventRegistration     = "registration"
 	EventCredentialChange = "credential_change"
+	EventThreeDSChange    = "threeds_change"
 )
 
 // AuthEvent records a login, a challenge try or result, a lock or an unlock.

@@ -50,4 +50,9 @@ func (p *Portal) Register(e *echo.Echo) {
 	my.GET("/cards", p.cardList)
 	my.GET("/cards/add", p.cardAddForm)
 	my.POST("/cards/add", p.cardAdd)
+	my.GET("/credentials", p.credentialsForm)
+	my.POST("/credentials", p.credentialsChange)
+	my.GET("/threeds", p.threeDSOverview)
+	my.GET("/threeds/change", p.threeDSChangeForm)
+	my.POST("/threeds/change", p.threeDSChange)
 }

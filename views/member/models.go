@@ -94,3 +94,51 @@ type CardsPage struct {
 	Cards   []CardRow
 	Notice  string
 }
+
+// CredentialsPage changes the ID and/or the password.
+type CredentialsPage struct {
+	LoginID    string
+	NewLoginID string
+	Problems   i18n.Problems
+}
+
+// ThreeDSRow is a card on the 3-D Secure pages.
+type ThreeDSRow struct {
+	CardRow
+	Changeable bool
+	Field      string // the form field of its choice
+}
+
+// ThreeDSChangeRow is one change to confirm.
+type ThreeDSChangeRow struct {
+	Field, Brand, Last4, From, To string
+}
+
+// ThreeDSPage is the 3-D Secure overview, the change form and its confirmation.
+type ThreeDSPage struct {
+	LoginID       string
+	Cards         []ThreeDSRow
+	Selected      map[string]string // field → typed choice, to keep the input
+	Changes       []ThreeDSChangeRow
+	Error         string
+	PasswordError string
+	Notice        string
+}
+
+// Choice is what a card's radio group shows as chosen: what was sent, else the card's state.
+func (p ThreeDSPage) Choice(r ThreeDSRow) string {
+	if v := p.Selected[r.Field]; v == "enrolled" || v == "stopped" {
+		return v
+	}
+	return r.ThreeDS
+}
+
+// AnyStop reports whether a change stops 3-D Secure for a card.
+func (p ThreeDSPage) AnyStop() bool {
+	for _, c := range p.Changes {
+		if c.To == "stopped" {
+			return true
+		}
+	}
+	return false
+}
