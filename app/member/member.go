@@ -42,6 +42,7 @@ func (p *Portal) Register(e *echo.Echo) {
 	e.GET("/register/account", p.registerAccountForm)
 	e.POST("/register/account", p.registerAccount)
 	e.GET("/register/done", p.registerDone)
+	e.GET("/help", p.help)
 
 	my := e.Group("/my", p.requireMember)
 	my.GET("", p.home)
@@ -55,4 +56,5 @@ func (p *Portal) Register(e *echo.Echo) {
 	my.GET("/threeds", p.threeDSOverview)
 	my.GET("/threeds/change", p.threeDSChangeForm)
 	my.POST("/threeds/change", p.threeDSChange)
+	my.GET("/history", p.history)
 }

@@ -142,3 +142,21 @@ func (p ThreeDSPage) AnyStop() bool {
 	}
 	return false
 }
+
+// HistoryRow is one line of the member's history: a 3-D Secure authentication or an account event.
+type HistoryRow struct {
+	At           time.Time
+	What         string // message ID
+	Brand, Last4 string
+	Shop, Amount string
+	Result       string // message ID
+	IP           string
+	Good         bool
+}
+
+// HistoryPage is the member's recent history.
+type HistoryPage struct {
+	LoginID string
+	Rows    []HistoryRow
+	Limit   int
+}
