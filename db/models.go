@@ -64,7 +64,7 @@ type Member struct {
 	PasswordHash string `gorm:"size:200;not null"`
 	// PersonalMessage is shown on the challenge page so the member can tell Honnin's screen from a fake.
 	PersonalMessage          string `gorm:"size:400;not null;default:''"`
-	PersonalMessageIsDefault bool   `gorm:"not null;default:true"`
+	PersonalMessageIsDefault bool   `gorm:"not null;default:false"`
 	// PersonalMessageRequired is set by support to ask for a new message at the next login.
 	PersonalMessageRequired bool `gorm:"not null;default:false"`
 	FailedAttempts          int  `gorm:"not null;default:0"`
@@ -154,6 +154,7 @@ const (
 	EventUnlock           = "unlock"
 	EventRegistration     = "registration"
 	EventCredentialChange = "credential_change"
+	EventThreeDSChange    = "threeds_change"
 )
 
 // AuthEvent records a login, a challenge try or result, a lock or an unlock.

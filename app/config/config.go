@@ -48,6 +48,11 @@ type Config struct {
 	LockThreshold int
 	LockDuration  time.Duration
 
+	// RegistrationMaxFailures failed proofs of card ownership within RegistrationWindow, per card and per
+	// client address, stop further tries until the window has passed.
+	RegistrationMaxFailures int
+	RegistrationWindow      time.Duration
+
 	MemberIdle     time.Duration
 	MemberLifetime time.Duration
 	StaffIdle      time.Duration
@@ -145,6 +150,8 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.LockThreshold = r.intRange("HONNIN_LOCK_THRESHOLD", 5, 1, 100)
 	c.LockDuration = r.duration("HONNIN_LOCK_DURATION", 30*time.Minute)
+	c.RegistrationMaxFailures = r.intRange("HONNIN_REGISTRATION_MAX_FAILURES", 5, 1, 100)
+	c.RegistrationWindow = r.duration("HONNIN_REGISTRATION_WINDOW", time.Hour)
 	c.MemberIdle = r.duration("HONNIN_MEMBER_IDLE_TIMEOUT", 30*time.Minute)
 	c.MemberLifetime = r.duration("HONNIN_MEMBER_LIFETIME", 12*time.Hour)
 	c.StaffIdle = r.duration("HONNIN_STAFF_IDLE_TIMEOUT", 15*time.Minute)

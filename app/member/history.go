@@ -1,0 +1,164 @@
+package member
+
+import (
+	"context"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/db"
+	"honnin/views"
+	viewmember "honnin/views/member"
+)
+
+// HistoryLimit is how many entries the history shows (the newest).
+const HistoryLimit = 50
+
+// historyEventKinds are the account events a member sees beside their authentications.
+var historyEventKinds = []string{db.EventLogin, db.EventLock, db.EventUnlock, db.EventCredentialChange, db.EventRegistration, db.EventThreeDSChange}
+
+// currencies names ISO 4217 numeric codes that shops commonly send.
+var currencies = map[string]string{
+	"392": "JPY", "840": "USD", "978": "EUR", "826": "GBP", "156": "CNY", "410": "KRW", "344": "HKD",
+	"901": "TWD", "702": "SGD", "036": "AUD", "124": "CAD", "756": "CHF", "764": "THB",
+}
+
+// FormatAmount shows an amount in minor units with its exponent and currency: ("123456", 2, "840") →
+// "USD 1,234.56"; ("1200", 0, "392") → "JPY 1,200". Anything unreadable is shown as it came.
+func FormatAmount(amount string, exponent int, currency string) string {
+	code := currencies[currency]
+	if code == "" {
+		code = currency
+	}
+	amount = strings.TrimLeft(amount, "0")
+	for _, c := range amount {
+		if c < '0' || c > '9' {
+			return strings.TrimSpace(code + " " + amount)
+		}
+	}
+	if exponent < 0 || exponent > 9 {
+		exponent = 0
+	}
+	for len(amount) <= exponent {
+		amount = "0" + amount
+	}
+	whole, frac := amount[:len(amount)-exponent], amount[len(amount)-exponent:]
+	var b strings.Builder
+	for i, c := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	return strings.TrimSpace(code + " " + b.String())
+}
+
+// challengeResult is the message ID of a 3-D Secure authentication's outcome.
+func challengeResult(c db.Challenge) string {
+	switch c.State {
+	case db.ChallengeSucceeded, db.ChallengeFailed, db.ChallengeCancelled, db.ChallengeExpired:
+		return "history.result." + c.State
+	}
+	switch c.TransStatus {
+	case "C":
+		return "history.result.pending"
+	case "Y", "A":
+		return "history.result.succeeded"
+	}
+	return "history.result.not_authenticated"
+}
+
+// eventResult is the message ID that describes an account event.
+func eventResult(e db.AuthEvent) string {
+	switch e.Kind {
+	case db.EventLogin:
+		switch e.Result {
+		case "ok":
+			return "history.login.ok"
+		case "locked":
+			return "history.login.locked"
+		}
+		return "history.login.wrong"
+	case db.EventRegistration:
+		switch e.Detail {
+		case "card added":
+			return "history.registration.card_added"
+		case "re-registration":
+			return "history.registration.rereg"
+		case "registration":
+			return "history.registration.new"
+		}
+		return "history.registration.moved"
+	case db.EventThreeDSChange:
+		if e.Result == db.ThreeDSStopped {
+			return "history.threeds.stopped"
+		}
+		return "history.threeds.enrolled"
+	}
+	return "history.event." + e.Kind
+}
+
+// History returns the member's recent 3-D Secure authentications (for the cards on the ID) and
+// account events, newest first, at most HistoryLimit.
+func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.HistoryRow, error) {
+	gdb = gdb.WithContext(ctx)
+	var cards []db.Card
+	if err := gdb.Where("member_id = ?", memberID).Find(&cards).Error; err != nil {
+		return nil, err
+	}
+	byID := map[uint]db.Card{}
+	ids := make([]uint, 0, len(cards))
+	for _, c := range cards {
+		byID[c.ID] = c
+		ids = append(ids, c.ID)
+	}
+	var rows []viewmember.HistoryRow
+	if len(ids) > 0 {
+		var challenges []db.Challenge
+		if err := gdb.Where("card_id IN ?", ids).Order("created_at desc").Limit(HistoryLimit).Find(&challenges).Error; err != nil {
+			return nil, err
+		}
+		for _, ch := range challenges {
+			card := byID[*ch.CardID]
+			rows = append(rows, viewmember.HistoryRow{
+				At: ch.CreatedAt, What: "history.what.authentication", Brand: card.Brand, Last4: card.Last4,
+				Shop: ch.MerchantName, Amount: FormatAmount(ch.PurchaseAmount, ch.PurchaseExponent, ch.PurchaseCurrency),
+				Result: challengeResult(ch), Good: ch.State == db.ChallengeSucceeded,
+			})
+		}
+	}
+	var events []db.AuthEvent
+	if err := gdb.Where("member_id = ? AND kind IN ?", memberID, historyEventKinds).Order("created_at desc").Limit(HistoryLimit).Find(&events).Error; err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		row := viewmember.HistoryRow{At: e.CreatedAt, What: "history.what." + e.Kind, Result: eventResult(e), IP: e.IP, Good: e.Result == "ok"}
+		if e.CardID != nil {
+			if card, ok := byID[*e.CardID]; ok {
+				row.Brand, row.Last4 = card.Brand, card.Last4
+			}
+		}
+		rows = append(rows, row)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].At.After(rows[j].At) })
+	if len(rows) > HistoryLimit {
+		rows = rows[:HistoryLimit]
+	}
+	return rows, nil
+}
+
+func (p *Portal) history(c echo.Context) error {
+	m := member(c)
+	rows, err := History(c.Request().Context(), p.DB, m.ID)
+	if err != nil {
+		return err
+	}
+	return views.Render(c, http.StatusOK, viewmember.History(viewmember.HistoryPage{LoginID: m.LoginID, Rows: rows, Limit: HistoryLimit}))
+}

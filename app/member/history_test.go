@@ -1,0 +1,71 @@
+package member
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"honnin/db"
+	"honnin/db/demo"
+)
+
+func TestFormatAmount(t *testing.T) {
+	tests := []struct {
+		amount   string
+		exponent int
+		currency string
+		want     string
+	}{
+		{"1200", 0, "392", "JPY 1,200"},
+		{"123456", 2, "840", "USD 1,234.56"},
+		{"5", 2, "978", "EUR 0.05"},
+		{"000000100", 0, "392", "JPY 100"},
+		{"1000000", 0, "392", "JPY 1,000,000"},
+		{"999", 0, "999", "999 999"},
+		{"12a", 0, "392", "JPY 12a"},
+		{"", 0, "392", "JPY 0"},
+	}
+	for _, tt := range tests {
+		if got := FormatAmount(tt.amount, tt.exponent, tt.currency); got != tt.want {
+			t.Errorf("FormatAmount(%q, %d, %q) = %q, want %q", tt.amount, tt.exponent, tt.currency, got, tt.want)
+		}
+	}
+}
+
+func TestHistory(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	yamada := f.member(t, "yamada01")
+	jcb, sato := f.card(t, demo.YamadaJCB), f.card(t, demo.SatoVisa)
+	base := time.Now().UTC().Add(-time.Hour)
+	for i, c := range []db.Challenge{
+		{ACSTransID: "a1", CardID: &jcb.ID, MerchantName: "Old Shop", PurchaseAmount: "1200", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base},
+		{ACSTransID: "a2", CardID: &jcb.ID, MerchantName: "New Shop", PurchaseAmount: "999", PurchaseExponent: 2, PurchaseCurrency: "840", State: db.ChallengeCancelled, TransStatus: "N", CreatedAt: base.Add(time.Minute)},
+		{ACSTransID: "a3", CardID: &sato.ID, MerchantName: "Not Yamada's", PurchaseAmount: "1", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base.Add(2 * time.Minute)},
+	} {
+		c.ThreeDSServerTransID, c.DSTransID, c.MessageVersion, c.MessageCategory, c.Deadline = "s", "d", "2.2.0", "01", base
+		if err := f.DB.Create(&c).Error; err != nil {
+			t.Fatalf("challenge %d: %v", i, err)
+		}
+	}
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogin, Result: "ok", IP: "192.0.2.9", CreatedAt: base.Add(30 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogout, Result: "ok", CreatedAt: base.Add(40 * time.Second)})
+
+	rows, err := History(ctx, f.DB, yamada.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Shop+"|"+r.Amount+"|"+r.Result)
+	}
+	want := []string{"New Shop|USD 9.99|history.result.cancelled", "||history.login.ok", "Old Shop|JPY 1,200|history.result.succeeded"}
+	if len(got) != len(want) {
+		t.Fatalf("history = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,96 @@
+package member
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/app/credentials"
+	"honnin/app/i18n"
+	"honnin/db"
+	"honnin/views"
+	viewmember "honnin/views/member"
+)
+
+// Login checks an ID and password with the shared check (whose failures count together with the
+// challenge page's and lock the ID at the threshold), records the attempt as a login event, and on
+// success remembers the login time (the previous one is what the member is shown).
+func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, loginID, password string, from credentials.Origin) (credentials.Result, error) {
+	res, err := checker.Check(ctx, loginID, password, nil, from)
+	if err != nil {
+		return res, err
+	}
+	ev := db.AuthEvent{Kind: db.EventLogin, IP: from.IP, UserAgent: from.UserAgent}
+	switch res.Outcome {
+	case credentials.OK:
+		ev.Result = "ok"
+		ev.MemberID = &res.Member.ID
+		now := db.Now()
+		if err := gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", res.Member.ID).
+			Updates(map[string]any{"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now}).Error; err != nil {
+			return res, err
+		}
+		res.Member.PreviousLoginAt, res.Member.LastLoginAt = res.Member.LastLoginAt, &now
+	case credentials.Locked:
+		ev.Result = "locked"
+		ev.MemberID = &res.Member.ID
+	default:
+		ev.Result = "wrong_credentials"
+		// Attribute the failure to the member the typed ID names, so that they can see it in their history.
+		if id := credentials.NormalizeLoginID(loginID); id != "" {
+			var m db.Member
+			err := gdb.WithContext(ctx).Select("id").Where("login_id = ? AND status = ?", id, db.MemberActive).Take(&m).Error
+			if err == nil {
+				ev.MemberID = &m.ID
+			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return res, err
+			}
+		}
+	}
+	return res, gdb.WithContext(ctx).Create(&ev).Error
+}
+
+func (p *Portal) loginForm(c echo.Context) error {
+	return views.Render(c, http.StatusOK, viewmember.Login(viewmember.LoginPage{Notice: p.takeFlash(c)}))
+}
+
+func (p *Portal) login(c echo.Context) error {
+	page := viewmember.LoginPage{LoginID: strings.TrimSpace(c.FormValue("login_id")), Problems: i18n.Problems{}}
+	password := c.FormValue("password")
+	if page.LoginID == "" {
+		page.Problems.Add("login_id", "login.id_required")
+	}
+	if password == "" {
+		page.Problems.Add("password", "login.password_required")
+	}
+	if len([]rune(page.LoginID)) > 40 {
+		page.LoginID = string([]rune(page.LoginID)[:40])
+	}
+	if page.Problems.Any() {
+		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
+	}
+	ctx := c.Request().Context()
+	res, err := Login(ctx, p.DB, p.checker(), page.LoginID, password, origin(c))
+	if err != nil {
+		return err
+	}
+	switch {
+	case res.Outcome == credentials.OK:
+		if err := p.Sessions.RenewToken(ctx); err != nil {
+			return err
+		}
+		p.Sessions.Put(ctx, keyMemberID, int(res.Member.ID))
+		p.Sessions.Put(ctx, keyVersion, res.Member.SessionVersion)
+		return c.Redirect(http.StatusSeeOther, "/my")
+	case res.Outcome == credentials.Locked || res.JustLocked:
+		until := res.LockedUntil
+		page.LockedUntil = &until
+	default:
+		page.Error = "login.wrong"
+	}
+	return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
+}

@@ -1,0 +1,109 @@
+package member
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/text/unicode/norm"
+	"gorm.io/gorm"
+
+	"honnin/db"
+	"honnin/views"
+	viewmember "honnin/views/member"
+)
+
+// Personal message length, in characters after NFKC.
+const (
+	MessageMinLen = 1
+	MessageMaxLen = 40
+)
+
+// NormalizeMessage applies NFKC and trims surrounding spaces, then checks the rules: 1 to 40 characters,
+// any script, no control characters (nor the invisible ones that reorder text), and not the issuer's old
+// default sentence. It returns the message to store, or "" and the message ID of the problem.
+func NormalizeMessage(s, legacy string) (string, string) {
+	s = strings.TrimSpace(norm.NFKC.String(s))
+	n := utf8.RuneCountInString(s)
+	switch {
+	case n < MessageMinLen:
+		return "", "message.required"
+	case n > MessageMaxLen:
+		return "", "message.too_long"
+	case !utf8.ValidString(s):
+		return "", "message.bad_chars"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) || r == 0x200E || r == 0x200F || r == utf8.RuneError {
+			return "", "message.bad_chars"
+		}
+	}
+	if legacy != "" && s == strings.TrimSpace(norm.NFKC.String(legacy)) {
+		return "", "message.is_default"
+	}
+	return s, ""
+}
+
+// SetMessage stores a member's personal message; this also ends "not chosen yet" (so 3-D Secure
+// starts for the member) and any request from support to choose a new one.
+func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string) error {
+	return gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", memberID).Updates(map[string]any{
+		"personal_message": message, "personal_message_is_default": false, "personal_message_required": false,
+	}).Error
+}
+
+func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePage, error) {
+	page := viewmember.MessagePage{LoginID: m.LoginID, First: needsMessage(m)}
+	if !m.PersonalMessageIsDefault {
+		page.Current = m.PersonalMessage
+	}
+	var brands []string
+	if err := p.DB.WithContext(c.Request().Context()).Model(&db.Card{}).Where("member_id = ?", m.ID).
+		Distinct("brand").Order("brand").Pluck("brand", &brands).Error; err != nil {
+		return page, err
+	}
+	if len(brands) == 0 {
+		brands = []string{db.BrandJCB}
+	}
+	page.Brands = brands
+	return page, nil
+}
+
+func (p *Portal) messageForm(c echo.Context) error {
+	m := member(c)
+	page, err := p.messagePage(c, m)
+	if err != nil {
+		return err
+	}
+	page.Notice = p.takeFlash(c)
+	if page.Current != "" {
+		page.Message, page.Preview = page.Current, true
+	}
+	return views.Render(c, http.StatusOK, viewmember.PersonalMessage(page))
+}
+
+func (p *Portal) messageSave(c echo.Context) error {
+	m := member(c)
+	page, err := p.messagePage(c, m)
+	if err != nil {
+		return err
+	}
+	typed := c.FormValue("message")
+	msg, problem := NormalizeMessage(typed, p.Config.LegacyPersonalMessage)
+	if problem != "" {
+		page.Message, page.Err = truncate(typed, 400), problem
+		return views.Render(c, http.StatusUnprocessableEntity, viewmember.PersonalMessage(page))
+	}
+	if c.FormValue("action") == "preview" {
+		page.Message, page.Preview = msg, true
+		return views.Render(c, http.StatusOK, viewmember.PersonalMessage(page))
+	}
+	if err := SetMessage(c.Request().Context(), p.DB, m.ID, msg); err != nil {
+		return err
+	}
+	p.flash(c, "message.saved")
+	return c.Redirect(http.StatusSeeOther, "/my")
+}

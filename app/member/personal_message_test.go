@@ -1,0 +1,56 @@
+package member
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestNormalizeMessage(t *testing.T) {
+	legacy := "いつもご利用ありがとうございます。"
+	tests := []struct {
+		name, in, want, problem string
+	}{
+		{"japanese", "富士山と緑茶", "富士山と緑茶", ""},
+		{"trimmed", "  茶畑  ", "茶畑", ""},
+		{"full-width letters become ASCII", "ＡＢＣ１２３", "ABC123", ""},
+		{"half-width katakana become full-width", "ｶﾀｶﾅ", "カタカナ", ""},
+		{"one character", "海", "海", ""},
+		{"forty characters", strings.Repeat("あ", 40), strings.Repeat("あ", 40), ""},
+		{"html is just text", "<b>x</b>", "<b>x</b>", ""},
+		{"emoji", "🗻と🍵", "🗻と🍵", ""},
+		{"empty", "", "", "message.required"},
+		{"ideographic spaces only", "　　", "", "message.required"},
+		{"forty-one characters", strings.Repeat("あ", 41), "", "message.too_long"},
+		{"newline", "a\nb", "", "message.bad_chars"},
+		{"tab", "a\tb", "", "message.bad_chars"},
+		{"nul", "a\x00b", "", "message.bad_chars"},
+		{"right-to-left override", "a\u202eb", "", "message.bad_chars"},
+		{"invalid utf-8", "a\xffb", "", "message.bad_chars"},
+		{"legacy default", legacy, "", "message.is_default"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, problem := NormalizeMessage(tt.in, legacy)
+			if got != tt.want || problem != tt.problem {
+				t.Errorf("NormalizeMessage(%q) = %q, %q; want %q, %q", tt.in, got, problem, tt.want, tt.problem)
+			}
+		})
+	}
+}
+
+func TestSetMessageClearsTheFlags(t *testing.T) {
+	f := newFixture(t)
+	m := f.member(t, "suzuki02")
+	if !m.PersonalMessageIsDefault {
+		t.Fatalf("suzuki02 should start with the legacy default")
+	}
+	f.DB.Exec("UPDATE members SET personal_message_required = ? WHERE id = ?", true, m.ID)
+	if err := SetMessage(context.Background(), f.DB, m.ID, "浜名湖"); err != nil {
+		t.Fatal(err)
+	}
+	m = f.member(t, "suzuki02")
+	if m.PersonalMessage != "浜名湖" || m.PersonalMessageIsDefault || m.PersonalMessageRequired {
+		t.Errorf("after SetMessage: %q default=%v required=%v", m.PersonalMessage, m.PersonalMessageIsDefault, m.PersonalMessageRequired)
+	}
+}

@@ -1,0 +1,125 @@
+package member
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/app/credentials"
+	"honnin/app/i18n"
+	"honnin/db"
+)
+
+// Session keys. The session never holds a card number, a password or a personal message.
+const (
+	keyMemberID   = "member_id"
+	keyVersion    = "session_version"
+	keyFlash      = "flash"
+	ctxMemberKey  = "member"
+	pathMessage   = "/my/message"
+	pathLoginPage = "/login"
+)
+
+// flash leaves a message ID for the next page the member sees.
+func (p *Portal) flash(c echo.Context, key string) {
+	p.Sessions.Put(c.Request().Context(), keyFlash, key)
+}
+
+// takeFlash returns (and forgets) the message left for this page.
+func (p *Portal) takeFlash(c echo.Context) string {
+	k := p.Sessions.PopString(c.Request().Context(), keyFlash)
+	if !i18n.Has(k) {
+		return ""
+	}
+	return k
+}
+
+// sessionMember returns the member the session belongs to, or nil (with the reason as a message ID) when
+// there is none: never logged in, or the session is stale because the member was closed or their
+// sessions were ended (credential change, support). A stale session is destroyed.
+func (p *Portal) sessionMember(c echo.Context) (*db.Member, string, error) {
+	ctx := c.Request().Context()
+	id := p.Sessions.GetInt(ctx, keyMemberID)
+	if id <= 0 {
+		return nil, "login.notice.required", nil
+	}
+	var m db.Member
+	err := p.DB.WithContext(ctx).Where("id = ?", id).Take(&m).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, "", err
+	}
+	if err != nil || m.Status != db.MemberActive || m.SessionVersion != p.Sessions.GetInt(ctx, keyVersion) {
+		if err := p.Sessions.Destroy(ctx); err != nil {
+			return nil, "", err
+		}
+		return nil, "login.notice.ended", nil
+	}
+	return &m, "", nil
+}
+
+// needsMessage reports whether the member must choose a personal message before anything else.
+func needsMessage(m *db.Member) bool { return m.PersonalMessageIsDefault || m.PersonalMessageRequired }
+
+// requireMember guards the logged-in pages: no session (or a stale one) goes to the login page with a
+// message; a member without a personal message of their own goes to the personal-message page first.
+func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m, reason, err := p.sessionMember(c)
+		if err != nil {
+			return err
+		}
+		if m == nil {
+			p.flash(c, reason)
+			return c.Redirect(http.StatusSeeOther, pathLoginPage)
+		}
+		if needsMessage(m) && c.Request().URL.Path != pathMessage {
+			return c.Redirect(http.StatusSeeOther, pathMessage)
+		}
+		c.Set(ctxMemberKey, m)
+		return next(c)
+	}
+}
+
+// member returns the logged-in member that requireMember loaded.
+func member(c echo.Context) *db.Member {
+	m, _ := c.Get(ctxMemberKey).(*db.Member)
+	return m
+}
+
+// optionalLoginID returns the logged-in member's ID for pages open to all (help), or "".
+func (p *Portal) optionalLoginID(c echo.Context) string {
+	ctx := c.Request().Context()
+	id := p.Sessions.GetInt(ctx, keyMemberID)
+	if id <= 0 {
+		return ""
+	}
+	var m db.Member
+	if err := p.DB.WithContext(ctx).Where("id = ? AND status = ?", id, db.MemberActive).Take(&m).Error; err != nil {
+		return ""
+	}
+	if m.SessionVersion != p.Sessions.GetInt(ctx, keyVersion) {
+		return ""
+	}
+	return m.LoginID
+}
+
+// origin is where a request came from, for events.
+func origin(c echo.Context) credentials.Origin {
+	return credentials.Origin{IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 300)}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
+
+// checker is the shared credential check with the configured lockout.
+func (p *Portal) checker() *credentials.Checker {
+	return &credentials.Checker{DB: p.DB, Hasher: p.Hasher,
+		Policy: credentials.Policy{Threshold: p.Config.LockThreshold, LockFor: p.Config.LockDuration}}
+}
