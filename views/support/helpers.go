@@ -1,0 +1,12 @@
+// Package support holds the support console's pages.
+package support
+
+import "honnin/app/i18n"
+
+// ariaInvalid marks a field with a problem.
+func ariaInvalid(p i18n.Problems, field string) string {
+	if _, bad := p[field]; bad {
+		return "true"
+	}
+	return "false"
+}
