@@ -2,6 +2,7 @@ package tests
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -63,3 +64,5 @@ func auditRows(t *testing.T, app *testkit.App, action string) []db.AuditEvent {
 	}
 	return evs
 }
+
+func itoa(n uint) string { return strconv.FormatUint(uint64(n), 10) }

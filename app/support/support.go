@@ -43,6 +43,26 @@ const (
 	keyFlash          = "staff.flash"
 )
 
+// Audit actions. A refused action is recorded as "denied:" + its name.
+const (
+	ActionSearch         = "search"
+	ActionRevealMessage  = "reveal_personal_message"
+	ActionUnlock         = "unlock"
+	ActionStopThreeDS    = "stop_3ds"
+	ActionResumeThreeDS  = "resume_3ds"
+	ActionEndSessions    = "end_sessions"
+	ActionClose          = "close_id"
+	ActionRequireMessage = "require_personal_message"
+	ActionCreateStaff    = "create_staff"
+	ActionDisableStaff   = "disable_staff"
+	ActionResetTOTP      = "reset_totp"
+	ActionExportAudit    = "export_audit"
+)
+
+// ErrForbidden means the actor's role does not allow the action (the handlers' role check comes first;
+// the plain functions check again so that no caller can skip it).
+var ErrForbidden = errors.New("support: not allowed for this role")
+
 // ctxStaff is where the signed-in staff member is kept in the echo context.
 const ctxStaff = "support.staff"
 
@@ -59,7 +79,10 @@ func (s *Console) Register(e *echo.Echo) {
 	staff := func(method, path string, h echo.HandlerFunc, min, action string) {
 		e.Add(method, path, h, s.requireStaff, s.requireRole(min, action))
 	}
-	staff(http.MethodGet, "/search", s.search, db.RoleAgent, "search")
+	staff(http.MethodGet, "/search", s.search, db.RoleAgent, ActionSearch)
+	staff(http.MethodPost, "/search", s.searchCardNumber, db.RoleAgent, ActionSearch)
+	staff(http.MethodGet, "/members/:id", s.account, db.RoleAgent, "view_member")
+	staff(http.MethodPost, "/members/:id/reveal-message", s.revealMessage, db.RoleSupervisor, ActionRevealMessage)
 }
 
 // home sends a signed-in staff member to the search and everyone else to the sign-in page.

@@ -10,3 +10,11 @@ func ariaInvalid(p i18n.Problems, field string) string {
 	}
 	return "false"
 }
+
+// invalidIf marks a field invalid when it has a problem.
+func invalidIf(problem string) string {
+	if problem != "" {
+		return "true"
+	}
+	return "false"
+}
