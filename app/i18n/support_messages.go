@@ -112,6 +112,35 @@ var supportMessages = map[string]Text{
 	"support.action.stop_3ds.title":        {"本人認証を停止", "Stop 3-D Secure"},
 	"support.action.resume_3ds.title":      {"本人認証を再開", "Resume 3-D Secure"},
 
+	"support.action.back":           {"← %s の画面へ戻る", "← Back to %s"},
+	"support.action.cancel":         {"やめる", "Cancel"},
+	"support.action.threeds_state":  {"このカードの本人認証サービスは、すでにその状態になっているか、会員登録されていません。", "This card's 3-D Secure is already in that state or the card is not enrolled."},
+	"support.action.already_closed": {"このIDはすでに解約されています。", "This ID is already closed."},
+
+	"support.action.unlock.lead":   {"連続失敗の回数を0に戻し、ロックを解除します。解除したことは会員の履歴にも残ります。", "Resets the failure count and lifts the lock. The unlock also appears in the member's history."},
+	"support.action.unlock.submit": {"ロックを解除する", "Unlock"},
+	"support.action.unlock.done":   {"ロックを解除しました。", "The ID has been unlocked."},
+
+	"support.action.end_sessions.lead":   {"会員がログインしているすべての端末で、ログイン状態を終了します。", "Signs the member out on every device."},
+	"support.action.end_sessions.submit": {"セッションを終了する", "End the sessions"},
+	"support.action.end_sessions.done":   {"すべてのセッションを終了しました。", "All sessions have been ended."},
+
+	"support.action.stop_3ds.lead":   {"このカードの本人認証を停止します。停止中のカードでは、ネットショッピングで本人認証の画面が表示されません。", "Stops 3-D Secure for this card. While stopped, online shops get no authentication for it."},
+	"support.action.stop_3ds.submit": {"本人認証を停止する", "Stop 3-D Secure"},
+	"support.action.stop_3ds.done":   {"本人認証を停止しました。", "3-D Secure has been stopped for the card."},
+
+	"support.action.resume_3ds.lead":   {"このカードの本人認証を再開します。", "Resumes 3-D Secure for this card."},
+	"support.action.resume_3ds.submit": {"本人認証を再開する", "Resume 3-D Secure"},
+	"support.action.resume_3ds.done":   {"本人認証を再開しました。", "3-D Secure has been resumed for the card."},
+
+	"support.action.close.lead":   {"このIDを解約します。会員はログインも本人認証もできなくなり、すべてのセッションが終了します。元に戻すことはできません。", "Closes this ID. The member can no longer log in or authenticate, and every session ends. This cannot be undone."},
+	"support.action.close.submit": {"IDを解約する", "Close the ID"},
+	"support.action.close.done":   {"IDを解約しました。", "The ID has been closed."},
+
+	"support.action.require_message.lead":   {"次回ログインしたときに、あいことばを新しく設定するよう会員に求めます。", "Asks the member to choose a new personal message at the next login."},
+	"support.action.require_message.submit": {"再設定を依頼する", "Require a new message"},
+	"support.action.require_message.done":   {"あいことばの再設定を依頼しました。", "A new personal message will be required at the next login."},
+
 	"support.card.brand":         {"ブランド", "Brand"},
 	"support.card.number":        {"カード番号", "Card number"},
 	"support.card.expiry":        {"有効期限", "Expiry"},

@@ -83,6 +83,10 @@ func (s *Console) Register(e *echo.Echo) {
 	staff(http.MethodPost, "/search", s.searchCardNumber, db.RoleAgent, ActionSearch)
 	staff(http.MethodGet, "/members/:id", s.account, db.RoleAgent, "view_member")
 	staff(http.MethodPost, "/members/:id/reveal-message", s.revealMessage, db.RoleSupervisor, ActionRevealMessage)
+	for _, a := range memberActions {
+		staff(http.MethodGet, "/members/:id/"+a.Path, s.memberActionPage(a), a.Role, a.Name)
+		staff(http.MethodPost, "/members/:id/"+a.Path, s.memberAction(a), a.Role, a.Name)
+	}
 }
 
 // home sends a signed-in staff member to the search and everyone else to the sign-in page.
