@@ -37,10 +37,10 @@ func TestSupportActionsByRole(t *testing.T) {
 
 		type action struct {
 			name, path, min, done string
-			target                 func(staff string) db.Member
-			card                   bool
-			prepare                func(m db.Member)
-			changed                func(before, after db.Member) bool
+			target                func(staff string) db.Member
+			card                  bool
+			prepare               func(m db.Member)
+			changed               func(before, after db.Member) bool
 		}
 		same := func(string) db.Member { return member("yamada01") }
 		closeTarget := map[string]string{"agent01": "sato03", "super01": "tanaka04a", "admin01": "tanaka04b"}
@@ -56,9 +56,13 @@ func TestSupportActionsByRole(t *testing.T) {
 				prepare: func(m db.Member) { app.DB.Model(&m).Update("personal_message_required", false) },
 				changed: func(_, a db.Member) bool { return a.PersonalMessageRequired }},
 			{name: "stop_3ds", path: "threeds-stop", min: db.RoleSupervisor, done: "3-D Secure has been stopped", target: same, card: true,
-				prepare: func(db.Member) { app.DB.Model(&db.Card{}).Where("id = ?", jcb.ID).Update("three_ds", db.ThreeDSEnrolled) }},
+				prepare: func(db.Member) {
+					app.DB.Model(&db.Card{}).Where("id = ?", jcb.ID).Update("three_ds", db.ThreeDSEnrolled)
+				}},
 			{name: "resume_3ds", path: "threeds-resume", min: db.RoleSupervisor, done: "3-D Secure has been resumed", target: same, card: true,
-				prepare: func(db.Member) { app.DB.Model(&db.Card{}).Where("id = ?", jcb.ID).Update("three_ds", db.ThreeDSStopped) }},
+				prepare: func(db.Member) {
+					app.DB.Model(&db.Card{}).Where("id = ?", jcb.ID).Update("three_ds", db.ThreeDSStopped)
+				}},
 			{name: "close_id", path: "close", min: db.RoleSupervisor, done: "The ID has been closed.",
 				target:  func(s string) db.Member { return member(closeTarget[s]) },
 				changed: func(_, a db.Member) bool { return a.Status == db.MemberClosed && a.ClosedAt != nil }},

@@ -35,9 +35,13 @@ type memberAction struct {
 
 var memberActions = []memberAction{
 	{Name: ActionUnlock, Path: "unlock", Key: "unlock", Role: db.RoleAgent,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error { return UnlockMember(ctx, gdb, a, m, r) }},
+		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+			return UnlockMember(ctx, gdb, a, m, r)
+		}},
 	{Name: ActionEndSessions, Path: "end-sessions", Key: "end_sessions", Role: db.RoleAgent,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error { return EndMemberSessions(ctx, gdb, a, m, r) }},
+		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+			return EndMemberSessions(ctx, gdb, a, m, r)
+		}},
 	{Name: ActionStopThreeDS, Path: "threeds-stop", Key: "stop_3ds", Role: db.RoleSupervisor, Card: true,
 		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, c uint, r string) error {
 			return SetCardThreeDS(ctx, gdb, a, m, c, true, r)
@@ -47,7 +51,9 @@ var memberActions = []memberAction{
 			return SetCardThreeDS(ctx, gdb, a, m, c, false, r)
 		}},
 	{Name: ActionClose, Path: "close", Key: "close", Role: db.RoleSupervisor,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error { return CloseMember(ctx, gdb, a, m, r) }},
+		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+			return CloseMember(ctx, gdb, a, m, r)
+		}},
 	{Name: ActionRequireMessage, Path: "require-message", Key: "require_message", Role: db.RoleSupervisor,
 		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
 			return RequirePersonalMessage(ctx, gdb, a, m, r)
