@@ -87,6 +87,12 @@ func (s *Console) Register(e *echo.Echo) {
 		staff(http.MethodGet, "/members/:id/"+a.Path, s.memberActionPage(a), a.Role, a.Name)
 		staff(http.MethodPost, "/members/:id/"+a.Path, s.memberAction(a), a.Role, a.Name)
 	}
+	staff(http.MethodGet, "/staff", s.staffList, db.RoleAdmin, "view_staff")
+	staff(http.MethodPost, "/staff", s.staffCreate, db.RoleAdmin, ActionCreateStaff)
+	staff(http.MethodPost, "/staff/:id/disable", s.staffDisable, db.RoleAdmin, ActionDisableStaff)
+	staff(http.MethodPost, "/staff/:id/reset-totp", s.staffResetTOTP, db.RoleAdmin, ActionResetTOTP)
+	staff(http.MethodGet, "/audit", s.auditLog, db.RoleAdmin, "view_audit")
+	staff(http.MethodGet, "/audit.csv", s.auditCSV, db.RoleAdmin, ActionExportAudit)
 }
 
 // home sends a signed-in staff member to the search and everyone else to the sign-in page.
