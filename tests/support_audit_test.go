@@ -45,7 +45,7 @@ func TestSupportAuditLogAndCSV(t *testing.T) {
 			t.Error("the staff filter shows another staff member's rows")
 		}
 		admin.Get("/audit?member=yamada01")
-		testkit.Contains(t, admin.Text(), "Results: 2") // end sessions + reveal
+		testkit.Contains(t, admin.Text(), "Results: 4") // two views, end sessions, reveal
 		admin.Get("/audit?from=not-a-date")
 		testkit.Contains(t, admin.Text(), "Enter the date as 2026-11-25.")
 

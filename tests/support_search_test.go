@@ -29,6 +29,9 @@ func TestSupportSearch(t *testing.T) {
 			{"phone", url.Values{"by": {"phone"}, "q": {"054-123-4567"}}, 200, []string{"Results: 1", "yamada01"}, nil},
 			{"member number", url.Values{"by": {"member"}, "q": {"M0000002"}}, 200, []string{"suzuki02"}, nil},
 			{"SQL", url.Values{"by": {"login"}, "q": {"x' OR '1'='1"}}, 200, []string{"No member matches."}, []string{"yamada01"}},
+			{"percent is literal", url.Values{"by": {"login"}, "q": {"%"}}, 200, []string{"No member matches."}, nil},
+			{"underscore is literal", url.Values{"by": {"login"}, "q": {"_"}}, 200, []string{"No member matches."}, nil},
+			{"backslash", url.Values{"by": {"login"}, "q": {`\`}}, 200, []string{"No member matches."}, nil},
 			{"HTML", url.Values{"by": {"login"}, "q": {"<img src=x>"}}, 200, []string{"No member matches."}, nil},
 			{"empty", url.Values{"by": {"login"}, "q": {""}}, 422, []string{"Enter something to search for."}, nil},
 			{"bad expiry", url.Values{"by": {"card"}, "q": {"0019"}, "expiry": {"99/99"}}, 422, []string{"Enter the expiry as 12/29 or 2912."}, nil},
@@ -121,6 +124,9 @@ func TestSupportAccountView(t *testing.T) {
 		u.Get("/members/" + itoa(m.ID))
 		if u.Status != 200 {
 			t.Fatalf("status %d", u.Status)
+		}
+		if rows := auditRows(t, app, "view_member"); len(rows) != 1 || rows[0].StaffLogin != "agent01" || rows[0].TargetMemberID == nil || *rows[0].TargetMemberID != m.ID {
+			t.Errorf("view audit rows %+v", rows)
 		}
 		testkit.Contains(t, u.Text(), "Member yamada01", "M0000001", "active", "locked until", "set by the member",
 			"JCB J/Secure", "354000******0019", "Visa Visa Secure", "400000******0010", "12/29", "enrolled", "192.0.2.7", "lock")

@@ -30,6 +30,9 @@ func TestSupportSignInWithTOTP(t *testing.T) {
 		if st.LastLoginAt == nil || st.FailedAttempts != 0 {
 			t.Errorf("after sign-in: last login %v, failures %d", st.LastLoginAt, st.FailedAttempts)
 		}
+		if rows := auditRows(t, app, "sign_in"); len(rows) != 1 || rows[0].StaffLogin != "agent01" || rows[0].IP == "" {
+			t.Errorf("sign-in audit rows %+v", rows)
+		}
 
 		// Signing out ends the session: the console asks for a sign-in again.
 		u.Submit("/logout", nil)
@@ -108,6 +111,9 @@ func TestSupportLockout(t *testing.T) {
 			}
 		}
 		testkit.Contains(t, u.Text(), "This login is locked")
+		if rows := auditRows(t, app, "staff_locked"); len(rows) != 1 || rows[0].StaffLogin != "agent01" {
+			t.Errorf("lock audit rows %+v", rows)
+		}
 		var st db.Staff
 		app.DB.Where("login = ?", "agent01").Take(&st)
 		if st.LockedUntil == nil || st.LockedUntil.Before(time.Now().Add(29*time.Minute)) || st.LockedUntil.After(time.Now().Add(31*time.Minute)) {
@@ -125,6 +131,16 @@ func TestSupportLockout(t *testing.T) {
 		app.DB.Model(&db.Staff{}).Where("id = ?", st.ID).Update("locked_until", time.Now().Add(-time.Minute))
 		signInStaff(t, app, "agent01")
 	})
+}
+
+func TestSupportSignInPageInJapanese(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.Internal)
+	u.Lang = "ja"
+	u.Get("/login")
+	testkit.Contains(t, u.Text(), "サポートコンソール", "社内専用", "スタッフログイン", "ログイン名", "認証コード")
+	u.Submit("/login", url.Values{"login": {"agent01"}, "password": {"x"}})
+	testkit.Contains(t, u.Text(), "ログイン名、パスワード、認証コードのいずれかが正しくありません。")
 }
 
 func TestSupportLockoutConfigurable(t *testing.T) {

@@ -187,7 +187,9 @@ var supportMessages = map[string]Text{
 	"support.audit.action.reset_totp":               {"認証アプリのリセット", "authenticator reset"},
 	"support.audit.action.export_audit":             {"監査ログの書き出し", "audit log exported"},
 	"support.audit.action.denied":                   {"拒否された操作すべて", "every refused action"},
-	"support.audit.action.view_member":              {"会員の表示", "member view"},
+	"support.audit.action.view_member":              {"会員情報の表示", "member viewed"},
+	"support.audit.action.sign_in":                  {"ログイン", "signed in"},
+	"support.audit.action.staff_locked":             {"スタッフのロック", "staff login locked"},
 	"support.audit.action.view_staff":               {"スタッフ一覧の表示", "staff list"},
 	"support.audit.action.view_audit":               {"監査ログの表示", "audit log view"},
 

@@ -170,6 +170,21 @@ func (s *Console) account(c echo.Context) error {
 		return err
 	}
 	f := HistoryFilter{Kind: truncate(c.QueryParam("kind"), 20), From: truncate(c.QueryParam("from"), 20), To: truncate(c.QueryParam("to"), 20)}
+	// Who looked at whose account is recorded; the member must exist for the row to name it.
+	var m db.Member
+	if err := s.DB.WithContext(c.Request().Context()).Select("id", "login_id").Take(&m, id).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return echo.NewHTTPError(http.StatusNotFound)
+		}
+		return err
+	}
+	ev := db.AuditEvent{Action: ActionViewMember, TargetMemberID: &m.ID, Target: m.LoginID}
+	if f != (HistoryFilter{}) {
+		ev.Detail = "history filter: kind=" + f.Kind + " from=" + f.From + " to=" + f.To
+	}
+	if err := WriteAudit(s.DB.WithContext(c.Request().Context()), s.actor(c), ev); err != nil {
+		return err
+	}
 	return s.renderAccount(c, http.StatusOK, id, f, viewsupport.AccountExtra{Notice: s.popFlash(c.Request().Context())})
 }
 

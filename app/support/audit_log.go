@@ -42,7 +42,7 @@ func auditFilterFrom(c echo.Context) AuditFilter {
 }
 
 // AuditActions are the actions the filter offers; "denied" matches every refused one.
-var AuditActions = []string{ActionSearch, ActionRevealMessage, ActionUnlock, ActionStopThreeDS, ActionResumeThreeDS,
+var AuditActions = []string{ActionSignIn, ActionStaffLocked, ActionSearch, ActionViewMember, ActionRevealMessage, ActionUnlock, ActionStopThreeDS, ActionResumeThreeDS,
 	ActionEndSessions, ActionClose, ActionRequireMessage, ActionCreateStaff, ActionDisableStaff, ActionResetTOTP,
 	ActionExportAudit, "denied"}
 

@@ -137,6 +137,10 @@ func (s *Console) setup(c echo.Context) error {
 	s.Sessions.Put(ctx, keyStaffID, int(st.ID))
 	s.Sessions.Put(ctx, keyStaffVersion, st.SessionVersion)
 	s.flash(ctx, "support.setup.done")
+	a := Actor{StaffID: st.ID, Login: st.Login, Role: st.Role, IP: c.RealIP()}
+	if err := WriteAudit(s.DB.WithContext(ctx), a, db.AuditEvent{Action: ActionSignIn, Detail: "setup completed"}); err != nil {
+		return err
+	}
 	s.Log.InfoContext(ctx, "console setup completed", "staff", st.Login, "ip", c.RealIP())
 	return c.Redirect(http.StatusSeeOther, "/search")
 }

@@ -39,6 +39,7 @@ type SignInResult struct {
 	Outcome     SignInOutcome
 	Staff       *db.Staff
 	LockedUntil time.Time
+	JustLocked  bool // this failure reached the threshold
 }
 
 // NormalizeStaffLogin applies NFKC, trims and lower-cases a staff login.
@@ -120,7 +121,7 @@ func failStaff(ctx context.Context, gdb *gorm.DB, st *db.Staff, policy LockPolic
 			return nil
 		}
 		until := now.Add(policy.LockFor)
-		res.Outcome, res.LockedUntil, res.Staff = SignInLocked, until, st
+		res.Outcome, res.LockedUntil, res.Staff, res.JustLocked = SignInLocked, until, st, true
 		return tx.Model(&db.Staff{}).Where("id = ?", st.ID).
 			Updates(map[string]any{"locked_until": until, "failed_attempts": 0}).Error
 	})
@@ -161,6 +162,14 @@ func (s *Console) signIn(c echo.Context) error {
 		return views.Render(c, http.StatusUnauthorized, viewsupport.SignIn(form))
 	case SignInLocked:
 		s.Log.WarnContext(ctx, "console sign-in refused: locked", "staff", res.Staff.Login, "ip", c.RealIP())
+		if res.JustLocked {
+			a := Actor{StaffID: res.Staff.ID, Login: res.Staff.Login, Role: res.Staff.Role, IP: c.RealIP()}
+			ev := db.AuditEvent{Action: ActionStaffLocked, Target: "staff " + res.Staff.Login,
+				Detail: "locked until " + res.LockedUntil.UTC().Format(time.RFC3339) + " after repeated failed sign-ins"}
+			if err := WriteAudit(s.DB.WithContext(ctx), a, ev); err != nil {
+				return err
+			}
+		}
 		form.Error = "support.signin.locked"
 		return views.Render(c, http.StatusForbidden, viewsupport.SignIn(form))
 	}
@@ -178,6 +187,10 @@ func (s *Console) signIn(c echo.Context) error {
 	s.Sessions.Put(ctx, keyStaffID, int(res.Staff.ID))
 	s.Sessions.Put(ctx, keyStaffVersion, res.Staff.SessionVersion)
 	s.Log.InfoContext(ctx, "console sign-in", "staff", res.Staff.Login, "ip", c.RealIP())
+	a := Actor{StaffID: res.Staff.ID, Login: res.Staff.Login, Role: res.Staff.Role, IP: c.RealIP()}
+	if err := WriteAudit(s.DB.WithContext(ctx), a, db.AuditEvent{Action: ActionSignIn}); err != nil {
+		return err
+	}
 	return c.Redirect(http.StatusSeeOther, "/search")
 }
 

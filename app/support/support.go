@@ -45,7 +45,10 @@ const (
 
 // Audit actions. A refused action is recorded as "denied:" + its name.
 const (
+	ActionSignIn         = "sign_in"
+	ActionStaffLocked    = "staff_locked"
 	ActionSearch         = "search"
+	ActionViewMember     = "view_member"
 	ActionRevealMessage  = "reveal_personal_message"
 	ActionUnlock         = "unlock"
 	ActionStopThreeDS    = "stop_3ds"
@@ -81,7 +84,7 @@ func (s *Console) Register(e *echo.Echo) {
 	}
 	staff(http.MethodGet, "/search", s.search, db.RoleAgent, ActionSearch)
 	staff(http.MethodPost, "/search", s.searchCardNumber, db.RoleAgent, ActionSearch)
-	staff(http.MethodGet, "/members/:id", s.account, db.RoleAgent, "view_member")
+	staff(http.MethodGet, "/members/:id", s.account, db.RoleAgent, ActionViewMember)
 	staff(http.MethodPost, "/members/:id/reveal-message", s.revealMessage, db.RoleSupervisor, ActionRevealMessage)
 	for _, a := range memberActions {
 		staff(http.MethodGet, "/members/:id/"+a.Path, s.memberActionPage(a), a.Role, a.Name)
