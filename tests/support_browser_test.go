@@ -8,6 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"honnin/app/support"
 	"honnin/db"
 	"honnin/db/demo"
 	"honnin/tests/testkit"
@@ -137,4 +138,46 @@ func supportBrowser(t *testing.T, b testkit.Backend) {
 	if rows := auditRows(t, app, "stop_3ds"); len(rows) != 1 || rows[0].StaffLogin != "super01" || rows[0].TargetCardID == nil || *rows[0].TargetCardID != jcb.ID {
 		t.Errorf("stop audit rows %+v", rows)
 	}
+}
+
+// TestSupportBrowserFirstSignIn: a staff member made with `honnin staff add` sees the QR code (allowed
+// by the CSP as a data: image), types the secret's code and reaches the console.
+func TestSupportBrowserFirstSignIn(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	ns, err := support.AddStaff(context.Background(), app.DB, app.Server.Hasher, app.Server.Sealer, "Test", "newsuper", db.RoleSupervisor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testkit.Browser(t)
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(app.Internal+"/login?lang=en"),
+		chromedp.WaitVisible(chromedp.ID("signin")),
+		chromedp.SendKeys(chromedp.ID("login"), "newsuper"),
+		chromedp.SendKeys(chromedp.ID("password"), ns.OneTimePassword),
+		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("totp-secret")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector("img.console-qr").naturalWidth`))
+	if err != nil || width < 100 {
+		t.Errorf("the QR code did not load: width %v, %v", width, err)
+	}
+	testkit.Screenshot(t, ctx, "support-setup")
+	secret := strings.ReplaceAll(browserText(t, ctx, "#totp-secret"), " ", "")
+	if secret != ns.TOTPSecret {
+		t.Fatalf("secret on the page %q", secret)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("new_password"), "numazu-harbour-88"),
+		chromedp.SendKeys(chromedp.ID("confirm"), "numazu-harbour-88"),
+		chromedp.SendKeys(chromedp.ID("code"), staffCode(t, app, "newsuper", secret)),
+		chromedp.Click(chromedp.ID("setup-submit")),
+		chromedp.WaitVisible(chromedp.ID("q-last4")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Contains(t, browserText(t, ctx, "#console-me"), "newsuper", "supervisor")
 }
