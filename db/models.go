@@ -3,7 +3,10 @@
 package db
 
 import (
+	"errors"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Card brands.
@@ -188,13 +191,15 @@ type Staff struct {
 	TOTPSealed         []byte `gorm:"column:totp_sealed"`
 	TOTPKeyVersion     int    `gorm:"column:totp_key_version"`
 	TOTPEnrolled       bool   `gorm:"column:totp_enrolled;not null;default:false"`
-	FailedAttempts     int    `gorm:"not null;default:0"`
-	LockedUntil        *time.Time
-	LastLoginAt        *time.Time
-	SessionVersion     int  `gorm:"not null;default:1"`
-	Disabled           bool `gorm:"not null;default:false"`
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// TOTPLastStep is the last time step whose code was accepted, so that a code cannot be used twice.
+	TOTPLastStep   int64 `gorm:"column:totp_last_step;not null;default:0"`
+	FailedAttempts int   `gorm:"not null;default:0"`
+	LockedUntil    *time.Time
+	LastLoginAt    *time.Time
+	SessionVersion int  `gorm:"not null;default:1"`
+	Disabled       bool `gorm:"not null;default:false"`
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }
 
 // AuditEvent is an append-only record of a console action. No code path updates or deletes one.
@@ -211,6 +216,23 @@ type AuditEvent struct {
 	IP             string    `gorm:"column:ip;size:45"`
 	CreatedAt      time.Time `gorm:"index"`
 }
+
+// ErrAppendOnly is returned by any attempt to change or remove an AuditEvent through GORM.
+var ErrAppendOnly = errors.New("db: audit events are append-only")
+
+// BeforeUpdate refuses every update of an audit event.
+func (*AuditEvent) BeforeUpdate(*gorm.DB) error { return ErrAppendOnly }
+
+// BeforeSave refuses Save of an existing audit event (Save with a primary key is an update).
+func (a *AuditEvent) BeforeSave(*gorm.DB) error {
+	if a != nil && a.ID != 0 {
+		return ErrAppendOnly
+	}
+	return nil
+}
+
+// BeforeDelete refuses every delete of an audit event.
+func (*AuditEvent) BeforeDelete(*gorm.DB) error { return ErrAppendOnly }
 
 // Session is an scs session, keyed by the SHA-256 of its token.
 type Session struct {

@@ -58,6 +58,9 @@ type Config struct {
 	StaffIdle      time.Duration
 	StaffLifetime  time.Duration
 
+	StaffLockThreshold int           // consecutive failed console sign-ins that lock a staff login
+	StaffLockDuration  time.Duration // how long a locked staff login stays locked
+
 	CReqTimeout      time.Duration
 	ChallengeTimeout time.Duration
 	ChallengeTries   int
@@ -156,6 +159,8 @@ func Load(getenv func(string) string) (Config, error) {
 	c.MemberLifetime = r.duration("HONNIN_MEMBER_LIFETIME", 12*time.Hour)
 	c.StaffIdle = r.duration("HONNIN_STAFF_IDLE_TIMEOUT", 15*time.Minute)
 	c.StaffLifetime = r.duration("HONNIN_STAFF_LIFETIME", 8*time.Hour)
+	c.StaffLockThreshold = r.intRange("HONNIN_STAFF_LOCK_THRESHOLD", 10, 1, 100)
+	c.StaffLockDuration = r.duration("HONNIN_STAFF_LOCK_DURATION", 30*time.Minute)
 
 	c.CReqTimeout = r.duration("HONNIN_CREQ_TIMEOUT", 30*time.Second)
 	c.ChallengeTimeout = r.duration("HONNIN_CHALLENGE_TIMEOUT", 10*time.Minute)

@@ -21,6 +21,7 @@ import (
 	"honnin/app/config"
 	"honnin/app/member"
 	"honnin/app/security"
+	"honnin/app/support"
 	"honnin/db"
 	"honnin/db/demo"
 )
@@ -100,6 +101,7 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions})
 	members.Register(s.public)
+	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions}).Register(s.internal)
 
 	s.addHealth(s.public)
 	s.addHealth(s.internal)

@@ -1,0 +1,40 @@
+package support
+
+import (
+	"context"
+	"errors"
+
+	"gorm.io/gorm"
+
+	"honnin/app/security"
+	"honnin/db"
+)
+
+// SetCardThreeDS stops (stop=true) or resumes 3-D Secure for one of the member's cards. Only a card
+// that is enrolled can be stopped and only a stopped one resumed; the change is conditional on that
+// state, so that two staff acting at once cannot both succeed.
+func SetCardThreeDS(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID uint, stop bool, reason string) error {
+	action, from, to := ActionResumeThreeDS, db.ThreeDSStopped, db.ThreeDSEnrolled
+	if stop {
+		action, from, to = ActionStopThreeDS, db.ThreeDSEnrolled, db.ThreeDSStopped
+	}
+	return memberChange(ctx, gdb, a, db.RoleSupervisor, memberID, reason, func(tx *gorm.DB, m *db.Member) (db.AuditEvent, error) {
+		var c db.Card
+		if err := tx.Where("id = ? AND member_id = ?", cardID, m.ID).Take(&c).Error; err != nil {
+			if errors.Is(err, gorm.ErrRecordNotFound) {
+				return db.AuditEvent{}, ErrNoCard
+			}
+			return db.AuditEvent{}, err
+		}
+		res := tx.Model(&db.Card{}).Where("id = ? AND three_ds = ?", c.ID, from).
+			Updates(map[string]any{"three_ds": to, "three_ds_changed_at": db.Now()})
+		if res.Error != nil {
+			return db.AuditEvent{}, res.Error
+		}
+		if res.RowsAffected != 1 {
+			return db.AuditEvent{}, ErrCardState
+		}
+		return db.AuditEvent{Action: action, TargetCardID: &c.ID,
+			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + from + " → " + to}, nil
+	})
+}

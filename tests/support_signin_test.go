@@ -1,0 +1,285 @@
+package tests
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"honnin/app/support"
+	"honnin/db"
+	"honnin/db/demo"
+	"honnin/tests/testkit"
+)
+
+func TestSupportSignInWithTOTP(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		u := signInStaff(t, app, "agent01")
+		testkit.Contains(t, u.Text(), "Support console", "Staff only", "Signed in as agent01 (agent)", "Find a member")
+		if strings.Contains(u.Text(), "Audit log") {
+			t.Error("an agent's menu shows the admin pages")
+		}
+		var st db.Staff
+		app.DB.Where("login = ?", "agent01").Take(&st)
+		if st.LastLoginAt == nil || st.FailedAttempts != 0 {
+			t.Errorf("after sign-in: last login %v, failures %d", st.LastLoginAt, st.FailedAttempts)
+		}
+		if rows := auditRows(t, app, "sign_in"); len(rows) != 1 || rows[0].StaffLogin != "agent01" || rows[0].IP == "" {
+			t.Errorf("sign-in audit rows %+v", rows)
+		}
+
+		// Signing out ends the session: the console asks for a sign-in again.
+		u.Submit("/logout", nil)
+		testkit.Contains(t, u.Text(), "You have signed out.")
+		u.Get("/search")
+		if !strings.HasSuffix(u.LastURL, "/login") {
+			t.Errorf("after sign-out /search ended at %s", u.LastURL)
+		}
+	})
+}
+
+func TestSupportSignInRefused(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		good := func() string { return staffCode(t, app, "agent01", demo.StaffTOTP) }
+		tests := []struct {
+			name                  string
+			login, password, code string
+		}{
+			{"no code", "agent01", demo.StaffPassword, ""},
+			{"wrong code", "agent01", demo.StaffPassword, "123456"},
+			{"code of another secret", "agent01", demo.StaffPassword, func() string { c, _ := totp.GenerateCode("GEZDGNBVGY3TQOJQ", time.Now()); return c }()},
+			{"wrong password", "agent01", "not-the-password", good()},
+			{"unknown login", "agent99", demo.StaffPassword, good()},
+			{"markup in login", "<b>agent01</b>", demo.StaffPassword, good()},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				u := testkit.NewUser(t, app.Internal)
+				u.Lang = "en"
+				u.Get("/login")
+				u.Submit("/login", url.Values{"login": {tt.login}, "password": {tt.password}, "code": {tt.code}})
+				if u.Status != http.StatusUnauthorized {
+					t.Errorf("status %d, want 401", u.Status)
+				}
+				testkit.Contains(t, u.Text(), "The login name, password or authenticator code is not correct.")
+				if strings.Contains(u.Last, "<b>agent01") {
+					t.Error("the login was echoed unescaped")
+				}
+				if strings.Contains(u.Last, tt.password) {
+					t.Error("the password was echoed")
+				}
+				u.Get("/search")
+				if !strings.HasSuffix(u.LastURL, "/login") {
+					t.Errorf("refused sign-in reached %s", u.LastURL)
+				}
+			})
+		}
+		// A code is good once: signing in again with the code just used is refused.
+		u := testkit.NewUser(t, app.Internal)
+		u.Get("/login")
+		code := good()
+		u.Submit("/login", url.Values{"login": {"super01"}, "password": {demo.StaffPassword}, "code": {code}})
+		if !strings.HasSuffix(u.LastURL, "/search") {
+			t.Fatalf("first use of the code: %s", u.LastURL)
+		}
+		v := testkit.NewUser(t, app.Internal)
+		v.Get("/login")
+		v.Submit("/login", url.Values{"login": {"super01"}, "password": {demo.StaffPassword}, "code": {code}})
+		if v.Status != http.StatusUnauthorized {
+			t.Errorf("reused code: status %d, want 401", v.Status)
+		}
+	})
+}
+
+func TestSupportLockout(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		u := testkit.NewUser(t, app.Internal)
+		u.Lang = "en"
+		u.Get("/login")
+		for i := range 10 {
+			u.Submit("/login", url.Values{"login": {"agent01"}, "password": {"wrong-password"}, "code": {"000000"}})
+			if i < 9 && u.Status != http.StatusUnauthorized {
+				t.Fatalf("failure %d: status %d", i+1, u.Status)
+			}
+		}
+		testkit.Contains(t, u.Text(), "This login is locked")
+		if rows := auditRows(t, app, "staff_locked"); len(rows) != 1 || rows[0].StaffLogin != "agent01" {
+			t.Errorf("lock audit rows %+v", rows)
+		}
+		var st db.Staff
+		app.DB.Where("login = ?", "agent01").Take(&st)
+		if st.LockedUntil == nil || st.LockedUntil.Before(time.Now().Add(29*time.Minute)) || st.LockedUntil.After(time.Now().Add(31*time.Minute)) {
+			t.Fatalf("locked_until = %v, want about 30 minutes from now", st.LockedUntil)
+		}
+		// The right password and code are refused while locked.
+		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, "agent01", demo.StaffTOTP)}})
+		if u.Status != http.StatusForbidden || strings.HasSuffix(u.LastURL, "/search") {
+			t.Fatalf("locked sign-in: status %d at %s", u.Status, u.LastURL)
+		}
+		testkit.Contains(t, u.Text(), "This login is locked")
+		// Other staff are not affected.
+		signInStaff(t, app, "super01")
+		// When the lock has run out (moved into the past here), the right credentials work again.
+		app.DB.Model(&db.Staff{}).Where("id = ?", st.ID).Update("locked_until", time.Now().Add(-time.Minute))
+		signInStaff(t, app, "agent01")
+	})
+}
+
+func TestSupportSignInPageInJapanese(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.Internal)
+	u.Lang = "ja"
+	u.Get("/login")
+	testkit.Contains(t, u.Text(), "サポートコンソール", "社内専用", "スタッフログイン", "ログイン名", "認証コード")
+	u.Submit("/login", url.Values{"login": {"agent01"}, "password": {"x"}})
+	testkit.Contains(t, u.Text(), "ログイン名、パスワード、認証コードのいずれかが正しくありません。")
+}
+
+func TestSupportLockoutConfigurable(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite, testkit.Options{Env: map[string]string{
+		"HONNIN_STAFF_LOCK_THRESHOLD": "2", "HONNIN_STAFF_LOCK_DURATION": "2h"}})
+	u := testkit.NewUser(t, app.Internal)
+	u.Get("/login")
+	for range 2 {
+		u.Submit("/login", url.Values{"login": {"admin01"}, "password": {"wrong-password"}})
+	}
+	var st db.Staff
+	app.DB.Where("login = ?", "admin01").Take(&st)
+	if st.LockedUntil == nil || st.LockedUntil.Before(time.Now().Add(119*time.Minute)) {
+		t.Fatalf("locked_until = %v, want about 2 hours from now", st.LockedUntil)
+	}
+}
+
+var secretOnPage = regexp.MustCompile(`id="totp-secret">([A-Z2-7 ]+)<`)
+
+func TestSupportFirstSignIn(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		ns, err := support.AddStaff(context.Background(), app.DB, app.Server.Hasher, app.Server.Sealer, "Test", "newagent", db.RoleAgent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := testkit.NewUser(t, app.Internal)
+		u.Lang = "en"
+		u.Get("/login")
+		u.Submit("/login", url.Values{"login": {"newagent"}, "password": {ns.OneTimePassword}})
+		if !strings.HasSuffix(u.LastURL, "/setup") {
+			t.Fatalf("first sign-in ended at %s:\n%s", u.LastURL, u.Text())
+		}
+		testkit.Contains(t, u.Text(), "Choose your own password", "Register your authenticator app")
+		testkit.Contains(t, u.Last, `src="data:image/png;base64,`)
+		m := secretOnPage.FindStringSubmatch(u.Last)
+		if m == nil || strings.ReplaceAll(m[1], " ", "") != ns.TOTPSecret {
+			t.Fatalf("the setup page does not show the secret %s", ns.TOTPSecret)
+		}
+		// Not signed in yet: the console stays closed during the setup.
+		u.Get("/search")
+		if !strings.HasSuffix(u.LastURL, "/login") {
+			t.Errorf("during setup /search reached %s", u.LastURL)
+		}
+		u.Get("/setup")
+
+		code, _ := totp.GenerateCode(ns.TOTPSecret, time.Now())
+		u.Submit("/setup", url.Values{"new_password": {"short"}, "confirm": {"short"}, "code": {code}})
+		if u.Status != http.StatusUnprocessableEntity {
+			t.Errorf("weak password: status %d", u.Status)
+		}
+		testkit.Contains(t, u.Text(), "Use at least 8 characters for the password.")
+		u.Submit("/setup", url.Values{"new_password": {"green-tea-fields"}, "confirm": {"green-tea-fields"}, "code": {"000000"}})
+		testkit.Contains(t, u.Text(), "The code is not correct or has expired.")
+		if strings.Contains(u.Last, "green-tea-fields") {
+			t.Error("the new password was echoed into the page")
+		}
+		u.Submit("/setup", url.Values{"new_password": {"green-tea-fields"}, "confirm": {"green-tea-fields"}, "code": {code}})
+		if !strings.HasSuffix(u.LastURL, "/search") {
+			t.Fatalf("setup ended at %s:\n%s", u.LastURL, u.Text())
+		}
+		testkit.Contains(t, u.Text(), "Your sign-in is set up.", "Signed in as newagent (agent)")
+		if strings.Contains(u.Last, ns.TOTPSecret) {
+			t.Error("the secret is still shown after the enrolment")
+		}
+		u.Get("/setup")
+		if strings.Contains(u.Last, ns.TOTPSecret) {
+			t.Error("the setup page shows the secret again after the enrolment")
+		}
+
+		// From now on: the new password and a code; the one-time password is dead.
+		v := testkit.NewUser(t, app.Internal)
+		v.Get("/login")
+		v.Submit("/login", url.Values{"login": {"newagent"}, "password": {ns.OneTimePassword}, "code": {staffCode(t, app, "newagent", ns.TOTPSecret)}})
+		if v.Status != http.StatusUnauthorized {
+			t.Errorf("one-time password after setup: status %d", v.Status)
+		}
+		v.Submit("/login", url.Values{"login": {"newagent"}, "password": {"green-tea-fields"}})
+		if v.Status != http.StatusUnauthorized {
+			t.Errorf("enrolled staff without a code: status %d", v.Status)
+		}
+		v.Submit("/login", url.Values{"login": {"newagent"}, "password": {"green-tea-fields"}, "code": {staffCode(t, app, "newagent", ns.TOTPSecret)}})
+		if !strings.HasSuffix(v.LastURL, "/search") {
+			t.Errorf("sign-in after setup ended at %s", v.LastURL)
+		}
+	})
+}
+
+func TestSupportSessionEndsWhenStaffChanges(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		for _, change := range []map[string]any{
+			{"session_version": 2},
+			{"disabled": true},
+		} {
+			u := signInStaff(t, app, "agent01")
+			app.DB.Model(&db.Staff{}).Where("login = ?", "agent01").Updates(change)
+			u.Get("/search")
+			if !strings.HasSuffix(u.LastURL, "/login?ended=1") {
+				t.Errorf("after %v /search ended at %s", change, u.LastURL)
+			}
+			app.DB.Model(&db.Staff{}).Where("login = ?", "agent01").Updates(map[string]any{"disabled": false})
+		}
+	})
+}
+
+func TestSupportSessionRenewedAtSignIn(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.Internal)
+	base, _ := url.Parse(app.Internal)
+	fixed := "fixation-token-chosen-by-an-attacker"
+	u.Client.Jar.SetCookies(base, []*http.Cookie{{Name: "honnin_staff", Value: fixed, Path: "/"}})
+	u.Get("/login")
+	u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, "agent01", demo.StaffTOTP)}})
+	if !strings.HasSuffix(u.LastURL, "/search") {
+		t.Fatalf("sign-in ended at %s", u.LastURL)
+	}
+	for _, c := range u.Client.Jar.Cookies(base) {
+		if c.Name == "honnin_staff" && c.Value == fixed {
+			t.Error("the session token was not renewed at sign-in")
+		}
+	}
+}
+
+func TestSupportOnlyOnInternalListener(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.URL)
+	for _, p := range []string{"/search", "/setup", "/staff", "/audit", "/audit.csv", "/members/1"} {
+		u.Get(p)
+		if u.Status == http.StatusOK || strings.Contains(u.Text(), "サポートコンソール") {
+			t.Errorf("public listener serves %s: status %d", p, u.Status)
+		}
+	}
+	c := testkit.HTTPClient()
+	resp, err := c.PostForm(app.URL+"/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}})
+	if err == nil {
+		body := testkit.ReadAll(t, resp.Body)
+		if strings.Contains(body, "サポートコンソール") {
+			t.Error("the public listener answers the console sign-in")
+		}
+	}
+}

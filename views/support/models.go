@@ -1,0 +1,134 @@
+package support
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"honnin/views/layout"
+)
+
+// Card is a card as staff may see it: BIN and last four at most.
+type Card struct {
+	ID             uint
+	Brand          string // jcb | visa
+	Masked         string
+	Expiry         string // YYMM
+	Status         string
+	ThreeDS        string
+	ThreeDSChanged *time.Time
+}
+
+// MemberRow is one search hit.
+type MemberRow struct {
+	ID          uint
+	Number      string
+	LoginID     string
+	Status      string
+	LockedUntil *time.Time // set when locked now
+	Cards       []Card
+}
+
+// Pager describes a page of results.
+type Pager struct {
+	Page, Pages int
+	Total       int64
+	Prev, Next  string // links, empty when none
+}
+
+// jst is the issuer's clock: Japan has no daylight saving time.
+var jst = time.FixedZone("JST", 9*3600)
+
+// When shows a time in Japan time to the second.
+func When(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(jst).Format("2006-01-02 15:04:05")
+}
+
+// WhenPtr shows an optional time, or a dash.
+func WhenPtr(ctx context.Context, t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return layout.T(ctx, "support.none")
+	}
+	return When(*t)
+}
+
+// BrandName is a brand's display name.
+func BrandName(brand string) string {
+	switch brand {
+	case "jcb":
+		return "JCB"
+	case "visa":
+		return "Visa"
+	}
+	return brand
+}
+
+// Programme is the brand's 3-D Secure programme name.
+func Programme(brand string) string {
+	switch brand {
+	case "jcb":
+		return "J/Secure"
+	case "visa":
+		return "Visa Secure"
+	}
+	return "3-D Secure"
+}
+
+// ShowExpiry turns YYMM into MM/YY as printed on the card.
+func ShowExpiry(yymm string) string {
+	if len(yymm) != 4 {
+		return yymm
+	}
+	return yymm[2:] + "/" + yymm[:2]
+}
+
+// Label translates prefix+value when the catalog has it, else shows the value as it is.
+func Label(ctx context.Context, prefix, value string) string {
+	key := prefix + value
+	if s := layout.T(ctx, key); s != key {
+		return s
+	}
+	return value
+}
+
+var currencies = map[string]string{"392": "JPY", "840": "USD", "978": "EUR", "826": "GBP", "156": "CNY", "410": "KRW", "901": "TWD"}
+
+// Amount shows a 3-D Secure purchase amount (minor units, ISO 4217 numeric currency, exponent).
+func Amount(amount, currency string, exponent int) string {
+	if amount == "" {
+		return ""
+	}
+	code := currencies[currency]
+	if code == "" {
+		code = currency
+	}
+	n, err := strconv.ParseUint(amount, 10, 64)
+	if err != nil || exponent < 0 || exponent > 4 {
+		return amount + " " + code
+	}
+	div := uint64(1)
+	for range exponent {
+		div *= 10
+	}
+	whole := groupThousands(strconv.FormatUint(n/div, 10))
+	if exponent == 0 {
+		return whole + " " + code
+	}
+	return fmt.Sprintf("%s.%0*d %s", whole, exponent, n%div, code)
+}
+
+func groupThousands(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
