@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
+	"honnin/app/acs"
 	"honnin/app/config"
 	"honnin/app/member"
 	"honnin/app/security"
@@ -100,6 +101,10 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions})
 	members.Register(s.public)
+
+	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: keys.AV, Registry: s.Registry})
+	threeDS.Register(s.public, s.internal)
+	s.workers = append(s.workers, threeDS.Workers()...)
 
 	s.addHealth(s.public)
 	s.addHealth(s.internal)

@@ -124,6 +124,10 @@ func seedMember(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, hash
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
+		// The column's default is true, and GORM leaves a false bool out of the INSERT: set it explicitly.
+		if err := tx.Model(&row).Update("personal_message_is_default", m.Legacy).Error; err != nil {
+			return err
+		}
 		for _, pan := range m.Cards {
 			err := tx.Model(&db.Card{}).Where("pan_hash = ?", sealer.PANHash(security.PAN(pan))).
 				Updates(map[string]any{"member_id": row.ID, "three_ds": m.ThreeDS, "registered_at": now, "three_ds_changed_at": now}).Error
