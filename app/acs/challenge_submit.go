@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,6 +19,7 @@ type Answer struct {
 	ACSTransID, Token string
 	LoginID, Password string
 	Cancel            bool
+	Try               int // the form's tries count when it was shown
 }
 
 // challengeSubmit takes the password form (or Cancel).
@@ -28,6 +30,7 @@ func (a *ACS) challengeSubmit(c echo.Context) error {
 		LoginID: c.FormValue("loginID"), Password: c.FormValue("password"),
 		Cancel: c.FormValue("action") == "cancel",
 	}
+	ans.Try, _ = strconv.Atoi(c.FormValue("try"))
 	if len(ans.LoginID) > 256 || len(ans.Password) > 1024 {
 		ans.LoginID, ans.Password = "", ""
 	}
@@ -65,24 +68,18 @@ func (a *ACS) SubmitAnswer(ctx context.Context, ans Answer, now time.Time, origi
 		return a.end(ctx, ch.ACSTransID, resultCancelled, origin)
 	}
 
-	// Count the try before checking it, with a conditional update: parallel submits cannot get more
-	// than the allowed number of tries.
+	// Count the try before checking it, with a conditional update on the form's count: parallel
+	// submits cannot exceed the allowed tries, and a double-clicked Submit counts once.
 	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
-		Where("acs_trans_id = ? AND state = ? AND tries < ?", ch.ACSTransID, db.ChallengeShown, a.Config.ChallengeTries).
+		Where("acs_trans_id = ? AND state = ? AND tries = ? AND tries < ?", ch.ACSTransID, db.ChallengeShown, ans.Try, a.Config.ChallengeTries).
 		Update("tries", gorm.Expr("tries + 1"))
 	if res.Error != nil {
 		return Step{}, res.Error
 	}
 	if res.RowsAffected == 0 {
-		if ch, err = a.load(ctx, ch.ACSTransID); err != nil {
-			return Step{}, err
-		}
-		if ch.State == db.ChallengeShown {
-			return a.end(ctx, ch.ACSTransID, resultTooMany, origin)
-		}
-		return a.finalStep(ctx, ch)
+		return a.duplicateSubmit(ctx, ch.ACSTransID, ans, origin)
 	}
-	tries := ch.Tries + 1
+	tries := ans.Try + 1
 
 	id := ch.ACSTransID
 	check, err := a.creds.Check(ctx, ans.LoginID, ans.Password, ch.MemberID,
@@ -110,6 +107,10 @@ func (a *ACS) SubmitAnswer(ctx context.Context, ans Answer, now time.Time, origi
 		return a.end(ctx, id, resultLocked, origin)
 	case tries >= a.Config.ChallengeTries:
 		return a.end(ctx, id, resultTooMany, origin)
+	}
+	if err := a.DB.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id = ? AND tries_checked < ?", id, tries).
+		Update("tries_checked", tries).Error; err != nil {
+		return Step{}, err
 	}
 	ch.Tries = tries
 	// The form stays open with the same token; the ID is kept, the password never.
@@ -165,4 +166,34 @@ func (a *ACS) authValue(ctx context.Context, ch *db.Challenge) (string, error) {
 	}
 	return AuthenticationValue(a.AVKey, AVInput{PAN: pan.Digits(), Amount: ch.PurchaseAmount, Currency: ch.PurchaseCurrency,
 		PurchaseDate: ch.PurchaseDate, TransStatus: StatusY, ECI: ECIAuthenticated, ACSTransID: ch.ACSTransID})
+}
+
+// duplicateSubmit answers a submit whose try was already counted: a double click, or a form from
+// before the last answer. It waits for that answer's check to finish and shows its outcome, so the
+// browser (which displays only the last response) sees the real result.
+func (a *ACS) duplicateSubmit(ctx context.Context, acsTransID string, ans Answer, origin eventOrigin) (Step, error) {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ch, err := a.load(ctx, acsTransID)
+		if err != nil {
+			return Step{}, err
+		}
+		switch {
+		case ch.State != db.ChallengeShown:
+			return a.finalStep(ctx, ch)
+		case ch.Tries >= a.Config.ChallengeTries && ch.TriesChecked >= ch.Tries:
+			return a.end(ctx, acsTransID, resultTooMany, origin)
+		case ch.Tries <= ans.Try:
+			// Nothing counted beyond this form, yet the update missed: the tries are used up.
+			return a.end(ctx, acsTransID, resultTooMany, origin)
+		case ch.TriesChecked >= ch.Tries || time.Now().After(deadline):
+			return Step{Kind: StepForm, Challenge: ch, Token: ans.Token, LoginID: ans.LoginID, ErrorKey: "acs.error.wrong",
+				TriesLeft: a.Config.ChallengeTries - ch.Tries}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return Step{}, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
