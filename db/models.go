@@ -125,7 +125,7 @@ type Challenge struct {
 	TokenHash           string    `gorm:"size:64"`
 	Tries               int       `gorm:"not null;default:0"`
 	TriesChecked        int       `gorm:"not null;default:0"` // tries whose answer has been checked (a double submit waits for it)
-	TransStatus         string    `gorm:"size:1;not null"` // the ARes's, then the final one
+	TransStatus         string    `gorm:"size:1;not null"`    // the ARes's, then the final one
 	TransStatusReason   string    `gorm:"size:2"`
 	ChallengeCancel     string    `gorm:"size:2"`
 	ECI                 string    `gorm:"column:eci;size:2"`

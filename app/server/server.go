@@ -20,6 +20,7 @@ import (
 
 	"honnin/app/acs"
 	"honnin/app/config"
+	demoshop "honnin/app/demo"
 	"honnin/app/member"
 	"honnin/app/security"
 	"honnin/db"
@@ -105,6 +106,9 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: keys.AV, Registry: s.Registry})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
+	if cfg.Demo {
+		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log}).Register(s.public)
+	}
 
 	s.addHealth(s.public)
 	s.addHealth(s.internal)
