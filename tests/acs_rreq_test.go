@@ -118,3 +118,35 @@ func TestACSOutboxSurvivesRestartAndSharesNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestACSRReqRouting: the RReq goes to the configured URL of the card's brand, or to the AReq's dsURL
+// when that is one of the configured URLs; any other dsURL is ignored.
+func TestACSRReqRouting(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		general, visa := newFakeDS(t), newFakeDS(t)
+		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{
+			"HONNIN_DS_RESULTS_URL": general.URL, "HONNIN_DS_RESULTS_URL_VISA": visa.URL}})
+		cancelWith := func(areq map[string]any) string {
+			t.Helper()
+			ares, p := challengeFor(t, app, areq)
+			checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), ares, "N")
+			return str(ares, "acsTransID")
+		}
+		jcb := cancelWith(areqFor(demo.YamadaJCB))
+		visaCard := cancelWith(areqFor(demo.YamadaVisa))
+		withKnown := areqFor(demo.YamadaJCB)
+		withKnown["dsURL"] = visa.URL
+		known := cancelWith(withKnown)
+		withUnknown := areqFor(demo.YamadaVisa)
+		withUnknown["dsURL"] = "https://attacker.example/results"
+		unknown := cancelWith(withUnknown)
+
+		general.waitRReqs(t, jcb, 1)
+		visa.waitRReqs(t, visaCard, 1)
+		visa.waitRReqs(t, known, 1)
+		visa.waitRReqs(t, unknown, 1)
+		if len(visa.received(jcb)) != 0 || len(general.received(visaCard)) != 0 || len(general.received(known)) != 0 {
+			t.Errorf("an RReq went to the wrong Directory Server")
+		}
+	})
+}
