@@ -257,6 +257,20 @@ func TestACSChallengeFailures(t *testing.T) {
 			checkCRes(t, late, ares, "N")
 		})
 
+		t.Run("a second CReq while the form is open shows it again; the old form stops working", func(t *testing.T) {
+			ares, first := challengeFor(t, app, areqFor(demo.YamadaVisa))
+			second := openChallenge(t, ares, creqFor(ares, "05"), "shop-session-42")
+			if second.field("token") == "" || second.field("token") == first.field("token") {
+				t.Fatalf("reload: %s", second.Text())
+			}
+			stale := answer(t, app.URL, first, "yamada01", "fuji-san-2026", "submit")
+			if stale.cres(t) != nil {
+				t.Errorf("the replaced form still ends the challenge")
+			}
+			testkit.Contains(t, stale.Text(), "この画面は使えなくなりました")
+			checkCRes(t, answer(t, app.URL, second, "yamada01", "fuji-san-2026", "submit"), ares, "Y")
+		})
+
 		t.Run("unknown and mismatched CReqs", func(t *testing.T) {
 			ares := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
 			fake := map[string]any{"threeDSServerTransID": str(ares, "threeDSServerTransID"), "acsTransID": "00000000-0000-4000-8000-000000000000",
