@@ -150,3 +150,33 @@ func TestACSRReqRouting(t *testing.T) {
 		}
 	})
 }
+
+// TestACSOutboxWaitsForAURL: a result written while no Directory Server URL is configured is kept and
+// delivered once a restart brings the URL.
+func TestACSOutboxWaitsForAURL(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		// Without demo mode no results URL has a default; the demo cards are seeded by hand.
+		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_DEMO": "false"}})
+		if err := demo.Seed(context.Background(), app.DB, app.Server.Sealer, app.Server.Hasher, "legacy"); err != nil {
+			t.Fatal(err)
+		}
+		ares, p := challengeFor(t, app, areqFor(demo.YamadaJCB))
+		checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), ares, "N")
+		var m db.OutboxMessage
+		if err := app.DB.Where("acs_trans_id = ?", str(ares, "acsTransID")).Take(&m).Error; err != nil || m.URL != "" {
+			t.Fatalf("outbox row: %+v %v", m, err)
+		}
+
+		ds := newFakeDS(t)
+		cfg := app.Server.Config
+		cfg.DSResultsURL = ds.URL
+		node, err := server.New(cfg, app.DB, slog.New(slog.NewTextHandler(io.Discard, nil)), app.Server.Keys, app.Server.Sealer, app.Server.Hasher)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		wait := node.StartWorkers(ctx)
+		defer func() { cancel(); wait() }()
+		checkRReq(t, ds.waitRReqs(t, str(ares, "acsTransID"), 1)[0], ares, "N", "01", "01")
+	})
+}

@@ -135,7 +135,7 @@ func TestDemoBrowser(t *testing.T) {
 			); err != nil {
 				t.Fatal(err)
 			}
-			waitText(t, frame, "acs-error", "1 more")
+			waitText(t, frame, "acs-error", "1 more", "あと1回")
 			if err := chromedp.Do(frame,
 				chromedp.SendKeys(chromedp.ID("acs-password"), "wrong-again"),
 				chromedp.Click(chromedp.ID("acs-submit")),
@@ -151,15 +151,20 @@ func TestDemoBrowser(t *testing.T) {
 	})
 }
 
-// waitText waits until the element's text contains want.
-func waitText(t *testing.T, ctx context.Context, id, want string) {
+// waitText waits until the element's text contains one of wants (the challenge follows the browser's
+// language).
+func waitText(t *testing.T, ctx context.Context, id string, wants ...string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id))); err == nil && strings.Contains(got, want) {
-			return
+		if got, err := chromedp.Run(ctx, chromedp.Text(chromedp.ID(id))); err == nil {
+			for _, w := range wants {
+				if strings.Contains(got, w) {
+					return
+				}
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("#%s never said %q", id, want)
+	t.Fatalf("#%s never said any of %q", id, wants)
 }

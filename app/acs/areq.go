@@ -187,7 +187,12 @@ func (a *ACS) rreqURL(ch *db.Challenge) string {
 	if ch.DSURL != "" && a.knownDSURL(ch.DSURL) {
 		return ch.DSURL
 	}
-	return a.Config.DSResultsURLFor(ch.Brand)
+	u := a.Config.DSResultsURLFor(ch.Brand)
+	if u == "" {
+		// The RReq stays in the outbox (never dropped) until a Directory Server URL is configured.
+		a.Log.Warn("no Directory Server results URL configured for the brand; the RReq waits in the outbox", "brand", ch.Brand, "acs_trans_id", ch.ACSTransID)
+	}
+	return u
 }
 
 // browserLocale picks the challenge's language from the AReq's browserLanguage: Japanese for ja, else

@@ -49,6 +49,9 @@ func backoff(attempts int) time.Duration {
 
 // runOutbox delivers RReqs until ctx ends: on every tick and whenever a result was just written.
 func (a *ACS) runOutbox(ctx context.Context) {
+	if err := a.adoptUnaddressed(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Warn("RReqs without a Directory Server URL could not be addressed", "err", err.Error())
+	}
 	t := time.NewTicker(outboxInterval)
 	defer t.Stop()
 	for {
@@ -185,4 +188,21 @@ func (a *ACS) post(ctx context.Context, m *db.OutboxMessage) string {
 		return "resultsStatus " + rres.ResultsStatus
 	}
 	return ""
+}
+
+// adoptUnaddressed gives the RReqs written while no Directory Server URL was configured the URL the
+// configuration now names for their card's brand (the configuration changes only with a restart).
+func (a *ACS) adoptUnaddressed(ctx context.Context) error {
+	for _, brand := range []string{db.BrandJCB, db.BrandVisa, ""} {
+		u := a.Config.DSResultsURLFor(brand)
+		if u == "" {
+			continue
+		}
+		brands := a.DB.Model(&db.Challenge{}).Select("acs_trans_id").Where("brand = ?", brand)
+		if err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).
+			Where("url = '' AND delivered_at IS NULL AND acs_trans_id IN (?)", brands).Update("url", u).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
