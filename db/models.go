@@ -92,13 +92,15 @@ const (
 	ChallengeFailed    = "failed"
 	ChallengeCancelled = "cancelled"
 	ChallengeExpired   = "expired"
+	// ChallengeAnswered marks an AReq whose ARes was already final (Y, N, R): no challenge follows.
+	ChallengeAnswered = "answered"
 )
 
 // Challenge is one AReq and everything that followed it.
 type Challenge struct {
 	ACSTransID           string `gorm:"column:acs_trans_id;primaryKey;size:36"`
 	ThreeDSServerTransID string `gorm:"column:three_ds_server_trans_id;size:36;not null;index"`
-	DSTransID            string `gorm:"column:ds_trans_id;size:36;not null"`
+	DSTransID            string `gorm:"column:ds_trans_id;size:36;not null;uniqueIndex"`
 	MessageVersion       string `gorm:"size:8;not null"`
 	MessageCategory      string `gorm:"size:2;not null"`
 	CardID               *uint  `gorm:"index"`
@@ -108,6 +110,7 @@ type Challenge struct {
 	PurchaseAmount       string `gorm:"size:48"`
 	PurchaseCurrency     string `gorm:"size:3"`
 	PurchaseExponent     int
+	PurchaseDate         string `gorm:"size:14"` // YYYYMMDDHHMMSS, part of the authentication value
 	MerchantName         string `gorm:"size:40"`
 	MerchantCountry      string `gorm:"size:3"`
 	AcquirerMerchantID   string `gorm:"size:35"`
@@ -117,15 +120,19 @@ type Challenge struct {
 	BrowserLanguage      string `gorm:"size:8"`
 	BrowserIP            string `gorm:"size:45"`
 	BrowserUserAgent     string `gorm:"size:2048"`
-	State                string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
+	ChallengeWindowSize  string `gorm:"size:2"`
+	// SessionData is the CReq form's threeDSSessionData, posted back unchanged with the CRes.
+	SessionData string `gorm:"size:2048"`
+	State       string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
 	// TokenHash is the hash of the per-challenge form token: the challenge page's state lives here, never in a cookie.
 	TokenHash           string    `gorm:"size:64"`
 	Tries               int       `gorm:"not null;default:0"`
-	TransStatus         string    `gorm:"size:1;not null"` // the ARes's, then the final one
+	TriesChecked        int       `gorm:"not null;default:0"` // tries whose answer has been checked (a double submit waits for it)
+	TransStatus         string    `gorm:"size:1;not null"`    // the ARes's, then the final one
 	TransStatusReason   string    `gorm:"size:2"`
 	ChallengeCancel     string    `gorm:"size:2"`
 	ECI                 string    `gorm:"column:eci;size:2"`
-	AuthenticationValue string    `gorm:"size:28"`
+	AuthenticationValue string    `gorm:"size:28;index"`
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
@@ -187,7 +194,7 @@ type Staff struct {
 	Login              string `gorm:"size:40;not null;uniqueIndex"`
 	Role               string `gorm:"size:12;not null"`
 	PasswordHash       string `gorm:"size:200;not null"`
-	MustChangePassword bool   `gorm:"not null;default:true"`
+	MustChangePassword bool   `gorm:"not null;default:false"`
 	TOTPSealed         []byte `gorm:"column:totp_sealed"`
 	TOTPKeyVersion     int    `gorm:"column:totp_key_version"`
 	TOTPEnrolled       bool   `gorm:"column:totp_enrolled;not null;default:false"`
@@ -248,7 +255,32 @@ type RegistrationAttempt struct {
 	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time"`
 }
 
+// DemoResult is what the demo shop and its Directory Server simulator learnt about one purchase: the
+// ARes, the CRes at the notificationURL and the RReq. Demo mode only.
+type DemoResult struct {
+	ThreeDSServerTransID string `gorm:"column:three_ds_server_trans_id;primaryKey;size:36"`
+	ACSTransID           string `gorm:"column:acs_trans_id;size:36;index"`
+	Last4                string `gorm:"column:last4;size:4"`
+	Amount               string `gorm:"size:48"`
+	Currency             string `gorm:"size:3"`
+	Exponent             int
+	MerchantName         string     `gorm:"size:40"`
+	AResStatus           string     `gorm:"column:ares_status;size:1"`
+	AResReason           string     `gorm:"column:ares_reason;size:2"`
+	CResStatus           string     `gorm:"column:cres_status;size:1"`
+	CResError            string     `gorm:"column:cres_error;size:3"`
+	CResAt               *time.Time `gorm:"column:cres_at"`
+	RReqStatus           string     `gorm:"column:rreq_status;size:1"`
+	RReqReason           string     `gorm:"column:rreq_reason;size:2"`
+	RReqCancel           string     `gorm:"column:rreq_cancel;size:2"`
+	ECI                  string     `gorm:"column:eci;size:2"`
+	AuthenticationValue  string     `gorm:"size:28"`
+	RReqAt               *time.Time `gorm:"column:rreq_at"`
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
+}
+
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}}
 }

@@ -1,4 +1,77 @@
 package i18n
 
-// acsMessages are the acs face's.
-var acsMessages = map[string]Text{}
+// acsMessages are the acs face's: the challenge pages and the texts the ACS sends to shops.
+var acsMessages = map[string]Text{
+	"acs.cardholder_info.not_enrolled": {
+		"このカードは本人認証サービスに登録されていません。カード会社の会員サイトで登録できます。",
+		"This card is not registered for 3-D Secure. You can register on the card issuer's member site.",
+	},
+	"acs.title":            {"%s 本人認証", "%s: confirm it is you"},
+	"acs.shop":             {"ご利用先", "Shop"},
+	"acs.amount":           {"ご利用金額", "Amount"},
+	"acs.card":             {"カード番号", "Card"},
+	"acs.personal_message": {"あなたが登録したメッセージ", "Your personal message"},
+	"acs.personal_message.advice": {
+		"上のメッセージがご自身で登録したものと違う場合は、ここで入力をやめ、カード会社（%s）へご連絡ください。",
+		"If the message above is not the one you set, stop here and call your card issuer (%s).",
+	},
+	"acs.login_id": {"ID", "ID"},
+	"acs.login_id.hint": {
+		"会員サイトのIDです。IDを複数お持ちの方は、このカードを登録したIDを入力してください。",
+		"Your member-site ID. If you have several IDs, use the one this card is registered to.",
+	},
+	"acs.password":         {"パスワード", "Password"},
+	"acs.submit":           {"認証する", "Confirm"},
+	"acs.cancel":           {"キャンセル", "Cancel"},
+	"acs.error.wrong":      {"IDまたはパスワードが正しくありません。", "The ID or password is not correct."},
+	"acs.tries_left":       {"あと%d回入力できます。", "You have %d more tries."},
+	"acs.forgot":           {"IDやパスワードをお忘れの方は、%sで登録し直してください。", "Forgot your ID or password? Register again on %s."},
+	"acs.return":           {"ショップへ戻る", "Back to the shop"},
+	"acs.return.noscript":  {"「ショップへ戻る」を押して、お買い物を続けてください。", "Press \"Back to the shop\" to continue your purchase."},
+	"acs.result.ok":        {"本人認証が完了しました。ショップへ戻ります。", "You are verified. Taking you back to the shop."},
+	"acs.result.cancelled": {"本人認証をキャンセルしました。ショップへ戻ります。", "You cancelled the verification. Taking you back to the shop."},
+	"acs.result.failed": {
+		"本人認証ができませんでした。ショップへ戻ります。",
+		"We could not verify you. Taking you back to the shop.",
+	},
+	"acs.result.expired": {
+		"時間切れのため、本人認証を終了しました。ショップへ戻ります。",
+		"The verification timed out. Taking you back to the shop.",
+	},
+	"acs.result.locked": {
+		"入力の誤りが続いたため、このIDはロックされています（%sまで）。",
+		"This ID is locked after too many wrong entries (until %s).",
+	},
+	"acs.result.locked.how": {
+		"時間がたつと自動で解除されます。すぐに使いたい場合は、カード会社（%s）へお電話いただくか、会員サイトで登録し直してください。「ショップへ戻る」を押すと、ショップでほかのお支払い方法を選べます。",
+		"It opens again by itself after that time. To use it sooner, call your card issuer (%s) or register again on the member site. Press \"Back to the shop\" to choose another way to pay.",
+	},
+	"acs.problem.unreadable": {
+		"ショップから届いた認証の依頼を読み取れませんでした。ショップでもう一度お試しください。",
+		"We could not read the verification request from the shop. Please try again at the shop.",
+	},
+	"acs.problem.unknown": {
+		"この本人認証の依頼は見つかりませんでした。ショップでもう一度お試しください。",
+		"We could not find this verification request. Please try again at the shop.",
+	},
+	"acs.problem.no_challenge": {
+		"この取引では本人認証の入力は必要ありません。ショップへ戻ります。",
+		"This purchase does not need a verification. Taking you back to the shop.",
+	},
+	"acs.problem.expired": {
+		"本人認証の有効時間が過ぎました。ショップでもう一度お試しください。",
+		"The time for this verification has passed. Please try again at the shop.",
+	},
+	"acs.problem.finished": {
+		"この本人認証はすでに終わっています。ショップへ戻ります。",
+		"This verification has already ended. Taking you back to the shop.",
+	},
+	"acs.problem.stale_form": {
+		"この画面は使えなくなりました。ショップでもう一度お試しください。",
+		"This page is no longer valid. Please try again at the shop.",
+	},
+	"acs.problem.system": {
+		"申し訳ありません。ただいま本人認証を行えません。しばらくしてからショップでもう一度お試しください。",
+		"Sorry, verification is not available right now. Please try again at the shop in a little while.",
+	},
+}

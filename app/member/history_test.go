@@ -43,7 +43,7 @@ func TestHistory(t *testing.T) {
 		{ACSTransID: "a2", CardID: &jcb.ID, MerchantName: "New Shop", PurchaseAmount: "999", PurchaseExponent: 2, PurchaseCurrency: "840", State: db.ChallengeCancelled, TransStatus: "N", CreatedAt: base.Add(time.Minute)},
 		{ACSTransID: "a3", CardID: &sato.ID, MerchantName: "Not Yamada's", PurchaseAmount: "1", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base.Add(2 * time.Minute)},
 	} {
-		c.ThreeDSServerTransID, c.DSTransID, c.MessageVersion, c.MessageCategory, c.Deadline = "s", "d", "2.2.0", "01", base
+		c.ThreeDSServerTransID, c.DSTransID, c.MessageVersion, c.MessageCategory, c.Deadline = "s", "d-"+c.ACSTransID, "2.2.0", "01", base
 		if err := f.DB.Create(&c).Error; err != nil {
 			t.Fatalf("challenge %d: %v", i, err)
 		}

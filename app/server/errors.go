@@ -28,7 +28,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	switch {
 	case c.Request().Method == http.MethodHead:
 		rerr = c.NoContent(status)
-	case strings.HasPrefix(path, "/3ds/") && path != "/3ds/challenge", strings.HasPrefix(path, "/internal/"), strings.HasPrefix(path, "/demo/ds/"):
+	case strings.HasPrefix(path, "/3ds/") && !strings.HasPrefix(path, "/3ds/challenge"), strings.HasPrefix(path, "/internal/"), strings.HasPrefix(path, "/demo/ds/"):
 		rerr = c.JSON(status, map[string]string{"error": http.StatusText(status), "requestId": requestID})
 	default:
 		rerr = views.Render(c, status, layout.ErrorPage(status, key, requestID))

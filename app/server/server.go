@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gorm.io/gorm"
 
+	"honnin/app/acs"
 	"honnin/app/config"
+	demoshop "honnin/app/demo"
 	"honnin/app/member"
 	"honnin/app/security"
 	"honnin/app/support"
@@ -102,6 +104,13 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions})
 	members.Register(s.public)
 	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions}).Register(s.internal)
+
+	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: keys.AV, Registry: s.Registry})
+	threeDS.Register(s.public, s.internal)
+	s.workers = append(s.workers, threeDS.Workers()...)
+	if cfg.Demo {
+		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log}).Register(s.public)
+	}
 
 	s.addHealth(s.public)
 	s.addHealth(s.internal)

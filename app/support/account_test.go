@@ -19,7 +19,7 @@ func TestLoadAccount(t *testing.T) {
 	}
 	day := func(d int) time.Time { return time.Date(2026, 11, d, 3, 0, 0, 0, time.UTC) }
 	for i, at := range []time.Time{day(10), day(20)} {
-		ch := db.Challenge{ACSTransID: "00000000-0000-4000-8000-00000000000" + string(rune('1'+i)), ThreeDSServerTransID: "t", DSTransID: "d",
+		ch := db.Challenge{ACSTransID: "00000000-0000-4000-8000-00000000000" + string(rune('1'+i)), ThreeDSServerTransID: "t", DSTransID: "d" + string(rune('1'+i)),
 			MessageVersion: "2.2.0", MessageCategory: "01", CardID: &cards[0].ID, Brand: "jcb", Last4: "0019", PurchaseAmount: "12800",
 			PurchaseCurrency: "392", MerchantName: "Demo Shop", State: db.ChallengeSucceeded, TransStatus: "Y", Tries: 1,
 			Deadline: at.Add(10 * time.Minute), CreatedAt: at}

@@ -124,10 +124,6 @@ func seedMember(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, hash
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		// GORM leaves a false bool out of the INSERT, so the column's default (true) would win.
-		if err := tx.Model(&row).Update("personal_message_is_default", m.Legacy).Error; err != nil {
-			return err
-		}
 		for _, pan := range m.Cards {
 			err := tx.Model(&db.Card{}).Where("pan_hash = ?", sealer.PANHash(security.PAN(pan))).
 				Updates(map[string]any{"member_id": row.ID, "three_ds": m.ThreeDS, "registered_at": now, "three_ds_changed_at": now}).Error
@@ -159,9 +155,5 @@ func seedStaff(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, hashe
 		Login: login, Role: role, PasswordHash: hash, MustChangePassword: false,
 		TOTPSealed: sealed, TOTPKeyVersion: ver, TOTPEnrolled: true, SessionVersion: 1,
 	}
-	if err := gdb.WithContext(ctx).Create(&row).Error; err != nil {
-		return err
-	}
-	// GORM leaves a false bool out of the INSERT, so the column's default (true) would win.
-	return gdb.WithContext(ctx).Model(&row).Update("must_change_password", false).Error
+	return gdb.WithContext(ctx).Create(&row).Error
 }

@@ -1,0 +1,82 @@
+// Package acs is Honnin's embedded Access Control Server for EMV 3-D Secure 2.1.0 and 2.2.0 (browser
+// channel): the AReq decision, the challenge page, the CRes, the RReq outbox, expiry, and the check of
+// authentication values for the issuer's authorisation system. One file per action.
+package acs
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+	"gorm.io/gorm"
+
+	"honnin/app/config"
+	"honnin/app/credentials"
+	"honnin/app/security"
+)
+
+// Deps are what the ACS needs.
+type Deps struct {
+	DB       *gorm.DB
+	Config   config.Config
+	Log      *slog.Logger
+	Sealer   *security.Sealer
+	Hasher   *security.Hasher
+	AVKey    []byte
+	Registry *prometheus.Registry
+}
+
+// ACS serves the protocol endpoints and the challenge pages.
+type ACS struct {
+	Deps
+	creds   credentials.Checker
+	kick    chan struct{} // wakes the outbox deliverer after a result was written
+	ares    *prometheus.CounterVec
+	rreqOut *prometheus.CounterVec
+	client  httpDoer
+}
+
+// New returns the ACS.
+func New(d Deps) *ACS {
+	a := &ACS{
+		Deps:  d,
+		creds: credentials.Checker{DB: d.DB, Hasher: d.Hasher, Policy: credentials.Policy{Threshold: d.Config.LockThreshold, LockFor: d.Config.LockDuration}},
+		kick:  make(chan struct{}, 1),
+		ares: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_ares_total",
+			Help: "ARes and Erro answers to AReqs, by transStatus (or erro code)."}, []string{"status"}),
+		rreqOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_rreq_deliveries_total",
+			Help: "RReq delivery attempts, by outcome."}, []string{"outcome"}),
+		client: newDSClient(),
+	}
+	if d.Registry != nil {
+		d.Registry.MustRegister(a.ares, a.rreqOut)
+	}
+	return a
+}
+
+// Register adds the ACS routes: the protocol and challenge endpoints on the public listener, the
+// authentication-value check on the internal one.
+func (a *ACS) Register(public, internal *echo.Echo) {
+	public.POST("/3ds/areq", a.areq)
+	public.POST("/3ds/challenge", a.challenge)
+	public.POST("/3ds/challenge/submit", a.challengeSubmit)
+	internal.POST("/internal/av/verify", a.avVerify)
+}
+
+// Workers are the ACS's background loops: the expiry sweeper and the RReq deliverer.
+func (a *ACS) Workers() []func(context.Context) {
+	return []func(context.Context){a.runSweeper, a.runOutbox}
+}
+
+// jst is the issuer's time zone, for card expiry and the times members read.
+var jst = time.FixedZone("JST", 9*60*60)
+
+// signal wakes the outbox deliverer without blocking.
+func (a *ACS) signal() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}

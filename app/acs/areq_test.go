@@ -1,0 +1,109 @@
+package acs
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"honnin/db"
+)
+
+func validAReq() map[string]any {
+	return map[string]any{
+		"threeDSServerTransID": "8a880dc0-d2d2-4067-bcb1-b08d1690b26e", "dsTransID": "9a880dc0-d2d2-4067-bcb1-b08d1690b26e",
+		"dsReferenceNumber": "DS1", "threeDSServerRefNumber": "S1", "threeDSServerURL": "https://s.example",
+		"threeDSRequestorID": "R1", "threeDSRequestorName": "Shop", "threeDSRequestorURL": "https://shop.example",
+		"threeDSRequestorAuthenticationInd": "01", "threeDSCompInd": "N", "acquirerBIN": "400551", "acquirerMerchantID": "M1",
+		"acctNumber": "3540000000000019", "cardExpiryDate": "2912", "mcc": "5411", "merchantCountryCode": "392",
+		"merchantName": "Shop", "purchaseAmount": "5000", "purchaseCurrency": "392", "purchaseExponent": "0",
+		"purchaseDate": "20261125010203", "notificationURL": "https://shop.example/n", "browserAcceptHeader": "text/html",
+		"browserJavaEnabled": false, "browserJavascriptEnabled": true, "browserLanguage": "ja-JP", "browserColorDepth": "24",
+		"browserScreenHeight": "900", "browserScreenWidth": "1440", "browserTZ": "-540", "browserUserAgent": "UA",
+		"messageCategory": "01", "messageType": "AReq", "messageVersion": "2.2.0", "deviceChannel": "02",
+	}
+}
+
+func TestDecodeAReq(t *testing.T) {
+	tests := []struct {
+		name       string
+		edit       func(m map[string]any)
+		raw        string
+		code, want string
+	}{
+		{name: "valid 2.2.0", edit: func(map[string]any) {}},
+		{name: "valid 2.1.0", edit: func(m map[string]any) { m["messageVersion"] = "2.1.0"; delete(m, "browserJavascriptEnabled") }},
+		{name: "valid non-payment", edit: func(m map[string]any) { m["messageCategory"] = "02"; delete(m, "purchaseAmount") }},
+		{name: "not JSON", raw: "hello", code: "101"},
+		{name: "trailing data", raw: `{"messageType":"AReq"} {}`, code: "101"},
+		{name: "wrong type", edit: func(m map[string]any) { m["messageType"] = "RReq" }, code: "101", want: "messageType"},
+		{name: "no version", edit: func(m map[string]any) { delete(m, "messageVersion") }, code: "201", want: "messageVersion"},
+		{name: "version 2.3", edit: func(m map[string]any) { m["messageVersion"] = "2.3.0" }, code: "102"},
+		{name: "missing two", edit: func(m map[string]any) { delete(m, "mcc"); delete(m, "acctNumber") }, code: "201", want: "acctNumber,mcc"},
+		{name: "bad expiry month", edit: func(m map[string]any) { m["cardExpiryDate"] = "2913" }, code: "203", want: "cardExpiryDate"},
+		{name: "negative TZ ok, too long not", edit: func(m map[string]any) { m["browserTZ"] = "-54000" }, code: "203", want: "browserTZ"},
+		{name: "bad IP", edit: func(m map[string]any) { m["browserIP"] = "300.1.1.1" }, code: "203", want: "browserIP"},
+		{name: "merchant name 41 runes", edit: func(m map[string]any) { m["merchantName"] = strings.Repeat("茶", 41) }, code: "203", want: "merchantName"},
+		{name: "nested duplicate", raw: `{"messageType":"AReq","acctInfo":{"a":1,"a":2}}`, code: "204", want: "acctInfo.a"},
+		{name: "USD exponent 0", edit: func(m map[string]any) { m["purchaseCurrency"] = "840" }, code: "305"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := []byte(tt.raw)
+			if tt.edit != nil {
+				m := validAReq()
+				tt.edit(m)
+				body, _ = json.Marshal(m)
+			}
+			a, e := DecodeAReq(body)
+			if tt.code == "" {
+				if e != nil || a == nil {
+					t.Fatalf("want a valid AReq, got %v", e)
+				}
+				return
+			}
+			if e == nil {
+				t.Fatalf("want Erro %s, got a valid AReq", tt.code)
+			}
+			if e.ErrorCode != tt.code || !strings.Contains(e.ErrorDetail, tt.want) || e.MessageType != "Erro" || e.ErrorComponent != "A" {
+				t.Errorf("got %+v, want code %s detail %q", e, tt.code, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, jst)
+	id := uint(1)
+	member := &db.Member{ID: 1, Status: db.MemberActive}
+	card := func(edit func(c *db.Card)) *db.Card {
+		c := &db.Card{Status: db.CardActive, Expiry: "2912", MemberID: &id, Member: member, ThreeDS: db.ThreeDSEnrolled}
+		edit(c)
+		return c
+	}
+	tests := []struct {
+		name           string
+		card           *db.Card
+		status, reason string
+	}{
+		{"no card", nil, "N", "08"},
+		{"enrolled", card(func(*db.Card) {}), "C", ""},
+		{"stolen", card(func(c *db.Card) { c.Status = db.CardStolen }), "R", "10"},
+		{"lost", card(func(c *db.Card) { c.Status = db.CardLost }), "R", "10"},
+		{"closed", card(func(c *db.Card) { c.Status = db.CardClosed }), "N", "12"},
+		{"expired last month", card(func(c *db.Card) { c.Expiry = "2610" }), "N", "05"},
+		{"expires this month", card(func(c *db.Card) { c.Expiry = "2611" }), "C", ""},
+		{"no member", card(func(c *db.Card) { c.MemberID, c.Member = nil, nil }), "N", "13"},
+		{"legacy message", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberActive, PersonalMessageIsDefault: true} }), "N", "13"},
+		{"member closed", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberClosed} }), "N", "13"},
+		{"stopped", card(func(c *db.Card) { c.ThreeDS = db.ThreeDSStopped }), "N", "13"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, r := Decide(tt.card, now)
+			if s != tt.status || r != tt.reason {
+				t.Errorf("Decide = %s %s, want %s %s", s, r, tt.status, tt.reason)
+			}
+		})
+	}
+}

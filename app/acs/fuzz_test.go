@@ -1,0 +1,62 @@
+package acs
+
+import (
+	"encoding/json"
+	"testing"
+)
+
+var erroCodes = map[string]bool{ErrInvalidMessage: true, ErrVersion: true, ErrMissing: true, ErrCriticalExt: true,
+	ErrFormat: true, ErrDuplicate: true, ErrTransData: true}
+
+// FuzzDecodeAReq: any body gives either a valid AReq or an Erro with a known code; never a panic.
+// The seed corpus is in testdata/fuzz/FuzzDecodeAReq and runs with every go test.
+func FuzzDecodeAReq(f *testing.F) {
+	b, _ := json.Marshal(validAReq())
+	f.Add(b)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		a, e := DecodeAReq(body)
+		if (a == nil) == (e == nil) {
+			t.Fatalf("want exactly one of AReq and Erro, got %v and %v", a, e)
+		}
+		if e != nil {
+			if !erroCodes[e.ErrorCode] || e.MessageType != "Erro" || e.ErrorDetail == "" || !SupportedVersion(e.MessageVersion) {
+				t.Fatalf("bad Erro %+v", e)
+			}
+			if _, err := json.Marshal(e); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+		if !SupportedVersion(a.MessageVersion) || a.MessageType != "AReq" || !isUUID(a.ThreeDSServerTransID) || !isUUID(a.DSTransID) {
+			t.Fatalf("accepted an AReq without its header: %+v", a)
+		}
+		if len(a.AcctNumber) < 13 || len(a.AcctNumber) > 19 {
+			t.Fatalf("accepted acctNumber of length %d", len(a.AcctNumber))
+		}
+		if a.DeviceChannel == "02" && !httpURL(2048)(a.NotificationURL) {
+			t.Fatalf("accepted notificationURL %q", a.NotificationURL)
+		}
+	})
+}
+
+// FuzzDecodeCReq: any creq field gives either a CReq that encodes back to itself or an Erro.
+func FuzzDecodeCReq(f *testing.F) {
+	f.Add("eyJ0aHJlZURTU2VydmVyVHJhbnNJRCI6IjhhODgwZGMwLWQyZDItNDA2Ny1iY2IxLWIwOGQxNjkwYjI2ZSIsImFjc1RyYW5zSUQiOiJkN2MxZWU5OS05NDc4LTQ0YTYtYjFmMi0zOTFlMjljNmIzNDAiLCJtZXNzYWdlVHlwZSI6IkNSZXEiLCJtZXNzYWdlVmVyc2lvbiI6IjIuMi4wIiwiY2hhbGxlbmdlV2luZG93U2l6ZSI6IjAxIn0")
+	f.Fuzz(func(t *testing.T, creq string) {
+		c, e := DecodeCReq(creq)
+		if (c == nil) == (e == nil) {
+			t.Fatalf("want exactly one of CReq and Erro")
+		}
+		if e != nil {
+			if e.MessageType != "Erro" || e.ErrorCode == "" {
+				t.Fatalf("bad Erro %+v", e)
+			}
+			return
+		}
+		b, _ := json.Marshal(c)
+		again, e2 := DecodeCReq(EncodeBase64URL(b))
+		if e2 != nil || *again != *c {
+			t.Fatalf("round trip: %+v vs %+v (%v)", c, again, e2)
+		}
+	})
+}

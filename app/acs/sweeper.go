@@ -1,0 +1,60 @@
+package acs
+
+import (
+	"context"
+	"time"
+
+	"honnin/db"
+)
+
+// sweepInterval is how often the sweeper looks for challenges past their deadline.
+const sweepInterval = time.Second
+
+// runSweeper ends challenges whose deadline passed: no CReq in time (N, reason 14, challengeCancel 05)
+// or no final answer in time (challengeCancel 04). Each is ended by a conditional update, so several
+// nodes sweeping at once end each challenge once.
+func (a *ACS) runSweeper(ctx context.Context) {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		if n, err := a.Sweep(ctx, db.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("expiry sweep failed", "err", err.Error())
+		} else if n > 0 {
+			a.Log.Info("challenges expired", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep expires every challenge past its deadline at now and returns how many this call ended.
+func (a *ACS) Sweep(ctx context.Context, now time.Time) (int, error) {
+	var due []db.Challenge
+	err := a.DB.WithContext(ctx).Select("acs_trans_id", "state", "deadline").
+		Where("state IN ? AND deadline <= ?", []string{db.ChallengeCreated, db.ChallengeShown}, now).
+		Order("deadline").Limit(200).Find(&due).Error
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, ch := range due {
+		cancel := CancelTimeout
+		if ch.State == db.ChallengeCreated {
+			cancel = CancelNoCReq
+		}
+		won, err := Finish(ctx, a.DB, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), a.rreqURL, eventOrigin{})
+		if err != nil {
+			return n, err
+		}
+		if won {
+			n++
+		}
+	}
+	if n > 0 {
+		a.signal()
+	}
+	return n, nil
+}

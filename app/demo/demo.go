@@ -1,0 +1,70 @@
+// Package demo is the demo shop (a 3DS Requestor with its 3DS Server) and a Directory Server
+// simulator, so that anyone can try Honnin's challenge end to end and the browser tests can drive it.
+// It talks to the ACS only over HTTP, as a real shop and Directory Server would. Demo mode only.
+package demo
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/app/config"
+	"honnin/db"
+	seed "honnin/db/demo"
+)
+
+// Deps are what the demo needs.
+type Deps struct {
+	DB     *gorm.DB
+	Config config.Config
+	Log    *slog.Logger
+}
+
+// Shop serves the demo shop and the Directory Server simulator.
+type Shop struct {
+	Deps
+	client *http.Client
+}
+
+// New returns the demo face.
+func New(d Deps) *Shop {
+	return &Shop{Deps: d, client: &http.Client{Timeout: 10 * time.Second}}
+}
+
+// Register adds the demo routes to the public listener.
+func (s *Shop) Register(e *echo.Echo) {
+	e.GET("/demo/shop", s.shop)
+	e.POST("/demo/shop/checkout", s.checkout)
+	e.POST("/demo/shop/notify", s.notify)
+	e.GET("/demo/shop/result/:tx", s.result)
+	e.POST("/demo/ds/results", s.dsResults)
+}
+
+// DemoCard is a card the shop offers, with what the demo data makes of it.
+type DemoCard struct {
+	PAN      string
+	LabelKey string
+}
+
+// Cards are the demo cards on the checkout page, in the order shown.
+var Cards = []DemoCard{
+	{seed.YamadaJCB, "demo.card.yamada_jcb"},
+	{seed.YamadaVisa, "demo.card.yamada_visa"},
+	{seed.TanakaJCB, "demo.card.tanaka_jcb"},
+	{seed.TanakaVisa, "demo.card.tanaka_visa"},
+	{seed.SuzukiJCB, "demo.card.suzuki_jcb"},
+	{seed.SatoVisa, "demo.card.sato_visa"},
+	{seed.UnregJCB, "demo.card.unreg_jcb"},
+	{seed.StolenJCB, "demo.card.stolen_jcb"},
+}
+
+// brandOf names a demo card's brand for its label.
+func brandOf(pan string) string {
+	if len(pan) > 0 && pan[0] == '4' {
+		return db.BrandVisa
+	}
+	return db.BrandJCB
+}

@@ -1,0 +1,59 @@
+package demo
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"honnin/db"
+	"honnin/views"
+	viewdemo "honnin/views/demo"
+)
+
+// notify is the shop's notificationURL: the ACS's page posts the CRes here, inside the iframe.
+func (s *Shop) notify(c echo.Context) error {
+	tx := s.Notify(c.Request().Context(), c.FormValue("cres"), c.FormValue("threeDSSessionData"))
+	if tx == "" {
+		return c.String(http.StatusBadRequest, "cres missing or unreadable")
+	}
+	// The page is shown in the shop's own iframe and takes the whole window to the result.
+	h := c.Response().Header()
+	h.Set("X-Frame-Options", "SAMEORIGIN")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'")
+	return views.Render(c, http.StatusOK, viewdemo.Notify("/demo/shop/result/"+tx))
+}
+
+// Notify records a CRes (or an Erro in its place) and returns the purchase's transaction ID, "" when
+// the post cannot be read. The session data must be the one the shop sent with the CReq.
+func (s *Shop) Notify(ctx context.Context, cresField, session string) string {
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(cresField, "="))
+	if err != nil {
+		return ""
+	}
+	var m cres
+	if json.Unmarshal(raw, &m) != nil || m.ThreeDSServerTransID == "" {
+		return ""
+	}
+	if session != "" && session != sessionData(m.ThreeDSServerTransID) {
+		return ""
+	}
+	now := db.Now()
+	upd := map[string]any{"cres_at": now}
+	switch m.MessageType {
+	case "CRes":
+		upd["cres_status"] = m.TransStatus
+	case "Erro":
+		upd["cres_error"] = m.ErrorCode
+	default:
+		return ""
+	}
+	res := s.DB.WithContext(ctx).Model(&db.DemoResult{}).Where("three_ds_server_trans_id = ?", m.ThreeDSServerTransID).Updates(upd)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return ""
+	}
+	return m.ThreeDSServerTransID
+}

@@ -1,0 +1,105 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
+
+	"honnin/db"
+	"honnin/views"
+	viewdemo "honnin/views/demo"
+)
+
+// result shows what the shop learnt about a purchase.
+func (s *Shop) result(c echo.Context) error {
+	p, err := s.Result(c.Request().Context(), c.Param("tx"), 5*time.Second)
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	return views.Render(c, http.StatusOK, viewdemo.Result(p))
+}
+
+// Result reads a purchase. When the CRes has come but the Directory Server's RReq (which carries the
+// ECI and authentication value) has not, it waits up to wait for it, as a 3DS Server would.
+func (s *Shop) Result(ctx context.Context, tx string, wait time.Duration) (viewdemo.ResultPage, error) {
+	deadline := time.Now().Add(wait)
+	var r db.DemoResult
+	for {
+		if err := s.DB.WithContext(ctx).Where("three_ds_server_trans_id = ?", tx).Take(&r).Error; err != nil {
+			return viewdemo.ResultPage{}, err
+		}
+		if r.RReqAt != nil || r.CResAt == nil || r.CResError != "" || time.Now().After(deadline) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return viewdemo.ResultPage{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	p := viewdemo.ResultPage{Merchant: r.MerchantName, Last4: r.Last4, Amount: formatAmount(r.Amount, r.Currency, r.Exponent),
+		ACSTransID: r.ACSTransID}
+	switch {
+	case r.RReqAt != nil:
+		p.Stage, p.TransStatus, p.Reason, p.Cancel, p.ECI, p.AuthenticationValue = "rreq", r.RReqStatus, r.RReqReason, r.RReqCancel, r.ECI, r.AuthenticationValue
+	case r.CResError != "":
+		p.Stage, p.Outcome, p.Reason = "cres", "error", r.CResError
+		return p, nil
+	case r.CResAt != nil:
+		p.Stage, p.TransStatus = "cres", r.CResStatus
+	default:
+		p.Stage, p.TransStatus, p.Reason = "ares", r.AResStatus, r.AResReason
+	}
+	p.Outcome = outcome(p.TransStatus, p.Reason, p.Cancel)
+	return p, nil
+}
+
+func outcome(status, reason, cancel string) string {
+	switch {
+	case status == "Y" || status == "A":
+		return "authenticated"
+	case status == "C":
+		return "pending"
+	case status == "R":
+		return "rejected"
+	case cancel == "01":
+		return "cancelled"
+	case cancel == "04" || cancel == "05" || reason == "14":
+		return "timed_out"
+	case reason == "13":
+		return "not_enrolled"
+	}
+	return "failed"
+}
+
+func formatAmount(amount, currency string, exponent int) string {
+	if amount == "" {
+		return ""
+	}
+	for len(amount) <= exponent {
+		amount = "0" + amount
+	}
+	whole, frac := amount[:len(amount)-exponent], amount[len(amount)-exponent:]
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if frac != "" {
+		return currency + " " + b.String() + "." + frac
+	}
+	return currency + " " + b.String()
+}
