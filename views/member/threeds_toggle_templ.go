@@ -195,7 +195,7 @@ func ThreeDSChange(p ThreeDSPage) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			for _, r := range p.Cards {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<fieldset><legend class=\"card-legend\"><img class=\"brand-mark\" src=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<fieldset class=\"group\"><legend class=\"card-legend\"><img class=\"brand-mark\" src=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
