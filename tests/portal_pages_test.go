@@ -60,6 +60,9 @@ func TestPortalHelp(t *testing.T) {
 		v := loggedIn(t, app, "yamada01", "fuji-san-2026")
 		v.Get("/help")
 		sees(t, v, ja("nav.logout", "yamada01"))
+		v.Get("/")
+		sees(t, v, ja("nav.logout", "yamada01"))
+		doesNotSee(t, v, ja("landing.register"))
 	})
 }
 
