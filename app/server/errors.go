@@ -20,7 +20,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	requestID := c.Response().Header().Get(echo.HeaderXRequestID)
-	if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
 		// The client went away before the answer was ready: nobody to show a page to, nothing broken.
 		s.Log.Debug("client closed the request", "request_id", requestID, "path", c.Request().URL.Path)
 		_ = c.NoContent(statusClientClosed)
