@@ -29,22 +29,19 @@ const (
 	// outboxLease is how long a claimed message stays invisible to other nodes while one delivers it;
 	// a node that dies mid-delivery leaves it to be retried after the lease.
 	outboxLease = 2 * time.Minute
-	maxBackoff  = 10 * time.Minute
 )
 
-// backoff is the wait before the next try after attempts failed ones: 1 s, 2 s, 4 s ... up to 10 min.
-func backoff(attempts int) time.Duration {
+// backoff is the wait before the next try after attempts failed ones: lo, 2·lo, 4·lo ... up to hi
+// (HONNIN_RREQ_RETRY_MIN and _MAX: 1 s ... 10 min by default).
+func backoff(attempts int, lo, hi time.Duration) time.Duration {
 	if attempts < 1 {
 		attempts = 1
 	}
-	if attempts > 20 {
-		return maxBackoff
+	d := lo
+	for i := 1; i < attempts && d < hi; i++ {
+		d *= 2
 	}
-	d := time.Second << (attempts - 1)
-	if d > maxBackoff {
-		return maxBackoff
-	}
-	return d
+	return min(d, hi)
 }
 
 // runOutbox delivers RReqs until ctx ends: on every tick and whenever a result was just written.
@@ -52,7 +49,8 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	if err := a.adoptUnaddressed(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Warn("RReqs without a Directory Server URL could not be addressed", "err", err.Error())
 	}
-	t := time.NewTicker(outboxInterval)
+	// Look at least as often as the shortest back-off, so that a retry is not later than promised.
+	t := time.NewTicker(min(outboxInterval, a.Config.RReqRetryMin))
 	defer t.Stop()
 	for {
 		if _, err := a.DeliverDue(ctx); err != nil && ctx.Err() == nil {
@@ -146,7 +144,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 		return true
 	}
 	a.rreqOut.WithLabelValues("retry").Inc()
-	next := now.Add(backoff(m.Attempts))
+	next := now.Add(backoff(m.Attempts, a.Config.RReqRetryMin, a.Config.RReqRetryMax))
 	a.Log.Warn("RReq not delivered; will retry", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts, "problem", problem, "next", next)
 	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ? AND delivered_at IS NULL", m.ID).
 		Updates(map[string]any{"next_attempt_at": next, "last_error": truncate(problem, 500)}).Error
