@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -66,18 +68,26 @@ func (a *ACS) runOutbox(ctx context.Context) {
 }
 
 // DeliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
+// The claimed messages are sent at the same time, so that one slow Directory Server cannot hold the
+// rest of the batch past its lease (after which another node would send them again).
 func (a *ACS) DeliverDue(ctx context.Context) (int, error) {
 	msgs, err := a.claim(ctx, db.Now())
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, m := range msgs {
-		if a.deliver(ctx, &m) {
-			n++
-		}
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for i := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if a.deliver(ctx, &msgs[i]) {
+				n.Add(1)
+			}
+		}()
 	}
-	return n, nil
+	wg.Wait()
+	return int(n.Load()), nil
 }
 
 // claim takes due messages for this node by pushing their next attempt past a lease. On PostgreSQL
@@ -133,6 +143,11 @@ func (a *ACS) claim(ctx context.Context, now time.Time) ([]db.OutboxMessage, err
 func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	problem := a.post(ctx, m)
 	now := db.Now()
+	stopping := ctx.Err() != nil
+	// The outcome is recorded even when the node is stopping (ctx cancelled mid-delivery): else the
+	// message would stay claimed, invisible to every node, until its lease ran out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if problem == "" {
 		a.rreqOut.WithLabelValues("delivered").Inc()
 		err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ?", m.ID).
@@ -145,6 +160,9 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	}
 	a.rreqOut.WithLabelValues("retry").Inc()
 	next := now.Add(backoff(m.Attempts, a.Config.RReqRetryMin, a.Config.RReqRetryMax))
+	if stopping {
+		next = now // cut short by this node's shutdown, not refused: another node may try at once
+	}
 	a.Log.Warn("RReq not delivered; will retry", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts, "problem", problem, "next", next)
 	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ? AND delivered_at IS NULL", m.ID).
 		Updates(map[string]any{"next_attempt_at": next, "last_error": truncate(problem, 500)}).Error

@@ -26,6 +26,7 @@ type TCPProxy struct {
 	mode     proxyMode
 	restored chan struct{} // closed on Restore; what stalled copies wait for
 	conns    map[net.Conn]struct{}
+	accepted int
 	wg       sync.WaitGroup
 }
 
@@ -97,11 +98,11 @@ func (p *TCPProxy) Restore() {
 	}
 }
 
-// Connections is how many client connections pass through the proxy now.
-func (p *TCPProxy) Connections() int {
+// Accepted is how many connections the proxy has accepted so far, refused and stalled ones included.
+func (p *TCPProxy) Accepted() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.conns) / 2
+	return p.accepted
 }
 
 func (p *TCPProxy) takeConns() []net.Conn {
@@ -129,6 +130,7 @@ func (p *TCPProxy) accept() {
 		}
 		p.mu.Lock()
 		mode, restored := p.mode, p.restored
+		p.accepted++
 		p.mu.Unlock()
 		switch mode {
 		case proxyCut:
