@@ -58,6 +58,17 @@ func friendlyUnavailable(t *testing.T, what string, status int, body string, err
 	}
 }
 
+// challengeUnavailable fails unless a challenge page says the system cannot go on for the moment
+// (HTTP 503, in the iframe's words), with neither a form nor a CRes.
+func challengeUnavailable(t *testing.T, what string, p page) {
+	t.Helper()
+	text := p.Text()
+	if p.Status != http.StatusServiceUnavailable || p.field("token") != "" || p.field("cres") != "" ||
+		(!strings.Contains(text, ja("acs.problem.system")) && !strings.Contains(text, en("acs.problem.system"))) {
+		t.Errorf("%s: HTTP %d, cres %q: %s", what, p.Status, p.field("cres"), testkit.Excerpt(text))
+	}
+}
+
 func getStatus(url string) (int, error) {
 	resp, err := quickClient().Get(url)
 	if err != nil {
@@ -122,15 +133,10 @@ func TestFaultsDatabaseUnreachable(t *testing.T) {
 		p    page
 		act  string
 	}{{"right password", pageOK, "submit"}, {"cancel", pageCancel, "cancel"}} {
-		got := answer(t, app.URL, tc.p, "yamada01", "fuji-san-2026", tc.act)
-		if got.Status != http.StatusServiceUnavailable || got.field("cres") != "" {
-			t.Errorf("%s while the database is away: HTTP %d, cres %q: %s", tc.name, got.Status, got.field("cres"), got.Text())
-		}
+		challengeUnavailable(t, tc.name+" while the database is away", answer(t, app.URL, tc.p, "yamada01", "fuji-san-2026", tc.act))
 	}
 	late := openChallenge(t, aresLate, creqFor(aresLate, "05"), "sd")
-	if late.Status != http.StatusServiceUnavailable || late.field("token") != "" {
-		t.Errorf("CReq while the database is away: HTTP %d: %s", late.Status, late.Text())
-	}
+	challengeUnavailable(t, "CReq while the database is away", late)
 
 	proxy.Restore()
 	t.Log("database back")
@@ -246,19 +252,28 @@ func dbName(databaseURL string) string {
 }
 
 // TestFaultsDatabaseSilent: the database stops answering without closing anything (a network
-// partition: no error, no data). A Directory Server still gets Erro 403 before it gives up, /healthz
-// answers and /readyz says unavailable; when the network heals, AReqs get ARes again by themselves.
+// partition: no error, no data). A Directory Server still gets Erro 403 before it gives up, a member
+// and a shopper get the "try again later" page rather than a page that never comes, /healthz answers
+// and /readyz says unavailable; when the network heals, everything works again by itself.
 func TestFaultsDatabaseSilent(t *testing.T) {
 	dbURL, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
 	proxy, viaProxy := testkit.ProxyDatabase(t, dbURL)
-	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir})
-	if m := postAReq(t, app.URL, areqFor(demo.YamadaJCB)); str(m, "transStatus") != "C" {
-		t.Fatalf("no challenge: %v", m)
+	// The AReq timeout is left at its default: it must be inside the Directory Server's patience.
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir,
+		Env: map[string]string{"HONNIN_REQUEST_TIMEOUT": "1s"}})
+	member := loggedIn(t, app, "yamada01", "fuji-san-2026")
+	aresLate := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
+	if str(aresLate, "transStatus") != "C" {
+		t.Fatalf("no challenge: %v", aresLate)
 	}
 
 	proxy.Stall()
 	traffic := sendAReqs(app.URL, demo.YamadaJCB, 4)
 	eventually(t, "Erro 403 answers while the database is silent", func() bool { _, n := traffic.counts(); return n >= 8 })
+	status, body, err := getQuick(member, "/my/cards")
+	friendlyUnavailable(t, "a member's page", status, body, err)
+	late := openChallenge(t, aresLate, creqFor(aresLate, "05"), "sd")
+	challengeUnavailable(t, "CReq while the database is silent", late)
 	if st, err := getStatus(app.URL + "/healthz"); st != http.StatusOK {
 		t.Errorf("/healthz while the database is silent: %d %v", st, err)
 	}
@@ -270,4 +285,7 @@ func TestFaultsDatabaseSilent(t *testing.T) {
 	before, _ := traffic.counts()
 	eventually(t, "ARes answers after the network healed", func() bool { n, _ := traffic.counts(); return n >= before+10 })
 	traffic.end(t)
+	eventually(t, "member pages load again", func() bool { st, _, _ := getQuick(member, "/my/cards"); return st == http.StatusOK })
+	late = openChallenge(t, aresLate, creqFor(aresLate, "05"), "sd")
+	checkCRes(t, answer(t, app.URL, late, "yamada01", "fuji-san-2026", "submit"), aresLate, "Y")
 }

@@ -63,7 +63,10 @@ type Config struct {
 
 	// AReqTimeout bounds the work on one AReq (the database included): past it the Directory Server
 	// gets Erro 403 rather than no answer before its own timeout.
-	AReqTimeout      time.Duration
+	AReqTimeout time.Duration
+	// RequestTimeout bounds any request's database work, so that a database that stopped answering
+	// gives the "try again later" page instead of a page that never comes.
+	RequestTimeout   time.Duration
 	CReqTimeout      time.Duration
 	ChallengeTimeout time.Duration
 	ChallengeTries   int
@@ -171,6 +174,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.StaffLockDuration = r.duration("HONNIN_STAFF_LOCK_DURATION", 30*time.Minute)
 
 	c.AReqTimeout = r.duration("HONNIN_AREQ_TIMEOUT", 1500*time.Millisecond)
+	c.RequestTimeout = r.duration("HONNIN_REQUEST_TIMEOUT", 30*time.Second)
 	c.CReqTimeout = r.duration("HONNIN_CREQ_TIMEOUT", 30*time.Second)
 	c.ChallengeTimeout = r.duration("HONNIN_CHALLENGE_TIMEOUT", 10*time.Minute)
 	c.ChallengeTries = r.intRange("HONNIN_CHALLENGE_TRIES", 3, 1, 10)

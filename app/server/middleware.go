@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 	e.IPExtractor = echo.ExtractIPDirect()
 
 	e.Use(middleware.RequestID())
+	e.Use(s.deadline)
 	e.Use(metrics.middleware(listener))
 	e.Use(s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -88,6 +90,17 @@ func sessionMiddleware(sm *scs.SessionManager) echo.MiddlewareFunc {
 			}
 			return withSession(c)
 		}
+	}
+}
+
+// deadline bounds every request's work (HONNIN_REQUEST_TIMEOUT): database calls made on the
+// request's context fail once it passes, and the error page says to try again later.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.Config.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
 	}
 }
 
