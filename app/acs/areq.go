@@ -42,7 +42,11 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if e != nil {
 		return a.writeErro(c, e)
 	}
-	ares, e := a.Authenticate(r.Context(), req, db.Now())
+	// A Directory Server waits only seconds for the ARes: a database that stopped answering must give
+	// an Erro 403 in that time, not no answer.
+	ctx, cancel := context.WithTimeout(r.Context(), a.Config.AReqTimeout)
+	defer cancel()
+	ares, e := a.Authenticate(ctx, req, db.Now())
 	if e != nil {
 		return a.writeErro(c, e)
 	}

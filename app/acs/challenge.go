@@ -244,6 +244,8 @@ func (a *ACS) render(c echo.Context, step Step, sessionData string) error {
 // failPage answers a failure of the challenge itself (database down): a page, never a stack trace.
 func (a *ACS) failPage(c echo.Context, err error) error {
 	a.Log.Error("challenge step failed", "err", err.Error())
+	// Written even when the request's deadline has passed (which may be why the step failed).
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	setChallengeHeaders(c, "")
 	status := http.StatusInternalServerError
 	if db.IsUnavailable(err) {

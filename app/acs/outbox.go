@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
@@ -29,22 +31,19 @@ const (
 	// outboxLease is how long a claimed message stays invisible to other nodes while one delivers it;
 	// a node that dies mid-delivery leaves it to be retried after the lease.
 	outboxLease = 2 * time.Minute
-	maxBackoff  = 10 * time.Minute
 )
 
-// backoff is the wait before the next try after attempts failed ones: 1 s, 2 s, 4 s ... up to 10 min.
-func backoff(attempts int) time.Duration {
+// backoff is the wait before the next try after attempts failed ones: lo, 2·lo, 4·lo ... up to hi
+// (HONNIN_RREQ_RETRY_MIN and _MAX: 1 s ... 10 min by default).
+func backoff(attempts int, lo, hi time.Duration) time.Duration {
 	if attempts < 1 {
 		attempts = 1
 	}
-	if attempts > 20 {
-		return maxBackoff
+	d := lo
+	for i := 1; i < attempts && d < hi; i++ {
+		d *= 2
 	}
-	d := time.Second << (attempts - 1)
-	if d > maxBackoff {
-		return maxBackoff
-	}
-	return d
+	return min(d, hi)
 }
 
 // runOutbox delivers RReqs until ctx ends: on every tick and whenever a result was just written.
@@ -52,7 +51,8 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	if err := a.adoptUnaddressed(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Warn("RReqs without a Directory Server URL could not be addressed", "err", err.Error())
 	}
-	t := time.NewTicker(outboxInterval)
+	// Look at least as often as the shortest back-off, so that a retry is not later than promised.
+	t := time.NewTicker(min(outboxInterval, a.Config.RReqRetryMin))
 	defer t.Stop()
 	for {
 		if _, err := a.DeliverDue(ctx); err != nil && ctx.Err() == nil {
@@ -68,18 +68,26 @@ func (a *ACS) runOutbox(ctx context.Context) {
 }
 
 // DeliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
+// The claimed messages are sent at the same time, so that one slow Directory Server cannot hold the
+// rest of the batch past its lease (after which another node would send them again).
 func (a *ACS) DeliverDue(ctx context.Context) (int, error) {
 	msgs, err := a.claim(ctx, db.Now())
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, m := range msgs {
-		if a.deliver(ctx, &m) {
-			n++
-		}
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for i := range msgs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if a.deliver(ctx, &msgs[i]) {
+				n.Add(1)
+			}
+		}()
 	}
-	return n, nil
+	wg.Wait()
+	return int(n.Load()), nil
 }
 
 // claim takes due messages for this node by pushing their next attempt past a lease. On PostgreSQL
@@ -135,6 +143,11 @@ func (a *ACS) claim(ctx context.Context, now time.Time) ([]db.OutboxMessage, err
 func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	problem := a.post(ctx, m)
 	now := db.Now()
+	stopping := ctx.Err() != nil
+	// The outcome is recorded even when the node is stopping (ctx cancelled mid-delivery): else the
+	// message would stay claimed, invisible to every node, until its lease ran out.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	if problem == "" {
 		a.rreqOut.WithLabelValues("delivered").Inc()
 		err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ?", m.ID).
@@ -146,7 +159,10 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 		return true
 	}
 	a.rreqOut.WithLabelValues("retry").Inc()
-	next := now.Add(backoff(m.Attempts))
+	next := now.Add(backoff(m.Attempts, a.Config.RReqRetryMin, a.Config.RReqRetryMax))
+	if stopping {
+		next = now // cut short by this node's shutdown, not refused: another node may try at once
+	}
 	a.Log.Warn("RReq not delivered; will retry", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts, "problem", problem, "next", next)
 	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ? AND delivered_at IS NULL", m.ID).
 		Updates(map[string]any{"next_attempt_at": next, "last_error": truncate(problem, 500)}).Error

@@ -61,9 +61,20 @@ type Config struct {
 	StaffLockThreshold int           // consecutive failed console sign-ins that lock a staff login
 	StaffLockDuration  time.Duration // how long a locked staff login stays locked
 
+	// AReqTimeout bounds the work on one AReq (the database included): past it the Directory Server
+	// gets Erro 403 rather than no answer before its own timeout.
+	AReqTimeout time.Duration
+	// RequestTimeout bounds any request's database work, so that a database that stopped answering
+	// gives the "try again later" page instead of a page that never comes.
+	RequestTimeout   time.Duration
 	CReqTimeout      time.Duration
 	ChallengeTimeout time.Duration
 	ChallengeTries   int
+
+	// RReqRetryMin and RReqRetryMax bound the wait between deliveries of an RReq the Directory Server
+	// did not take: RReqRetryMin after the first failure, doubling up to RReqRetryMax.
+	RReqRetryMin time.Duration
+	RReqRetryMax time.Duration
 
 	DSResultsURL      string
 	DSResultsURLBrand map[string]string // brand → URL override
@@ -164,9 +175,17 @@ func Load(getenv func(string) string) (Config, error) {
 	c.StaffLockThreshold = r.intRange("HONNIN_STAFF_LOCK_THRESHOLD", 10, 1, 100)
 	c.StaffLockDuration = r.duration("HONNIN_STAFF_LOCK_DURATION", 30*time.Minute)
 
+	c.AReqTimeout = r.duration("HONNIN_AREQ_TIMEOUT", 1500*time.Millisecond)
+	c.RequestTimeout = r.duration("HONNIN_REQUEST_TIMEOUT", 30*time.Second)
 	c.CReqTimeout = r.duration("HONNIN_CREQ_TIMEOUT", 30*time.Second)
 	c.ChallengeTimeout = r.duration("HONNIN_CHALLENGE_TIMEOUT", 10*time.Minute)
 	c.ChallengeTries = r.intRange("HONNIN_CHALLENGE_TRIES", 3, 1, 10)
+
+	c.RReqRetryMin = r.duration("HONNIN_RREQ_RETRY_MIN", time.Second)
+	c.RReqRetryMax = r.duration("HONNIN_RREQ_RETRY_MAX", 10*time.Minute)
+	if c.RReqRetryMax < c.RReqRetryMin {
+		r.fail("HONNIN_RREQ_RETRY_MAX", "must not be shorter than HONNIN_RREQ_RETRY_MIN")
+	}
 
 	demoDS := ""
 	if c.Demo && baseOK {

@@ -102,9 +102,13 @@ func TestLoadDefaults(t *testing.T) {
 		StaffLifetime:           8 * time.Hour,
 		StaffLockThreshold:      10,
 		StaffLockDuration:       30 * time.Minute,
+		AReqTimeout:             1500 * time.Millisecond,
+		RequestTimeout:          30 * time.Second,
 		CReqTimeout:             30 * time.Second,
 		ChallengeTimeout:        10 * time.Minute,
 		ChallengeTries:          3,
+		RReqRetryMin:            time.Second,
+		RReqRetryMax:            10 * time.Minute,
 		DSResultsURL:            "http://localhost:8080/demo/ds/results",
 		DSResultsURLBrand:       map[string]string{"jcb": "", "visa": ""},
 		MaxBodyBytes:            64 * 1024,
@@ -216,7 +220,12 @@ func TestLoadValid(t *testing.T) {
 			"HONNIN_PAN_KEY_VERSION":       "3",
 			"HONNIN_PAN_OLD_KEYS":          "1:a2V5MQ==, 2:a2V5Mg==",
 			"HONNIN_LOG_LEVEL":             "debug",
+			"HONNIN_RREQ_RETRY_MIN":        "50ms",
+			"HONNIN_RREQ_RETRY_MAX":        "50ms",
 		}, func(t *testing.T, c config.Config) {
+			if c.RReqRetryMin != 50*time.Millisecond || c.RReqRetryMax != 50*time.Millisecond {
+				t.Errorf("RReqRetryMin=%v RReqRetryMax=%v", c.RReqRetryMin, c.RReqRetryMax)
+			}
 			if c.LockThreshold != 10 || c.LockDuration != 90*time.Minute || c.StaffIdle != 5*time.Minute || c.ChallengeTries != 10 {
 				t.Errorf("LockThreshold=%d LockDuration=%v StaffIdle=%v ChallengeTries=%d", c.LockThreshold, c.LockDuration, c.StaffIdle, c.ChallengeTries)
 			}
@@ -275,10 +284,15 @@ func TestLoadInvalid(t *testing.T) {
 		{"duration word", map[string]string{"HONNIN_MEMBER_LIFETIME": "half a day"}, []string{"HONNIN_MEMBER_LIFETIME"}},
 		{"duration staff idle", map[string]string{"HONNIN_STAFF_IDLE_TIMEOUT": "15"}, []string{"HONNIN_STAFF_IDLE_TIMEOUT"}},
 		{"duration staff lifetime", map[string]string{"HONNIN_STAFF_LIFETIME": "8 hours"}, []string{"HONNIN_STAFF_LIFETIME"}},
+		{"duration request", map[string]string{"HONNIN_REQUEST_TIMEOUT": "0s"}, []string{"HONNIN_REQUEST_TIMEOUT"}},
+		{"duration AReq", map[string]string{"HONNIN_AREQ_TIMEOUT": "2"}, []string{"HONNIN_AREQ_TIMEOUT"}},
 		{"duration CReq", map[string]string{"HONNIN_CREQ_TIMEOUT": "-1s"}, []string{"HONNIN_CREQ_TIMEOUT"}},
 		{"duration challenge", map[string]string{"HONNIN_CHALLENGE_TIMEOUT": "10"}, []string{"HONNIN_CHALLENGE_TIMEOUT"}},
 		{"registration failures zero", map[string]string{"HONNIN_REGISTRATION_MAX_FAILURES": "0"}, []string{"HONNIN_REGISTRATION_MAX_FAILURES"}},
 		{"registration window without unit", map[string]string{"HONNIN_REGISTRATION_WINDOW": "60"}, []string{"HONNIN_REGISTRATION_WINDOW"}},
+		{"RReq retry without unit", map[string]string{"HONNIN_RREQ_RETRY_MIN": "5"}, []string{"HONNIN_RREQ_RETRY_MIN"}},
+		{"RReq retry zero", map[string]string{"HONNIN_RREQ_RETRY_MAX": "0s"}, []string{"HONNIN_RREQ_RETRY_MAX"}},
+		{"RReq retry max below min", map[string]string{"HONNIN_RREQ_RETRY_MIN": "2m", "HONNIN_RREQ_RETRY_MAX": "1m"}, []string{"HONNIN_RREQ_RETRY_MAX"}},
 		{"int word", map[string]string{"HONNIN_LOCK_THRESHOLD": "five"}, []string{"HONNIN_LOCK_THRESHOLD"}},
 		{"int below range", map[string]string{"HONNIN_LOCK_THRESHOLD": "0"}, []string{"HONNIN_LOCK_THRESHOLD"}},
 		{"int above range", map[string]string{"HONNIN_LOCK_THRESHOLD": "101"}, []string{"HONNIN_LOCK_THRESHOLD"}},

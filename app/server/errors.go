@@ -31,6 +31,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.Log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID, "path", c.Request().URL.Path, "err", err.Error())
 	}
 	path := c.Request().URL.Path
+	// The page is written even when the request's deadline has passed (which may be why it failed):
+	// templ refuses to render on a finished context.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	var rerr error
 	switch {
 	case c.Request().Method == http.MethodHead:

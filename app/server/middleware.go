@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -41,6 +42,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 	e.IPExtractor = echo.ExtractIPDirect()
 
 	e.Use(middleware.RequestID())
+	e.Use(s.deadline)
 	e.Use(metrics.middleware(listener))
 	e.Use(s.accessLog)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -57,6 +59,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 	}))
 	e.Use(s.securityHeaders)
 	e.Use(s.locale)
+	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.sessionError(e, w, r, err) }
 	e.Use(sessionMiddleware(sessions))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
 		Skipper:        skipStateless,
@@ -90,6 +93,29 @@ func sessionMiddleware(sm *scs.SessionManager) echo.MiddlewareFunc {
 	}
 }
 
+// deadline bounds every request's work (HONNIN_REQUEST_TIMEOUT): database calls made on the
+// request's context fail once it passes, and the error page says to try again later.
+func (s *Server) deadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), s.Config.RequestTimeout)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		return next(c)
+	}
+}
+
+// sessionError answers a request whose session could not be loaded or saved (the database is away)
+// with the error page, as any other failure, instead of scs's plain-text 500.
+func (s *Server) sessionError(e *echo.Echo, w http.ResponseWriter, r *http.Request, err error) {
+	if res, ok := w.(*echo.Response); ok && res.Committed {
+		// The page was already under way when saving the session failed: too late for an error page.
+		s.Log.Error("session not saved", "request_id", res.Header().Get(echo.HeaderXRequestID), "err", err.Error())
+		return
+	}
+	ctx := layout.WithRequest(r.Context(), s.site(), "", r.URL.Path)
+	s.handleError(err, e.NewContext(r.WithContext(ctx), w))
+}
+
 // locale picks the page language: ?lang= (remembered in a cookie), then the cookie, then Accept-Language.
 func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -108,16 +134,21 @@ func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
 
 // viewContext puts what every page's frame needs into the request context.
 func (s *Server) viewContext(next echo.HandlerFunc) echo.HandlerFunc {
-	site := layout.Site{
-		IssuerName: s.Config.IssuerName, IssuerNameEN: s.Config.IssuerNameEN,
-		PortalName: s.Config.PortalName, PortalNameEN: s.Config.PortalNameEN,
-		SupportPhone: s.Config.SupportPhone,
-	}
+	site := s.site()
 	return func(c echo.Context) error {
 		token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
 		ctx := layout.WithRequest(c.Request().Context(), site, token, c.Request().URL.Path)
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
+	}
+}
+
+// site is the issuer's branding every page's frame shows.
+func (s *Server) site() layout.Site {
+	return layout.Site{
+		IssuerName: s.Config.IssuerName, IssuerNameEN: s.Config.IssuerNameEN,
+		PortalName: s.Config.PortalName, PortalNameEN: s.Config.PortalNameEN,
+		SupportPhone: s.Config.SupportPhone,
 	}
 }
 

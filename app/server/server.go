@@ -217,7 +217,8 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 func (s *Server) addHealth(e *echo.Echo) {
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", func(c echo.Context) error {
-		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		// Well inside a load balancer's usual check timeout, so that a silent database reads as unready.
+		ctx, cancel := context.WithTimeout(c.Request().Context(), time.Second)
 		defer cancel()
 		if err := db.Ping(ctx, s.DB); err != nil {
 			return c.String(http.StatusServiceUnavailable, "database unavailable")

@@ -144,8 +144,12 @@ type App struct {
 	Internal string // internal listener
 	Server   *server.Server
 	DB       *gorm.DB
-	Env      map[string]string
-	Logs     *SyncBuffer // everything the server logged, JSON lines
+	Env      map[string]string // every HONNIN_* setting the app was started with, keys included
+	Logs     *SyncBuffer       // everything the server logged, JSON lines
+
+	stopOnce sync.Once
+	stop     func()
+	served   chan error // Serve's result (Options.Serve)
 }
 
 // Options adjust a started app.
@@ -154,6 +158,16 @@ type Options struct {
 	Env map[string]string
 	// NoWorkers leaves the background workers (expiry sweeper, RReq outbox, clean-up) off.
 	NoWorkers bool
+	// DatabaseURL and DataDir run the app on an existing database instead of a fresh one: another node
+	// of the same database, a restarted process, or the same database through a TCPProxy. Pass the first
+	// app's SharedEnv() in Env so that both use the same keys.
+	DatabaseURL string
+	DataDir     string
+	// Serve runs the listeners through server.Serve, as `honnin serve` does; Stop then shuts down
+	// gracefully (no new connections, in-flight requests finish, workers stop).
+	Serve bool
+	// Grace bounds the graceful shutdown with Serve (default 10 s).
+	Grace time.Duration
 }
 
 // Start boots Honnin on a fresh database of the backend with demo data and fast hashing.
@@ -163,7 +177,12 @@ func Start(t testing.TB, b Backend, opts ...Options) *App {
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	dbURL, dataDir := NewDatabaseURL(t, b)
+	dbURL, dataDir := o.DatabaseURL, o.DataDir
+	if dbURL == "" && dataDir == "" {
+		dbURL, dataDir = NewDatabaseURL(t, b)
+	} else if dataDir == "" {
+		dataDir = t.TempDir()
+	}
 	pubLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -201,30 +220,88 @@ func Start(t testing.TB, b Backend, opts ...Options) *App {
 	if err != nil {
 		t.Fatalf("boot: %v", err)
 	}
-	pub := httptest.NewUnstartedServer(srv.Public())
-	pub.Listener.Close()
-	pub.Listener = pubLn
-	pub.Start()
-	internal := httptest.NewUnstartedServer(srv.Internal())
-	internal.Listener.Close()
-	internal.Listener = intLn
-	internal.Start()
-	workerCtx, stopWorkers := context.WithCancel(ctx)
-	wait := func() {}
-	if !o.NoWorkers {
-		wait = srv.StartWorkers(workerCtx)
+	app := &App{
+		t: t, Backend: b, URL: "http://" + pubLn.Addr().String(), AltURL: fmt.Sprintf("http://localhost:%d", port),
+		Internal: "http://" + intLn.Addr().String(), Server: srv, DB: srv.DB, Env: env, Logs: logs,
 	}
-	t.Cleanup(func() {
-		stopWorkers()
-		wait()
-		pub.Close()
-		internal.Close()
-		db.Close(srv.DB)
-	})
-	return &App{
-		t: t, Backend: b, URL: pub.URL, AltURL: fmt.Sprintf("http://localhost:%d", port), Internal: internal.URL,
-		Server: srv, DB: srv.DB, Env: env, Logs: logs,
+	if o.Serve {
+		grace := o.Grace
+		if grace == 0 {
+			grace = 10 * time.Second
+		}
+		serveCtx, cancel := context.WithCancel(ctx)
+		app.served = make(chan error, 1)
+		go func() { app.served <- srv.Serve(serveCtx, pubLn, intLn, grace) }()
+		app.stop = func() {
+			cancel()
+			if err := <-app.served; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+			db.Close(srv.DB)
+		}
+	} else {
+		pub := httptest.NewUnstartedServer(srv.Public())
+		pub.Listener.Close()
+		pub.Listener = pubLn
+		pub.Start()
+		internal := httptest.NewUnstartedServer(srv.Internal())
+		internal.Listener.Close()
+		internal.Listener = intLn
+		internal.Start()
+		workerCtx, stopWorkers := context.WithCancel(ctx)
+		wait := func() {}
+		if !o.NoWorkers {
+			wait = srv.StartWorkers(workerCtx)
+		}
+		app.stop = func() {
+			stopWorkers()
+			wait()
+			pub.Close()
+			internal.Close()
+			db.Close(srv.DB)
+		}
 	}
+	t.Cleanup(app.Stop)
+	return app
+}
+
+// Stop ends the app as a process ends: workers stop, listeners close (gracefully with Options.Serve)
+// and the database connections close. It is safe to call more than once; the test's end calls it too.
+func (a *App) Stop() { a.stopOnce.Do(a.stop) }
+
+// SharedEnv is the app's settings without its own listeners and database: with Options.DatabaseURL
+// (or DataDir) it starts another node of the same database with the same keys and settings.
+func (a *App) SharedEnv() map[string]string {
+	out := map[string]string{}
+	for k, v := range a.Env {
+		switch k {
+		case "HONNIN_ADDR", "HONNIN_INTERNAL_ADDR", "HONNIN_BASE_URL", "HONNIN_DATABASE_URL", "HONNIN_DATA_DIR":
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Join starts another node on the app's database (the same URL and data directory) with the same keys
+// and settings, plus env.
+func (a *App) Join(t testing.TB, env map[string]string, opts ...Options) *App {
+	t.Helper()
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	o.Env = a.SharedEnv()
+	for k, v := range env {
+		o.Env[k] = v
+	}
+	if o.DatabaseURL == "" {
+		o.DatabaseURL = a.Env["HONNIN_DATABASE_URL"]
+	}
+	if o.DataDir == "" {
+		o.DataDir = a.Env["HONNIN_DATA_DIR"]
+	}
+	return Start(t, a.Backend, o)
 }
 
 // SyncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
@@ -279,3 +356,6 @@ func Excerpt(s string) string {
 func HTTPClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
+
+// AdminURL is the PostgreSQL server the tests make their databases on (TEST_DATABASE_URL or the default).
+func AdminURL() string { return adminURL() }

@@ -1,0 +1,100 @@
+package testkit
+
+import (
+	"bufio"
+	"errors"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// echoServer answers every line with the same line.
+func echoServer(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					if _, err := c.Write([]byte(line)); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// roundTrip sends a line and reads the answer, giving up after wait.
+func roundTrip(c net.Conn, wait time.Duration) (string, error) {
+	_ = c.SetDeadline(time.Now().Add(wait))
+	if _, err := c.Write([]byte("ping\n")); err != nil {
+		return "", err
+	}
+	return bufio.NewReader(c).ReadString('\n')
+}
+
+func TestTCPProxy(t *testing.T) {
+	p := NewTCPProxy(t, echoServer(t))
+	dial := func() net.Conn {
+		t.Helper()
+		c, err := net.Dial("tcp", p.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	before := dial()
+	if got, err := roundTrip(before, 5*time.Second); got != "ping\n" {
+		t.Fatalf("forwarding: %q %v", got, err)
+	}
+
+	p.Cut()
+	if _, err := roundTrip(before, 5*time.Second); err == nil {
+		t.Errorf("an established connection still works after Cut")
+	}
+	// A new connection is reset at once: during connect, or at the first read.
+	if c, err := net.Dial("tcp", p.Addr); err == nil {
+		if _, err := roundTrip(c, 5*time.Second); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("a new connection after Cut: %v; want it reset at once", err)
+		}
+		c.Close()
+	}
+
+	p.Restore()
+	open := dial()
+	if got, err := roundTrip(open, 5*time.Second); got != "ping\n" {
+		t.Fatalf("after Restore: %q %v", got, err)
+	}
+
+	p.Stall()
+	if _, err := roundTrip(open, 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("an established connection while stalled: %v; want silence", err)
+	}
+	if _, err := roundTrip(dial(), 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a new connection while stalled: %v; want silence", err)
+	}
+	p.Restore()
+	if got, err := roundTrip(dial(), 5*time.Second); got != "ping\n" {
+		t.Fatalf("after the stall: %q %v", got, err)
+	}
+	if p.Accepted() != 5 {
+		t.Errorf("Accepted() = %d, want 5", p.Accepted())
+	}
+}
