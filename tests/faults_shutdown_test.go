@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/cards"
 	"honnin/db"
 	"honnin/db/demo"
 	"honnin/tests/testkit"
@@ -83,7 +84,7 @@ func TestFaultsGracefulShutdown(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				pan := []string{demo.YamadaJCB, demo.YamadaVisa, luhnNumber("354000000000999")}[w%3]
+				pan := []string{demo.YamadaJCB, demo.YamadaVisa, cards.WithCheckDigit("354000000000999")}[w%3]
 				for {
 					areq := areqFor(pan)
 					body, _ := json.Marshal(areq)
