@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -77,6 +78,10 @@ func duplicateKey(data []byte) (string, error) {
 // readObject checks that data is one JSON object without duplicated keys and returns its members.
 func readObject(data []byte, msgType string) (map[string]json.RawMessage, *Erro) {
 	trimmed := bytes.TrimSpace(data)
+	if !utf8.Valid(trimmed) {
+		// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn the bytes into U+FFFD.
+		return nil, NewErro(ErrInvalidMessage, "the message is not valid UTF-8", msgType, "")
+	}
 	if len(trimmed) == 0 || trimmed[0] != '{' || !json.Valid(trimmed) {
 		return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 	}
@@ -121,6 +126,12 @@ var (
 	langRE   = regexp.MustCompile(`^[A-Za-z]{1,3}(-[A-Za-z0-9]{1,8})*$`)
 	tzRE     = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
 )
+
+// hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not): no AReq
+// field may carry one, and PostgreSQL refuses NUL in text.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
 
 func isUUID(s string) bool { return uuidRE.MatchString(s) }
 
@@ -281,7 +292,7 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 			continue
 		}
 		str[name] = s
-		if s == "" || !check(s) {
+		if s == "" || hasControl(s) || !check(s) {
 			badFormat = append(badFormat, name)
 		}
 	}
