@@ -51,7 +51,7 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if e != nil {
 		return a.writeErro(c, e)
 	}
-	a.ares.WithLabelValues(ares.TransStatus).Inc()
+	a.m.countARes(ares.TransStatus, ares.TransStatusReason)
 	return c.JSON(http.StatusOK, ares)
 }
 
@@ -66,7 +66,7 @@ func jsonContent(ct string) bool {
 }
 
 func (a *ACS) writeErro(c echo.Context, e *Erro) error {
-	a.ares.WithLabelValues("erro_" + e.ErrorCode).Inc()
+	a.m.countErro(e.ErrorCode)
 	a.Log.Info("AReq refused", "code", e.ErrorCode, "detail", e.ErrorDetail)
 	return c.JSON(http.StatusOK, e)
 }

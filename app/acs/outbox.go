@@ -136,7 +136,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	problem := a.post(ctx, m)
 	now := db.Now()
 	if problem == "" {
-		a.rreqOut.WithLabelValues("delivered").Inc()
+		a.m.rreqOut.WithLabelValues("delivered").Inc()
 		err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ?", m.ID).
 			Updates(map[string]any{"delivered_at": now, "last_error": ""}).Error
 		if err != nil {
@@ -145,7 +145,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 		a.Log.Info("RReq delivered", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts)
 		return true
 	}
-	a.rreqOut.WithLabelValues("retry").Inc()
+	a.m.rreqOut.WithLabelValues("retry").Inc()
 	next := now.Add(backoff(m.Attempts))
 	a.Log.Warn("RReq not delivered; will retry", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts, "problem", problem, "next", next)
 	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ? AND delivered_at IS NULL", m.ID).
