@@ -127,10 +127,11 @@ var (
 	tzRE     = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
 )
 
-// hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not): no AReq
+// hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not) other than
+// a tab (which an HTTP header copied into browserAcceptHeader or browserUserAgent may carry): no AReq
 // field may carry one, and PostgreSQL refuses NUL in text.
 func hasControl(s string) bool {
-	return strings.IndexFunc(s, unicode.IsControl) >= 0
+	return strings.IndexFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) >= 0
 }
 
 func isUUID(s string) bool { return uuidRE.MatchString(s) }
