@@ -183,7 +183,20 @@ func TestAbuseMetrics(t *testing.T) {
 			t.Errorf("honnin_password_hashes_waiting is not exported")
 		}
 
-		// Every label value is from a fixed set, whatever the requests carried.
+		// Every label value is from a fixed set, whatever the requests carried: paths that match no
+		// route share one series.
+		for i := range 5 {
+			resp, err := testkit.HTTPClient().Get(app.URL + "/no-such-page-" + strconv.Itoa(i) + "?q=" + strconv.Itoa(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		for _, s := range scrape(t, app).series("honnin_http_requests_total") {
+			if strings.Contains(s, "no-such-page") {
+				t.Errorf("a request path became a label: %s", s)
+			}
+		}
 		bounded := map[string]*regexp.Regexp{
 			"honnin_acs_ares_total":       regexp.MustCompile(`^honnin_acs_ares_total\{reason="([0-9]{2})?",trans_status="[YNUACDRI]"\}$`),
 			"honnin_acs_areq_erro_total":  regexp.MustCompile(`^honnin_acs_areq_erro_total\{error_code="[1-4]0[0-9]"\}$`),
