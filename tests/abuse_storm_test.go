@@ -26,7 +26,8 @@ var realArgon2 = map[string]string{
 	"HONNIN_ARGON2_TIME": "2", "HONNIN_ARGON2_MEMORY_KIB": "19456", "HONNIN_ARGON2_MAX_CONCURRENT": "2",
 }
 
-// serverWatch samples the in-process server's memory and asks /healthz while a storm runs.
+// serverWatch samples the in-process server's memory and asks /healthz and sends AReqs while a
+// storm runs.
 type serverWatch struct {
 	stop                   chan struct{}
 	wg                     sync.WaitGroup
@@ -34,11 +35,13 @@ type serverWatch struct {
 	peakHeapInuse, peakSys uint64
 	healthOK               int
 	healthProblems         []string
+	aresOK                 int
+	aresProblems           []string
 }
 
 func watchServer(app *testkit.App) *serverWatch {
 	w := &serverWatch{stop: make(chan struct{})}
-	w.wg.Add(2)
+	w.wg.Add(3)
 	go func() { // memory
 		defer w.wg.Done()
 		var ms runtime.MemStats
@@ -81,6 +84,31 @@ func watchServer(app *testkit.App) *serverWatch {
 			case <-w.stop:
 				return
 			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	go func() { // the AReq path: a Directory Server gives up after a few seconds
+		defer w.wg.Done()
+		client := &http.Client{Timeout: 5 * time.Second}
+		for {
+			body, _ := json.Marshal(areqFor(demo.UnregJCB)) // answered N 13: no challenge is left open
+			resp, err := client.Post(app.URL+"/3ds/areq", "application/json", bytes.NewReader(body))
+			var ares map[string]any
+			if err == nil {
+				err = json.NewDecoder(resp.Body).Decode(&ares)
+				resp.Body.Close()
+			}
+			w.mu.Lock()
+			if err == nil && str(ares, "messageType") == "ARes" {
+				w.aresOK++
+			} else {
+				w.aresProblems = append(w.aresProblems, fmt.Sprint(err, ares))
+			}
+			w.mu.Unlock()
+			select {
+			case <-w.stop:
+				return
+			case <-time.After(200 * time.Millisecond):
 			}
 		}
 	}()
@@ -172,7 +200,8 @@ func prepareChallenge(client *http.Client, base, pan string) (url.Values, error)
 
 // TestAbuseStorms sends 500 wrong portal logins at once, then 500 wrong challenge answers at once,
 // with production argon2id costs. Hashing stays capped, so the server's memory stays far below what
-// 500 simultaneous hashes would take (500 × 19 MiB ≈ 9.5 GiB); /healthz keeps answering; each
+// 500 simultaneous hashes would take (500 × 19 MiB ≈ 9.5 GiB); /healthz and the AReq endpoint keep
+// answering; each
 // attacked ID locks after exactly HONNIN_LOCK_THRESHOLD failures with one lock event, and the answers
 // that come after the lock say "locked" without spending a hash.
 func TestAbuseStorms(t *testing.T) {
@@ -383,8 +412,8 @@ func TestAbuseStorms(t *testing.T) {
 
 		// Memory stayed bounded and the server kept answering its health check.
 		const limit = 300 << 20
-		t.Logf("peak HeapInuse %d MiB, peak Sys %d MiB, %d health checks answered, %d hashes in the login storm",
-			watch.peakHeapInuse>>20, watch.peakSys>>20, watch.healthOK, loginHashes)
+		t.Logf("peak HeapInuse %d MiB, peak Sys %d MiB, %d health checks and %d AReqs answered, %d hashes in the login storm",
+			watch.peakHeapInuse>>20, watch.peakSys>>20, watch.healthOK, watch.aresOK, loginHashes)
 		if watch.peakHeapInuse >= limit {
 			t.Errorf("peak HeapInuse %d MiB: hashing is not capped", watch.peakHeapInuse>>20)
 		}
@@ -393,6 +422,9 @@ func TestAbuseStorms(t *testing.T) {
 		}
 		if len(watch.healthProblems) > 0 || watch.healthOK < 3 {
 			t.Errorf("/healthz during the storms: %d answered, %d problems, the first: %v", watch.healthOK, len(watch.healthProblems), watch.healthProblems[:min(1, len(watch.healthProblems))])
+		}
+		if len(watch.aresProblems) > 0 || watch.aresOK < 3 {
+			t.Errorf("AReqs during the storms: %d answered, %d problems, the first: %v", watch.aresOK, len(watch.aresProblems), watch.aresProblems[:min(1, len(watch.aresProblems))])
 		}
 
 		// Later attempts on a locked ID are answered "locked" without hashing, even with the right password.
