@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/cards"
 	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
@@ -118,7 +119,7 @@ func TestAbuseMetrics(t *testing.T) {
 			}
 			return ares, openChallenge(t, ares, creqFor(ares, "05"), "")
 		}
-		for _, pan := range []string{demo.UnregJCB, demo.StolenJCB, luhnNumber("354099999999999")} {
+		for _, pan := range []string{demo.UnregJCB, demo.StolenJCB, cards.WithCheckDigit("354099999999999")} {
 			postAReq(t, app.URL, areqFor(pan))
 		}
 		bad, _ := json.Marshal(areqFor(demo.YamadaJCB))

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"honnin/app/cards"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/db/demo"
@@ -38,7 +39,7 @@ func TestACSDecisionTable(t *testing.T) {
 		}{
 			{"registered JCB card: challenge", demo.YamadaJCB, "C", ""},
 			{"registered Visa card: challenge", demo.YamadaVisa, "C", ""},
-			{"no card with that number", luhnNumber("354000000009999"), "N", "08"},
+			{"no card with that number", cards.WithCheckDigit("354000000009999"), "N", "08"},
 			{"number failing the Luhn check", "3540000000000018", "N", "06"},
 			{"stolen card", demo.StolenJCB, "R", "10"},
 			{"lost card", demo.SatoVisa, "R", "10"},

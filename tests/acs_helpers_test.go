@@ -398,23 +398,6 @@ func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel stri
 	}
 }
 
-// luhnNumber completes a prefix with its Luhn check digit.
-func luhnNumber(prefix string) string {
-	sum, double := 0, true
-	for i := len(prefix) - 1; i >= 0; i-- {
-		d := int(prefix[i] - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return prefix + string(rune('0'+(10-sum%10)%10))
-}
-
 // startACS starts Honnin with its RReqs going to a fake Directory Server.
 func startACS(t *testing.T, b testkit.Backend, env map[string]string) (*testkit.App, *fakeDS) {
 	t.Helper()

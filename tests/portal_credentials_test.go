@@ -58,10 +58,17 @@ func TestPortalChangeIDAndPassword(t *testing.T) {
 		at(t, a, "/my")
 		sees(t, a, ja("credentials.changed"), "fuji.yamada")
 
-		// The other session has ended; this one goes on.
-		other.Get("/my")
+		// The other session has ended, also for a form it had open; this one goes on.
+		other.Submit("/my/message", url.Values{"message": {"乗っ取り"}, "action": {"save"}})
 		at(t, other, "/login")
 		sees(t, other, ja("login.notice.ended"))
+		var still db.Member
+		app.DB.Where("id = ?", m.ID).Take(&still)
+		if still.PersonalMessage != "富士山と緑茶" {
+			t.Errorf("an ended session changed the message: %q", still.PersonalMessage)
+		}
+		other.Get("/my")
+		at(t, other, "/login")
 		a.Get("/my/cards")
 		at(t, a, "/my/cards")
 

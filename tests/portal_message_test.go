@@ -46,6 +46,9 @@ func TestPortalLegacyMemberMustSetAMessageFirst(t *testing.T) {
 		}
 		u.Get("/my/message")
 		sees(t, u, msg)
+		if logs := app.Logs.String(); strings.Contains(logs, "alert(1)") || strings.Contains(logs, "hamamatsu-77") {
+			t.Errorf("a personal message or a password reached the logs")
+		}
 		if strings.Contains(u.Last, "<script>alert(1)") {
 			t.Errorf("the message reached the page unescaped")
 		}

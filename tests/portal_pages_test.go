@@ -32,7 +32,7 @@ func TestPortalHistory(t *testing.T) {
 		logIn(t, x, "yamada01", "wrong-wrong-1")
 		u := loggedIn(t, app, "yamada01", "fuji-san-2026")
 		u.Get("/my/history")
-		sees(t, u, "Shizuoka Tea Online", "JPY 3,500", "USD 1,299.00", ja("history.result.succeeded"), ja("history.result.failed"),
+		sees(t, u, "Shizuoka Tea Online", "3,500円", "1,299.00 USD", ja("history.result.succeeded"), ja("history.result.failed"),
 			ja("history.login.ok"), ja("history.login.wrong"), "127.0.0.1")
 		doesNotSee(t, u, "Someone Else's Shop")
 		if strings.Contains(u.Last, "<img src=x") {
@@ -40,7 +40,7 @@ func TestPortalHistory(t *testing.T) {
 		}
 		// Newest first: today's logins, then the failed purchase, then the older one.
 		page := u.Text()
-		login, failed, tea := strings.Index(page, ja("history.login.ok")), strings.Index(page, "USD 1,299.00"), strings.Index(page, "JPY 3,500")
+		login, failed, tea := strings.Index(page, ja("history.login.ok")), strings.Index(page, "1,299.00 USD"), strings.Index(page, "3,500円")
 		if !(login < failed && failed < tea) {
 			t.Errorf("not newest first: login at %d, failed purchase at %d, older purchase at %d", login, failed, tea)
 		}
@@ -60,6 +60,9 @@ func TestPortalHelp(t *testing.T) {
 		v := loggedIn(t, app, "yamada01", "fuji-san-2026")
 		v.Get("/help")
 		sees(t, v, ja("nav.logout", "yamada01"))
+		v.Get("/")
+		sees(t, v, ja("nav.logout", "yamada01"))
+		doesNotSee(t, v, ja("landing.register"))
 	})
 }
 

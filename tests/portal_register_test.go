@@ -110,6 +110,14 @@ func TestPortalRegistration(t *testing.T) {
 		v.Get("/register")
 		v.Submit("/register", itoCard())
 		at(t, v, "/register/confirm")
+
+		// Nothing secret reached the logs.
+		logs := app.Logs.String()
+		for _, secret := range []string{demo.UnregJCB, "0000-0000 0035", "ito-sakura-2026", "1985-02-14", "0552223333", "222-3333"} {
+			if strings.Contains(logs, secret) {
+				t.Errorf("the logs contain %q", secret)
+			}
+		}
 	})
 }
 

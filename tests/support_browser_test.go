@@ -44,9 +44,9 @@ func browserText(t *testing.T, ctx context.Context, sel string) string {
 	return s
 }
 
-// TestSupportBrowser: an agent finds yamada01 by card last 4 + expiry, sees the cards and unlocks the
-// locked ID; a supervisor stops 3-D Secure for a card. (The lead adds the demo-shop challenge and the
-// AReq after the stop once the ACS and the demo shop are merged.)
+// TestSupportBrowser: after a purchase through the demo shop, an agent finds yamada01 by card last 4 +
+// expiry, sees the cards and that challenge in the history, and unlocks the locked ID; a supervisor
+// stops 3-D Secure for a card, and the next AReq for it is answered N, reason 13.
 func TestSupportBrowser(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) { supportBrowser(t, b) })
 }
@@ -54,6 +54,27 @@ func TestSupportBrowser(t *testing.T) {
 func supportBrowser(t *testing.T, b testkit.Backend) {
 	app := testkit.Start(t, b)
 	ctx := testkit.Browser(t)
+
+	// A purchase through the demo shop (on another origin), authenticated in the challenge iframe.
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(app.AltURL+"/demo/shop?lang=en"),
+		chromedp.SetValue(chromedp.ID("card"), "0"),
+		chromedp.Click(chromedp.ID("buy")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	frame := challengeFrame(t, ctx, app.URL)
+	if err := chromedp.Do(frame,
+		chromedp.WaitVisible(chromedp.ID("acs-login-id")),
+		chromedp.SendKeys(chromedp.ID("acs-login-id"), "yamada01"),
+		chromedp.SendKeys(chromedp.ID("acs-password"), "fuji-san-2026"),
+		chromedp.Click(chromedp.ID("acs-submit")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("outcome"))); err != nil {
+		t.Fatal(err)
+	}
 
 	var yamada db.Member
 	app.DB.Where("login_id = ?", "yamada01").Take(&yamada)
@@ -84,7 +105,8 @@ func supportBrowser(t *testing.T, b testkit.Backend) {
 	cards := browserText(t, ctx, "#cards")
 	testkit.Contains(t, cards, "J/Secure", "354000******0019", "Visa Secure", "400000******0010", "enrolled")
 	testkit.Contains(t, browserText(t, ctx, "#lock-state"), "locked until")
-	testkit.Contains(t, browserText(t, ctx, "#history"), "198.51.100.23")
+	history := browserText(t, ctx, "#history")
+	testkit.Contains(t, history, "198.51.100.23", "3-D Secure Demo Shop", "Y")
 	testkit.Screenshot(t, ctx, "support-account-"+string(b))
 
 	err = chromedp.Do(ctx,
@@ -137,6 +159,11 @@ func supportBrowser(t *testing.T, b testkit.Backend) {
 	}
 	if rows := auditRows(t, app, "stop_3ds"); len(rows) != 1 || rows[0].StaffLogin != "super01" || rows[0].TargetCardID == nil || *rows[0].TargetCardID != jcb.ID {
 		t.Errorf("stop audit rows %+v", rows)
+	}
+	// The decision table: a card whose 3-D Secure was stopped is answered N, reason 13, with no challenge.
+	ares := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
+	if str(ares, "transStatus") != "N" || str(ares, "transStatusReason") != "13" || str(ares, "acsURL") != "" {
+		t.Errorf("AReq after the stop: %v", ares)
 	}
 }
 

@@ -179,6 +179,6 @@ func TestSupportHistoryShowsChallengeInsertedDirectly(t *testing.T) {
 		}
 		u := signInStaff(t, app, "agent01")
 		u.Get("/members/" + itoa(*card.MemberID))
-		testkit.Contains(t, u.Text(), "Honnin Demo Tea Shop", "4,980 JPY", "JCB ****0019", "failed", "01 cardholder check failed")
+		testkit.Contains(t, u.Text(), "Honnin Demo Tea Shop", "JPY 4,980", "JCB ****0019", "failed", "01 cardholder check failed")
 	})
 }

@@ -205,7 +205,7 @@ func (a *ACS) render(c echo.Context, step Step, sessionData string) error {
 		}
 		return views.Render(c, http.StatusOK, viewacs.Challenge(viewacs.ChallengePage{
 			Brand: brand, WindowSize: window, ACSTransID: ch.ACSTransID, Token: step.Token,
-			MerchantName: ch.MerchantName, Amount: FormatAmount(ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent, i18n.FromContext(ctx)),
+			MerchantName: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 			Last4: ch.Last4, PersonalMessage: msg, LoginID: step.LoginID, ErrorKey: step.ErrorKey, TriesLeft: step.TriesLeft, Try: ch.Tries,
 			PortalURL: a.Config.BaseURL + "/",
 		}))

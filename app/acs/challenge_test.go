@@ -3,8 +3,6 @@ package acs
 import (
 	"encoding/base64"
 	"testing"
-
-	"honnin/app/i18n"
 )
 
 func TestDecodeCReq(t *testing.T) {
@@ -34,26 +32,5 @@ func TestDecodeCReq(t *testing.T) {
 				t.Fatalf("want Erro %s, got %+v", tt.code, e)
 			}
 		})
-	}
-}
-
-func TestFormatAmount(t *testing.T) {
-	tests := []struct {
-		amount, cur string
-		exp         int
-		l           i18n.Locale
-		want        string
-	}{
-		{"5000", "392", 0, i18n.JA, "5,000円"},
-		{"5000", "392", 0, i18n.EN, "JPY 5,000"},
-		{"1234", "840", 2, i18n.EN, "USD 12.34"},
-		{"5", "840", 2, i18n.JA, "0.05 USD"},
-		{"1234567", "999", 0, i18n.EN, "999 1,234,567"},
-		{"", "392", 0, i18n.JA, ""},
-	}
-	for _, tt := range tests {
-		if got := FormatAmount(tt.amount, tt.cur, tt.exp, tt.l); got != tt.want {
-			t.Errorf("FormatAmount(%s %s) = %q, want %q", tt.amount, tt.cur, got, tt.want)
-		}
 	}
 }

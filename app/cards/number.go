@@ -27,6 +27,16 @@ func Luhn(digits string) bool {
 	return sum%10 == 0
 }
 
+// WithCheckDigit completes a number's digits with its Luhn check digit (test and demo card files).
+func WithCheckDigit(prefix string) string {
+	for d := byte('0'); d <= '9'; d++ {
+		if n := prefix + string(d); Luhn(n) {
+			return n
+		}
+	}
+	return prefix // not digits: no check digit fits
+}
+
 // BrandOf names the brand of a card number: JCB for 3528–3589, Visa for 4, "" for anything else.
 func BrandOf(digits string) string {
 	switch {

@@ -87,3 +87,15 @@ func TestHolderFields(t *testing.T) {
 		}
 	})
 }
+
+func TestWithCheckDigit(t *testing.T) {
+	for _, prefix := range []string{"354000000000001", "400000000000001", "354000000009999", "0"} {
+		n := WithCheckDigit(prefix)
+		if len(n) != len(prefix)+1 || !Luhn(n) || n[:len(prefix)] != prefix {
+			t.Errorf("WithCheckDigit(%q) = %q", prefix, n)
+		}
+	}
+	if got := WithCheckDigit("35x"); got != "35x" {
+		t.Errorf("non-digits: %q", got)
+	}
+}

@@ -73,6 +73,8 @@ type Config struct {
 
 	MaxBodyBytes int64
 	LogLevel     string
+	// Pprof serves Go's profiler under /debug/pprof/ on the internal listener.
+	Pprof bool
 }
 
 // Embedded reports whether Honnin runs on its SQLite file.
@@ -187,6 +189,7 @@ func Load(getenv func(string) string) (Config, error) {
 
 	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
 	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
+	c.Pprof = r.boolean("HONNIN_PPROF", false)
 
 	return c, errors.Join(r.errs...)
 }

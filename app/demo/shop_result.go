@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -46,7 +45,7 @@ func (s *Shop) Result(ctx context.Context, tx string, wait time.Duration) (viewd
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	p := viewdemo.ResultPage{Merchant: r.MerchantName, Last4: r.Last4, Amount: formatAmount(r.Amount, r.Currency, r.Exponent),
+	p := viewdemo.ResultPage{Merchant: r.MerchantName, Last4: r.Last4, Amount: i18n.FormatAmount(i18n.FromContext(ctx), r.Amount, r.Currency, r.Exponent),
 		ACSTransID: r.ACSTransID}
 	switch {
 	case r.RReqAt != nil:
@@ -79,27 +78,4 @@ func outcome(status, reason, cancel string) string {
 		return "not_enrolled"
 	}
 	return "failed"
-}
-
-func formatAmount(amount, currency string, exponent int) string {
-	if amount == "" {
-		return ""
-	}
-	for len(amount) <= exponent {
-		amount = "0" + amount
-	}
-	whole, frac := amount[:len(amount)-exponent], amount[len(amount)-exponent:]
-	n, _ := strconv.ParseInt(whole, 10, 64)
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if frac != "" {
-		return currency + " " + b.String() + "." + frac
-	}
-	return currency + " " + b.String()
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"net/http"
 	"sort"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/views"
 	viewmember "honnin/views/member"
@@ -24,40 +24,6 @@ var historyEventKinds = []string{db.EventLogin, db.EventLock, db.EventUnlock, db
 var currencies = map[string]string{
 	"392": "JPY", "840": "USD", "978": "EUR", "826": "GBP", "156": "CNY", "410": "KRW", "344": "HKD",
 	"901": "TWD", "702": "SGD", "036": "AUD", "124": "CAD", "756": "CHF", "764": "THB",
-}
-
-// FormatAmount shows an amount in minor units with its exponent and currency: ("123456", 2, "840") →
-// "USD 1,234.56"; ("1200", 0, "392") → "JPY 1,200". Anything unreadable is shown as it came.
-func FormatAmount(amount string, exponent int, currency string) string {
-	code := currencies[currency]
-	if code == "" {
-		code = currency
-	}
-	amount = strings.TrimLeft(amount, "0")
-	for _, c := range amount {
-		if c < '0' || c > '9' {
-			return strings.TrimSpace(code + " " + amount)
-		}
-	}
-	if exponent < 0 || exponent > 9 {
-		exponent = 0
-	}
-	for len(amount) <= exponent {
-		amount = "0" + amount
-	}
-	whole, frac := amount[:len(amount)-exponent], amount[len(amount)-exponent:]
-	var b strings.Builder
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteByte('.')
-		b.WriteString(frac)
-	}
-	return strings.TrimSpace(code + " " + b.String())
 }
 
 // challengeResult is the message ID of a 3-D Secure authentication's outcome.
@@ -129,7 +95,7 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 			card := byID[*ch.CardID]
 			rows = append(rows, viewmember.HistoryRow{
 				At: ch.CreatedAt, What: "history.what.authentication", Brand: card.Brand, Last4: card.Last4,
-				Shop: ch.MerchantName, Amount: FormatAmount(ch.PurchaseAmount, ch.PurchaseExponent, ch.PurchaseCurrency),
+				Shop: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 				Result: challengeResult(ch), Good: ch.State == db.ChallengeSucceeded,
 			})
 		}

@@ -9,29 +9,6 @@ import (
 	"honnin/db/demo"
 )
 
-func TestFormatAmount(t *testing.T) {
-	tests := []struct {
-		amount   string
-		exponent int
-		currency string
-		want     string
-	}{
-		{"1200", 0, "392", "JPY 1,200"},
-		{"123456", 2, "840", "USD 1,234.56"},
-		{"5", 2, "978", "EUR 0.05"},
-		{"000000100", 0, "392", "JPY 100"},
-		{"1000000", 0, "392", "JPY 1,000,000"},
-		{"999", 0, "999", "999 999"},
-		{"12a", 0, "392", "JPY 12a"},
-		{"", 0, "392", "JPY 0"},
-	}
-	for _, tt := range tests {
-		if got := FormatAmount(tt.amount, tt.exponent, tt.currency); got != tt.want {
-			t.Errorf("FormatAmount(%q, %d, %q) = %q, want %q", tt.amount, tt.exponent, tt.currency, got, tt.want)
-		}
-	}
-}
-
 func TestHistory(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -59,7 +36,7 @@ func TestHistory(t *testing.T) {
 	for _, r := range rows {
 		got = append(got, r.Shop+"|"+r.Amount+"|"+r.Result)
 	}
-	want := []string{"New Shop|USD 9.99|history.result.cancelled", "||history.login.ok", "Old Shop|JPY 1,200|history.result.succeeded"}
+	want := []string{"New Shop|9.99 USD|history.result.cancelled", "||history.login.ok", "Old Shop|1,200円|history.result.succeeded"}
 	if len(got) != len(want) {
 		t.Fatalf("history = %q, want %q", got, want)
 	}

@@ -11,5 +11,5 @@ import (
 
 // landing is the portal's front page: what the service is, and the ways in.
 func (p *Portal) landing(c echo.Context) error {
-	return views.Render(c, http.StatusOK, viewmember.Landing())
+	return views.Render(c, http.StatusOK, viewmember.Landing(p.optionalLoginID(c)))
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -18,8 +19,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	status, key := classify(err)
 	requestID := c.Response().Header().Get(echo.HeaderXRequestID)
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The client went away before the answer was ready: nobody to show a page to, nothing broken.
+		s.Log.Debug("client closed the request", "request_id", requestID, "path", c.Request().URL.Path)
+		_ = c.NoContent(statusClientClosed)
+		return
+	}
+	status, key := classify(err)
 	if status >= 500 {
 		s.Log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID, "path", c.Request().URL.Path, "err", err.Error())
 	}
@@ -38,6 +45,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.String(status, http.StatusText(status))
 	}
 }
+
+// statusClientClosed is the conventional status (nginx's 499) recorded for a request its client abandoned.
+const statusClientClosed = 499
 
 func classify(err error) (int, string) {
 	if errors.Is(err, errCSRF) {

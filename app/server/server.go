@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	_ "net/http/pprof" // served on the internal listener only when HONNIN_PPROF is on
 	"path/filepath"
 	"sync"
 	"time"
@@ -118,6 +119,9 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.addHealth(s.public)
 	s.addHealth(s.internal)
 	s.internal.GET("/metrics", echo.WrapHandler(metricsHandler(s.Registry)))
+	if cfg.Pprof {
+		s.internal.GET("/debug/pprof/*", echo.WrapHandler(http.DefaultServeMux))
+	}
 	s.workers = append(s.workers, func(ctx context.Context) { every(ctx, 5*time.Minute, func() { cleanupSessions(ctx, store, log) }) })
 	return s, nil
 }

@@ -128,7 +128,7 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 		for _, ch := range chs {
 			acc.Challenges = append(acc.Challenges, viewsupport.ChallengeRow{
 				At: ch.CreatedAt, Shop: ch.MerchantName, Requestor: ch.RequestorName, Brand: ch.Brand, Last4: ch.Last4,
-				Amount: viewsupport.Amount(ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
+				Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 				State:  ch.State, TransStatus: ch.TransStatus, Reason: ch.TransStatusReason, Cancel: ch.ChallengeCancel, Tries: ch.Tries,
 			})
 		}

@@ -70,7 +70,7 @@ func TestLoadAccount(t *testing.T) {
 	}
 	acc, _, _ := LoadAccount(ctx, f.DB, m.ID, HistoryFilter{}, now)
 	if acc.LoginID != "yamada01" || acc.Number != "M0000001" || len(acc.Cards) != 2 || acc.Cards[0].Masked != "354000******0019" ||
-		acc.Challenges[0].Amount != "12,800 JPY" || acc.MessageIsDefault || acc.LockedUntil != nil {
+		acc.Challenges[0].Amount != "12,800円" || acc.MessageIsDefault || acc.LockedUntil != nil {
 		t.Errorf("account = %+v", acc)
 	}
 	if _, _, err := LoadAccount(ctx, f.DB, 9999, HistoryFilter{}, now); err != ErrNoMember {

@@ -269,6 +269,7 @@ func Help(loginID string) templ.Component {
 	})
 }
 
+// helpNav is the menu for the pages open to all: shown when someone is logged in.
 func helpNav(loginID string) templ.Component {
 	if loginID == "" {
 		return nil

@@ -2,8 +2,6 @@ package support
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,30 +95,6 @@ func Label(ctx context.Context, prefix, value string) string {
 }
 
 var currencies = map[string]string{"392": "JPY", "840": "USD", "978": "EUR", "826": "GBP", "156": "CNY", "410": "KRW", "901": "TWD"}
-
-// Amount shows a 3-D Secure purchase amount (minor units, ISO 4217 numeric currency, exponent).
-func Amount(amount, currency string, exponent int) string {
-	if amount == "" {
-		return ""
-	}
-	code := currencies[currency]
-	if code == "" {
-		code = currency
-	}
-	n, err := strconv.ParseUint(amount, 10, 64)
-	if err != nil || exponent < 0 || exponent > 4 {
-		return amount + " " + code
-	}
-	div := uint64(1)
-	for range exponent {
-		div *= 10
-	}
-	whole := groupThousands(strconv.FormatUint(n/div, 10))
-	if exponent == 0 {
-		return whole + " " + code
-	}
-	return fmt.Sprintf("%s.%0*d %s", whole, exponent, n%div, code)
-}
 
 func groupThousands(s string) string {
 	var b strings.Builder

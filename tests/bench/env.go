@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"honnin/app/cards"
+	"honnin/app/config"
+	"honnin/db"
+)
+
+// environment is a fresh PostgreSQL database with the cards loaded and a honnin server process on it.
+type environment struct {
+	dir       string
+	adminURL  string
+	dbName    string
+	dbURL     string
+	DB        *gorm.DB // the bench's own pool, for the baseline and set-up
+	BaseURL   string
+	Internal  string
+	server    *exec.Cmd
+	dsResults *http.Server
+	cfg       config.Config
+	CardPANs  []string
+}
+
+func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
+	env := &environment{adminURL: os.Getenv("TEST_DATABASE_URL")}
+	if env.adminURL == "" {
+		env.adminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	var err error
+	if env.dir, err = os.MkdirTemp("", "honnin-bench-"); err != nil {
+		return nil, err
+	}
+	if err := env.createDatabase(); err != nil {
+		return nil, err
+	}
+	log.Printf("building honnin")
+	bin := filepath.Join(env.dir, "honnin")
+	build := exec.Command("go", "build", "-o", bin, "./app/cmd/honnin")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	if err := env.startDSResults(); err != nil {
+		return nil, err
+	}
+	public, internal := freeAddr(), freeAddr()
+	env.BaseURL, env.Internal = "http://"+public, "http://"+internal
+	log.Printf("server: %s, internal (pprof): %s", env.BaseURL, env.Internal)
+	vars := map[string]string{
+		"HONNIN_DATABASE_URL": env.dbURL, "HONNIN_DATA_DIR": env.dir, "HONNIN_DEMO": "true",
+		"HONNIN_ADDR": public, "HONNIN_INTERNAL_ADDR": internal, "HONNIN_BASE_URL": env.BaseURL,
+		"HONNIN_PAN_KEY": randomKey(), "HONNIN_HASH_KEY": randomKey(), "HONNIN_AV_KEY": randomKey(),
+		"HONNIN_DS_RESULTS_URL": "http://" + env.dsResults.Addr + "/results",
+		"HONNIN_LOG_LEVEL":      "warn",
+		"HONNIN_PPROF":          "true",
+	}
+	// Argon2 parameters, if set in the caller's environment, pass through; otherwise the defaults apply.
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "HONNIN_ARGON2_") {
+			vars[k] = v
+		}
+	}
+	if env.cfg, err = config.Load(func(k string) string { return vars[k] }); err != nil {
+		return nil, err
+	}
+	environ := os.Environ()
+	for k, v := range vars {
+		environ = append(environ, k+"="+v)
+	}
+
+	csvPath := filepath.Join(env.dir, "cards.csv")
+	if env.CardPANs, err = writeCardFile(csvPath, cardCount); err != nil {
+		return nil, err
+	}
+	log.Printf("importing %d cards", cardCount)
+	imp := exec.Command(bin, "cards", "import", csvPath)
+	imp.Env, imp.Stdout, imp.Stderr = environ, io.Discard, os.Stderr
+	if err := imp.Run(); err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+
+	env.server = exec.Command(bin, "serve")
+	env.server.Env, env.server.Stdout, env.server.Stderr = environ, io.Discard, os.Stderr
+	if err := env.server.Start(); err != nil {
+		return nil, err
+	}
+	if err := waitReady(ctx, env.BaseURL+"/readyz"); err != nil {
+		return nil, err
+	}
+	if env.DB, err = db.Open(env.dbURL, env.dir, nil); err != nil { // the same driver and pool settings as the server
+		return nil, err
+	}
+	return env, env.enrolBenchCards(ctx)
+}
+
+// enrolBenchCards gives the generated cards to one member with a personal message, so every AReq takes
+// the full path: card found, member checked, challenge stored, ARes C.
+func (env *environment) enrolBenchCards(ctx context.Context) error {
+	var yamada db.Member
+	if err := env.DB.WithContext(ctx).Where("login_id = ?", "yamada01").Take(&yamada).Error; err != nil {
+		return fmt.Errorf("demo member: %w", err)
+	}
+	return env.DB.WithContext(ctx).Model(&db.Card{}).Where("member_id IS NULL AND holder_name = ?", benchHolder).
+		Updates(map[string]any{"member_id": yamada.ID, "three_ds": db.ThreeDSEnrolled}).Error
+}
+
+func (env *environment) argon2Desc() string {
+	p := env.cfg.Argon2
+	return fmt.Sprintf("t=%d m=%d KiB p=%d, %d at once", p.Time, p.MemoryKiB, p.Parallelism, p.MaxParallel)
+}
+
+func (env *environment) createDatabase() error {
+	admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard})
+	if err != nil {
+		return fmt.Errorf("PostgreSQL at TEST_DATABASE_URL: %w", err)
+	}
+	defer db.Close(admin)
+	b := make([]byte, 5)
+	_, _ = rand.Read(b)
+	env.dbName = "honnin_bench_" + hex.EncodeToString(b)
+	if err := admin.Exec("CREATE DATABASE " + env.dbName).Error; err != nil {
+		return err
+	}
+	u, _ := url.Parse(env.adminURL)
+	u.Path = "/" + env.dbName
+	env.dbURL = u.String()
+	return nil
+}
+
+// Close stops the server and drops the database.
+func (env *environment) Close() {
+	if env.server != nil && env.server.Process != nil {
+		_ = env.server.Process.Signal(os.Interrupt)
+		_ = env.server.Wait()
+	}
+	if env.dsResults != nil {
+		_ = env.dsResults.Close()
+	}
+	if env.DB != nil {
+		db.Close(env.DB)
+	}
+	if env.dbName != "" {
+		if admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err == nil {
+			admin.Exec("DROP DATABASE IF EXISTS " + env.dbName + " WITH (FORCE)")
+			db.Close(admin)
+		}
+	}
+	os.RemoveAll(env.dir)
+}
+
+// PeakRSS returns the server's peak resident memory since the last reset, in KiB.
+func (env *environment) PeakRSS() int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", env.server.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// ResetPeakRSS starts a new peak-memory window (Linux: writing 5 to clear_refs resets VmHWM).
+func (env *environment) ResetPeakRSS() {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", env.server.Process.Pid), []byte("5"), 0o200)
+}
+
+// startDSResults is a minimal Directory Server that acknowledges every RReq with resultsStatus 01.
+func (env *environment) startDSResults() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	env.dsResults = &http.Server{Addr: ln.Addr().String(), Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rreq map[string]any
+		body, _ := io.ReadAll(r.Body)
+		_ = jsonUnmarshal(body, &rreq)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = fmt.Fprintf(w, `{"messageType":"RRes","messageVersion":%q,"threeDSServerTransID":%q,"acsTransID":%q,"dsTransID":%q,"resultsStatus":"01"}`,
+			rreq["messageVersion"], rreq["threeDSServerTransID"], rreq["acsTransID"], rreq["dsTransID"])
+	})}
+	go func() { _ = env.dsResults.Serve(ln) }()
+	return nil
+}
+
+const benchHolder = "BENCH HOLDER"
+
+// writeCardFile writes cardCount valid JCB numbers (Luhn-correct) in the import format.
+func writeCardFile(path string, cardCount int) ([]string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	w := bufio.NewWriter(f)
+	fmt.Fprintln(w, strings.Join(cards.Header, ","))
+	pans := make([]string, 0, cardCount)
+	for i := range cardCount {
+		body := fmt.Sprintf("3541%011d", i)
+		pan := cards.WithCheckDigit(body)
+		pans = append(pans, pan)
+		fmt.Fprintf(w, "%s,3012,1990-01-01,0540000000,%s,active\n", pan, benchHolder)
+	}
+	return pans, w.Flush()
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitReady(ctx context.Context, u string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("server at %s not ready in time", u)
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+
+// browser is a cookie-keeping client, one per simulated person.
+func browser() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
+}
+
+func fetch(ctx context.Context, c *http.Client, method, u string, form url.Values) (string, *http.Response, error) {
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return "", nil, err
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), resp, err
+}
+
+// portalLogin is one member logging in: the login page, the form post, the page after it.
+func (env *environment) portalLogin(ctx context.Context, _ int) error {
+	c := browser()
+	page, _, err := fetch(ctx, c, http.MethodGet, env.BaseURL+"/login", nil)
+	if err != nil {
+		return err
+	}
+	m := csrfField.FindStringSubmatch(page)
+	if m == nil {
+		return fmt.Errorf("login page without a CSRF token")
+	}
+	form := url.Values{"_csrf": {html.UnescapeString(m[1])}, "login_id": {"tanaka04a"}, "password": {"tanaka-jcb-01"}}
+	_, resp, err := fetch(ctx, c, http.MethodPost, env.BaseURL+"/login", form)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/my" {
+		return fmt.Errorf("login ended at %s with %d", resp.Request.URL.Path, resp.StatusCode)
+	}
+	return nil
+}
+
+var hiddenField = regexp.MustCompile(`name="(acsTransID|token|try|cres)" value="([^"]*)"`)
+
+func hiddenFields(page string) map[string]string {
+	out := map[string]string{}
+	for _, m := range hiddenField.FindAllStringSubmatch(page, -1) {
+		out[m[1]] = html.UnescapeString(m[2])
+	}
+	return out
+}
+
+// challengeRoundTrip is one shopper's whole challenge: the AReq (as the Directory Server), the CReq
+// (as the shop's page), the challenge page, the password submit, and the final page with the CRes.
+func (env *environment) challengeRoundTrip(ctx context.Context, _ int) error {
+	c := browser()
+	ares, err := env.sendAReq(ctx, c, env.CardPANs[rand.IntN(len(env.CardPANs))])
+	if err != nil {
+		return err
+	}
+	acsURL, _ := ares["acsURL"].(string)
+	creq, _ := json.Marshal(map[string]string{
+		"threeDSServerTransID": fmt.Sprint(ares["threeDSServerTransID"]), "acsTransID": fmt.Sprint(ares["acsTransID"]),
+		"messageType": "CReq", "messageVersion": "2.2.0", "challengeWindowSize": "05",
+	})
+	page, _, err := fetch(ctx, c, http.MethodPost, acsURL, url.Values{"creq": {base64.RawURLEncoding.EncodeToString(creq)}})
+	if err != nil {
+		return err
+	}
+	f := hiddenFields(page)
+	if f["token"] == "" {
+		return fmt.Errorf("challenge page without its form")
+	}
+	final, _, err := fetch(ctx, c, http.MethodPost, env.BaseURL+"/3ds/challenge/submit", url.Values{
+		"acsTransID": {f["acsTransID"]}, "token": {f["token"]}, "try": {f["try"]},
+		"loginID": {"yamada01"}, "password": {"fuji-san-2026"}, "action": {"submit"},
+	})
+	if err != nil {
+		return err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(hiddenFields(final)["cres"])
+	if err != nil {
+		return fmt.Errorf("final page without a CRes")
+	}
+	var cres map[string]any
+	if err := json.Unmarshal(raw, &cres); err != nil || cres["transStatus"] != "Y" {
+		return fmt.Errorf("CRes %s", raw)
+	}
+	return nil
+}

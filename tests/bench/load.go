@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Op is one unit of work (an HTTP exchange, a hash, a query). It returns an error when the result is
+// not what a correct server answers.
+type Op func(ctx context.Context, worker int) error
+
+// Result summarises a load run.
+type Result struct {
+	Ops      int64         `json:"ops"`
+	Errors   int64         `json:"errors"`
+	Duration time.Duration `json:"duration_ns"`
+	Rate     float64       `json:"rate_per_s"`
+	P50      time.Duration `json:"p50_ns"`
+	P99      time.Duration `json:"p99_ns"`
+	FirstErr string        `json:"first_error,omitempty"`
+}
+
+type recorder struct {
+	mu        sync.Mutex
+	latencies []time.Duration
+	ops, errs atomic.Int64
+	firstErr  atomic.Value
+}
+
+func (r *recorder) record(d time.Duration, err error) {
+	r.ops.Add(1)
+	if err != nil {
+		r.errs.Add(1)
+		r.firstErr.CompareAndSwap(nil, err.Error())
+	}
+	r.mu.Lock()
+	r.latencies = append(r.latencies, d)
+	r.mu.Unlock()
+}
+
+func (r *recorder) result(elapsed time.Duration) Result {
+	res := Result{Ops: r.ops.Load(), Errors: r.errs.Load(), Duration: elapsed}
+	if s, ok := r.firstErr.Load().(string); ok {
+		res.FirstErr = s
+	}
+	if elapsed > 0 {
+		res.Rate = float64(res.Ops-res.Errors) / elapsed.Seconds()
+	}
+	sort.Slice(r.latencies, func(i, j int) bool { return r.latencies[i] < r.latencies[j] })
+	if n := len(r.latencies); n > 0 {
+		res.P50 = r.latencies[n*50/100]
+		res.P99 = r.latencies[min(n-1, n*99/100)]
+	}
+	return res
+}
+
+// Closed runs op back to back on `workers` goroutines for d: the rate the system sustains at that
+// concurrency.
+func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var rec recorder
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				t0 := time.Now()
+				err := op(ctx, w)
+				if ctx.Err() != nil && err != nil {
+					return // cut off by the end of the run, not a failure
+				}
+				rec.record(time.Since(t0), err)
+			}
+		}()
+	}
+	wg.Wait()
+	return rec.result(time.Since(start))
+}
+
+// MaxSustained raises the concurrency step by step and keeps the best rate reached with no error.
+func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (best Result, workers int) {
+	for _, n := range levels {
+		r := Closed(ctx, n, d, op)
+		if r.Errors == 0 && r.Rate > best.Rate {
+			best, workers = r, n
+		}
+		if r.Errors > 0 {
+			break
+		}
+	}
+	return best, workers
+}
+
+// Open sends op at a fixed rate for d, whatever the latency (an open loop, as a Directory Server's
+// traffic is), and reports the latency distribution.
+func Open(ctx context.Context, rate int, d time.Duration, op Op) Result {
+	var rec recorder
+	var wg sync.WaitGroup
+	interval := time.Second / time.Duration(rate)
+	total := int(d / interval)
+	start := time.Now()
+	for i := range total {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			err := op(ctx, i)
+			rec.record(time.Since(t0), err)
+		}()
+	}
+	wg.Wait()
+	return rec.result(time.Since(start))
+}
