@@ -94,6 +94,7 @@ func TestAbuseMalformedAReqs(t *testing.T) {
 			{"duplicated nested key", "", with("acctInfo", `{"chAccAgeInd":"01","chAccAgeInd":"02"}`), "204", "acctInfo.chAccAgeInd"},
 			{"invalid UTF-8 in a value", "", with("merchantName", "\"Fuji \xff\xfe Tea\""), "101", ""},
 			{"invalid UTF-8 in a key", "", splice("\"pad\xc3\x28\":\"x\""), "101", ""},
+			{"escaped lone surrogate", "", with("merchantName", `"Fuji \ud800 Tea"`), "101", ""},
 			{"1 MB body", "", padded(1 << 20), "101", ""},
 			{"10 MB body", "", padded(10 << 20), "101", ""},
 			{"text/plain", "text/plain", []byte(good()), "101", ""},
