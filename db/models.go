@@ -150,7 +150,7 @@ type OutboxMessage struct {
 	NextAttemptAt time.Time  `gorm:"not null;index:idx_outbox_pending"`
 	DeliveredAt   *time.Time `gorm:"index:idx_outbox_pending"`
 	LastError     string     `gorm:"size:500"`
-	CreatedAt     time.Time
+	CreatedAt     time.Time  `gorm:"index:idx_outbox_undelivered,where:delivered_at IS NULL"` // the backlog metric's query
 	UpdatedAt     time.Time
 }
 

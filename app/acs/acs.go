@@ -26,32 +26,32 @@ type Deps struct {
 	Hasher   *security.Hasher
 	AVKey    []byte
 	Registry *prometheus.Registry
+	// OnLock is called each time a challenge answer locks a member's ID (for the lockout metric).
+	OnLock func()
 }
 
 // ACS serves the protocol endpoints and the challenge pages.
 type ACS struct {
 	Deps
-	creds   credentials.Checker
-	kick    chan struct{} // wakes the outbox deliverer after a result was written
-	ares    *prometheus.CounterVec
-	rreqOut *prometheus.CounterVec
-	client  httpDoer
+	creds  credentials.Checker
+	kick   chan struct{} // wakes the outbox deliverer after a result was written
+	m      metrics
+	client httpDoer
 }
 
 // New returns the ACS.
 func New(d Deps) *ACS {
 	a := &ACS{
-		Deps:  d,
-		creds: credentials.Checker{DB: d.DB, Hasher: d.Hasher, Policy: credentials.Policy{Threshold: d.Config.LockThreshold, LockFor: d.Config.LockDuration}},
-		kick:  make(chan struct{}, 1),
-		ares: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_ares_total",
-			Help: "ARes and Erro answers to AReqs, by transStatus (or erro code)."}, []string{"status"}),
-		rreqOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_rreq_deliveries_total",
-			Help: "RReq delivery attempts, by outcome."}, []string{"outcome"}),
+		Deps: d,
+		creds: credentials.Checker{DB: d.DB, Hasher: d.Hasher, OnLock: d.OnLock,
+			Policy: credentials.Policy{Threshold: d.Config.LockThreshold, LockFor: d.Config.LockDuration}},
+		kick:   make(chan struct{}, 1),
+		m:      newMetrics(),
 		client: newDSClient(),
 	}
 	if d.Registry != nil {
-		d.Registry.MustRegister(a.ares, a.rreqOut)
+		d.Registry.MustRegister(a.m.collectors()...)
+		d.Registry.MustRegister(newOutboxCollector(a))
 	}
 	return a
 }

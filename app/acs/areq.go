@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +33,9 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if a.Config.DSClientCA != "" && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
 		return a.writeErro(c, NewErro(ErrAccessDenied, "a client certificate from the Directory Server's CA is required", "AReq", ""))
 	}
+	if !jsonContent(r.Header.Get(echo.HeaderContentType)) {
+		return a.writeErro(c, NewErro(ErrInvalidMessage, "the Content-Type must be application/json", "AReq", ""))
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, a.Config.MaxBodyBytes+1))
 	if err != nil {
 		return a.writeErro(c, NewErro(ErrInvalidMessage, "the message could not be read", "AReq", ""))
@@ -50,12 +55,22 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if e != nil {
 		return a.writeErro(c, e)
 	}
-	a.ares.WithLabelValues(ares.TransStatus).Inc()
+	a.m.countARes(ares.TransStatus, ares.TransStatusReason)
 	return c.JSON(http.StatusOK, ares)
 }
 
+// jsonContent reports whether a request's Content-Type allows a JSON message: application/json with
+// any parameters, or none given (some Directory Servers leave it out).
+func jsonContent(ct string) bool {
+	if strings.TrimSpace(ct) == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
+}
+
 func (a *ACS) writeErro(c echo.Context, e *Erro) error {
-	a.ares.WithLabelValues("erro_" + e.ErrorCode).Inc()
+	a.m.countErro(e.ErrorCode)
 	a.Log.Info("AReq refused", "code", e.ErrorCode, "detail", e.ErrorDetail)
 	return c.JSON(http.StatusOK, e)
 }

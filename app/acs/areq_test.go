@@ -46,6 +46,11 @@ func TestDecodeAReq(t *testing.T) {
 		{name: "merchant name 41 runes", edit: func(m map[string]any) { m["merchantName"] = strings.Repeat("茶", 41) }, code: "203", want: "merchantName"},
 		{name: "nested duplicate", raw: `{"messageType":"AReq","acctInfo":{"a":1,"a":2}}`, code: "204", want: "acctInfo.a"},
 		{name: "USD exponent 0", edit: func(m map[string]any) { m["purchaseCurrency"] = "840" }, code: "305"},
+		{name: "invalid UTF-8", raw: "{\"messageType\":\"AReq\",\"merchantName\":\"\xff\"}", code: "101"},
+		{name: "escaped control character", edit: func(m map[string]any) { m["merchantName"] = "Fuji\aTea" }, code: "203", want: "merchantName"},
+		{name: "NUL in the user agent", edit: func(m map[string]any) { m["browserUserAgent"] = "UA\x00" }, code: "203", want: "browserUserAgent"},
+		{name: "C1 control in the requestor name", edit: func(m map[string]any) { m["threeDSRequestorName"] = "Shop\u0085" }, code: "203", want: "threeDSRequestorName"},
+		{name: "a tab in the accept header is allowed", edit: func(m map[string]any) { m["browserAcceptHeader"] = "text/html,\t*/*" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,5 +110,17 @@ func TestDecide(t *testing.T) {
 				t.Errorf("Decide = %s %s, want %s %s", s, r, tt.status, tt.reason)
 			}
 		})
+	}
+}
+
+func TestJSONContent(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"": true, "application/json": true, "application/json; charset=utf-8": true, "Application/JSON;charset=UTF-8": true,
+		"text/plain": false, "application/x-www-form-urlencoded": false, "multipart/form-data; boundary=x": false,
+		"application/jsonp": false, "application/json;;": false,
+	} {
+		if got := jsonContent(ct); got != want {
+			t.Errorf("jsonContent(%q) = %v, want %v", ct, got, want)
+		}
 	}
 }

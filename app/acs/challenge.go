@@ -110,7 +110,7 @@ func (a *ACS) ShowChallenge(ctx context.Context, creq *CReq, sessionData string,
 			return Step{}, err
 		}
 		if member != nil && credentials.IsLocked(member, now) && ch.State == db.ChallengeCreated {
-			won, err := Finish(ctx, a.DB, ch.ACSTransID, []string{db.ChallengeCreated}, resultLocked, a.rreqURL, origin)
+			won, err := a.finish(ctx, ch.ACSTransID, []string{db.ChallengeCreated}, resultLocked, origin)
 			if err != nil {
 				return Step{}, err
 			}

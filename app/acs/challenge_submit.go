@@ -120,7 +120,7 @@ func (a *ACS) SubmitAnswer(ctx context.Context, ans Answer, now time.Time, origi
 
 // end finishes a shown challenge and returns its final step, whoever finished it.
 func (a *ACS) end(ctx context.Context, acsTransID string, res Result, origin eventOrigin) (Step, error) {
-	won, err := Finish(ctx, a.DB, acsTransID, []string{db.ChallengeShown}, res, a.rreqURL, origin)
+	won, err := a.finish(ctx, acsTransID, []string{db.ChallengeShown}, res, origin)
 	if err != nil {
 		return Step{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -85,6 +86,10 @@ func readObject(data []byte, msgType string) (map[string]json.RawMessage, *Erro)
 	// Strict validation also rejects duplicated names, in one pass without allocations: a well-formed
 	// message (nearly every one) takes only this path. The slower walks below name what is wrong.
 	if !jsontext.Value(trimmed).IsValid() {
+		if !utf8.Valid(trimmed) {
+			// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn the bytes into U+FFFD.
+			return nil, NewErro(ErrInvalidMessage, "the message is not valid UTF-8", msgType, "")
+		}
 		if !json.Valid(trimmed) {
 			return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 		}
@@ -93,6 +98,8 @@ func readObject(data []byte, msgType string) (map[string]json.RawMessage, *Erro)
 		} else if dup != "" {
 			return nil, NewErro(ErrDuplicate, dup, msgType, "")
 		}
+		// Well-formed to encoding/json but not to the strict parser (an escaped lone surrogate).
+		return nil, NewErro(ErrInvalidMessage, "the message is not valid JSON text", msgType, "")
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &m); err != nil {
@@ -130,6 +137,13 @@ var (
 	langRE   = regexp.MustCompile(`^[A-Za-z]{1,3}(-[A-Za-z0-9]{1,8})*$`)
 	tzRE     = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
 )
+
+// hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not) other than
+// a tab (which an HTTP header copied into browserAcceptHeader or browserUserAgent may carry): no AReq
+// field may carry one, and PostgreSQL refuses NUL in text.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) >= 0
+}
 
 func isUUID(s string) bool { return uuidRE.MatchString(s) }
 
@@ -290,7 +304,7 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 			continue
 		}
 		str[name] = s
-		if s == "" || !check(s) {
+		if s == "" || hasControl(s) || !check(s) {
 			badFormat = append(badFormat, name)
 		}
 	}

@@ -161,7 +161,7 @@ func (a *ACS) expireIfDue(ctx context.Context, ch *db.Challenge, now time.Time, 
 	if ch.State == db.ChallengeCreated {
 		cancel = CancelNoCReq
 	}
-	won, err := Finish(ctx, a.DB, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), a.rreqURL, origin)
+	won, err := a.finish(ctx, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), origin)
 	if err != nil {
 		return false, err
 	}

@@ -2,7 +2,9 @@ package acs
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
+	"unicode/utf8"
 )
 
 var erroCodes = map[string]bool{ErrInvalidMessage: true, ErrVersion: true, ErrMissing: true, ErrCriticalExt: true,
@@ -35,6 +37,12 @@ func FuzzDecodeAReq(f *testing.F) {
 		}
 		if a.DeviceChannel == "02" && !httpURL(2048)(a.NotificationURL) {
 			t.Fatalf("accepted notificationURL %q", a.NotificationURL)
+		}
+		v := reflect.ValueOf(*a)
+		for i := range v.NumField() {
+			if s, ok := v.Field(i).Interface().(string); ok && (!utf8.ValidString(s) || hasControl(s)) {
+				t.Fatalf("accepted %s = %q", v.Type().Field(i).Name, s)
+			}
 		}
 	})
 }

@@ -149,7 +149,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if problem == "" {
-		a.rreqOut.WithLabelValues("delivered").Inc()
+		a.m.rreqOut.WithLabelValues("delivered").Inc()
 		err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ?", m.ID).
 			Updates(map[string]any{"delivered_at": now, "last_error": ""}).Error
 		if err != nil {
@@ -158,7 +158,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 		a.Log.Info("RReq delivered", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts)
 		return true
 	}
-	a.rreqOut.WithLabelValues("retry").Inc()
+	a.m.rreqOut.WithLabelValues("retry").Inc()
 	next := now.Add(backoff(m.Attempts, a.Config.RReqRetryMin, a.Config.RReqRetryMax))
 	if stopping {
 		next = now // cut short by this node's shutdown, not refused: another node may try at once

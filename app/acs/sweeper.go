@@ -45,7 +45,7 @@ func (a *ACS) Sweep(ctx context.Context, now time.Time) (int, error) {
 		if ch.State == db.ChallengeCreated {
 			cancel = CancelNoCReq
 		}
-		won, err := Finish(ctx, a.DB, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), a.rreqURL, eventOrigin{})
+		won, err := a.finish(ctx, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), eventOrigin{})
 		if err != nil {
 			return n, err
 		}

@@ -48,6 +48,31 @@ type Checker struct {
 	DB     *gorm.DB
 	Hasher *security.Hasher
 	Policy Policy
+	// OnLock, when set, is called once each time a check locks an ID (for a metric).
+	OnLock func()
+}
+
+// lockedError says the target's ID was locked while the check waited for its turn to hash.
+type lockedError struct{ until time.Time }
+
+func (lockedError) Error() string { return "credentials: the ID was locked meanwhile" }
+
+// stillOpen runs once a check's turn to hash has come: when a burst of failures locked the ID while
+// this check queued, it answers "locked" without spending a hash.
+func (c *Checker) stillOpen(ctx context.Context, target *db.Member) func() error {
+	if target == nil {
+		return nil
+	}
+	return func() error {
+		var m db.Member
+		if err := c.DB.WithContext(ctx).Select("id", "locked_until").Where("id = ?", target.ID).Take(&m).Error; err != nil {
+			return err
+		}
+		if IsLocked(&m, db.Now()) {
+			return lockedError{until: *m.LockedUntil}
+		}
+		return nil
+	}
 }
 
 // NormalizeLoginID applies NFKC, trims and lower-cases: IDs are case-insensitive and full-width input
@@ -99,14 +124,21 @@ func (c *Checker) Check(ctx context.Context, loginID, password string, holder *u
 	}
 
 	match := false
+	var err error
 	if typed != nil && (holder == nil || typed.ID == *holder) {
-		ok, err := c.Hasher.Verify(ctx, password, typed.PasswordHash)
-		if err != nil && !errors.Is(err, security.ErrMalformedHash) {
-			return Result{}, err
+		match, err = c.Hasher.VerifyAfter(ctx, password, typed.PasswordHash, c.stillOpen(ctx, target))
+		if errors.Is(err, security.ErrMalformedHash) {
+			match, err = false, nil
 		}
-		match = ok
 	} else {
-		c.Hasher.SpendVerifyTime(ctx, password)
+		err = c.Hasher.SpendVerifyTimeAfter(ctx, password, c.stillOpen(ctx, target))
+	}
+	var locked lockedError
+	if errors.As(err, &locked) {
+		return Result{Outcome: Locked, Member: target, LockedUntil: locked.until}, nil
+	}
+	if err != nil {
+		return Result{}, err
 	}
 
 	if match {
@@ -130,9 +162,22 @@ func (c *Checker) Check(ctx context.Context, loginID, password string, holder *u
 func (c *Checker) fail(ctx context.Context, m *db.Member, from Origin) (Result, error) {
 	res := Result{Outcome: Wrong}
 	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&db.Member{}).Where("id = ?", m.ID).
-			Update("failed_attempts", gorm.Expr("failed_attempts + 1")).Error; err != nil {
-			return err
+		// A failure that finishes after another one locked the ID does not count: the lock starts
+		// the count afresh, and a late failure must not carry over past the lock's end.
+		counted := tx.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, db.Now()).
+			Update("failed_attempts", gorm.Expr("failed_attempts + 1"))
+		if counted.Error != nil {
+			return counted.Error
+		}
+		if counted.RowsAffected == 0 {
+			var cur db.Member
+			if err := tx.Select("id", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
+				return err
+			}
+			if cur.LockedUntil != nil {
+				res = Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}
+			}
+			return nil
 		}
 		var count int
 		if err := tx.Model(&db.Member{}).Where("id = ?", m.ID).Select("failed_attempts").Scan(&count).Error; err != nil {
@@ -155,6 +200,9 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, from Origin) (Result, 
 		}
 		return nil
 	})
+	if err == nil && res.JustLocked && c.OnLock != nil {
+		c.OnLock()
+	}
 	return res, err
 }
 

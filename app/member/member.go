@@ -21,6 +21,8 @@ type Deps struct {
 	Hasher   *security.Hasher
 	Sealer   *security.Sealer
 	Sessions *scs.SessionManager
+	// OnLock is called each time a portal login locks a member's ID (for the lockout metric).
+	OnLock func()
 }
 
 // Portal serves the member pages.

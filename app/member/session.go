@@ -120,6 +120,6 @@ func truncate(s string, n int) string {
 
 // checker is the shared credential check with the configured lockout.
 func (p *Portal) checker() *credentials.Checker {
-	return &credentials.Checker{DB: p.DB, Hasher: p.Hasher,
+	return &credentials.Checker{DB: p.DB, Hasher: p.Hasher, OnLock: p.OnLock,
 		Policy: credentials.Policy{Threshold: p.Config.LockThreshold, LockFor: p.Config.LockDuration}}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
@@ -38,6 +39,8 @@ const (
 type Hasher struct {
 	params Argon2Params
 	slots  chan struct{}
+	// hashes counts argon2 computations; waiting counts callers queued for a slot (for metrics).
+	hashes, waiting atomic.Int64
 	// dummy is verified against when there is no account, so that an unknown ID costs the same time.
 	dummy string
 }
@@ -59,12 +62,31 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	select {
 	case h.slots <- struct{}{}:
 		return nil
+	default:
+	}
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
+	select {
+	case h.slots <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
 func (h *Hasher) release() { <-h.slots }
+
+// HasherStats are the Hasher's figures for metrics.
+type HasherStats struct {
+	Hashes  int64 // argon2 computations since start
+	Running int   // computations in progress (at most MaxParallel)
+	Waiting int64 // callers queued for a slot
+}
+
+// Stats returns the Hasher's figures now.
+func (h *Hasher) Stats() HasherStats {
+	return HasherStats{Hashes: h.hashes.Load(), Running: len(h.slots), Waiting: h.waiting.Load()}
+}
 
 // Hash returns the PHC string of the NFKC-normalised password.
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
@@ -76,6 +98,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer h.release()
+	h.hashes.Add(1)
 	p := h.params
 	key := argon2.IDKey([]byte(NormalizePassword(password)), salt, p.Time, p.MemoryKiB, p.Parallelism, 32)
 	b64 := base64.RawStdEncoding
@@ -86,6 +109,13 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // Verify reports whether password matches the PHC string. The stored parameters are used, so hashes
 // made under older settings keep working.
 func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error) {
+	return h.VerifyAfter(ctx, password, phc, nil)
+}
+
+// VerifyAfter is Verify that first runs before, once its turn to hash has come: under a burst an
+// answer may wait in the queue while the account it is for gets locked, and before can then refuse
+// (its error is returned) without spending a hash.
+func (h *Hasher) VerifyAfter(ctx context.Context, password, phc string, before func() error) (bool, error) {
 	var (
 		version      int
 		mem, t       uint32
@@ -115,6 +145,12 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error)
 		return false, err
 	}
 	defer h.release()
+	if before != nil {
+		if err := before(); err != nil {
+			return false, err
+		}
+	}
+	h.hashes.Add(1)
 	got := argon2.IDKey([]byte(NormalizePassword(password)), salt, t, mem, par, uint32(len(digest)))
 	return subtle.ConstantTimeCompare(got, digest) == 1, nil
 }
@@ -123,6 +159,15 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error)
 // answer's timing does not tell whether an ID is registered.
 func (h *Hasher) SpendVerifyTime(ctx context.Context, password string) {
 	_, _ = h.Verify(ctx, password, h.dummy)
+}
+
+// SpendVerifyTimeAfter is SpendVerifyTime with VerifyAfter's before check; it returns before's error.
+func (h *Hasher) SpendVerifyTimeAfter(ctx context.Context, password string, before func() error) error {
+	_, err := h.VerifyAfter(ctx, password, h.dummy, before)
+	if errors.Is(err, ErrMalformedHash) {
+		return nil
+	}
+	return err
 }
 
 // NeedsRehash reports whether a stored hash was made with other parameters than the current ones.

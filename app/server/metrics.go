@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"honnin/app/security"
 )
 
 type httpMetrics struct {
@@ -51,6 +53,26 @@ func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {
 			m.duration.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
 			return err
 		}
+	}
+}
+
+// newSecurityMetrics registers the lockout counter and the password hasher's figures, and returns the
+// lock hook for a face ("portal" or "challenge": where the failure that locked the ID was typed).
+func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) func(via string) func() {
+	lockouts := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "honnin_member_lockouts_total", Help: "Member IDs locked after too many failed answers, by where the last one was typed.",
+	}, []string{"via"})
+	reg.MustRegister(lockouts,
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "honnin_password_hashes_total",
+			Help: "argon2id computations (hashes and verifications)."}, func() float64 { return float64(hasher.Stats().Hashes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_password_hashes_running",
+			Help: "argon2id computations in progress (at most HONNIN_ARGON2_MAX_CONCURRENT)."}, func() float64 { return float64(hasher.Stats().Running) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_password_hashes_waiting",
+			Help: "Password checks queued for an argon2id slot."}, func() float64 { return float64(hasher.Stats().Waiting) }),
+	)
+	return func(via string) func() {
+		c := lockouts.WithLabelValues(via) // the series exists (at 0) from the start
+		return c.Inc
 	}
 }
 
