@@ -116,12 +116,10 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 	case !cards.Luhn(pan.Digits()):
 		status, reason = StatusN, ReasonInvalidCard
 	default:
-		var found db.Card
-		// One query for the card and its member: the AReq path must stay close to a bare round trip.
-		err := a.DB.WithContext(ctx).Joins("Member").Where("cards.pan_hash = ?", a.Sealer.PANHash(pan)).Take(&found).Error
+		found, err := a.findCard(ctx, pan)
 		switch {
 		case err == nil:
-			card = &found
+			card = found
 		case errors.Is(err, gorm.ErrRecordNotFound):
 		default:
 			a.Log.Error("AReq card look-up failed", "err", err.Error())
@@ -225,4 +223,36 @@ func browserLocale(tag string) i18n.Locale {
 		return i18n.JA
 	}
 	return i18n.EN
+}
+
+// decisionColumns is what Decide reads of a card and its member: the AReq path selects only these,
+// in one query, because scanning whole rows was a quarter of its time.
+type decisionColumns struct {
+	ID                     uint
+	Status, Expiry, Brand  string
+	ThreeDS                string `gorm:"column:three_ds"`
+	MemberID               *uint
+	MemberStatus           *string
+	MemberMessageIsDefault *bool
+}
+
+// findCard looks a card up by its number's keyed hash, with what Decide needs of its member.
+func (a *ACS) findCard(ctx context.Context, pan security.PAN) (*db.Card, error) {
+	var row decisionColumns
+	res := a.DB.WithContext(ctx).Table("cards").
+		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, "+
+			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default").
+		Joins("LEFT JOIN members ON members.id = cards.member_id").
+		Where("cards.pan_hash = ?", a.Sealer.PANHash(pan)).Limit(1).Scan(&row)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return nil, gorm.ErrRecordNotFound
+	}
+	card := &db.Card{ID: row.ID, Status: row.Status, Expiry: row.Expiry, Brand: row.Brand, ThreeDS: row.ThreeDS, MemberID: row.MemberID}
+	if row.MemberID != nil && row.MemberStatus != nil {
+		card.Member = &db.Member{ID: *row.MemberID, Status: *row.MemberStatus, PersonalMessageIsDefault: row.MemberMessageIsDefault != nil && *row.MemberMessageIsDefault}
+	}
+	return card, nil
 }
