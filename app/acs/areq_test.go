@@ -124,3 +124,26 @@ func TestJSONContent(t *testing.T) {
 		}
 	}
 }
+
+func TestJSONString(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`"plain"`, "plain", true},
+		{`""`, "", true},
+		{`"日本語"`, "日本語", true},
+		{`"a\"b"`, `a"b`, true},
+		{`"\u0041\n"`, "A\n", true},
+		{`123`, "", false},
+		{`null`, "", true}, // as encoding/json reads it: empty, which the caller refuses as a format error
+		{`{"a":1}`, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := jsonString([]byte(tt.raw))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("jsonString(%s) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
