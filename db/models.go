@@ -99,7 +99,7 @@ const (
 // Challenge is one AReq and everything that followed it.
 type Challenge struct {
 	ACSTransID           string `gorm:"column:acs_trans_id;primaryKey;size:36"`
-	ThreeDSServerTransID string `gorm:"column:three_ds_server_trans_id;size:36;not null;index"`
+	ThreeDSServerTransID string `gorm:"column:three_ds_server_trans_id;size:36;not null"`
 	DSTransID            string `gorm:"column:ds_trans_id;size:36;not null;uniqueIndex"`
 	MessageVersion       string `gorm:"size:8;not null"`
 	MessageCategory      string `gorm:"size:2;not null"`
@@ -125,14 +125,15 @@ type Challenge struct {
 	SessionData string `gorm:"size:2048"`
 	State       string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
 	// TokenHash is the hash of the per-challenge form token: the challenge page's state lives here, never in a cookie.
-	TokenHash           string    `gorm:"size:64"`
-	Tries               int       `gorm:"not null;default:0"`
-	TriesChecked        int       `gorm:"not null;default:0"` // tries whose answer has been checked (a double submit waits for it)
-	TransStatus         string    `gorm:"size:1;not null"`    // the ARes's, then the final one
-	TransStatusReason   string    `gorm:"size:2"`
-	ChallengeCancel     string    `gorm:"size:2"`
-	ECI                 string    `gorm:"column:eci;size:2"`
-	AuthenticationValue string    `gorm:"size:28;index"`
+	TokenHash         string `gorm:"size:64"`
+	Tries             int    `gorm:"not null;default:0"`
+	TriesChecked      int    `gorm:"not null;default:0"` // tries whose answer has been checked (a double submit waits for it)
+	TransStatus       string `gorm:"size:1;not null"`    // the ARes's, then the final one
+	TransStatusReason string `gorm:"size:2"`
+	ChallengeCancel   string `gorm:"size:2"`
+	ECI               string `gorm:"column:eci;size:2"`
+	// Only authenticated challenges carry a value: the partial index spares every AReq an index insert.
+	AuthenticationValue string    `gorm:"size:28;index:idx_challenges_av,where:authentication_value <> ''"`
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
