@@ -62,6 +62,10 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 	if err != nil {
 		return fail(err)
 	}
+	if cfg.Argon2.Time < 2 || cfg.Argon2.MemoryKiB < 19*1024 {
+		log.Warn("argon2id parameters are below the recommended minimum (t=2, 19 MiB): acceptable in tests only",
+			"time", cfg.Argon2.Time, "memory_kib", cfg.Argon2.MemoryKiB)
+	}
 	hasher := security.NewHasher(cfg.Argon2)
 	if cfg.Demo {
 		if err := demo.Seed(ctx, gdb, sealer, hasher, cfg.LegacyPersonalMessage); err != nil {
