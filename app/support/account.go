@@ -155,6 +155,22 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 	return acc, problems, nil
 }
 
+// RecordAccountView records who looked at whose account (and with which history filter).
+func RecordAccountView(ctx context.Context, gdb *gorm.DB, a Actor, memberID uint, f HistoryFilter) error {
+	var m db.Member
+	if err := gdb.WithContext(ctx).Select("id", "login_id").Take(&m, memberID).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return ErrNoMember
+		}
+		return err
+	}
+	ev := db.AuditEvent{Action: ActionViewMember, TargetMemberID: &m.ID, Target: m.LoginID}
+	if f != (HistoryFilter{}) {
+		ev.Detail = "history filter: kind=" + f.Kind + " from=" + f.From + " to=" + f.To
+	}
+	return WriteAudit(gdb.WithContext(ctx), a, ev)
+}
+
 // memberID reads the :id of a member URL; a malformed one is simply not found.
 func memberID(c echo.Context) (uint, error) {
 	n, err := strconv.ParseUint(c.Param("id"), 10, 32)
@@ -170,19 +186,10 @@ func (s *Console) account(c echo.Context) error {
 		return err
 	}
 	f := HistoryFilter{Kind: truncate(c.QueryParam("kind"), 20), From: truncate(c.QueryParam("from"), 20), To: truncate(c.QueryParam("to"), 20)}
-	// Who looked at whose account is recorded; the member must exist for the row to name it.
-	var m db.Member
-	if err := s.DB.WithContext(c.Request().Context()).Select("id", "login_id").Take(&m, id).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
+	if err := RecordAccountView(c.Request().Context(), s.DB, s.actor(c), id, f); err != nil {
+		if errors.Is(err, ErrNoMember) {
 			return echo.NewHTTPError(http.StatusNotFound)
 		}
-		return err
-	}
-	ev := db.AuditEvent{Action: ActionViewMember, TargetMemberID: &m.ID, Target: m.LoginID}
-	if f != (HistoryFilter{}) {
-		ev.Detail = "history filter: kind=" + f.Kind + " from=" + f.From + " to=" + f.To
-	}
-	if err := WriteAudit(s.DB.WithContext(c.Request().Context()), s.actor(c), ev); err != nil {
 		return err
 	}
 	return s.renderAccount(c, http.StatusOK, id, f, viewsupport.AccountExtra{Notice: s.popFlash(c.Request().Context())})

@@ -186,3 +186,28 @@ func TestStaffAdministration(t *testing.T) {
 		}
 	}
 }
+
+func TestScrubCardNumbers(t *testing.T) {
+	tests := map[string]string{
+		"caller gave 4000000000000010 on the phone": "caller gave [number removed] on the phone",
+		"card 3540-0000-0000-0019 lost":             "card [number removed] lost",
+		"card 3540 0000 0000 0019":                  "card [number removed]",
+		"全角 ３５４０００００００００００１９":                       "全角 [number removed]",
+		"phone 0541234567":                          "phone 0541234567",
+		"member M0000001, ticket 123456789":         "member M0000001, ticket 123456789",
+		"locked until 2026-11-25 03:17:26Z":         "locked until 2026-11-25 03:17:26Z",
+		"":                                          "",
+	}
+	for in, want := range tests {
+		if got := ScrubCardNumbers(in); got != want {
+			t.Errorf("ScrubCardNumbers(%q) = %q, want %q", in, got, want)
+		}
+	}
+	f := newFixture(t)
+	if err := WriteAudit(f.DB, actor(db.RoleAgent), db.AuditEvent{Action: "test", Reason: "customer read out 4000 0000 0000 0010"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.audits(t)[0].Reason; strings.Contains(got, "0000 0010") {
+		t.Errorf("stored reason %q", got)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -206,11 +207,20 @@ func WriteAudit(tx *gorm.DB, a Actor, ev db.AuditEvent) error {
 	ev.StaffLogin = truncate(a.Login, 40)
 	ev.IP = truncate(a.IP, 45)
 	ev.Action = truncate(ev.Action, 40)
-	ev.Target = truncate(ev.Target, 100)
-	ev.Reason = truncate(ev.Reason, 500)
-	ev.Detail = truncate(ev.Detail, 500)
+	ev.Target = truncate(ScrubCardNumbers(ev.Target), 100)
+	ev.Reason = truncate(ScrubCardNumbers(ev.Reason), 500)
+	ev.Detail = truncate(ScrubCardNumbers(ev.Detail), 500)
 	ev.CreatedAt = db.Now()
 	return tx.Create(&ev).Error
+}
+
+// cardNumberLike matches 12 to 19 digits, half- or full-width, optionally grouped by spaces or hyphens.
+var cardNumberLike = regexp.MustCompile(`[0-9０-９](?:[ 　\-‐−]?[0-9０-９]){11,18}`)
+
+// ScrubCardNumbers removes anything that could be a card number from free text before it is stored
+// (staff sometimes type a caller's card number into a reason).
+func ScrubCardNumbers(s string) string {
+	return cardNumberLike.ReplaceAllString(s, "[number removed]")
 }
 
 // flash keeps a one-time notice (a message ID) for the next page.
