@@ -114,6 +114,13 @@ func TestSupportLockout(t *testing.T) {
 		if rows := auditRows(t, app, "staff_locked"); len(rows) != 1 || rows[0].StaffLogin != "agent01" {
 			t.Errorf("lock audit rows %+v", rows)
 		}
+		resp, err := http.Get(app.Internal + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if metrics := testkit.ReadAll(t, resp.Body); !strings.Contains(metrics, "\nhonnin_staff_lockouts_total 1\n") {
+			t.Error("the staff lockout is not counted in /metrics")
+		}
 		var st db.Staff
 		app.DB.Where("login = ?", "agent01").Take(&st)
 		if st.LockedUntil == nil || st.LockedUntil.Before(time.Now().Add(29*time.Minute)) || st.LockedUntil.After(time.Now().Add(31*time.Minute)) {

@@ -58,11 +58,14 @@ func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {
 
 // newSecurityMetrics registers the lockout counter and the password hasher's figures, and returns the
 // lock hook for a face ("portal" or "challenge": where the failure that locked the ID was typed).
-func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) func(via string) func() {
+func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) (memberLock func(via string) func(), staffLock func()) {
 	lockouts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "honnin_member_lockouts_total", Help: "Member IDs locked after too many failed answers, by where the last one was typed.",
 	}, []string{"via"})
-	reg.MustRegister(lockouts,
+	staffLockouts := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "honnin_staff_lockouts_total", Help: "Support-console logins locked after too many failed sign-ins.",
+	})
+	reg.MustRegister(lockouts, staffLockouts,
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "honnin_password_hashes_total",
 			Help: "argon2id computations (hashes and verifications)."}, func() float64 { return float64(hasher.Stats().Hashes) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_password_hashes_running",
@@ -70,10 +73,11 @@ func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) func(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_password_hashes_waiting",
 			Help: "Password checks queued for an argon2id slot."}, func() float64 { return float64(hasher.Stats().Waiting) }),
 	)
-	return func(via string) func() {
+	memberLock = func(via string) func() {
 		c := lockouts.WithLabelValues(via) // the series exists (at 0) from the start
 		return c.Inc
 	}
+	return memberLock, staffLockouts.Inc
 }
 
 func metricsHandler(reg *prometheus.Registry) http.Handler {

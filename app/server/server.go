@@ -103,14 +103,14 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	staffSessions := newSessionManager(store, "honnin_staff", cfg.StaffIdle, cfg.StaffLifetime, cfg.SecureCookies() || cfg.TLS())
 
 	metrics := newHTTPMetrics(s.Registry)
-	lockouts := newSecurityMetrics(s.Registry, hasher)
+	lockouts, staffLockouts := newSecurityMetrics(s.Registry, hasher)
 	s.public = s.newEcho(metrics, "public", memberSessions)
 	s.internal = s.newEcho(metrics, "internal", staffSessions)
 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
 		OnLock: lockouts("portal")})
 	members.Register(s.public)
-	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions}).Register(s.internal)
+	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: keys.AV, Registry: s.Registry,
 		OnLock: lockouts("challenge")})

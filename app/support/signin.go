@@ -163,6 +163,9 @@ func (s *Console) signIn(c echo.Context) error {
 	case SignInLocked:
 		s.Log.WarnContext(ctx, "console sign-in refused: locked", "staff", res.Staff.Login, "ip", c.RealIP())
 		if res.JustLocked {
+			if s.OnLock != nil {
+				s.OnLock()
+			}
 			a := Actor{StaffID: res.Staff.ID, Login: res.Staff.Login, Role: res.Staff.Role, IP: c.RealIP()}
 			ev := db.AuditEvent{Action: ActionStaffLocked, Target: "staff " + res.Staff.Login,
 				Detail: "locked until " + res.LockedUntil.UTC().Format(time.RFC3339) + " after repeated failed sign-ins"}

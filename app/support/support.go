@@ -27,6 +27,8 @@ type Deps struct {
 	Hasher   *security.Hasher
 	Sealer   *security.Sealer
 	Sessions *scs.SessionManager // the staff manager (cookie honnin_staff)
+	// OnLock is called each time failed sign-ins lock a staff login (for the lockout metric).
+	OnLock func()
 }
 
 // Console serves the support console on the internal listener.
