@@ -60,10 +60,20 @@ var memberActions = []memberAction{
 		}},
 }
 
-// memberChange runs change and its audit event in one transaction, after the checks every action shares:
-// a reason, the role, and a member that exists.
+// memberChange runs change on a member and its audit event in one transaction, after the shared checks.
 func memberChange(ctx context.Context, gdb *gorm.DB, a Actor, min string, memberID uint, reason string,
 	change func(tx *gorm.DB, m *db.Member) (db.AuditEvent, error)) error {
+	return auditedChange(ctx, gdb, a, min, memberID, reason, ErrNoMember, func(tx *gorm.DB, m *db.Member) (db.AuditEvent, error) {
+		ev, err := change(tx, m)
+		ev.TargetMemberID, ev.Target = &m.ID, m.LoginID
+		return ev, err
+	})
+}
+
+// auditedChange runs change on the row with the given ID and writes its audit event in one
+// transaction, after the checks every console action shares: a reason, the role, a row that exists.
+func auditedChange[T any](ctx context.Context, gdb *gorm.DB, a Actor, min string, id uint, reason string, notFound error,
+	change func(tx *gorm.DB, row *T) (db.AuditEvent, error)) error {
 	reason = cleanReason(reason)
 	if reason == "" {
 		return ErrReasonRequired
@@ -72,18 +82,18 @@ func memberChange(ctx context.Context, gdb *gorm.DB, a Actor, min string, member
 		return ErrForbidden
 	}
 	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var m db.Member
-		if err := tx.Take(&m, memberID).Error; err != nil {
+		var row T
+		if err := tx.Take(&row, id).Error; err != nil {
 			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNoMember
+				return notFound
 			}
 			return err
 		}
-		ev, err := change(tx, &m)
+		ev, err := change(tx, &row)
 		if err != nil {
 			return err
 		}
-		ev.TargetMemberID, ev.Target, ev.Reason = &m.ID, m.LoginID, reason
+		ev.Reason = reason
 		return WriteAudit(tx, a, ev)
 	})
 }

@@ -22,27 +22,10 @@ var (
 // staffChange runs change on a staff row and its audit event in one transaction, after the shared checks.
 func staffChange(ctx context.Context, gdb *gorm.DB, a Actor, staffID uint, reason string,
 	change func(tx *gorm.DB, st *db.Staff) (db.AuditEvent, error)) error {
-	reason = cleanReason(reason)
-	if reason == "" {
-		return ErrReasonRequired
-	}
-	if !RoleAtLeast(a.Role, db.RoleAdmin) {
-		return ErrForbidden
-	}
-	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var st db.Staff
-		if err := tx.Take(&st, staffID).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				return ErrNoStaff
-			}
-			return err
-		}
-		ev, err := change(tx, &st)
-		if err != nil {
-			return err
-		}
-		ev.Target, ev.Reason = "staff "+st.Login, reason
-		return WriteAudit(tx, a, ev)
+	return auditedChange(ctx, gdb, a, db.RoleAdmin, staffID, reason, ErrNoStaff, func(tx *gorm.DB, st *db.Staff) (db.AuditEvent, error) {
+		ev, err := change(tx, st)
+		ev.Target = "staff " + st.Login
+		return ev, err
 	})
 }
 
