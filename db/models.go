@@ -84,7 +84,7 @@ type Member struct {
 	UpdatedAt      time.Time
 }
 
-// Challenge states (DESIGN.md: created → shown → succeeded | failed | cancelled | expired).
+// Challenge states (docs/architecture.md: created → shown → succeeded | failed | cancelled | expired).
 const (
 	ChallengeCreated   = "created"
 	ChallengeShown     = "shown"
