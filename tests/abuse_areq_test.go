@@ -46,7 +46,7 @@ func postAReqAs(t *testing.T, client *http.Client, base, contentType string, bod
 }
 
 // TestAbuseMalformedAReqs is the catalogue of malformed AReqs a hostile or broken Directory Server
-// can send. Each gets an Erro with the code docs/protocol.md gives for it, quickly, and never an HTML page or
+// can send. Each gets the Erro code docs/protocol.md gives for it, quickly, and never an HTML page or
 // a server error; the ACS still answers a good AReq afterwards.
 func TestAbuseMalformedAReqs(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {

@@ -35,7 +35,7 @@ var commonPasswords = func() map[string]struct{} {
 	return m
 }()
 
-// CheckPassword applies the policy of docs/security.md: 8 to 64 characters after NFKC, no composition rules,
+// CheckPassword applies docs/security.md's policy: 8 to 64 characters after NFKC, no composition rules,
 // not a common password and not the login ID. It returns "" when the password is acceptable, else the
 // message ID of the reason.
 func CheckPassword(password, loginID string) string {

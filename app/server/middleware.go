@@ -152,7 +152,7 @@ func (s *Server) site() layout.Site {
 	}
 }
 
-// securityHeaders sets the headers docs/security.md lists. The challenge pages loosen frame-ancestors and form-action
+// securityHeaders sets docs/security.md's headers. Challenge pages loosen frame-ancestors and form-action
 // for themselves (they run inside the shop's iframe and post to the shop).
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
