@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 
+	e.Use(dropForeignRequestID)
 	e.Use(middleware.RequestID())
 	e.Use(s.deadline)
 	e.Use(metrics.middleware(listener))
@@ -73,8 +75,29 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
 	}))
 	e.Use(s.viewContext)
-	e.GET("/static/*", echo.WrapHandler(staticHandler()))
+	e.GET("/static/*", staticFiles())
 	return e
+}
+
+// clientRequestID is what a client's (or a proxy's) X-Request-Id must look like to be used: it goes into
+// logs and onto error pages, so nothing longer or stranger than an ordinary ID.
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// dropForeignRequestID removes an X-Request-Id that is not clientRequestID, so that a fresh one is made.
+func dropForeignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !clientRequestID.MatchString(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+// onSitePath is the request's path as a link on this site: a path starting with "//" or "/\" would be
+// read by a browser as another host's address (GET //evil.example/x), so its leading slashes become one.
+func onSitePath(p string) string {
+	return "/" + strings.TrimLeft(p, "/\\")
 }
 
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
@@ -112,7 +135,7 @@ func (s *Server) sessionError(e *echo.Echo, w http.ResponseWriter, r *http.Reque
 		s.Log.Error("session not saved", "request_id", res.Header().Get(echo.HeaderXRequestID), "err", err.Error())
 		return
 	}
-	ctx := layout.WithRequest(r.Context(), s.site(), "", r.URL.Path)
+	ctx := layout.WithRequest(r.Context(), s.site(), "", onSitePath(r.URL.Path))
 	s.handleError(err, e.NewContext(r.WithContext(ctx), w))
 }
 
@@ -137,7 +160,7 @@ func (s *Server) viewContext(next echo.HandlerFunc) echo.HandlerFunc {
 	site := s.site()
 	return func(c echo.Context) error {
 		token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-		ctx := layout.WithRequest(c.Request().Context(), site, token, c.Request().URL.Path)
+		ctx := layout.WithRequest(c.Request().Context(), site, token, onSitePath(c.Request().URL.Path))
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}
