@@ -60,7 +60,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 		Limit:   sizeString(s.Config.MaxBodyBytes),
 	}))
 	e.Use(s.securityHeaders)
-	e.Use(s.locale)
+	e.Use(s.locale(sessions.Cookie.Secure))
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.sessionError(e, w, r, err) }
 	e.Use(sessionMiddleware(sessions))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -139,19 +139,22 @@ func (s *Server) sessionError(e *echo.Echo, w http.ResponseWriter, r *http.Reque
 	s.handleError(err, e.NewContext(r.WithContext(ctx), w))
 }
 
-// locale picks the page language: ?lang= (remembered in a cookie), then the cookie, then Accept-Language.
-func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		choice := c.QueryParam("lang")
-		if l, ok := i18n.Parse(choice); ok {
-			c.SetCookie(&http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies()})
-		} else if ck, err := c.Cookie("lang"); err == nil {
-			choice = ck.Value
+// locale picks the page language: ?lang= (remembered in a cookie, Secure as the listener's other
+// cookies), then the cookie, then Accept-Language.
+func (s *Server) locale(secure bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			choice := c.QueryParam("lang")
+			if l, ok := i18n.Parse(choice); ok {
+				c.SetCookie(&http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
+			} else if ck, err := c.Cookie("lang"); err == nil {
+				choice = ck.Value
+			}
+			l := i18n.Negotiate(choice, c.Request().Header.Get("Accept-Language"))
+			c.SetRequest(c.Request().WithContext(i18n.WithLocale(c.Request().Context(), l)))
+			return next(c)
 		}
-		l := i18n.Negotiate(choice, c.Request().Header.Get("Accept-Language"))
-		c.SetRequest(c.Request().WithContext(i18n.WithLocale(c.Request().Context(), l)))
-		return next(c)
 	}
 }
 
