@@ -158,6 +158,30 @@ func TestSupportRefusedSignInsAudited(t *testing.T) {
 	})
 }
 
+// An unknown login gets the answer a known login with a wrong password gets, after the same work: one
+// password hash each.
+func TestSupportUnknownLoginAnsweredAsWrongPassword(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.Internal)
+	u.Lang = "en"
+	u.Get("/login")
+	var pages []string
+	for _, login := range []string{"agent01", "agent99"} {
+		before := scrape(t, app).get("honnin_password_hashes_total")
+		u.Submit("/login", url.Values{"login": {login}, "password": {"wrong-password"}, "code": {"000000"}})
+		if u.Status != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401", login, u.Status)
+		}
+		if hashes := scrape(t, app).get("honnin_password_hashes_total") - before; hashes != 1 {
+			t.Errorf("%s: %v password hashes, want 1", login, hashes)
+		}
+		pages = append(pages, strings.ReplaceAll(u.Text(), login, "LOGIN"))
+	}
+	if pages[0] != pages[1] {
+		t.Errorf("known and unknown logins get different pages:\n%s\n---\n%s", pages[0], pages[1])
+	}
+}
+
 // A burst of wrong sign-ins judges at most the threshold's number of passwords and locks the login once.
 func TestSupportLockoutUnderConcurrentSignIns(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
