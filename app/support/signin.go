@@ -208,6 +208,13 @@ func (s *Console) signInPage(c echo.Context) error {
 	return views.Render(c, http.StatusOK, viewsupport.SignIn(form))
 }
 
+// refusalMessage is what a refused sign-in is told: a wrong login, password or code alike.
+var refusalMessage = map[SignInOutcome]string{
+	SignInWrong:      "support.signin.wrong",
+	SignInLocked:     "support.signin.locked",
+	SignInCodeReused: "support.signin.code_reused",
+}
+
 func (s *Console) signIn(c echo.Context) error {
 	ctx := c.Request().Context()
 	login := c.FormValue("login")
@@ -221,8 +228,7 @@ func (s *Console) signIn(c echo.Context) error {
 		if err := s.auditRefusedSignIn(c, res); err != nil {
 			return err
 		}
-		form.Error = map[SignInOutcome]string{SignInWrong: "support.signin.wrong", SignInLocked: "support.signin.locked",
-			SignInCodeReused: "support.signin.code_reused"}[res.Outcome]
+		form.Error = refusalMessage[res.Outcome]
 		// One status for every refusal, so that a script cannot tell a locked login from a wrong one by it.
 		return views.Render(c, http.StatusUnauthorized, viewsupport.SignIn(form))
 	}
@@ -259,6 +265,7 @@ func (s *Console) auditRefusedSignIn(c echo.Context, res SignInResult) error {
 	s.Log.InfoContext(ctx, "console sign-in refused", "staff", a.Login, "why", string(res.Failure), "ip", a.IP)
 	evs := []db.AuditEvent{{Action: "denied:" + ActionSignIn, Target: target, Detail: string(res.Failure)}}
 	if res.JustLocked {
+		s.Log.WarnContext(ctx, "console login locked after repeated failed sign-ins", "staff", a.Login, "ip", a.IP)
 		if s.OnLock != nil {
 			s.OnLock()
 		}
