@@ -1,12 +1,16 @@
 package tests
 
 import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
 	"honnin/db"
@@ -17,7 +21,29 @@ import (
 var (
 	newPasswordOnPage = regexp.MustCompile(`id="new-password">([^<]+)<`)
 	newSecretOnPage   = regexp.MustCompile(`id="new-secret">([A-Z2-7 ]+)<`)
+	newQROnPage       = regexp.MustCompile(`id="new-qr" src="data:image/png;base64,([A-Za-z0-9+/=]+)"`)
 )
+
+// totpQR draws the QR code an authenticator app must read for a staff member's secret: the otpauth
+// Key URI (spaces as %20) with the issuer's name, as a 240-pixel PNG.
+func totpQR(t *testing.T, issuer, login, secret string) []byte {
+	t.Helper()
+	v := url.Values{"secret": {secret}, "issuer": {issuer}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + issuer + ":" + login, RawQuery: strings.ReplaceAll(v.Encode(), "+", "%20")}
+	key, err := otp.NewKeyFromURL(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := key.Image(240, 240)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
 
 // TestSupportAdminActionsByRole: only admins reach the staff and audit pages; others get a 403 page and
 // a "denied:" audit row.
@@ -90,6 +116,16 @@ func TestSupportAdminStaffLifecycle(t *testing.T) {
 			t.Fatalf("no one-time password or secret on the page:\n%s", admin.Text())
 		}
 		oneTime, secret := pw[1], strings.ReplaceAll(sec[1], " ", "")
+		// The secret is also a QR code, the one the authenticator app needs.
+		qr := newQROnPage.FindStringSubmatch(admin.Last)
+		if qr == nil {
+			t.Fatalf("no QR code on the page:\n%s", testkit.Excerpt(admin.Last))
+		}
+		got, err := base64.StdEncoding.DecodeString(qr[1])
+		if err != nil || !bytes.Equal(got, totpQR(t, "Nissenren Shizuoka Honnin", "agent02", secret)) {
+			t.Errorf("the QR code does not encode agent02's secret (%v)", err)
+		}
+		testkit.Contains(t, admin.Last, `alt="QR code for your authenticator app"`)
 		admin.Get("/staff")
 		if strings.Contains(admin.Last, oneTime) || strings.Contains(admin.Last, secret) {
 			t.Error("the staff list shows the one-time password or secret again")

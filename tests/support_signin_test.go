@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,9 +92,150 @@ func TestSupportSignInRefused(t *testing.T) {
 		}
 		v := testkit.NewUser(t, app.Internal)
 		v.Get("/login")
+		v.Lang = "en"
 		v.Submit("/login", url.Values{"login": {"super01"}, "password": {demo.StaffPassword}, "code": {code}})
 		if v.Status != http.StatusUnauthorized {
 			t.Errorf("reused code: status %d, want 401", v.Status)
+		}
+		testkit.Contains(t, v.Text(), "This authenticator code has already been used.")
+	})
+}
+
+// Every refused sign-in is in the audit log under the refused actions, with why it was refused.
+func TestSupportRefusedSignInsAudited(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_STAFF_LOCK_THRESHOLD": "4"}})
+		u := testkit.NewUser(t, app.Internal)
+		u.Get("/login")
+		used := staffCode(t, app, "agent01", demo.StaffTOTP)
+		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {used}})
+		if !strings.HasSuffix(u.LastURL, "/search") {
+			t.Fatalf("sign-in ended at %s", u.LastURL)
+		}
+		v := testkit.NewUser(t, app.Internal)
+		v.Lang = "ja"
+		v.Get("/login")
+		for _, try := range []struct{ login, password, code string }{
+			{"nobody", demo.StaffPassword, used},
+			{"agent01", "wrong-password", used},
+			{"agent01", demo.StaffPassword, "000000"},
+			{"agent01", demo.StaffPassword, used},
+			{"agent01", "wrong-password", used}, // the fourth counted failure locks
+			{"agent01", demo.StaffPassword, used},
+		} {
+			v.Submit("/login", url.Values{"login": {try.login}, "password": {try.password}, "code": {try.code}})
+			if v.Status != http.StatusUnauthorized {
+				t.Errorf("%+v: status %d, want 401", try, v.Status)
+			}
+		}
+		testkit.Contains(t, v.Text(), ja("support.signin.locked"))
+		var got []string
+		for _, ev := range auditRows(t, app, "denied:sign_in") {
+			got = append(got, ev.StaffLogin+"|"+ev.Target+"|"+ev.Detail)
+			if ev.IP == "" {
+				t.Errorf("refused sign-in without an address: %+v", ev)
+			}
+		}
+		want := []string{
+			"|unknown login|" + string(support.FailUnknownLogin),
+			"agent01|staff agent01|" + string(support.FailPassword),
+			"agent01|staff agent01|" + string(support.FailCode),
+			"agent01|staff agent01|" + string(support.FailCodeReused),
+			"agent01|staff agent01|" + string(support.FailPassword),
+			"agent01|staff agent01|" + string(support.FailLocked),
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("refused sign-ins in the audit log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if rows := auditRows(t, app, "staff_locked"); len(rows) != 1 {
+			t.Errorf("lock audit rows: %d, want 1", len(rows))
+		}
+		// An admin finds them in the log by the filter for refused actions.
+		admin := signInStaff(t, app, "admin01")
+		admin.Lang = "ja"
+		admin.Get("/audit?action=denied")
+		testkit.Contains(t, admin.Text(), "拒否された操作すべて", "拒否: ", string(support.FailCodeReused), string(support.FailLocked))
+	})
+}
+
+// An unknown login gets the answer a known login with a wrong password gets, after the same work: one
+// password hash each.
+func TestSupportUnknownLoginAnsweredAsWrongPassword(t *testing.T) {
+	app := testkit.Start(t, testkit.SQLite)
+	u := testkit.NewUser(t, app.Internal)
+	u.Lang = "en"
+	u.Get("/login")
+	var pages []string
+	for _, login := range []string{"agent01", "agent99"} {
+		before := scrape(t, app).get("honnin_password_hashes_total")
+		u.Submit("/login", url.Values{"login": {login}, "password": {"wrong-password"}, "code": {"000000"}})
+		if u.Status != http.StatusUnauthorized {
+			t.Errorf("%s: status %d, want 401", login, u.Status)
+		}
+		if hashes := scrape(t, app).get("honnin_password_hashes_total") - before; hashes != 1 {
+			t.Errorf("%s: %v password hashes, want 1", login, hashes)
+		}
+		pages = append(pages, strings.ReplaceAll(u.Text(), login, "LOGIN"))
+	}
+	if pages[0] != pages[1] {
+		t.Errorf("known and unknown logins get different pages:\n%s\n---\n%s", pages[0], pages[1])
+	}
+}
+
+// A burst of wrong sign-ins judges at most the threshold's number of passwords and locks the login once.
+func TestSupportLockoutUnderConcurrentSignIns(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		const tries, threshold = 30, 10 // threshold: HONNIN_STAFF_LOCK_THRESHOLD's default
+		users := make([]*testkit.User, tries)
+		for i := range users {
+			users[i] = testkit.NewUser(t, app.Internal)
+			users[i].Get("/login")
+		}
+		var wg sync.WaitGroup
+		statuses := make([]int, tries)
+		for i, u := range users {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				u.Submit("/login", url.Values{"login": {"agent01"}, "password": {"wrong-password"}, "code": {"000000"}})
+				statuses[i] = u.Status
+			}()
+		}
+		wg.Wait()
+		for i, st := range statuses {
+			if st != http.StatusUnauthorized {
+				t.Errorf("sign-in %d: status %d, want 401", i, st)
+			}
+		}
+		judged, locked := 0, 0
+		for _, ev := range auditRows(t, app, "denied:sign_in") {
+			switch support.SignInFailure(ev.Detail) {
+			case support.FailPassword:
+				judged++
+			case support.FailLocked:
+				locked++
+			default:
+				t.Errorf("unexpected refusal %q", ev.Detail)
+			}
+		}
+		if judged != threshold || locked != tries-threshold {
+			t.Errorf("%d passwords judged wrong and %d refused as locked, want %d and %d", judged, locked, threshold, tries-threshold)
+		}
+		if rows := auditRows(t, app, "staff_locked"); len(rows) != 1 {
+			t.Errorf("the login was locked %d times, want once", len(rows))
+		}
+		resp, err := http.Get(app.Internal + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if metrics := testkit.ReadAll(t, resp.Body); !strings.Contains(metrics, "\nhonnin_staff_lockouts_total 1\n") {
+			t.Error("honnin_staff_lockouts_total is not 1")
+		}
+		var st db.Staff
+		app.DB.Where("login = ?", "agent01").Take(&st)
+		if st.LockedUntil == nil || st.LockedUntil.Before(time.Now()) || st.FailedAttempts != 0 {
+			t.Errorf("after the burst: locked_until %v, failed_attempts %d", st.LockedUntil, st.FailedAttempts)
 		}
 	})
 }
@@ -128,7 +270,7 @@ func TestSupportLockout(t *testing.T) {
 		}
 		// The right password and code are refused while locked.
 		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, "agent01", demo.StaffTOTP)}})
-		if u.Status != http.StatusForbidden || strings.HasSuffix(u.LastURL, "/search") {
+		if u.Status != http.StatusUnauthorized || strings.HasSuffix(u.LastURL, "/search") {
 			t.Fatalf("locked sign-in: status %d at %s", u.Status, u.LastURL)
 		}
 		testkit.Contains(t, u.Text(), "This login is locked")

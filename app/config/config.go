@@ -82,6 +82,10 @@ type Config struct {
 	TLSCert           string
 	TLSKey            string
 
+	// InternalTLSCert and InternalTLSKey serve the internal listener (support console, metrics) over TLS.
+	InternalTLSCert string
+	InternalTLSKey  string
+
 	MaxBodyBytes int64
 	LogLevel     string
 	// Pprof serves Go's profiler under /debug/pprof/ on the internal listener.
@@ -93,6 +97,9 @@ func (c Config) Embedded() bool { return c.DatabaseURL == "" }
 
 // TLS reports whether the public listener serves TLS.
 func (c Config) TLS() bool { return c.TLSCert != "" }
+
+// InternalTLS reports whether the internal listener serves TLS.
+func (c Config) InternalTLS() bool { return c.InternalTLSCert != "" }
 
 // SecureCookies reports whether cookies must carry the Secure flag: whenever users reach Honnin over https.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
@@ -206,6 +213,19 @@ func Load(getenv func(string) string) (Config, error) {
 		r.fail("HONNIN_DS_CLIENT_CA", "needs HONNIN_TLS_CERT and HONNIN_TLS_KEY: mutual TLS runs over TLS")
 	}
 
+	c.InternalTLSCert = r.file("HONNIN_INTERNAL_TLS_CERT")
+	c.InternalTLSKey = r.file("HONNIN_INTERNAL_TLS_KEY")
+	if (c.InternalTLSCert == "") != (c.InternalTLSKey == "") {
+		r.fail("HONNIN_INTERNAL_TLS_KEY", "HONNIN_INTERNAL_TLS_CERT and HONNIN_INTERNAL_TLS_KEY go together")
+	}
+	if !loopbackAddr(c.InternalAddr) && c.InternalTLSCert == "" && c.InternalTLSKey == "" {
+		r.fail("HONNIN_INTERNAL_ADDR", "is not a loopback address: the support console is served beyond this machine "+
+			"only over TLS (set HONNIN_INTERNAL_TLS_CERT and HONNIN_INTERNAL_TLS_KEY)")
+	}
+	if err := c.DemoRefusal(); err != nil {
+		r.errs = append(r.errs, err)
+	}
+
 	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
 	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.Pprof = r.boolean("HONNIN_PPROF", false)
@@ -225,6 +245,41 @@ func defaultBaseURL(addr string) string {
 		host = "localhost"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// DemoRefusal says why demo mode must not run with this configuration, or is nil. The demo data include
+// staff logins whose passwords are published in the README, so a demo must be reachable from this
+// machine only: no public https base URL, and a loopback internal listener.
+func (c Config) DemoRefusal() error {
+	if !c.Demo {
+		return nil
+	}
+	if u, err := url.Parse(c.BaseURL); err == nil && u.Scheme == "https" && u.Host != "" && !localHost(u.Hostname()) {
+		return &Error{Var: "HONNIN_DEMO", Reason: "demo mode seeds staff logins with published passwords, so it " +
+			"refuses a public HONNIN_BASE_URL (" + u.Host + "); set HONNIN_DEMO=false"}
+	}
+	if !loopbackAddr(c.InternalAddr) {
+		return &Error{Var: "HONNIN_DEMO", Reason: "demo mode seeds staff logins with published passwords, so it " +
+			"needs a loopback HONNIN_INTERNAL_ADDR (such as 127.0.0.1:8081); set HONNIN_DEMO=false"}
+	}
+	return nil
+}
+
+// localHost reports whether host names this machine: localhost (and *.localhost) or a loopback address.
+func localHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loopbackAddr reports whether a listen address accepts connections from this machine only. An empty
+// host (":8081") listens on every interface.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && host != "" && localHost(host)
 }
 
 type reader struct {

@@ -167,20 +167,41 @@ func TestLoadValid(t *testing.T) {
 				t.Errorf("Demo=%v DSResultsURL=%q IssuerName=%q", c.Demo, c.DSResultsURL, c.IssuerName)
 			}
 		}},
-		{"base URL trailing slash", map[string]string{"HONNIN_BASE_URL": "https://acs.example.jp/"}, func(t *testing.T, c config.Config) {
-			if c.BaseURL != "https://acs.example.jp" {
+		{"base URL trailing slash", map[string]string{"HONNIN_BASE_URL": "https://acs.localhost/"}, func(t *testing.T, c config.Config) {
+			if c.BaseURL != "https://acs.localhost" {
 				t.Errorf("BaseURL = %q", c.BaseURL)
 			}
-			if c.DSResultsURL != "https://acs.example.jp/demo/ds/results" {
+			if c.DSResultsURL != "https://acs.localhost/demo/ds/results" {
 				t.Errorf("DSResultsURL = %q, want BaseURL + /demo/ds/results", c.DSResultsURL)
 			}
 			if !c.SecureCookies() {
 				t.Errorf("SecureCookies = false with an https base URL")
 			}
 		}},
-		{"base URL with a path", map[string]string{"HONNIN_BASE_URL": "https://example.jp/honnin"}, func(t *testing.T, c config.Config) {
-			if c.DSResultsURL != "https://example.jp/honnin/demo/ds/results" {
+		{"base URL with a path", map[string]string{"HONNIN_BASE_URL": "https://127.0.0.1:8443/honnin"}, func(t *testing.T, c config.Config) {
+			if c.DSResultsURL != "https://127.0.0.1:8443/honnin/demo/ds/results" {
 				t.Errorf("DSResultsURL = %q", c.DSResultsURL)
+			}
+		}},
+		{"production base URL without the demo", with(postgres, "HONNIN_BASE_URL", "https://acs.example.jp"), func(t *testing.T, c config.Config) {
+			if c.Demo || c.BaseURL != "https://acs.example.jp" {
+				t.Errorf("Demo=%v BaseURL=%q", c.Demo, c.BaseURL)
+			}
+		}},
+		{"demo on an https loopback address", map[string]string{"HONNIN_BASE_URL": "https://[::1]:8443", "HONNIN_INTERNAL_ADDR": "[::1]:8081"}, func(t *testing.T, c config.Config) {
+			if !c.Demo || c.InternalTLS() {
+				t.Errorf("Demo=%v InternalTLS=%v", c.Demo, c.InternalTLS())
+			}
+		}},
+		{"internal listener on localhost", map[string]string{"HONNIN_INTERNAL_ADDR": "localhost:9091"}, func(t *testing.T, c config.Config) {
+			if c.InternalAddr != "localhost:9091" || c.InternalTLS() {
+				t.Errorf("InternalAddr=%q InternalTLS=%v", c.InternalAddr, c.InternalTLS())
+			}
+		}},
+		{"internal listener on the network over TLS", with(postgres, "HONNIN_INTERNAL_ADDR", "10.0.0.5:8081",
+			"HONNIN_INTERNAL_TLS_CERT", cert, "HONNIN_INTERNAL_TLS_KEY", key), func(t *testing.T, c config.Config) {
+			if !c.InternalTLS() || c.InternalTLSCert != cert || c.InternalTLSKey != key || c.TLS() {
+				t.Errorf("InternalTLS=%v cert=%q key=%q TLS=%v", c.InternalTLS(), c.InternalTLSCert, c.InternalTLSKey, c.TLS())
 			}
 		}},
 		{"base URL from a wildcard address", map[string]string{"HONNIN_ADDR": "0.0.0.0:9000"}, func(t *testing.T, c config.Config) {
@@ -333,6 +354,17 @@ func TestLoadInvalid(t *testing.T) {
 		{"TLS key without cert", map[string]string{"HONNIN_TLS_KEY": cert}, []string{"HONNIN_TLS_KEY"}},
 		{"TLS cert missing file", map[string]string{"HONNIN_TLS_CERT": missing, "HONNIN_TLS_KEY": cert}, []string{"HONNIN_TLS_CERT", "HONNIN_TLS_KEY"}},
 		{"client CA without TLS", map[string]string{"HONNIN_DS_CLIENT_CA": cert}, []string{"HONNIN_DS_CLIENT_CA"}},
+		{"internal TLS cert without key", map[string]string{"HONNIN_INTERNAL_TLS_CERT": cert}, []string{"HONNIN_INTERNAL_TLS_KEY"}},
+		{"internal TLS key missing file", map[string]string{"HONNIN_INTERNAL_TLS_CERT": cert, "HONNIN_INTERNAL_TLS_KEY": missing}, []string{"HONNIN_INTERNAL_TLS_KEY", "HONNIN_INTERNAL_TLS_KEY"}},
+		{"internal listener on every interface without TLS", with(postgres, "HONNIN_INTERNAL_ADDR", ":8081"), []string{"HONNIN_INTERNAL_ADDR"}},
+		{"internal listener on the network without TLS", with(postgres, "HONNIN_INTERNAL_ADDR", "10.0.0.5:8081"), []string{"HONNIN_INTERNAL_ADDR"}},
+		{"internal listener by host name without TLS", with(postgres, "HONNIN_INTERNAL_ADDR", "console.example.jp:8081"), []string{"HONNIN_INTERNAL_ADDR"}},
+		{"demo with a public https base URL", map[string]string{"HONNIN_BASE_URL": "https://acs.example.jp"}, []string{"HONNIN_DEMO"}},
+		{"demo with a public https base URL on PostgreSQL", with(postgres, "HONNIN_DEMO", "true", "HONNIN_BASE_URL", "https://203.0.113.7"), []string{"HONNIN_DEMO"}},
+		{"demo with the internal listener on the network", map[string]string{"HONNIN_INTERNAL_ADDR": "0.0.0.0:8081",
+			"HONNIN_INTERNAL_TLS_CERT": cert, "HONNIN_INTERNAL_TLS_KEY": cert}, []string{"HONNIN_DEMO"}},
+		{"demo with the internal listener on the network without TLS", map[string]string{"HONNIN_INTERNAL_ADDR": "0.0.0.0:8081"},
+			[]string{"HONNIN_INTERNAL_ADDR", "HONNIN_DEMO"}},
 		{"client CA missing file", map[string]string{"HONNIN_DS_CLIENT_CA": missing}, []string{"HONNIN_DS_CLIENT_CA"}},
 	}
 	for _, tt := range tests {

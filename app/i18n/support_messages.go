@@ -28,6 +28,8 @@ var supportMessages = map[string]Text{
 	"support.signin.ended":      {"セッションが終了しました。もう一度ログインしてください。", "Your session has ended. Please sign in again."},
 	"support.signin.signed_out": {"ログアウトしました。", "You have signed out."},
 
+	"support.signin.code_reused": {"この認証コードはすでに使われています。アプリに次のコードが表示されてから入力してください。", "This authenticator code has already been used. Wait for your app to show the next code and enter that one."},
+
 	"support.setup.title":            {"初回設定", "First sign-in"},
 	"support.setup.lead":             {"%s さん、コンソールを使う前に次の設定を済ませてください。", "%s, please finish the following before using the console."},
 	"support.setup.password_heading": {"ご自身のパスワードを決める", "Choose your own password"},
@@ -41,6 +43,7 @@ var supportMessages = map[string]Text{
 	"support.setup.secret":           {"秘密鍵:", "Secret:"},
 	"support.setup.code":             {"認証アプリに表示されたコード", "Code shown by the app"},
 	"support.setup.code_wrong":       {"コードが正しくないか、有効期限が切れています。アプリに表示されている最新のコードを入力してください。", "The code is not correct or has expired. Enter the newest code your app shows."},
+	"support.setup.code_reused":      {"この認証コードはすでに使われています。アプリに次のコードが表示されてから入力してください。", "This code has already been used. Wait for your app to show the next code and enter that one."},
 	"support.setup.submit":           {"設定してコンソールへ進む", "Save and open the console"},
 	"support.setup.done":             {"設定が完了しました。", "Your sign-in is set up."},
 

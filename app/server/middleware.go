@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 	e.HTTPErrorHandler = s.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 
+	e.Use(dropForeignRequestID)
 	e.Use(middleware.RequestID())
 	e.Use(s.deadline)
 	e.Use(metrics.middleware(listener))
@@ -58,7 +60,7 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 		Limit:   sizeString(s.Config.MaxBodyBytes),
 	}))
 	e.Use(s.securityHeaders)
-	e.Use(s.locale)
+	e.Use(s.locale(sessions.Cookie.Secure))
 	sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { s.sessionError(e, w, r, err) }
 	e.Use(sessionMiddleware(sessions))
 	e.Use(middleware.CSRFWithConfig(middleware.CSRFConfig{
@@ -73,8 +75,29 @@ func (s *Server) newEcho(metrics *httpMetrics, listener string, sessions *scs.Se
 		ErrorHandler:   func(error, echo.Context) error { return errCSRF },
 	}))
 	e.Use(s.viewContext)
-	e.GET("/static/*", echo.WrapHandler(staticHandler()))
+	e.GET("/static/*", staticFiles())
 	return e
+}
+
+// clientRequestID is what a client's (or a proxy's) X-Request-Id must look like to be used: it goes into
+// logs and onto error pages, so nothing longer or stranger than an ordinary ID.
+var clientRequestID = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// dropForeignRequestID removes an X-Request-Id that is not clientRequestID, so that a fresh one is made.
+func dropForeignRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Request().Header
+		if id := h.Get(echo.HeaderXRequestID); id != "" && !clientRequestID.MatchString(id) {
+			h.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
+}
+
+// onSitePath is the request's path as a link on this site: a path starting with "//" or "/\" would be
+// read by a browser as another host's address (GET //evil.example/x), so its leading slashes become one.
+func onSitePath(p string) string {
+	return "/" + strings.TrimLeft(p, "/\\")
 }
 
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
@@ -112,23 +135,26 @@ func (s *Server) sessionError(e *echo.Echo, w http.ResponseWriter, r *http.Reque
 		s.Log.Error("session not saved", "request_id", res.Header().Get(echo.HeaderXRequestID), "err", err.Error())
 		return
 	}
-	ctx := layout.WithRequest(r.Context(), s.site(), "", r.URL.Path)
+	ctx := layout.WithRequest(r.Context(), s.site(), "", onSitePath(r.URL.Path))
 	s.handleError(err, e.NewContext(r.WithContext(ctx), w))
 }
 
-// locale picks the page language: ?lang= (remembered in a cookie), then the cookie, then Accept-Language.
-func (s *Server) locale(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		choice := c.QueryParam("lang")
-		if l, ok := i18n.Parse(choice); ok {
-			c.SetCookie(&http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-				HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.Config.SecureCookies()})
-		} else if ck, err := c.Cookie("lang"); err == nil {
-			choice = ck.Value
+// locale picks the page language: ?lang= (remembered in a cookie, Secure as the listener's other
+// cookies), then the cookie, then Accept-Language.
+func (s *Server) locale(secure bool) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			choice := c.QueryParam("lang")
+			if l, ok := i18n.Parse(choice); ok {
+				c.SetCookie(&http.Cookie{Name: "lang", Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
+					HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: secure})
+			} else if ck, err := c.Cookie("lang"); err == nil {
+				choice = ck.Value
+			}
+			l := i18n.Negotiate(choice, c.Request().Header.Get("Accept-Language"))
+			c.SetRequest(c.Request().WithContext(i18n.WithLocale(c.Request().Context(), l)))
+			return next(c)
 		}
-		l := i18n.Negotiate(choice, c.Request().Header.Get("Accept-Language"))
-		c.SetRequest(c.Request().WithContext(i18n.WithLocale(c.Request().Context(), l)))
-		return next(c)
 	}
 }
 
@@ -137,7 +163,7 @@ func (s *Server) viewContext(next echo.HandlerFunc) echo.HandlerFunc {
 	site := s.site()
 	return func(c echo.Context) error {
 		token, _ := c.Get(middleware.DefaultCSRFConfig.ContextKey).(string)
-		ctx := layout.WithRequest(c.Request().Context(), site, token, c.Request().URL.Path)
+		ctx := layout.WithRequest(c.Request().Context(), site, token, onSitePath(c.Request().URL.Path))
 		c.SetRequest(c.Request().WithContext(ctx))
 		return next(c)
 	}

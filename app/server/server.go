@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -100,7 +101,8 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s := &Server{Config: cfg, DB: gdb, Log: log, Hasher: hasher, Sealer: sealer, Keys: keys, Registry: prometheus.NewRegistry()}
 	store := db.NewSessionStore(gdb)
 	memberSessions := newSessionManager(store, "honnin_session", cfg.MemberIdle, cfg.MemberLifetime, cfg.SecureCookies())
-	staffSessions := newSessionManager(store, "honnin_staff", cfg.StaffIdle, cfg.StaffLifetime, cfg.SecureCookies() || cfg.TLS())
+	// The console has its own listener: its cookies are Secure exactly when that listener serves TLS.
+	staffSessions := newSessionManager(store, "honnin_staff", cfg.StaffIdle, cfg.StaffLifetime, cfg.InternalTLS())
 
 	metrics := newHTTPMetrics(s.Registry)
 	lockouts, staffLockouts := newSecurityMetrics(s.Registry, hasher)
@@ -174,6 +176,9 @@ func (s *Server) Serve(ctx context.Context, publicLn, internalLn net.Listener, g
 		}
 		public.TLSConfig = tlsCfg
 	}
+	if s.Config.InternalTLS() {
+		internal.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	waitWorkers := s.StartWorkers(workerCtx)
 
@@ -187,7 +192,15 @@ func (s *Server) Serve(ctx context.Context, publicLn, internalLn net.Listener, g
 		}
 		errs <- err
 	}()
-	go func() { errs <- internal.Serve(internalLn) }()
+	go func() {
+		var err error
+		if s.Config.InternalTLS() {
+			err = internal.ServeTLS(internalLn, s.Config.InternalTLSCert, s.Config.InternalTLSKey)
+		} else {
+			err = internal.Serve(internalLn)
+		}
+		errs <- err
+	}()
 	s.Log.Info("honnin serving", "public", publicLn.Addr().String(), "internal", internalLn.Addr().String(),
 		"database", map[bool]string{true: "sqlite", false: "postgres"}[s.Config.Embedded()], "demo", s.Config.Demo)
 

@@ -53,36 +53,37 @@ func parseDay(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// LoadAccount gathers what the account view shows. Problems name filter fields that could not be read
-// (the history is then shown without that filter).
-func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilter, now time.Time) (viewsupport.Account, i18n.Problems, error) {
+// Account is what the console knows of a member: the member, the cards and the history (newest first).
+type Account struct {
+	Member        db.Member
+	LockedUntil   *time.Time // set when the ID is locked now
+	Cards         []db.Card
+	Challenges    []db.Challenge
+	ChallengesCut bool // HistoryLimit reached: older challenges exist
+	Events        []db.AuthEvent
+	EventsCut     bool // HistoryLimit reached: older events exist
+}
+
+// LoadAccount gathers a member's account with the history filtered by f. Problems name filter fields
+// that could not be read (the history is then loaded without that filter).
+func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilter, now time.Time) (Account, i18n.Problems, error) {
 	gdb = gdb.WithContext(ctx)
-	var m db.Member
-	if err := gdb.Take(&m, memberID).Error; err != nil {
+	var acc Account
+	if err := gdb.Take(&acc.Member, memberID).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return viewsupport.Account{}, nil, ErrNoMember
+			return Account{}, nil, ErrNoMember
 		}
-		return viewsupport.Account{}, nil, err
+		return Account{}, nil, err
 	}
-	acc := viewsupport.Account{
-		ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, ClosedAt: m.ClosedAt,
-		FailedAttempts: m.FailedAttempts, CreatedAt: m.CreatedAt, LastLoginAt: m.LastLoginAt,
-		MessageIsDefault: m.PersonalMessageIsDefault, MessageRequired: m.PersonalMessageRequired,
-		Filter: viewsupport.HistoryFilter{Kind: f.Kind, From: f.From, To: f.To},
-	}
-	if credentials.IsLocked(&m, now) {
+	m := &acc.Member
+	if credentials.IsLocked(m, now) {
 		acc.LockedUntil = m.LockedUntil
 	}
-	var cs []db.Card
-	if err := gdb.Where("member_id = ?", m.ID).Order("id").Find(&cs).Error; err != nil {
+	if err := gdb.Where("member_id = ?", m.ID).Order("id").Find(&acc.Cards).Error; err != nil {
 		return acc, nil, err
 	}
-	cardIDs := make([]uint, 0, len(cs))
-	acc.CardMask = map[uint]string{}
-	for _, c := range cs {
-		v := cardView(c)
-		acc.Cards = append(acc.Cards, v)
-		acc.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + v.Masked
+	cardIDs := make([]uint, 0, len(acc.Cards))
+	for _, c := range acc.Cards {
 		cardIDs = append(cardIDs, c.ID)
 	}
 
@@ -121,38 +122,56 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 		if len(cardIDs) > 0 {
 			q = gdb.Model(&db.Challenge{}).Where("member_id = ? OR card_id IN ?", m.ID, cardIDs)
 		}
-		var chs []db.Challenge
-		if err := between(q, "created_at").Order("created_at DESC").Limit(HistoryLimit).Find(&chs).Error; err != nil {
+		if err := between(q, "created_at").Order("created_at DESC").Limit(HistoryLimit).Find(&acc.Challenges).Error; err != nil {
 			return acc, nil, err
 		}
-		for _, ch := range chs {
-			acc.Challenges = append(acc.Challenges, viewsupport.ChallengeRow{
-				At: ch.CreatedAt, Shop: ch.MerchantName, Requestor: ch.RequestorName, Brand: ch.Brand, Last4: ch.Last4,
-				Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
-				State:  ch.State, TransStatus: ch.TransStatus, Reason: ch.TransStatusReason, Cancel: ch.ChallengeCancel, Tries: ch.Tries,
-			})
-		}
-		acc.ChallengesCut = len(chs) == HistoryLimit
+		acc.ChallengesCut = len(acc.Challenges) == HistoryLimit
 	}
 	if f.Kind != HistoryChallenge {
 		q := gdb.Model(&db.AuthEvent{}).Where("member_id = ?", m.ID)
 		if kinds := historyEventKinds[f.Kind]; kinds != nil {
 			q = q.Where("kind IN ?", kinds)
 		}
-		var evs []db.AuthEvent
-		if err := between(q, "created_at").Order("created_at DESC").Order("id DESC").Limit(HistoryLimit).Find(&evs).Error; err != nil {
+		if err := between(q, "created_at").Order("created_at DESC").Order("id DESC").Limit(HistoryLimit).Find(&acc.Events).Error; err != nil {
 			return acc, nil, err
 		}
-		for _, ev := range evs {
-			row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: ev.Detail, IP: ev.IP}
-			if ev.CardID != nil {
-				row.Card = acc.CardMask[*ev.CardID]
-			}
-			acc.Events = append(acc.Events, row)
-		}
-		acc.EventsCut = len(evs) == HistoryLimit
+		acc.EventsCut = len(acc.Events) == HistoryLimit
 	}
 	return acc, problems, nil
+}
+
+// accountView is what the account page shows of acc, in the reader's locale.
+func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.Account {
+	m := acc.Member
+	v := viewsupport.Account{
+		ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, ClosedAt: m.ClosedAt,
+		LockedUntil: acc.LockedUntil, FailedAttempts: m.FailedAttempts, CreatedAt: m.CreatedAt, LastLoginAt: m.LastLoginAt,
+		MessageIsDefault: m.PersonalMessageIsDefault, MessageRequired: m.PersonalMessageRequired,
+		ChallengesCut: acc.ChallengesCut, EventsCut: acc.EventsCut,
+		Filter:   viewsupport.HistoryFilter{Kind: f.Kind, From: f.From, To: f.To},
+		CardMask: map[uint]string{},
+	}
+	for _, c := range acc.Cards {
+		card := cardView(c)
+		v.Cards = append(v.Cards, card)
+		v.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + card.Masked
+	}
+	locale := i18n.FromContext(ctx)
+	for _, ch := range acc.Challenges {
+		v.Challenges = append(v.Challenges, viewsupport.ChallengeRow{
+			At: ch.CreatedAt, Shop: ch.MerchantName, Requestor: ch.RequestorName, Brand: ch.Brand, Last4: ch.Last4,
+			Amount: i18n.FormatAmount(locale, ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
+			State:  ch.State, TransStatus: ch.TransStatus, Reason: ch.TransStatusReason, Cancel: ch.ChallengeCancel, Tries: ch.Tries,
+		})
+	}
+	for _, ev := range acc.Events {
+		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: ev.Detail, IP: ev.IP}
+		if ev.CardID != nil {
+			row.Card = v.CardMask[*ev.CardID]
+		}
+		v.Events = append(v.Events, row)
+	}
+	return v
 }
 
 // RecordAccountView records who looked at whose account (and with which history filter).
@@ -204,9 +223,10 @@ func (s *Console) renderAccount(c echo.Context, status int, id uint, f HistoryFi
 	if err != nil {
 		return err
 	}
-	acc.Problems = problems
-	acc.AccountExtra = extra
+	v := accountView(c.Request().Context(), acc, f)
+	v.Problems = problems
+	v.AccountExtra = extra
 	st := current(c)
-	acc.CanSupervise = st != nil && RoleAtLeast(st.Role, db.RoleSupervisor)
-	return views.Render(c, status, viewsupport.AccountView(me(c), acc))
+	v.CanSupervise = st != nil && RoleAtLeast(st.Role, db.RoleSupervisor)
+	return views.Render(c, status, viewsupport.AccountView(me(c), v))
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/i18n"
 	"honnin/db"
 )
 
@@ -69,9 +70,20 @@ func TestLoadAccount(t *testing.T) {
 		})
 	}
 	acc, _, _ := LoadAccount(ctx, f.DB, m.ID, HistoryFilter{}, now)
-	if acc.LoginID != "yamada01" || acc.Number != "M0000001" || len(acc.Cards) != 2 || acc.Cards[0].Masked != "354000******0019" ||
-		acc.Challenges[0].Amount != "12,800円" || acc.MessageIsDefault || acc.LockedUntil != nil {
+	if acc.Member.LoginID != "yamada01" || len(acc.Cards) != 2 || acc.Challenges[0].PurchaseAmount != "12800" ||
+		!acc.Challenges[0].CreatedAt.Equal(day(20)) || acc.LockedUntil != nil {
 		t.Errorf("account = %+v", acc)
+	}
+	// The page shows it masked, numbered and with amounts in the reader's language.
+	for _, tt := range []struct {
+		locale i18n.Locale
+		amount string
+	}{{i18n.JA, "12,800円"}, {i18n.EN, "JPY 12,800"}} {
+		v := accountView(i18n.WithLocale(ctx, tt.locale), acc, HistoryFilter{})
+		if v.LoginID != "yamada01" || v.Number != "M0000001" || len(v.Cards) != 2 || v.Cards[0].Masked != "354000******0019" ||
+			v.CardMask[cards[0].ID] != "JCB 354000******0019" || v.Challenges[0].Amount != tt.amount || v.MessageIsDefault || v.LockedUntil != nil {
+			t.Errorf("%s view = %+v", tt.locale, v)
+		}
 	}
 	if _, _, err := LoadAccount(ctx, f.DB, 9999, HistoryFilter{}, now); err != ErrNoMember {
 		t.Errorf("unknown member: %v", err)

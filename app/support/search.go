@@ -41,9 +41,16 @@ type SearchQuery struct {
 	Page   int
 }
 
+// MemberHit is one matching member with the member's cards.
+type MemberHit struct {
+	Member      db.Member
+	LockedUntil *time.Time // set when the ID is locked now
+	Cards       []db.Card
+}
+
 // SearchResult is one page of matching members.
 type SearchResult struct {
-	Members []viewsupport.MemberRow
+	Members []MemberHit
 	Total   int64
 	Page    int
 	Pages   int
@@ -171,11 +178,11 @@ func SearchMembers(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, q
 		return SearchResult{}, "", err
 	}
 	for _, m := range rows {
-		row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, Cards: byMember[m.ID]}
+		hit := MemberHit{Member: m, Cards: byMember[m.ID]}
 		if credentials.IsLocked(&m, now) {
-			row.LockedUntil = m.LockedUntil
+			hit.LockedUntil = m.LockedUntil
 		}
-		res.Members = append(res.Members, row)
+		res.Members = append(res.Members, hit)
 	}
 	return res, "", nil
 }
@@ -188,9 +195,9 @@ func memberIDs(ms []db.Member) []uint {
 	return ids
 }
 
-// memberCards loads the cards of members, masked to BIN + last 4.
-func memberCards(gdb *gorm.DB, ids []uint) (map[uint][]viewsupport.Card, error) {
-	out := map[uint][]viewsupport.Card{}
+// memberCards loads the cards of members.
+func memberCards(gdb *gorm.DB, ids []uint) (map[uint][]db.Card, error) {
+	out := map[uint][]db.Card{}
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -199,11 +206,12 @@ func memberCards(gdb *gorm.DB, ids []uint) (map[uint][]viewsupport.Card, error) 
 		return nil, err
 	}
 	for _, c := range cs {
-		out[*c.MemberID] = append(out[*c.MemberID], cardView(c))
+		out[*c.MemberID] = append(out[*c.MemberID], c)
 	}
 	return out, nil
 }
 
+// cardView is a card as staff may see it: masked to BIN + last 4.
 func cardView(c db.Card) viewsupport.Card {
 	return viewsupport.Card{ID: c.ID, Brand: c.Brand, Masked: security.MaskBINLast4(c.BIN, c.Last4, c.PANLength),
 		Expiry: c.Expiry, Status: c.Status, ThreeDS: c.ThreeDS, ThreeDSChanged: c.ThreeDSChanged}
@@ -244,7 +252,9 @@ func (s *Console) runSearch(c echo.Context, q SearchQuery) error {
 	if err := WriteAudit(s.DB.WithContext(ctx), s.actor(c), db.AuditEvent{Action: ActionSearch, Detail: res.Audit}); err != nil {
 		return err
 	}
-	page.Members = res.Members
+	for _, hit := range res.Members {
+		page.Members = append(page.Members, memberRow(hit))
+	}
 	page.Pager = viewsupport.Pager{Page: res.Page, Pages: res.Pages, Total: res.Total}
 	if q.By != ByPAN {
 		link := func(p int) string {
@@ -262,6 +272,16 @@ func (s *Console) runSearch(c echo.Context, q SearchQuery) error {
 		}
 	}
 	return s.renderSearch(c, http.StatusOK, page)
+}
+
+// memberRow is what the search results show of a hit.
+func memberRow(hit MemberHit) viewsupport.MemberRow {
+	m := hit.Member
+	row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, LockedUntil: hit.LockedUntil}
+	for _, c := range hit.Cards {
+		row.Cards = append(row.Cards, cardView(c))
+	}
+	return row
 }
 
 func (s *Console) renderSearch(c echo.Context, status int, page viewsupport.SearchPage) error {

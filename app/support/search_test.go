@@ -63,9 +63,9 @@ func TestSearchMembers(t *testing.T) {
 				t.Fatalf("problem = %q, want %q", problem, tt.problem)
 			}
 			var got []string
-			for _, m := range res.Members {
-				got = append(got, m.LoginID)
-				for _, c := range m.Cards {
+			for _, hit := range res.Members {
+				got = append(got, hit.Member.LoginID)
+				for _, c := range memberRow(hit).Cards {
 					if len(c.Masked) < 10 || strings.Count(c.Masked, "*") < 4 {
 						t.Errorf("card shown as %q", c.Masked)
 					}

@@ -52,9 +52,12 @@ func CompleteSetup(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, s
 		if err != nil {
 			return nil, nil, err
 		}
-		var ok bool
-		if step, ok = matchTOTP(secret, in.Code, now, st.TOTPLastStep); !ok {
+		var check totpCheck
+		switch step, check = matchTOTP(secret, in.Code, now, st.TOTPLastStep); check {
+		case totpWrong:
 			problems.Add("code", "support.setup.code_wrong")
+		case totpReused:
+			problems.Add("code", "support.setup.code_reused")
 		}
 		updates["totp_last_step"] = step
 	}

@@ -44,15 +44,19 @@ func TestSignIn(t *testing.T) {
 	tests := []struct {
 		name, login, password, code string
 		want                        SignInOutcome
+		why                         SignInFailure
 	}{
-		{"right everything", "agent01", demo.StaffPassword, code(now), SignInOK},
-		{"the same code again", "super01", demo.StaffPassword, code(now), SignInOK}, // another staff member: own step
-		{"upper-case login", "ADMIN01", demo.StaffPassword, code(now), SignInOK},
-		{"no code", "agent01", demo.StaffPassword, "", SignInWrong},
-		{"wrong code", "agent01", demo.StaffPassword, "000000", SignInWrong},
-		{"wrong password: third failure locks", "agent01", "nope-nope-nope", code(now.Add(30 * time.Second)), SignInLocked},
-		{"unknown login", "nobody", demo.StaffPassword, code(now), SignInWrong},
-		{"SQL in login", "' OR 1=1 --", demo.StaffPassword, code(now), SignInWrong},
+		{"right everything", "agent01", demo.StaffPassword, code(now), SignInOK, ""},
+		{"the same code again", "super01", demo.StaffPassword, code(now), SignInOK, ""}, // another staff member: own step
+		{"upper-case login", "ADMIN01", demo.StaffPassword, code(now), SignInOK, ""},
+		{"no code", "agent01", demo.StaffPassword, "", SignInWrong, FailCode},
+		{"used code", "agent01", demo.StaffPassword, code(now), SignInCodeReused, FailCodeReused},
+		{"wrong password: third failure locks", "agent01", "nope-nope-nope", code(now.Add(30 * time.Second)), SignInLocked, FailPassword},
+		{"locked", "agent01", demo.StaffPassword, code(now.Add(30 * time.Second)), SignInLocked, FailLocked},
+		{"unknown login", "nobody", demo.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
+		{"SQL in login", "' OR 1=1 --", demo.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
+		{"wrong code", "super01", demo.StaffPassword, "000000", SignInWrong, FailCode},
+		{"wrong password", "super01", "nope-nope-nope", code(now), SignInWrong, FailPassword},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,23 +64,19 @@ func TestSignIn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Outcome != tt.want {
-				t.Errorf("outcome = %v, want %v", res.Outcome, tt.want)
+			if res.Outcome != tt.want || res.Failure != tt.why {
+				t.Errorf("outcome = %v (%q), want %v (%q)", res.Outcome, res.Failure, tt.want, tt.why)
 			}
 		})
 	}
-	// agent01 has had two failures counted after its success (no code, wrong code) plus a wrong password: locked.
+	// agent01 has had two failures counted after its success (no code, used code) plus a wrong password: locked.
 	st := f.staff(t, "agent01")
 	if st.LockedUntil == nil || !st.LockedUntil.Equal(now.Add(30*time.Minute)) || st.FailedAttempts != 0 {
 		t.Fatalf("after 3 failures: locked_until=%v failed=%d", st.LockedUntil, st.FailedAttempts)
 	}
-	res, err := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "agent01", demo.StaffPassword, code(now.Add(30*time.Second)), now)
-	if err != nil || res.Outcome != SignInLocked {
-		t.Fatalf("locked: outcome %v, %v", res.Outcome, err)
-	}
 	// After the lock runs out, the right credentials work again.
 	later := now.Add(31 * time.Minute)
-	res, err = SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "agent01", demo.StaffPassword, code(later), later)
+	res, err := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "agent01", demo.StaffPassword, code(later), later)
 	if err != nil || res.Outcome != SignInOK {
 		t.Fatalf("after the lock: outcome %v, %v", res.Outcome, err)
 	}
@@ -157,7 +157,7 @@ func TestFirstSignInAndSetup(t *testing.T) {
 	if res, _ := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "newbie", ns.OneTimePassword, next, later); res.Outcome != SignInWrong {
 		t.Errorf("one-time password after setup: %v", res.Outcome)
 	}
-	if res, _ := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "newbie", "green-tea-fields", code, later); res.Outcome != SignInWrong {
+	if res, _ := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "newbie", "green-tea-fields", code, later); res.Outcome != SignInCodeReused {
 		t.Errorf("the setup's code reused: %v", res.Outcome)
 	}
 	if res, _ := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "newbie", "green-tea-fields", next, later); res.Outcome != SignInOK {

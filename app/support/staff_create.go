@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+	"github.com/pquerna/otp"
 	"gorm.io/gorm"
 
 	"honnin/app/i18n"
@@ -68,7 +69,15 @@ func (s *Console) staffCreate(c echo.Context) error {
 		return s.renderStaff(c, http.StatusUnprocessableEntity, viewsupport.StaffPage{Form: form})
 	}
 	s.Log.InfoContext(c.Request().Context(), "console staff created", "by", current(c).Login, "staff", ns.Login, "role", ns.Role)
+	key, err := otp.NewKeyFromURL(ns.TOTPURL)
+	if err != nil {
+		return err
+	}
+	qr, err := qrDataURL(key)
+	if err != nil {
+		return err
+	}
 	// Shown once, on this response only (no-store); never redirected through a session.
 	return views.Render(c, http.StatusOK, viewsupport.StaffCreated(me(c), viewsupport.NewStaffView{
-		Login: ns.Login, Role: ns.Role, OneTimePassword: ns.OneTimePassword, TOTPSecret: groupSecret(ns.TOTPSecret)}))
+		Login: ns.Login, Role: ns.Role, OneTimePassword: ns.OneTimePassword, TOTPSecret: groupSecret(ns.TOTPSecret), QR: qr}))
 }

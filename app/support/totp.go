@@ -34,27 +34,41 @@ func normalizeCode(code string) string {
 	}, code)
 }
 
+// totpCheck is what a typed code came to.
+type totpCheck int
+
+const (
+	totpWrong  totpCheck = iota
+	totpOK               // a step after the last one used
+	totpReused           // the code of a step already used: right, but seen before
+)
+
 // matchTOTP checks a code against secret at now and returns the time step it belongs to. A step at or
-// before lastStep is refused, so that a code seen once (over a shoulder, in a proxy log) cannot be used again.
-func matchTOTP(secret, code string, now time.Time, lastStep int64) (step int64, ok bool) {
+// before lastStep is refused as reused, so that a code seen once (over a shoulder, in a proxy log)
+// cannot be used again.
+func matchTOTP(secret, code string, now time.Time, lastStep int64) (step int64, check totpCheck) {
 	code = normalizeCode(code)
 	if len(code) != 6 {
-		return 0, false
+		return 0, totpWrong
 	}
 	nowStep := now.Unix() / totpPeriod
+	check = totpWrong
 	for s := nowStep - totpSkew; s <= nowStep+totpSkew; s++ {
-		if s <= lastStep || s < 0 {
+		if s < 0 {
 			continue
 		}
 		want, err := hotp.GenerateCodeCustom(secret, uint64(s), hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
 		if err != nil {
-			return 0, false
+			return 0, totpWrong
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return s, true
+			if s > lastStep {
+				return s, totpOK
+			}
+			check = totpReused
 		}
 	}
-	return 0, false
+	return 0, check
 }
 
 // openTOTP returns a staff member's TOTP secret.

@@ -29,29 +29,29 @@ func TestMatchTOTP(t *testing.T) {
 		name     string
 		code     string
 		last     int64
-		wantOK   bool
+		want     totpCheck
 		wantStep int64
 	}{
-		{"current code", code(now), 0, true, step},
-		{"previous step (clock drift)", code(now.Add(-30 * time.Second)), 0, true, step - 1},
-		{"next step (clock drift)", code(now.Add(30 * time.Second)), 0, true, step + 1},
-		{"two steps old", code(now.Add(-60 * time.Second)), 0, false, 0},
-		{"two steps ahead", code(now.Add(60 * time.Second)), 0, false, 0},
-		{"reused step", code(now), step, false, 0},
-		{"older than the last used step", code(now.Add(-30 * time.Second)), step - 1, false, 0},
-		{"next step after a used one", code(now.Add(30 * time.Second)), step, true, step + 1},
-		{"spaces inside", code(now)[:3] + " " + code(now)[3:], 0, true, step},
-		{"full-width digits", fullWidth(code(now)), 0, true, step},
-		{"empty", "", 0, false, 0},
-		{"letters", "abcdef", 0, false, 0},
-		{"too long", code(now) + "1", 0, false, 0},
-		{"SQL", "' OR 1=1 --", 0, false, 0},
+		{"current code", code(now), 0, totpOK, step},
+		{"previous step (clock drift)", code(now.Add(-30 * time.Second)), 0, totpOK, step - 1},
+		{"next step (clock drift)", code(now.Add(30 * time.Second)), 0, totpOK, step + 1},
+		{"two steps old", code(now.Add(-60 * time.Second)), 0, totpWrong, 0},
+		{"two steps ahead", code(now.Add(60 * time.Second)), 0, totpWrong, 0},
+		{"reused step", code(now), step, totpReused, 0},
+		{"older than the last used step", code(now.Add(-30 * time.Second)), step - 1, totpReused, 0},
+		{"next step after a used one", code(now.Add(30 * time.Second)), step, totpOK, step + 1},
+		{"spaces inside", code(now)[:3] + " " + code(now)[3:], 0, totpOK, step},
+		{"full-width digits", fullWidth(code(now)), 0, totpOK, step},
+		{"empty", "", 0, totpWrong, 0},
+		{"letters", "abcdef", 0, totpWrong, 0},
+		{"too long", code(now) + "1", 0, totpWrong, 0},
+		{"SQL", "' OR 1=1 --", 0, totpWrong, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := matchTOTP(secret, tt.code, now, tt.last)
-			if ok != tt.wantOK || got != tt.wantStep {
-				t.Errorf("matchTOTP(%q) = %d, %v; want %d, %v", tt.code, got, ok, tt.wantStep, tt.wantOK)
+			got, check := matchTOTP(secret, tt.code, now, tt.last)
+			if check != tt.want || got != tt.wantStep {
+				t.Errorf("matchTOTP(%q) = %d, %v; want %d, %v", tt.code, got, check, tt.wantStep, tt.want)
 			}
 		})
 	}

@@ -2,7 +2,6 @@ package support
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"honnin/views/layout"
@@ -92,17 +91,4 @@ func Label(ctx context.Context, prefix, value string) string {
 		return s
 	}
 	return value
-}
-
-var currencies = map[string]string{"392": "JPY", "840": "USD", "978": "EUR", "826": "GBP", "156": "CNY", "410": "KRW", "901": "TWD"}
-
-func groupThousands(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -62,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = migrate(ctx, cfg, log)
 	case "seed-demo":
 		cfg.Demo = true
+		if err := cfg.DemoRefusal(); err != nil {
+			fmt.Fprintf(stderr, "honnin: invalid configuration:\n%v\n", err)
+			return 2
+		}
 		err = withServer(ctx, cfg, log, func(*server.Server) error { return nil })
 	case "cards":
 		if len(args) != 2 || args[0] != "import" {

@@ -41,6 +41,38 @@ func TestInvalidConfigurationExitsWithCode2NamingTheVariable(t *testing.T) {
 	}
 }
 
+// Demo mode seeds staff logins with published passwords: it refuses to start where others could reach it.
+func TestDemoRefusesToStartReachableFromOutside(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		says string
+	}{
+		{"public https base URL", map[string]string{"HONNIN_BASE_URL": "https://acs.example.jp"}, []string{"serve"}, "public HONNIN_BASE_URL (acs.example.jp)"},
+		{"internal listener on every interface", map[string]string{"HONNIN_INTERNAL_ADDR": "0.0.0.0:0"}, []string{"serve"}, "loopback HONNIN_INTERNAL_ADDR"},
+		{"seeding for a public https base URL", map[string]string{"HONNIN_DEMO": "false", "HONNIN_BASE_URL": "https://acs.example.jp"}, []string{"seed-demo"}, "public HONNIN_BASE_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := embeddedEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			var out, errOut bytes.Buffer
+			if code := run(tt.args, &out, &errOut); code != 2 {
+				t.Errorf("exit code %d, want 2", code)
+			}
+			if msg := errOut.String(); !strings.Contains(msg, "HONNIN_DEMO") || !strings.Contains(msg, "published passwords") || !strings.Contains(msg, tt.says) {
+				t.Errorf("the message does not say why: %s", msg)
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Errorf("refused, yet it wrote %d files to the data directory", len(entries))
+			}
+		})
+	}
+}
+
 func TestUnknownCommandIsAUsageError(t *testing.T) {
 	embeddedEnv(t)
 	var out, errOut bytes.Buffer
