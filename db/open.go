@@ -55,9 +55,11 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 		return nil, fmt.Errorf("db: SQLite file permissions: %w", err)
 	}
 	// WAL lets readers run beside the writer; immediate transactions take the write lock up front so that
-	// two writers queue on busy_timeout instead of failing on a lock upgrade.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	// two writers queue on busy_timeout instead of failing on a lock upgrade. busy_timeout comes first so
+	// that switching a new file to WAL waits too. No _time_format: the driver ignores every parameter
+	// after it (_txlock included), and its default is already SQLite's own format.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	gdb, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: open SQLite %s: %w", path, err)

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"honnin/db"
 )
@@ -59,5 +62,66 @@ func TestSQLiteFileLeftWiderIsTightenedAtOpen(t *testing.T) {
 	defer db.Close(gdb)
 	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("honnin.db after open: %v, mode %v", err, info.Mode().Perm())
+	}
+}
+
+// Transactions that read and then write, run at once on the embedded database, queue for the write lock
+// instead of one failing with "database is locked" on a lock upgrade.
+func TestSQLiteTransactionsThatReadThenWriteQueue(t *testing.T) {
+	gdb, err := db.Open("", t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	if err := db.Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 4
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- gdb.Transaction(func(tx *gorm.DB) error {
+				var n int64
+				if err := tx.Model(&db.Session{}).Count(&n).Error; err != nil {
+					return err
+				}
+				time.Sleep(50 * time.Millisecond) // every transaction has read before any writes
+				return tx.Create(&db.Session{TokenHash: fmt.Sprint("token-", i, "-", n), Data: []byte("x"), Expiry: db.Now()}).Error
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// Times keep the text format databases made by earlier versions hold, so that comparisons in SQL
+// (which SQLite does on the text) keep working on old rows.
+func TestSQLiteStoresTimesInItsOwnFormat(t *testing.T) {
+	gdb, err := db.Open("", t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	if err := db.Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 9, 5, 7, 123456000, time.UTC)
+	if err := gdb.Create(&db.Session{TokenHash: "t", Data: []byte("x"), Expiry: at}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	if err := gdb.Raw("SELECT CAST(expiry AS TEXT) FROM sessions").Scan(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stored != "2026-11-26 09:05:07.123456+00:00" {
+		t.Errorf("stored %q", stored)
 	}
 }
