@@ -13,6 +13,7 @@ import (
 var migrations = []*gormigrate.Migration{
 	initialSchema,
 	challengeIndexesAfter4c6bffc,
+	auditEventsAppendOnly,
 }
 
 // migrationsTable records the IDs of the applied steps.

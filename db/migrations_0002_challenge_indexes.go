@@ -12,16 +12,11 @@ import (
 var challengeIndexesAfter4c6bffc = &gormigrate.Migration{
 	ID: "2026112601_challenge_indexes_after_4c6bffc",
 	Migrate: func(tx *gorm.DB) error {
-		for _, stmt := range []string{
+		return execAll(tx, []string{
 			`DROP INDEX IF EXISTS idx_challenges_three_ds_server_trans_id`,
 			`DROP INDEX IF EXISTS idx_challenges_authentication_value`,
 			`CREATE INDEX IF NOT EXISTS idx_challenges_av ON challenges (authentication_value) WHERE authentication_value <> ''`,
-		} {
-			if err := tx.Exec(stmt).Error; err != nil {
-				return err
-			}
-		}
-		return nil
+		})
 	},
 	// Nothing to undo: the shape it leaves is the initial step's own.
 	Rollback: func(*gorm.DB) error { return nil },
