@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -49,10 +51,15 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("db: make the data directory: %w", err)
 	}
+	if err := restrictToOwner(path); err != nil {
+		return nil, fmt.Errorf("db: SQLite file permissions: %w", err)
+	}
 	// WAL lets readers run beside the writer; immediate transactions take the write lock up front so that
-	// two writers queue on busy_timeout instead of failing on a lock upgrade.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	// two writers queue on busy_timeout instead of failing on a lock upgrade. busy_timeout comes first so
+	// that switching a new file to WAL waits too. No _time_format: the driver ignores every parameter
+	// after it (_txlock included), and its default is already SQLite's own format.
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	gdb, err := gorm.Open(sqlite.Open(dsn), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: open SQLite %s: %w", path, err)
@@ -64,6 +71,24 @@ func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {
 	// One writer at a time is SQLite's rule; a small pool keeps readers concurrent without lock storms.
 	sqlDB.SetMaxOpenConns(4)
 	return gdb, nil
+}
+
+// restrictToOwner makes the database file readable by its owner only, whatever the umask, and tightens
+// files an earlier version left wider. SQLite gives the -wal and -shm files the database file's mode.
+func restrictToOwner(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }
 
 // IsPostgres reports whether gdb talks to PostgreSQL.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"honnin/db/demo"
+	"honnin/app/demodata"
 	"honnin/tests/testkit"
 )
 
@@ -52,10 +52,10 @@ func TestAbuseMalformedAReqs(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, _ := startACS(t, b, nil) // the default body limit (64 KiB)
 		client := &http.Client{Timeout: 5 * time.Second}
-		good := func() string { b, _ := json.Marshal(areqFor(demo.YamadaJCB)); return string(b) }
+		good := func() string { b, _ := json.Marshal(areqFor(demodata.YamadaJCB)); return string(b) }
 		// with puts raw text (JSON or not) in place of a field of a good AReq.
 		with := func(field, raw string) []byte {
-			m := areqFor(demo.YamadaJCB)
+			m := areqFor(demodata.YamadaJCB)
 			delete(m, field)
 			rest, _ := json.Marshal(m)
 			return []byte(`{"` + field + `":` + raw + "," + string(rest[1:]))
@@ -124,7 +124,7 @@ func TestAbuseMalformedAReqs(t *testing.T) {
 		}
 
 		// After all of it the ACS answers a good AReq as before.
-		areq := areqFor(demo.YamadaJCB)
+		areq := areqFor(demodata.YamadaJCB)
 		body, _ := json.Marshal(areq)
 		ares := postAReqAs(t, client, app.URL, "application/json", body)
 		checkARes(t, areq, ares)

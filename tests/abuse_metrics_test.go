@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"honnin/app/cards"
-	"honnin/db/demo"
+	"honnin/app/demodata"
 	"honnin/tests/testkit"
 )
 
@@ -119,29 +119,29 @@ func TestAbuseMetrics(t *testing.T) {
 			}
 			return ares, openChallenge(t, ares, creqFor(ares, "05"), "")
 		}
-		for _, pan := range []string{demo.UnregJCB, demo.StolenJCB, cards.WithCheckDigit("354099999999999")} {
+		for _, pan := range []string{demodata.UnregJCB, demodata.StolenJCB, cards.WithCheckDigit("354099999999999")} {
 			postAReq(t, app.URL, areqFor(pan))
 		}
-		bad, _ := json.Marshal(areqFor(demo.YamadaJCB))
+		bad, _ := json.Marshal(areqFor(demodata.YamadaJCB))
 		postAReqAs(t, testkit.HTTPClient(), app.URL, "text/plain", bad)
-		wrongType := areqFor(demo.YamadaJCB)
+		wrongType := areqFor(demodata.YamadaJCB)
 		wrongType["acctNumber"] = 3540000000000019
 		postAReq(t, app.URL, wrongType)
 
 		// Challenges: too many wrong answers, a success, a cancel, one whose CReq never comes, and
 		// tanaka04b's ID locked by wrong answers on the challenge page.
-		_, p := challenge(demo.YamadaJCB)
+		_, p := challenge(demodata.YamadaJCB)
 		p = answer(t, app.URL, p, "yamada01", "wrong-1", "submit")
 		answer(t, app.URL, p, "yamada01", "wrong-2", "submit")
-		_, p = challenge(demo.YamadaJCB)
+		_, p = challenge(demodata.YamadaJCB)
 		answer(t, app.URL, p, "yamada01", "fuji-san-2026", "submit")
-		_, p = challenge(demo.YamadaJCB)
+		_, p = challenge(demodata.YamadaJCB)
 		answer(t, app.URL, p, "", "", "cancel")
-		postAReq(t, app.URL, areqFor(demo.YamadaVisa)) // C, and no CReq follows
-		_, p = challenge(demo.TanakaVisa)
+		postAReq(t, app.URL, areqFor(demodata.YamadaVisa)) // C, and no CReq follows
+		_, p = challenge(demodata.TanakaVisa)
 		p = answer(t, app.URL, p, "tanaka04b", "wrong-1", "submit")
 		answer(t, app.URL, p, "tanaka04b", "wrong-2", "submit")
-		_, p = challenge(demo.TanakaVisa)
+		_, p = challenge(demodata.TanakaVisa)
 		answer(t, app.URL, p, "tanaka04b", "wrong-3", "submit")
 
 		// tanaka04a's ID locked by wrong portal logins.

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -91,7 +91,7 @@ func watchServer(app *testkit.App) *serverWatch {
 		defer w.wg.Done()
 		client := &http.Client{Timeout: 5 * time.Second}
 		for {
-			body, _ := json.Marshal(areqFor(demo.UnregJCB)) // answered N 13: no challenge is left open
+			body, _ := json.Marshal(areqFor(demodata.UnregJCB)) // answered N 13: no challenge is left open
 			resp, err := client.Post(app.URL+"/3ds/areq", "application/json", bytes.NewReader(body))
 			var ares map[string]any
 			if err == nil {
@@ -247,9 +247,9 @@ func TestAbuseStorms(t *testing.T) {
 		storm(16, func(w int) struct{} {
 			client := testkit.HTTPClient()
 			for i := w; i < stormSize; i += 16 {
-				pan := demo.TanakaJCB
+				pan := demodata.TanakaJCB
 				if i%2 == 1 {
-					pan = demo.TanakaVisa
+					pan = demodata.TanakaVisa
 				}
 				f, err := prepareChallenge(client, app.URL, pan)
 				mu.Lock()
@@ -272,7 +272,7 @@ func TestAbuseStorms(t *testing.T) {
 
 		// Storm 0: one challenge form submitted 500 times at once with the right answer (a button
 		// hammered, or a replay): it is checked once, ends once, and every answer shows the same result.
-		once, err := prepareChallenge(testkit.HTTPClient(), app.URL, demo.YamadaJCB)
+		once, err := prepareChallenge(testkit.HTTPClient(), app.URL, demodata.YamadaJCB)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"honnin/app/cards"
+	"honnin/app/demodata"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -25,9 +25,9 @@ func TestACSDecisionTable(t *testing.T) {
 			}
 		}
 		// Make the rows the demo data lacks: a closed card, an expired card, a lost card, a closed member.
-		setCard(demo.UnregVisa, map[string]any{"status": db.CardClosed})
-		setCard(demo.TanakaVisa, map[string]any{"expiry": "2001"})
-		setCard(demo.SatoVisa, map[string]any{"status": db.CardLost})
+		setCard(demodata.UnregVisa, map[string]any{"status": db.CardClosed})
+		setCard(demodata.TanakaVisa, map[string]any{"expiry": "2001"})
+		setCard(demodata.SatoVisa, map[string]any{"status": db.CardLost})
 		var tanaka db.Member
 		if err := app.DB.Where("login_id = ?", "tanaka04a").Take(&tanaka).Error; err != nil {
 			t.Fatal(err)
@@ -37,17 +37,17 @@ func TestACSDecisionTable(t *testing.T) {
 		rows := []struct {
 			name, pan, status, reason string
 		}{
-			{"registered JCB card: challenge", demo.YamadaJCB, "C", ""},
-			{"registered Visa card: challenge", demo.YamadaVisa, "C", ""},
+			{"registered JCB card: challenge", demodata.YamadaJCB, "C", ""},
+			{"registered Visa card: challenge", demodata.YamadaVisa, "C", ""},
 			{"no card with that number", cards.WithCheckDigit("354000000009999"), "N", "08"},
 			{"number failing the Luhn check", "3540000000000018", "N", "06"},
-			{"stolen card", demo.StolenJCB, "R", "10"},
-			{"lost card", demo.SatoVisa, "R", "10"},
-			{"closed card", demo.UnregVisa, "N", "12"},
-			{"expired card", demo.TanakaVisa, "N", "05"},
-			{"card without a member", demo.UnregJCB, "N", "13"},
-			{"member never set a personal message", demo.SuzukiJCB, "N", "13"},
-			{"member closed", demo.TanakaJCB, "N", "13"},
+			{"stolen card", demodata.StolenJCB, "R", "10"},
+			{"lost card", demodata.SatoVisa, "R", "10"},
+			{"closed card", demodata.UnregVisa, "N", "12"},
+			{"expired card", demodata.TanakaVisa, "N", "05"},
+			{"card without a member", demodata.UnregJCB, "N", "13"},
+			{"member never set a personal message", demodata.SuzukiJCB, "N", "13"},
+			{"member closed", demodata.TanakaJCB, "N", "13"},
 		}
 		for _, version := range []string{"2.1.0", "2.2.0"} {
 			for _, row := range rows {
@@ -74,9 +74,9 @@ func TestACSDecisionTable(t *testing.T) {
 		}
 
 		t.Run("member stopped 3-D Secure", func(t *testing.T) {
-			setCard(demo.YamadaVisa, map[string]any{"three_ds": db.ThreeDSStopped})
-			defer setCard(demo.YamadaVisa, map[string]any{"three_ds": db.ThreeDSEnrolled})
-			areq := areqFor(demo.YamadaVisa)
+			setCard(demodata.YamadaVisa, map[string]any{"three_ds": db.ThreeDSStopped})
+			defer setCard(demodata.YamadaVisa, map[string]any{"three_ds": db.ThreeDSEnrolled})
+			areq := areqFor(demodata.YamadaVisa)
 			ares := postAReq(t, app.URL, areq)
 			checkARes(t, areq, ares)
 			if str(ares, "transStatus") != "N" || str(ares, "transStatusReason") != "13" {
@@ -84,7 +84,7 @@ func TestACSDecisionTable(t *testing.T) {
 			}
 		})
 		t.Run("non-payment AReq without purchase fields", func(t *testing.T) {
-			areq := areqFor(demo.YamadaJCB)
+			areq := areqFor(demodata.YamadaJCB)
 			areq["messageCategory"] = "02"
 			for _, f := range []string{"purchaseAmount", "purchaseCurrency", "purchaseExponent", "purchaseDate"} {
 				delete(areq, f)
@@ -96,7 +96,7 @@ func TestACSDecisionTable(t *testing.T) {
 			}
 		})
 		t.Run("2.2.0 with JavaScript off needs no screen fields", func(t *testing.T) {
-			areq := areqFor(demo.YamadaJCB)
+			areq := areqFor(demodata.YamadaJCB)
 			areq["browserJavascriptEnabled"] = false
 			for _, f := range []string{"browserJavaEnabled", "browserColorDepth", "browserScreenHeight", "browserScreenWidth", "browserTZ"} {
 				delete(areq, f)
@@ -106,7 +106,7 @@ func TestACSDecisionTable(t *testing.T) {
 		})
 		t.Run("app and 3RI channels are declined", func(t *testing.T) {
 			for ch, reason := range map[string]string{"01": "03", "03": "21"} {
-				areq := areqFor(demo.YamadaJCB)
+				areq := areqFor(demodata.YamadaJCB)
 				areq["deviceChannel"] = ch
 				ares := postAReq(t, app.URL, areq)
 				checkARes(t, areq, ares)
@@ -116,7 +116,7 @@ func TestACSDecisionTable(t *testing.T) {
 			}
 		})
 		t.Run("the PAN never reaches the logs", func(t *testing.T) {
-			for _, pan := range []string{demo.YamadaJCB, demo.YamadaVisa, demo.StolenJCB} {
+			for _, pan := range []string{demodata.YamadaJCB, demodata.YamadaVisa, demodata.StolenJCB} {
 				if strings.Contains(app.Logs.String(), pan) {
 					t.Errorf("the log contains the card number %s", security.MaskPAN(pan))
 				}
@@ -130,7 +130,7 @@ func TestACSErro(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, _ := startACS(t, b, map[string]string{"HONNIN_MAX_BODY_BYTES": "8192"})
 		marshal := func(m map[string]any) []byte { b, _ := json.Marshal(m); return b }
-		with := func(f func(m map[string]any)) []byte { m := areqFor(demo.YamadaJCB); f(m); return marshal(m) }
+		with := func(f func(m map[string]any)) []byte { m := areqFor(demodata.YamadaJCB); f(m); return marshal(m) }
 		tests := []struct {
 			name, code, detail string
 			body               []byte
@@ -146,7 +146,7 @@ func TestACSErro(t *testing.T) {
 			{"missing messageVersion", "201", "messageVersion", with(func(m map[string]any) { delete(m, "messageVersion") })},
 			{"missing notificationURL", "201", "notificationURL", with(func(m map[string]any) { delete(m, "notificationURL") })},
 			{"2.1.0 missing browserJavaEnabled", "201", "browserJavaEnabled", func() []byte {
-				m := areq210(demo.YamadaJCB)
+				m := areq210(demodata.YamadaJCB)
 				delete(m, "browserJavaEnabled")
 				return marshal(m)
 			}()},
@@ -160,7 +160,7 @@ func TestACSErro(t *testing.T) {
 			{"string instead of bool", "203", "browserJavaEnabled", with(func(m map[string]any) { m["browserJavaEnabled"] = "false" })},
 			{"bad colour depth", "203", "browserColorDepth", with(func(m map[string]any) { m["browserColorDepth"] = "23" })},
 			{"notificationURL not a URL", "203", "notificationURL", with(func(m map[string]any) { m["notificationURL"] = "javascript:alert(1)" })},
-			{"duplicate key", "204", "acctNumber", []byte(strings.Replace(string(marshal(areqFor(demo.YamadaJCB))), `"acctNumber":`, `"acctNumber":"4000000000000010","acctNumber":`, 1))},
+			{"duplicate key", "204", "acctNumber", []byte(strings.Replace(string(marshal(areqFor(demodata.YamadaJCB))), `"acctNumber":`, `"acctNumber":"4000000000000010","acctNumber":`, 1))},
 			{"critical extension", "202", "messageExtension", with(func(m map[string]any) {
 				m["messageExtension"] = []map[string]any{{"name": "x", "id": "A000000802-999", "criticalityIndicator": true, "data": map[string]any{}}}
 			})},
@@ -173,9 +173,9 @@ func TestACSErro(t *testing.T) {
 		}
 
 		t.Run("duplicate dsTransID", func(t *testing.T) {
-			areq := areqFor(demo.YamadaJCB)
+			areq := areqFor(demodata.YamadaJCB)
 			checkARes(t, areq, postAReq(t, app.URL, areq))
-			areq["threeDSServerTransID"] = areqFor(demo.YamadaJCB)["threeDSServerTransID"]
+			areq["threeDSServerTransID"] = areqFor(demodata.YamadaJCB)["threeDSServerTransID"]
 			e := postAReq(t, app.URL, areq)
 			checkErro(t, e, "305", "dsTransID")
 			if str(e, "dsTransID") != str(areq, "dsTransID") || str(e, "threeDSServerTransID") != str(areq, "threeDSServerTransID") {
@@ -183,7 +183,7 @@ func TestACSErro(t *testing.T) {
 			}
 		})
 		t.Run("Erro echoes the version of a 2.1.0 AReq", func(t *testing.T) {
-			m := areq210(demo.YamadaJCB)
+			m := areq210(demodata.YamadaJCB)
 			delete(m, "acctNumber")
 			e := postAReq(t, app.URL, m)
 			checkErro(t, e, "201", "acctNumber")
@@ -195,7 +195,7 @@ func TestACSErro(t *testing.T) {
 		t.Run("database unavailable", func(t *testing.T) {
 			sqlDB, _ := app.DB.DB()
 			sqlDB.Close()
-			checkErro(t, postAReq(t, app.URL, areqFor(demo.YamadaJCB)), "403", "")
+			checkErro(t, postAReq(t, app.URL, areqFor(demodata.YamadaJCB)), "403", "")
 		})
 	})
 }

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -60,8 +60,8 @@ func TestACSChallengeSuccess(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, ds := startACS(t, b, nil)
 		for _, tc := range []struct{ name, version, pan, brand, lang string }{
-			{"2.2.0 JCB in Japanese", "2.2.0", demo.YamadaJCB, "J/Secure", "ja-JP"},
-			{"2.1.0 Visa in English", "2.1.0", demo.YamadaVisa, "Visa Secure", "en-US"},
+			{"2.2.0 JCB in Japanese", "2.2.0", demodata.YamadaJCB, "J/Secure", "ja-JP"},
+			{"2.1.0 Visa in English", "2.1.0", demodata.YamadaVisa, "Visa Secure", "en-US"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				areq := areqFor(tc.pan)
@@ -128,7 +128,7 @@ func TestACSChallengeSuccess(t *testing.T) {
 				if v := verifyAV(t, app, check); str(v, "result") != "failed" {
 					t.Errorf("verify with another amount: %v", v)
 				}
-				check["purchaseAmount"], check["acctNumber"] = "5000", demo.SuzukiJCB
+				check["purchaseAmount"], check["acctNumber"] = "5000", demodata.SuzukiJCB
 				if v := verifyAV(t, app, check); str(v, "result") != "failed" {
 					t.Errorf("verify with another card: %v", v)
 				}
@@ -166,7 +166,7 @@ func TestACSChallengeFailures(t *testing.T) {
 
 		t.Run("creq with and without padding, standard and URL alphabets", func(t *testing.T) {
 			for _, enc := range []string{"raw", "padded", "std"} {
-				areq := areqFor(demo.TanakaVisa)
+				areq := areqFor(demodata.TanakaVisa)
 				ares := postAReq(t, app.URL, areq)
 				raw, _ := base64.RawURLEncoding.DecodeString(creqFor(ares, "01"))
 				creq := map[string]string{"raw": base64.RawURLEncoding.EncodeToString(raw), "padded": base64.URLEncoding.EncodeToString(raw),
@@ -179,7 +179,7 @@ func TestACSChallengeFailures(t *testing.T) {
 		})
 
 		t.Run("wrong password, wrong ID, then the limit: N 19", func(t *testing.T) {
-			ares, p := challengeFor(t, app, areqFor(demo.TanakaJCB))
+			ares, p := challengeFor(t, app, areqFor(demodata.TanakaJCB))
 			p1 := answer(t, app.URL, p, "tanaka04a", "wrong-password", "submit")
 			p2 := answer(t, app.URL, p1, "someone-else", "tanaka-jcb-01", "submit")
 			// The ID of the member's other card is refused with the same message.
@@ -206,7 +206,7 @@ func TestACSChallengeFailures(t *testing.T) {
 
 		t.Run("five failures across challenges lock the ID: N 01 and a page saying how to unlock", func(t *testing.T) {
 			// tanaka04a has 3 failures from the test above; two more lock the ID.
-			ares, p := challengeFor(t, app, areqFor(demo.TanakaJCB))
+			ares, p := challengeFor(t, app, areqFor(demodata.TanakaJCB))
 			p1 := answer(t, app.URL, p, "tanaka04a", "wrong-1", "submit")
 			testkit.Contains(t, p1.Text(), "あと2回")
 			// The same form sent twice (a double click) counts once.
@@ -221,7 +221,7 @@ func TestACSChallengeFailures(t *testing.T) {
 			checkRReq(t, ds.waitRReqs(t, str(ares, "acsTransID"), 1)[0], ares, "N", "01", "")
 
 			// A new purchase: the challenge page says the ID is locked, even with the right password unasked.
-			ares2 := postAReq(t, app.URL, areqFor(demo.TanakaJCB))
+			ares2 := postAReq(t, app.URL, areqFor(demodata.TanakaJCB))
 			lp := openChallenge(t, ares2, creqFor(ares2, "02"), "")
 			testkit.Contains(t, lp.Text(), "ロックされています")
 			if lp.field("token") != "" {
@@ -237,7 +237,7 @@ func TestACSChallengeFailures(t *testing.T) {
 		})
 
 		t.Run("cancel: N with challengeCancel 01", func(t *testing.T) {
-			areq := areqFor(demo.YamadaVisa)
+			areq := areqFor(demodata.YamadaVisa)
 			areq["browserLanguage"] = "en"
 			ares, p := challengeFor(t, app, areq)
 			cp := answer(t, app.URL, p, "", "", "cancel")
@@ -258,7 +258,7 @@ func TestACSChallengeFailures(t *testing.T) {
 		})
 
 		t.Run("a second CReq while the form is open shows it again; the old form stops working", func(t *testing.T) {
-			ares, first := challengeFor(t, app, areqFor(demo.YamadaVisa))
+			ares, first := challengeFor(t, app, areqFor(demodata.YamadaVisa))
 			second := openChallenge(t, ares, creqFor(ares, "05"), "shop-session-42")
 			if second.field("token") == "" || second.field("token") == first.field("token") {
 				t.Fatalf("reload: %s", second.Text())
@@ -272,7 +272,7 @@ func TestACSChallengeFailures(t *testing.T) {
 		})
 
 		t.Run("unknown and mismatched CReqs", func(t *testing.T) {
-			ares := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
+			ares := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
 			fake := map[string]any{"threeDSServerTransID": str(ares, "threeDSServerTransID"), "acsTransID": "00000000-0000-4000-8000-000000000000",
 				"messageVersion": "2.2.0", "acsURL": str(ares, "acsURL")}
 			p := openChallenge(t, ares, creqFor(fake, "05"), "")
@@ -294,13 +294,13 @@ func TestACSChallengeFailures(t *testing.T) {
 				testkit.Contains(t, p.Text(), "読み取れませんでした")
 			}
 			// A CReq for a transaction that needed none (ARes N).
-			nares := postAReq(t, app.URL, areqFor(demo.SuzukiJCB))
+			nares := postAReq(t, app.URL, areqFor(demodata.SuzukiJCB))
 			p = openChallenge(t, map[string]any{"acsURL": app.URL + "/3ds/challenge"}, creqFor(nares, "05"), "")
 			if e := p.cres(t); str(e, "errorCode") != "305" {
 				t.Errorf("CReq after ARes N: %v", e)
 			}
 			// A forged token gets nothing.
-			_, cp := challengeFor(t, app, areqFor(demo.YamadaJCB))
+			_, cp := challengeFor(t, app, areqFor(demodata.YamadaJCB))
 			cp.Body = strings.Replace(cp.Body, `name="token" value="`, `name="token" value="x`, 1)
 			fp := answer(t, app.URL, cp, "yamada01", "fuji-san-2026", "submit")
 			if fp.cres(t) != nil {
@@ -316,9 +316,9 @@ func TestACSChallengeExpiry(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, ds := startACS(t, b, map[string]string{"HONNIN_CREQ_TIMEOUT": "1s", "HONNIN_CHALLENGE_TIMEOUT": "2s"})
 
-		late := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
-		never := postAReq(t, app.URL, areqFor(demo.YamadaVisa))
-		_, open := challengeFor(t, app, areqFor(demo.YamadaJCB))
+		late := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
+		never := postAReq(t, app.URL, areqFor(demodata.YamadaVisa))
+		_, open := challengeFor(t, app, areqFor(demodata.YamadaJCB))
 		openID := open.field("acsTransID")
 
 		// Nobody opened "never": the sweeper ends it with challengeCancel 05.

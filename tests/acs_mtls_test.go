@@ -23,9 +23,9 @@ import (
 	"time"
 
 	"honnin/app/config"
+	"honnin/app/demodata"
 	"honnin/app/server"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -127,7 +127,7 @@ func TestACSMutualTLS(t *testing.T) {
 			return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 		}
 		send := func(c *http.Client) (map[string]any, error) {
-			body, _ := json.Marshal(areqFor(demo.YamadaJCB))
+			body, _ := json.Marshal(areqFor(demodata.YamadaJCB))
 			resp, err := c.Post(base+"/3ds/areq", "application/json", bytes.NewReader(body))
 			if err != nil {
 				return nil, err

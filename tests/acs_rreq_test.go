@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/app/server"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -21,7 +21,7 @@ func TestACSRReqRetry(t *testing.T) {
 		ds.mu.Lock()
 		ds.fails = 1
 		ds.mu.Unlock()
-		ares, p := challengeFor(t, app, areqFor(demo.YamadaJCB))
+		ares, p := challengeFor(t, app, areqFor(demodata.YamadaJCB))
 		checkCRes(t, answer(t, app.URL, p, "yamada01", "fuji-san-2026", "submit"), ares, "Y")
 		got := ds.waitRReqs(t, str(ares, "acsTransID"), 2)
 		checkRReq(t, got[1], ares, "Y", "", "")
@@ -53,12 +53,12 @@ func TestACSOutboxSurvivesRestartAndSharesNodes(t *testing.T) {
 			Env: map[string]string{"HONNIN_DS_RESULTS_URL": ds.URL, "HONNIN_CREQ_TIMEOUT": "1s"}})
 
 		// A cancelled challenge: its RReq waits in the outbox, as no deliverer runs.
-		ares, p := challengeFor(t, app, areqFor(demo.YamadaVisa))
+		ares, p := challengeFor(t, app, areqFor(demodata.YamadaVisa))
 		checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), ares, "N")
 		// Challenges nobody opens: they expire while no sweeper runs.
 		var idle []map[string]any
 		for range 6 {
-			idle = append(idle, postAReq(t, app.URL, areqFor(demo.YamadaJCB)))
+			idle = append(idle, postAReq(t, app.URL, areqFor(demodata.YamadaJCB)))
 		}
 		time.Sleep(1100 * time.Millisecond) // let the CReq timeout pass
 		if len(ds.received(str(ares, "acsTransID"))) != 0 {
@@ -132,12 +132,12 @@ func TestACSRReqRouting(t *testing.T) {
 			checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), ares, "N")
 			return str(ares, "acsTransID")
 		}
-		jcb := cancelWith(areqFor(demo.YamadaJCB))
-		visaCard := cancelWith(areqFor(demo.YamadaVisa))
-		withKnown := areqFor(demo.YamadaJCB)
+		jcb := cancelWith(areqFor(demodata.YamadaJCB))
+		visaCard := cancelWith(areqFor(demodata.YamadaVisa))
+		withKnown := areqFor(demodata.YamadaJCB)
 		withKnown["dsURL"] = visa.URL
 		known := cancelWith(withKnown)
-		withUnknown := areqFor(demo.YamadaVisa)
+		withUnknown := areqFor(demodata.YamadaVisa)
 		withUnknown["dsURL"] = "https://attacker.example/results"
 		unknown := cancelWith(withUnknown)
 
@@ -157,10 +157,10 @@ func TestACSOutboxWaitsForAURL(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		// Without demo mode no results URL has a default; the demo cards are seeded by hand.
 		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_DEMO": "false"}})
-		if err := demo.Seed(context.Background(), app.DB, app.Server.Sealer, app.Server.Hasher, "legacy"); err != nil {
+		if err := demodata.Seed(context.Background(), app.DB, app.Server.Sealer, app.Server.Hasher, "legacy"); err != nil {
 			t.Fatal(err)
 		}
-		ares, p := challengeFor(t, app, areqFor(demo.YamadaJCB))
+		ares, p := challengeFor(t, app, areqFor(demodata.YamadaJCB))
 		checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), ares, "N")
 		var m db.OutboxMessage
 		if err := app.DB.Where("acs_trans_id = ?", str(ares, "acsTransID")).Take(&m).Error; err != nil || m.URL != "" {

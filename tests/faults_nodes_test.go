@@ -5,8 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -24,7 +24,7 @@ func TestFaultsTwoNodes(t *testing.T) {
 	nodes := []*testkit.App{a, b}
 
 	// Started on A, finished on B.
-	ares := postAReq(t, a.URL, areqFor(demo.YamadaJCB))
+	ares := postAReq(t, a.URL, areqFor(demodata.YamadaJCB))
 	if str(ares, "transStatus") != "C" {
 		t.Fatalf("no challenge: %v", ares)
 	}
@@ -41,9 +41,9 @@ func TestFaultsTwoNodes(t *testing.T) {
 	// The same answer reaches both nodes at once (a double click split by the load balancer).
 	var raced []map[string]any
 	for i := range 6 {
-		pan := demo.YamadaJCB
+		pan := demodata.YamadaJCB
 		if i%2 == 1 {
-			pan = demo.YamadaVisa
+			pan = demodata.YamadaVisa
 		}
 		start := nodes[i%2]
 		ares, p := challengeFor(t, start, areqFor(pan))
@@ -68,8 +68,8 @@ func TestFaultsTwoNodes(t *testing.T) {
 	var unopened, unanswered []map[string]any
 	for i := range 8 {
 		n := nodes[i%2]
-		unopened = append(unopened, postAReq(t, n.URL, areqFor(demo.YamadaVisa)))
-		ares, _ := challengeFor(t, n, areqFor(demo.YamadaJCB))
+		unopened = append(unopened, postAReq(t, n.URL, areqFor(demodata.YamadaVisa)))
+		ares, _ := challengeFor(t, n, areqFor(demodata.YamadaJCB))
 		unanswered = append(unanswered, ares)
 	}
 	for _, ares := range unopened {

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"honnin/app/cards"
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -62,9 +62,9 @@ func TestFaultsGracefulShutdown(t *testing.T) {
 		}
 		var pages []open
 		for i := range 10 {
-			pan := demo.YamadaJCB
+			pan := demodata.YamadaJCB
 			if i%2 == 1 {
-				pan = demo.YamadaVisa
+				pan = demodata.YamadaVisa
 			}
 			ares, p := challengeFor(t, app, areqFor(pan))
 			pages = append(pages, open{ares, p})
@@ -84,7 +84,7 @@ func TestFaultsGracefulShutdown(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				pan := []string{demo.YamadaJCB, demo.YamadaVisa, cards.WithCheckDigit("354000000000999")}[w%3]
+				pan := []string{demodata.YamadaJCB, demodata.YamadaVisa, cards.WithCheckDigit("354000000000999")}[w%3]
 				for {
 					areq := areqFor(pan)
 					body, _ := json.Marshal(areq)

@@ -10,8 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"honnin/app/cards"
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -171,7 +171,7 @@ func TestMigrationsAndDemoSeedAreIdempotent(t *testing.T) {
 			if err := db.Migrate(app.DB); err != nil {
 				t.Fatalf("second migration: %v", err)
 			}
-			if err := demo.Seed(ctx, app.DB, app.Server.Sealer, app.Server.Hasher, "legacy"); err != nil {
+			if err := demodata.Seed(ctx, app.DB, app.Server.Sealer, app.Server.Hasher, "legacy"); err != nil {
 				t.Fatalf("second seed: %v", err)
 			}
 		}
@@ -184,7 +184,7 @@ func TestMigrationsAndDemoSeedAreIdempotent(t *testing.T) {
 			t.Errorf("suzuki02 should carry the legacy default message, got default=%v", suzuki.PersonalMessageIsDefault)
 		}
 		var stolen db.Card
-		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demo.StolenJCB)).Take(&stolen)
+		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demodata.StolenJCB)).Take(&stolen)
 		if stolen.Status != db.CardStolen || stolen.Brand != db.BrandJCB || stolen.Last4 != "0043" {
 			t.Errorf("stolen card = %+v", stolen)
 		}
@@ -195,25 +195,25 @@ func TestSealedPANRoundTripsAndNeverReachesLogsOrDB(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app := testkit.Start(t, b)
 		var card db.Card
-		if err := app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demo.YamadaVisa)).Take(&card).Error; err != nil {
+		if err := app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demodata.YamadaVisa)).Take(&card).Error; err != nil {
 			t.Fatal(err)
 		}
 		pan, err := app.Server.Sealer.OpenPAN(card.PANSealed, card.KeyVersion)
-		if err != nil || pan.Digits() != demo.YamadaVisa {
+		if err != nil || pan.Digits() != demodata.YamadaVisa {
 			t.Fatalf("open sealed PAN: %v", err)
 		}
-		if strings.Contains(string(card.PANSealed), demo.YamadaVisa) {
+		if strings.Contains(string(card.PANSealed), demodata.YamadaVisa) {
 			t.Error("sealed PAN holds the number in clear")
 		}
 		// A rejected import names the line and field but not the number.
-		bad := "pan,expiry,birth_date,phone,holder_name,status\n" + demo.UnregJCB + ",3006,1985-02-14,0552223333,X,active\n4000000000000011,3006,1985-02-14,0552223333,X,active\n"
+		bad := "pan,expiry,birth_date,phone,holder_name,status\n" + demodata.UnregJCB + ",3006,1985-02-14,0552223333,X,active\n4000000000000011,3006,1985-02-14,0552223333,X,active\n"
 		_, err = cards.Import(context.Background(), app.DB, app.Server.Sealer, strings.NewReader(bad))
 		if err == nil || strings.Contains(err.Error(), "4000000000000011") || !strings.Contains(err.Error(), "line 3") {
 			t.Errorf("import error = %v", err)
 		}
 		testkit.NewUser(t, app.URL).Get("/?lang=en")
 		logs := app.Logs.String()
-		for _, c := range demo.Cards {
+		for _, c := range demodata.Cards {
 			if strings.Contains(logs, c.PAN.Digits()) {
 				t.Errorf("log contains the card number ending %s", c.PAN.Last4())
 			}
@@ -237,7 +237,7 @@ func TestCardImportIsAllOrNothing(t *testing.T) {
 		var after int64
 		app.DB.Model(&db.Card{}).Count(&after)
 		var yamada db.Card
-		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demo.YamadaJCB)).Take(&yamada)
+		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demodata.YamadaJCB)).Take(&yamada)
 		if after != before || yamada.Status != db.CardActive {
 			t.Fatalf("rejected file changed data: %d → %d cards, yamada card %s", before, after, yamada.Status)
 		}
@@ -248,7 +248,7 @@ func TestCardImportIsAllOrNothing(t *testing.T) {
 			t.Fatalf("good file: n=%d err=%v", n, err)
 		}
 		app.DB.Model(&db.Card{}).Count(&after)
-		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demo.YamadaJCB)).Take(&yamada)
+		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demodata.YamadaJCB)).Take(&yamada)
 		if after != before+2 {
 			t.Errorf("cards %d → %d, want two new", before, after)
 		}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -24,7 +24,7 @@ func cardForm(pan, expiry, birth, phone string) url.Values {
 	return url.Values{"pan": {pan}, "expiry": {expiry}, "birth_date": {birth}, "phone": {phone}}
 }
 
-func yamadaJCB() url.Values { return cardForm(demo.YamadaJCB, "2912", "1980-04-01", "0541234567") }
+func yamadaJCB() url.Values { return cardForm(demodata.YamadaJCB, "2912", "1980-04-01", "0541234567") }
 
 func TestPortalRegistration(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
@@ -64,7 +64,7 @@ func TestPortalRegistration(t *testing.T) {
 		}
 		var members int64
 		app.DB.Model(&db.Member{}).Count(&members)
-		if members != int64(len(demo.Members)) {
+		if members != int64(len(demodata.Members)) {
 			t.Fatalf("a refused form created a member")
 		}
 
@@ -113,7 +113,7 @@ func TestPortalRegistration(t *testing.T) {
 
 		// Nothing secret reached the logs.
 		logs := app.Logs.String()
-		for _, secret := range []string{demo.UnregJCB, "0000-0000 0035", "ito-sakura-2026", "1985-02-14", "0552223333", "222-3333"} {
+		for _, secret := range []string{demodata.UnregJCB, "0000-0000 0035", "ito-sakura-2026", "1985-02-14", "0552223333", "222-3333"} {
 			if strings.Contains(logs, secret) {
 				t.Errorf("the logs contain %q", secret)
 			}
@@ -136,18 +136,18 @@ func TestPortalRegistrationRefusals(t *testing.T) {
 		sees(t, u, ja("register.pan_required"), ja("register.expiry_required"), ja("register.birth_required"), ja("register.phone_required"))
 
 		// One detail wrong, or an unknown card: the same answer, naming no field.
-		wrongPhone := cardForm(demo.UnregJCB, "3006", "1985-02-14", "0552223334")
+		wrongPhone := cardForm(demodata.UnregJCB, "3006", "1985-02-14", "0552223334")
 		u.Submit("/register", wrongPhone)
 		at(t, u, "/register")
 		sees(t, u, ja("register.mismatch"))
-		doesNotSee(t, u, ja("register.phone_format"), demo.UnregJCB)
+		doesNotSee(t, u, ja("register.phone_format"), demodata.UnregJCB)
 		first := u.Text()
 		u.Submit("/register", cardForm("3540000000000068", "3006", "1985-02-14", "0552223334"))
 		sees(t, u, ja("register.mismatch"))
 		if u.Text() != first {
 			t.Errorf("an unknown card is answered differently from a wrong detail")
 		}
-		u.Submit("/register", cardForm(demo.UnregJCB, "3007", "1985-02-14", "0552223334"))
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3007", "1985-02-14", "0552223334"))
 		sees(t, u, ja("register.mismatch"))
 
 		var attempts int64
@@ -156,26 +156,26 @@ func TestPortalRegistrationRefusals(t *testing.T) {
 			t.Errorf("registration attempts = %d, want 6 (one per card key and one per address key for each failure)", attempts)
 		}
 		// The address has three failures now, so even the right details are refused from here.
-		u.Submit("/register", cardForm(demo.UnregJCB, "3006", "1985-02-14", "0552223333"))
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3006", "1985-02-14", "0552223333"))
 		sees(t, u, strings.Split(ja("register.limited_ip", "X"), "X")[0])
 
 		// A card with three recent failures (from anywhere) is refused, and the page says so.
 		app.DB.Exec("DELETE FROM registration_attempts")
-		cardKey := "card:" + app.Server.Sealer.PANHash(demo.UnregJCB)
+		cardKey := "card:" + app.Server.Sealer.PANHash(demodata.UnregJCB)
 		for range 3 {
 			app.DB.Create(&db.RegistrationAttempt{Key: cardKey})
 		}
-		u.Submit("/register", cardForm(demo.UnregJCB, "3006", "1985-02-14", "0552223333"))
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3006", "1985-02-14", "0552223333"))
 		sees(t, u, strings.Split(ja("register.limited_card", "X"), "X")[0])
 
 		// A stolen card is refused once proven, with the reason (new client: the address above is limited).
 		app.DB.Exec("DELETE FROM registration_attempts")
 		v := testkit.NewUser(t, app.URL)
 		v.Get("/register")
-		v.Submit("/register", cardForm(demo.StolenJCB, "2703", "1970-01-15", "0543334444"))
+		v.Submit("/register", cardForm(demodata.StolenJCB, "2703", "1970-01-15", "0543334444"))
 		sees(t, v, ja("register.card_stolen"))
 		app.DB.Exec("UPDATE cards SET status = 'closed' WHERE last4 = '0036'")
-		v.Submit("/register", cardForm(demo.UnregVisa, "3006", "1985-02-14", "0552223333"))
+		v.Submit("/register", cardForm(demodata.UnregVisa, "3006", "1985-02-14", "0552223333"))
 		sees(t, v, ja("register.card_closed"))
 
 		// Without a proof, the later steps send back to the start.
@@ -253,7 +253,7 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		// suzuki02's only card moves: suzuki02 is closed and cannot log in any more.
 		s := testkit.NewUser(t, app.URL)
 		s.Get("/register")
-		s.Submit("/register", cardForm(demo.SuzukiJCB, "2812", "1975-11-23", "0549876543"))
+		s.Submit("/register", cardForm(demodata.SuzukiJCB, "2812", "1975-11-23", "0549876543"))
 		at(t, s, "/register/confirm")
 		sees(t, s, ja("register.confirm.old_closes"))
 		s.Submit("/register/confirm", nil)
@@ -284,16 +284,16 @@ func TestPortalAddCard(t *testing.T) {
 
 		// tanaka04b holds the Visa card: it cannot simply be added here.
 		u.Get("/my/cards/add")
-		u.Submit("/my/cards/add", cardForm(demo.TanakaVisa, "2912", "1988-08-08", "0545556666"))
+		u.Submit("/my/cards/add", cardForm(demodata.TanakaVisa, "2912", "1988-08-08", "0545556666"))
 		sees(t, u, ja("cards.add.other_id"))
 		// Already on this ID.
-		u.Submit("/my/cards/add", cardForm(demo.TanakaJCB, "2912", "1988-08-08", "0545556666"))
+		u.Submit("/my/cards/add", cardForm(demodata.TanakaJCB, "2912", "1988-08-08", "0545556666"))
 		sees(t, u, ja("cards.add.already_yours"))
 		// Wrong details: the registration answer.
-		u.Submit("/my/cards/add", cardForm(demo.UnregVisa, "3006", "1985-02-15", "0552223333"))
+		u.Submit("/my/cards/add", cardForm(demodata.UnregVisa, "3006", "1985-02-15", "0552223333"))
 		sees(t, u, ja("register.mismatch"))
 		// An unregistered card is added and enrolled.
-		u.Submit("/my/cards/add", cardForm(demo.UnregVisa, "06/30", "19850214", "(055)222-3333"))
+		u.Submit("/my/cards/add", cardForm(demodata.UnregVisa, "06/30", "19850214", "(055)222-3333"))
 		at(t, u, "/my/cards")
 		sees(t, u, ja("cards.add.done.visa"), "0036", "Visa Secure")
 		var card db.Card

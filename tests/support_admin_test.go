@@ -13,8 +13,8 @@ import (
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -184,8 +184,8 @@ func TestSupportAdminStaffLifecycle(t *testing.T) {
 		if !strings.Contains(ag.LastURL, "/login") {
 			t.Errorf("after a TOTP reset the session still reaches %s", ag.LastURL)
 		}
-		old, _ := totp.GenerateCode(demo.StaffTOTP, timeNow())
-		ag.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {old}})
+		old, _ := totp.GenerateCode(demodata.StaffTOTP, timeNow())
+		ag.Submit("/login", url.Values{"login": {"agent01"}, "password": {demodata.StaffPassword}, "code": {old}})
 		if !strings.HasSuffix(ag.LastURL, "/setup") {
 			t.Fatalf("after reset the sign-in ends at %s", ag.LastURL)
 		}
@@ -194,7 +194,7 @@ func TestSupportAdminStaffLifecycle(t *testing.T) {
 			t.Error("a TOTP reset asks for a new password")
 		}
 		m := secretOnPage.FindStringSubmatch(ag.Last)
-		if m == nil || strings.ReplaceAll(m[1], " ", "") == demo.StaffTOTP {
+		if m == nil || strings.ReplaceAll(m[1], " ", "") == demodata.StaffTOTP {
 			t.Fatal("no new secret on the setup page")
 		}
 		fresh := strings.ReplaceAll(m[1], " ", "")

@@ -10,8 +10,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -25,7 +25,7 @@ func TestSupportAuditLogAndCSV(t *testing.T) {
 
 		sup := signInStaff(t, app, "super01")
 		sup.Get("/search")
-		sup.Submit("/search", url.Values{"q": {demo.YamadaJCB}})
+		sup.Submit("/search", url.Values{"q": {demodata.YamadaJCB}})
 		sup.Get("/members/" + itoa(yamada.ID))
 		sup.Submit("/members/"+itoa(yamada.ID)+"/end-sessions", url.Values{"reason": {"=HYPERLINK(\"http://evil\",\"x\")"}})
 		sup.Submit("/members/"+itoa(yamada.ID)+"/reveal-message", url.Values{"reason": {"caller forgot it"}})
@@ -58,7 +58,7 @@ func TestSupportAuditLogAndCSV(t *testing.T) {
 			!strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 			t.Fatalf("csv: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Disposition"))
 		}
-		for _, secretish := range []string{demo.YamadaJCB, "0000 0000", oneTime, secret, demo.StaffPassword, demo.StaffTOTP, "富士山と緑茶"} {
+		for _, secretish := range []string{demodata.YamadaJCB, "0000 0000", oneTime, secret, demodata.StaffPassword, demodata.StaffTOTP, "富士山と緑茶"} {
 			if strings.Contains(body, secretish) {
 				t.Errorf("the CSV holds %q", secretish)
 			}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"honnin/app/demodata"
 	"honnin/app/support"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -21,8 +21,8 @@ func browserSignIn(t *testing.T, ctx context.Context, app *testkit.App, login st
 		chromedp.Navigate(app.Internal+"/login?lang=en"),
 		chromedp.WaitVisible(chromedp.ID("signin")),
 		chromedp.SendKeys(chromedp.ID("login"), login),
-		chromedp.SendKeys(chromedp.ID("password"), demo.StaffPassword),
-		chromedp.SendKeys(chromedp.ID("code"), staffCode(t, app, login, demo.StaffTOTP)),
+		chromedp.SendKeys(chromedp.ID("password"), demodata.StaffPassword),
+		chromedp.SendKeys(chromedp.ID("code"), staffCode(t, app, login, demodata.StaffTOTP)),
 		chromedp.Click(chromedp.ID("signin")),
 		chromedp.WaitVisible(chromedp.ID("q-last4")),
 	)
@@ -161,7 +161,7 @@ func supportBrowser(t *testing.T, b testkit.Backend) {
 		t.Errorf("stop audit rows %+v", rows)
 	}
 	// The decision table: a card whose 3-D Secure was stopped is answered N, reason 13, with no challenge.
-	ares := postAReq(t, app.URL, areqFor(demo.YamadaJCB))
+	ares := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
 	if str(ares, "transStatus") != "N" || str(ares, "transStatusReason") != "13" || str(ares, "acsURL") != "" {
 		t.Errorf("AReq after the stop: %v", ares)
 	}

@@ -9,8 +9,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -48,7 +48,7 @@ func signInStaff(t *testing.T, app *testkit.App, login string) *testkit.User {
 	u := testkit.NewUser(t, app.Internal)
 	u.Lang = "en"
 	u.Get("/login")
-	u.Submit("/login", url.Values{"login": {login}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, login, demo.StaffTOTP)}})
+	u.Submit("/login", url.Values{"login": {login}, "password": {demodata.StaffPassword}, "code": {staffCode(t, app, login, demodata.StaffTOTP)}})
 	if u.Status != 200 || !strings.HasSuffix(u.LastURL, "/search") {
 		t.Fatalf("sign-in as %s: status %d at %s:\n%s", login, u.Status, u.LastURL, testkit.Excerpt(u.Text()))
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -35,7 +35,7 @@ func TestSupportSearch(t *testing.T) {
 			{"HTML", url.Values{"by": {"login"}, "q": {"<img src=x>"}}, 200, []string{"No member matches."}, nil},
 			{"empty", url.Values{"by": {"login"}, "q": {""}}, 422, []string{"Enter something to search for."}, nil},
 			{"bad expiry", url.Values{"by": {"card"}, "q": {"0019"}, "expiry": {"99/99"}}, 422, []string{"Enter the expiry as 12/29 or 2912."}, nil},
-			{"card number in a URL is refused", url.Values{"by": {"pan"}, "q": {demo.YamadaJCB}}, 400, []string{"Search by card number with the card number form"}, []string{"yamada01"}},
+			{"card number in a URL is refused", url.Values{"by": {"pan"}, "q": {demodata.YamadaJCB}}, 400, []string{"Search by card number with the card number form"}, []string{"yamada01"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +59,7 @@ func TestSupportSearch(t *testing.T) {
 		u.Get("/search")
 		u.Submit("/search", url.Values{"q": {"3540 0000 0000 0019"}})
 		testkit.Contains(t, u.Text(), "Results: 1", "yamada01")
-		if strings.Contains(u.Last, demo.YamadaJCB) || strings.Contains(u.Last, "3540 0000 0000 0019") {
+		if strings.Contains(u.Last, demodata.YamadaJCB) || strings.Contains(u.Last, "3540 0000 0000 0019") {
 			t.Error("the page shows the full card number")
 		}
 		rows := auditRows(t, app, "search")
@@ -74,16 +74,16 @@ func TestSupportSearch(t *testing.T) {
 		app.DB.Find(&all)
 		for _, ev := range all {
 			for _, field := range []string{ev.Detail, ev.Reason, ev.Target} {
-				if strings.Contains(field, demo.YamadaJCB) || strings.Contains(field, "0000 0000") {
+				if strings.Contains(field, demodata.YamadaJCB) || strings.Contains(field, "0000 0000") {
 					t.Errorf("audit row %d holds the card number", ev.ID)
 				}
 			}
 		}
-		if strings.Contains(app.Logs.String(), demo.YamadaJCB) || strings.Contains(app.Logs.String(), "3540 0000") {
+		if strings.Contains(app.Logs.String(), demodata.YamadaJCB) || strings.Contains(app.Logs.String(), "3540 0000") {
 			t.Error("the logs hold the card number")
 		}
 		// Without a CSRF token the posted search is refused.
-		u.Post("/search", url.Values{"q": {demo.YamadaJCB}})
+		u.Post("/search", url.Values{"q": {demodata.YamadaJCB}})
 		if u.Status != http.StatusForbidden {
 			t.Errorf("search without CSRF: %d", u.Status)
 		}
@@ -136,7 +136,7 @@ func TestSupportAccountView(t *testing.T) {
 		if strings.Contains(u.Last, "reveal-message") || strings.Contains(u.Last, "threeds-stop") {
 			t.Error("an agent is offered supervisor actions")
 		}
-		for _, pan := range []string{demo.YamadaJCB, demo.YamadaVisa} {
+		for _, pan := range []string{demodata.YamadaJCB, demodata.YamadaVisa} {
 			if strings.Contains(u.Last, pan) {
 				t.Error("the page holds a full card number")
 			}

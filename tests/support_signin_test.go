@@ -12,9 +12,9 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"honnin/app/demodata"
 	"honnin/app/support"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -48,17 +48,17 @@ func TestSupportSignInWithTOTP(t *testing.T) {
 func TestSupportSignInRefused(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app := testkit.Start(t, b)
-		good := func() string { return staffCode(t, app, "agent01", demo.StaffTOTP) }
+		good := func() string { return staffCode(t, app, "agent01", demodata.StaffTOTP) }
 		tests := []struct {
 			name                  string
 			login, password, code string
 		}{
-			{"no code", "agent01", demo.StaffPassword, ""},
-			{"wrong code", "agent01", demo.StaffPassword, "123456"},
-			{"code of another secret", "agent01", demo.StaffPassword, func() string { c, _ := totp.GenerateCode("GEZDGNBVGY3TQOJQ", time.Now()); return c }()},
+			{"no code", "agent01", demodata.StaffPassword, ""},
+			{"wrong code", "agent01", demodata.StaffPassword, "123456"},
+			{"code of another secret", "agent01", demodata.StaffPassword, func() string { c, _ := totp.GenerateCode("GEZDGNBVGY3TQOJQ", time.Now()); return c }()},
 			{"wrong password", "agent01", "not-the-password", good()},
-			{"unknown login", "agent99", demo.StaffPassword, good()},
-			{"markup in login", "<b>agent01</b>", demo.StaffPassword, good()},
+			{"unknown login", "agent99", demodata.StaffPassword, good()},
+			{"markup in login", "<b>agent01</b>", demodata.StaffPassword, good()},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -86,14 +86,14 @@ func TestSupportSignInRefused(t *testing.T) {
 		u := testkit.NewUser(t, app.Internal)
 		u.Get("/login")
 		code := good()
-		u.Submit("/login", url.Values{"login": {"super01"}, "password": {demo.StaffPassword}, "code": {code}})
+		u.Submit("/login", url.Values{"login": {"super01"}, "password": {demodata.StaffPassword}, "code": {code}})
 		if !strings.HasSuffix(u.LastURL, "/search") {
 			t.Fatalf("first use of the code: %s", u.LastURL)
 		}
 		v := testkit.NewUser(t, app.Internal)
 		v.Get("/login")
 		v.Lang = "en"
-		v.Submit("/login", url.Values{"login": {"super01"}, "password": {demo.StaffPassword}, "code": {code}})
+		v.Submit("/login", url.Values{"login": {"super01"}, "password": {demodata.StaffPassword}, "code": {code}})
 		if v.Status != http.StatusUnauthorized {
 			t.Errorf("reused code: status %d, want 401", v.Status)
 		}
@@ -107,8 +107,8 @@ func TestSupportRefusedSignInsAudited(t *testing.T) {
 		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_STAFF_LOCK_THRESHOLD": "4"}})
 		u := testkit.NewUser(t, app.Internal)
 		u.Get("/login")
-		used := staffCode(t, app, "agent01", demo.StaffTOTP)
-		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {used}})
+		used := staffCode(t, app, "agent01", demodata.StaffTOTP)
+		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demodata.StaffPassword}, "code": {used}})
 		if !strings.HasSuffix(u.LastURL, "/search") {
 			t.Fatalf("sign-in ended at %s", u.LastURL)
 		}
@@ -116,12 +116,12 @@ func TestSupportRefusedSignInsAudited(t *testing.T) {
 		v.Lang = "ja"
 		v.Get("/login")
 		for _, try := range []struct{ login, password, code string }{
-			{"nobody", demo.StaffPassword, used},
+			{"nobody", demodata.StaffPassword, used},
 			{"agent01", "wrong-password", used},
-			{"agent01", demo.StaffPassword, "000000"},
-			{"agent01", demo.StaffPassword, used},
+			{"agent01", demodata.StaffPassword, "000000"},
+			{"agent01", demodata.StaffPassword, used},
 			{"agent01", "wrong-password", used}, // the fourth counted failure locks
-			{"agent01", demo.StaffPassword, used},
+			{"agent01", demodata.StaffPassword, used},
 		} {
 			v.Submit("/login", url.Values{"login": {try.login}, "password": {try.password}, "code": {try.code}})
 			if v.Status != http.StatusUnauthorized {
@@ -269,7 +269,7 @@ func TestSupportLockout(t *testing.T) {
 			t.Fatalf("locked_until = %v, want about 30 minutes from now", st.LockedUntil)
 		}
 		// The right password and code are refused while locked.
-		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, "agent01", demo.StaffTOTP)}})
+		u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demodata.StaffPassword}, "code": {staffCode(t, app, "agent01", demodata.StaffTOTP)}})
 		if u.Status != http.StatusUnauthorized || strings.HasSuffix(u.LastURL, "/search") {
 			t.Fatalf("locked sign-in: status %d at %s", u.Status, u.LastURL)
 		}
@@ -403,7 +403,7 @@ func TestSupportSessionRenewedAtSignIn(t *testing.T) {
 	fixed := "fixation-token-chosen-by-an-attacker"
 	u.Client.Jar.SetCookies(base, []*http.Cookie{{Name: "honnin_staff", Value: fixed, Path: "/"}})
 	u.Get("/login")
-	u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}, "code": {staffCode(t, app, "agent01", demo.StaffTOTP)}})
+	u.Submit("/login", url.Values{"login": {"agent01"}, "password": {demodata.StaffPassword}, "code": {staffCode(t, app, "agent01", demodata.StaffTOTP)}})
 	if !strings.HasSuffix(u.LastURL, "/search") {
 		t.Fatalf("sign-in ended at %s", u.LastURL)
 	}
@@ -424,7 +424,7 @@ func TestSupportOnlyOnInternalListener(t *testing.T) {
 		}
 	}
 	c := testkit.HTTPClient()
-	resp, err := c.PostForm(app.URL+"/login", url.Values{"login": {"agent01"}, "password": {demo.StaffPassword}})
+	resp, err := c.PostForm(app.URL+"/login", url.Values{"login": {"agent01"}, "password": {demodata.StaffPassword}})
 	if err == nil {
 		body := testkit.ReadAll(t, resp.Body)
 		if strings.Contains(body, "サポートコンソール") {

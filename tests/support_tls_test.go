@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"honnin/db/demo"
+	"honnin/app/demodata"
 	"honnin/tests/testkit"
 )
 
@@ -38,8 +38,8 @@ func staffSignInCookies(t *testing.T, app *testkit.App, client *http.Client, bas
 	if resp.StatusCode != http.StatusOK || m == nil {
 		t.Fatalf("sign-in page: status %d:\n%s", resp.StatusCode, testkit.Excerpt(page))
 	}
-	form := url.Values{"_csrf": {m[1]}, "login": {"agent01"}, "password": {demo.StaffPassword},
-		"code": {staffCode(t, app, "agent01", demo.StaffTOTP)}}
+	form := url.Values{"_csrf": {m[1]}, "login": {"agent01"}, "password": {demodata.StaffPassword},
+		"code": {staffCode(t, app, "agent01", demodata.StaffTOTP)}}
 	req, _ := http.NewRequest(http.MethodPost, base+"/login", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err = client.Do(req)

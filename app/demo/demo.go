@@ -12,8 +12,8 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/config"
+	seed "honnin/app/demodata"
 	"honnin/db"
-	seed "honnin/db/demo"
 )
 
 // Deps are what the demo needs.

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"testing"
 
+	"honnin/app/demodata"
 	"honnin/app/keyrotation"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -20,7 +20,7 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		gdb := testkit.OpenDB(t, b)
 		hashKey, k1, k2 := key(), key(), key()
 		old, _ := security.NewSealer(1, map[int][]byte{1: k1}, hashKey)
-		if err := demo.Seed(ctx, gdb, old, security.NewHasher(security.FastArgon2ForTests), "legacy"); err != nil {
+		if err := demodata.Seed(ctx, gdb, old, security.NewHasher(security.FastArgon2ForTests), "legacy"); err != nil {
 			t.Fatal(err)
 		}
 		both, _ := security.NewSealer(2, map[int][]byte{1: k1, 2: k2}, hashKey)
@@ -28,7 +28,7 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.Cards != len(demo.Cards) || n.Staff != len(demo.Staff) {
+		if n.Cards != len(demodata.Cards) || n.Staff != len(demodata.Staff) {
 			t.Errorf("re-sealed %+v", n)
 		}
 		// Only the new key is needed from now on, and a second run has nothing left to do.
@@ -43,7 +43,7 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		}
 		var staff db.Staff
 		gdb.Where("login = ?", "agent01").Take(&staff)
-		if secret, err := onlyNew.Open(staff.TOTPSealed, staff.TOTPKeyVersion, security.PurposeTOTP); err != nil || string(secret) != demo.StaffTOTP {
+		if secret, err := onlyNew.Open(staff.TOTPSealed, staff.TOTPKeyVersion, security.PurposeTOTP); err != nil || string(secret) != demodata.StaffTOTP {
 			t.Errorf("TOTP secret after rotation: %v", err)
 		}
 		if n, err := keyrotation.Rotate(ctx, gdb, onlyNew); err != nil || n != (keyrotation.Counts{}) {

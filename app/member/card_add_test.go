@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"honnin/app/credentials"
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestAddCard(t *testing.T) {
@@ -16,9 +16,9 @@ func TestAddCard(t *testing.T) {
 	tests := []struct {
 		name, pan, want string
 	}{
-		{"own card", demo.YamadaJCB, "cards.add.already_yours"},
-		{"another ID's card", demo.SatoVisa, "cards.add.other_id"},
-		{"free card", demo.UnregVisa, ""},
+		{"own card", demodata.YamadaJCB, "cards.add.already_yours"},
+		{"another ID's card", demodata.SatoVisa, "cards.add.other_id"},
+		{"free card", demodata.UnregVisa, ""},
 	}
 	for _, tt := range tests {
 		card := f.card(t, tt.pan)
@@ -27,7 +27,7 @@ func TestAddCard(t *testing.T) {
 			t.Errorf("%s: AddCard = %q, %v; want %q", tt.name, got, err, tt.want)
 		}
 	}
-	card := f.card(t, demo.UnregVisa)
+	card := f.card(t, demodata.UnregVisa)
 	if card.MemberID == nil || *card.MemberID != yamada.ID || card.ThreeDS != db.ThreeDSEnrolled {
 		t.Errorf("added card: %+v", card)
 	}

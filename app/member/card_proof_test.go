@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"honnin/db/demo"
+	"honnin/app/demodata"
 )
 
 func TestParseExpiryInput(t *testing.T) {
@@ -46,11 +46,11 @@ func TestProveCard(t *testing.T) {
 		{"all match, typed loosely", CardProof{"3540-0000-0000-0035", "06/30", "1985/02/14", "055-222-3333"}, "a", true, "", nil},
 		{"bad formats", CardProof{"35400000000000", "3", "1985-13-01", "12345"}, "a", false, "", []string{"pan", "expiry", "birth_date", "phone"}},
 		{"Luhn fails", CardProof{"3540000000000036", "3006", "1985-02-14", "0552223333"}, "a", false, "", []string{"pan"}},
-		{"wrong birth date", CardProof{demo.UnregJCB, "3006", "1985-02-15", "0552223333"}, "b", false, "register.mismatch", nil},
+		{"wrong birth date", CardProof{demodata.UnregJCB, "3006", "1985-02-15", "0552223333"}, "b", false, "register.mismatch", nil},
 		{"unknown card", CardProof{"3540000000000068", "3006", "1985-02-14", "0552223333"}, "c", false, "register.mismatch", nil},
-		{"stolen card", CardProof{demo.StolenJCB, "2703", "1970-01-15", "0543334444"}, "d", false, "register.card_stolen", nil},
-		{"address b again: one failure left", CardProof{demo.UnregVisa, "3006", "1985-02-14", "0552223334"}, "b", false, "register.mismatch", nil},
-		{"address b limited", CardProof{demo.UnregVisa, "3006", "1985-02-14", "0552223333"}, "b", false, "register.limited_ip", nil},
+		{"stolen card", CardProof{demodata.StolenJCB, "2703", "1970-01-15", "0543334444"}, "d", false, "register.card_stolen", nil},
+		{"address b again: one failure left", CardProof{demodata.UnregVisa, "3006", "1985-02-14", "0552223334"}, "b", false, "register.mismatch", nil},
+		{"address b limited", CardProof{demodata.UnregVisa, "3006", "1985-02-14", "0552223333"}, "b", false, "register.limited_ip", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,9 +11,9 @@ import (
 
 	"honnin/app/config"
 	"honnin/app/credentials"
+	"honnin/app/demodata"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 // fixture is a SQLite database with the demo data, and the parts the plain functions take.
@@ -40,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	hasher := security.NewHasher(security.FastArgon2ForTests)
-	if err := demo.Seed(context.Background(), gdb, sealer, hasher, config.LegacyPersonalMessage); err != nil {
+	if err := demodata.Seed(context.Background(), gdb, sealer, hasher, config.LegacyPersonalMessage); err != nil {
 		t.Fatal(err)
 	}
 	return &fixture{DB: gdb, Sealer: sealer, Hasher: hasher,

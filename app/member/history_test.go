@@ -5,15 +5,15 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestHistory(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	yamada := f.member(t, "yamada01")
-	jcb, sato := f.card(t, demo.YamadaJCB), f.card(t, demo.SatoVisa)
+	jcb, sato := f.card(t, demodata.YamadaJCB), f.card(t, demodata.SatoVisa)
 	base := time.Now().UTC().Add(-time.Hour)
 	for i, c := range []db.Challenge{
 		{ACSTransID: "a1", CardID: &jcb.ID, MerchantName: "Old Shop", PurchaseAmount: "1200", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base},

@@ -6,15 +6,15 @@ import (
 	"testing"
 
 	"honnin/app/credentials"
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestRegister(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	from := credentials.Origin{IP: "192.0.2.7"}
-	ito := f.card(t, demo.UnregJCB)
+	ito := f.card(t, demodata.UnregJCB)
 
 	if _, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: ito.ID, LoginID: "yamada01", Password: "ito-sakura-2026"}, from); !errors.Is(err, ErrLoginIDTaken) {
 		t.Errorf("taken ID: %v", err)
@@ -32,7 +32,7 @@ func TestRegister(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ito = f.card(t, demo.UnregJCB)
+	ito = f.card(t, demodata.UnregJCB)
 	if ito.MemberID == nil || *ito.MemberID != m.ID || ito.ThreeDS != db.ThreeDSEnrolled || !m.PersonalMessageIsDefault {
 		t.Errorf("after registration: card %+v member %+v", ito, m)
 	}
@@ -43,7 +43,7 @@ func TestRegister(t *testing.T) {
 
 	// Re-registration of tanaka04a's only card closes tanaka04a and ends its sessions.
 	old := f.member(t, "tanaka04a")
-	card := f.card(t, demo.TanakaJCB)
+	card := f.card(t, demodata.TanakaJCB)
 	m2, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: card.ID, PreviousHolder: old.ID, LoginID: "tanaka.new", Password: "tanaka-new-2026"}, from)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +52,7 @@ func TestRegister(t *testing.T) {
 	if after.Status != db.MemberClosed || after.ClosedAt == nil || after.SessionVersion != old.SessionVersion+1 {
 		t.Errorf("old member after re-registration: %+v", after)
 	}
-	card = f.card(t, demo.TanakaJCB)
+	card = f.card(t, demodata.TanakaJCB)
 	if *card.MemberID != m2.ID {
 		t.Errorf("card not moved")
 	}

@@ -23,11 +23,11 @@ import (
 	"honnin/app/acs"
 	"honnin/app/config"
 	demoshop "honnin/app/demo"
+	"honnin/app/demodata"
 	"honnin/app/member"
 	"honnin/app/security"
 	"honnin/app/support"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 // Server is a configured Honnin: both listeners' handlers and the background workers.
@@ -69,7 +69,7 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 	}
 	hasher := security.NewHasher(cfg.Argon2)
 	if cfg.Demo {
-		if err := demo.Seed(ctx, gdb, sealer, hasher, cfg.LegacyPersonalMessage); err != nil {
+		if err := demodata.Seed(ctx, gdb, sealer, hasher, cfg.LegacyPersonalMessage); err != nil {
 			return fail(fmt.Errorf("demo data: %w", err))
 		}
 	}

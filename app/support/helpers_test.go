@@ -7,9 +7,9 @@ import (
 
 	"gorm.io/gorm"
 
+	"honnin/app/demodata"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 type fixture struct {
@@ -34,7 +34,7 @@ func newFixture(t *testing.T) fixture {
 		t.Fatal(err)
 	}
 	hasher := security.NewHasher(security.FastArgon2ForTests)
-	if err := demo.Seed(context.Background(), gdb, sealer, hasher, "legacy"); err != nil {
+	if err := demodata.Seed(context.Background(), gdb, sealer, hasher, "legacy"); err != nil {
 		t.Fatal(err)
 	}
 	return fixture{DB: gdb, Hasher: hasher, Sealer: sealer}

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestSearchMembers(t *testing.T) {
@@ -39,8 +39,8 @@ func TestSearchMembers(t *testing.T) {
 		{"card bad last4", SearchQuery{By: ByCard, Q: "019", Expiry: "2912"}, nil, "support.search.last4_invalid", "", nil},
 		{"card bad expiry", SearchQuery{By: ByCard, Q: "0019", Expiry: "1329"}, nil, "support.search.expiry_invalid", "", nil},
 		{"card empty", SearchQuery{By: ByCard}, nil, "support.search.empty", "", nil},
-		{"pan", SearchQuery{By: ByPAN, Q: demo.YamadaVisa}, []string{"yamada01"}, "", "not recorded", []string{demo.YamadaVisa}},
-		{"pan grouped full-width", SearchQuery{By: ByPAN, Q: "３５４０ ００００ ００００ ００１９"}, []string{"yamada01"}, "", "", []string{demo.YamadaJCB}},
+		{"pan", SearchQuery{By: ByPAN, Q: demodata.YamadaVisa}, []string{"yamada01"}, "", "not recorded", []string{demodata.YamadaVisa}},
+		{"pan grouped full-width", SearchQuery{By: ByPAN, Q: "３５４０ ００００ ００００ ００１９"}, []string{"yamada01"}, "", "", []string{demodata.YamadaJCB}},
 		{"pan unknown", SearchQuery{By: ByPAN, Q: "4111111111111111"}, nil, "", "", []string{"4111111111111111"}},
 		{"pan letters", SearchQuery{By: ByPAN, Q: "4111-xxxx"}, nil, "support.search.pan_invalid", "", nil},
 		{"pan empty", SearchQuery{By: ByPAN}, nil, "support.search.empty", "", nil},

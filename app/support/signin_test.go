@@ -7,8 +7,8 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestRoleAtLeast(t *testing.T) {
@@ -39,23 +39,23 @@ func TestSignIn(t *testing.T) {
 	ctx := context.Background()
 	policy := LockPolicy{Threshold: 3, LockFor: 30 * time.Minute}
 	now := time.Unix(1_800_000_015, 0).UTC()
-	code := func(at time.Time) string { c, _ := totp.GenerateCode(demo.StaffTOTP, at); return c }
+	code := func(at time.Time) string { c, _ := totp.GenerateCode(demodata.StaffTOTP, at); return c }
 
 	tests := []struct {
 		name, login, password, code string
 		want                        SignInOutcome
 		why                         SignInFailure
 	}{
-		{"right everything", "agent01", demo.StaffPassword, code(now), SignInOK, ""},
-		{"the same code again", "super01", demo.StaffPassword, code(now), SignInOK, ""}, // another staff member: own step
-		{"upper-case login", "ADMIN01", demo.StaffPassword, code(now), SignInOK, ""},
-		{"no code", "agent01", demo.StaffPassword, "", SignInWrong, FailCode},
-		{"used code", "agent01", demo.StaffPassword, code(now), SignInCodeReused, FailCodeReused},
+		{"right everything", "agent01", demodata.StaffPassword, code(now), SignInOK, ""},
+		{"the same code again", "super01", demodata.StaffPassword, code(now), SignInOK, ""}, // another staff member: own step
+		{"upper-case login", "ADMIN01", demodata.StaffPassword, code(now), SignInOK, ""},
+		{"no code", "agent01", demodata.StaffPassword, "", SignInWrong, FailCode},
+		{"used code", "agent01", demodata.StaffPassword, code(now), SignInCodeReused, FailCodeReused},
 		{"wrong password: third failure locks", "agent01", "nope-nope-nope", code(now.Add(30 * time.Second)), SignInLocked, FailPassword},
-		{"locked", "agent01", demo.StaffPassword, code(now.Add(30 * time.Second)), SignInLocked, FailLocked},
-		{"unknown login", "nobody", demo.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
-		{"SQL in login", "' OR 1=1 --", demo.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
-		{"wrong code", "super01", demo.StaffPassword, "000000", SignInWrong, FailCode},
+		{"locked", "agent01", demodata.StaffPassword, code(now.Add(30 * time.Second)), SignInLocked, FailLocked},
+		{"unknown login", "nobody", demodata.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
+		{"SQL in login", "' OR 1=1 --", demodata.StaffPassword, code(now), SignInWrong, FailUnknownLogin},
+		{"wrong code", "super01", demodata.StaffPassword, "000000", SignInWrong, FailCode},
 		{"wrong password", "super01", "nope-nope-nope", code(now), SignInWrong, FailPassword},
 	}
 	for _, tt := range tests {
@@ -76,7 +76,7 @@ func TestSignIn(t *testing.T) {
 	}
 	// After the lock runs out, the right credentials work again.
 	later := now.Add(31 * time.Minute)
-	res, err := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "agent01", demo.StaffPassword, code(later), later)
+	res, err := SignIn(ctx, f.DB, f.Hasher, f.Sealer, policy, "agent01", demodata.StaffPassword, code(later), later)
 	if err != nil || res.Outcome != SignInOK {
 		t.Fatalf("after the lock: outcome %v, %v", res.Outcome, err)
 	}
@@ -91,8 +91,8 @@ func TestSignInDisabled(t *testing.T) {
 	if err := f.DB.Model(&db.Staff{}).Where("login = ?", "agent01").Update("disabled", true).Error; err != nil {
 		t.Fatal(err)
 	}
-	c, _ := totp.GenerateCode(demo.StaffTOTP, now)
-	res, err := SignIn(context.Background(), f.DB, f.Hasher, f.Sealer, LockPolicy{Threshold: 10, LockFor: time.Minute}, "agent01", demo.StaffPassword, c, now)
+	c, _ := totp.GenerateCode(demodata.StaffTOTP, now)
+	res, err := SignIn(context.Background(), f.DB, f.Hasher, f.Sealer, LockPolicy{Threshold: 10, LockFor: time.Minute}, "agent01", demodata.StaffPassword, c, now)
 	if err != nil || res.Outcome != SignInWrong {
 		t.Fatalf("disabled staff: %v, %v", res.Outcome, err)
 	}

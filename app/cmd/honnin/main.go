@@ -1,7 +1,7 @@
 // Command honnin is the whole of Honnin in one binary: the server and its maintenance subcommands.
 //
 //	honnin [serve]                       serve the portal, ACS, demo and support console
-//	honnin migrate                       bring the database schema up to date
+//	honnin migrate [--status]            bring the database schema up to date, or list applied and pending steps
 //	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
 //	honnin cards import FILE.csv         upsert the issuer's card file (all or nothing)
 //	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
@@ -30,7 +30,7 @@ import (
 
 const usage = `usage:
   honnin [serve]
-  honnin migrate
+  honnin migrate [--status]
   honnin seed-demo
   honnin cards import FILE.csv
   honnin staff add --login NAME --role agent|supervisor|admin
@@ -59,7 +59,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = serve(ctx, cfg, log)
 	case "migrate":
-		err = migrate(ctx, cfg, log)
+		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		status := fs.Bool("status", false, "list applied and pending steps; change nothing")
+		if fs.Parse(args) != nil || fs.NArg() != 0 {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		if *status {
+			err = migrationStatus(cfg, log, stdout)
+		} else {
+			err = migrate(ctx, cfg, log)
+		}
 	case "seed-demo":
 		cfg.Demo = true
 		if err := cfg.DemoRefusal(); err != nil {
@@ -137,6 +148,33 @@ func migrate(ctx context.Context, cfg config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("database schema is up to date")
+	return nil
+}
+
+func migrationStatus(cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	gdb, err := db.Open(cfg.DatabaseURL, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	steps, err := db.MigrationStatus(gdb)
+	if err != nil {
+		return err
+	}
+	var pending int
+	for _, s := range steps {
+		state := "applied"
+		if !s.Applied {
+			state = "pending"
+			pending++
+		}
+		var note string
+		if !s.Known {
+			note = "  (unknown to this version: a newer honnin applied it)"
+		}
+		fmt.Fprintf(stdout, "%s  %s%s\n", state, s.ID, note)
+	}
+	fmt.Fprintf(stdout, "%d applied, %d pending\n", len(steps)-pending, pending)
 	return nil
 }
 

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"honnin/db"
 )
 
 // embeddedEnv points the command at a fresh embedded database with fast hashing.
@@ -141,5 +144,70 @@ func TestKeysRotate(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 0 cards and 0 staff") {
 		t.Errorf("second rotate without the old key: code %d out %q", code, out.String())
+	}
+}
+
+func TestMigrateStatusListsAppliedAndPendingSteps(t *testing.T) {
+	dir := embeddedEnv(t)
+	status := func() string {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		if code := run([]string{"migrate", "--status"}, &out, &errOut); code != 0 {
+			t.Fatalf("migrate --status: exit %d: %s", code, errOut.String())
+		}
+		return out.String()
+	}
+	lines := func(s string) []string { return strings.Split(strings.TrimSpace(s), "\n") }
+
+	fresh := lines(status())
+	if len(fresh) < 3 || fresh[0] != "pending  2026112501_initial_schema" {
+		t.Fatalf("a new database:\n%s", strings.Join(fresh, "\n"))
+	}
+	steps := len(fresh) - 1
+	for _, l := range fresh[:steps] {
+		if !strings.HasPrefix(l, "pending  ") {
+			t.Errorf("a new database has %q", l)
+		}
+	}
+	if want := fmt.Sprintf("0 applied, %d pending", steps); fresh[steps] != want {
+		t.Errorf("summary %q, want %q", fresh[steps], want)
+	}
+	if again := lines(status()); strings.Join(again, "\n") != strings.Join(fresh, "\n") {
+		t.Errorf("--status changed the database: now\n%s", strings.Join(again, "\n"))
+	}
+
+	var out, errOut bytes.Buffer
+	if code := run([]string{"migrate"}, &out, &errOut); code != 0 {
+		t.Fatalf("migrate: %s", errOut.String())
+	}
+	gdb, err := db.Open("", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = gdb.Exec("INSERT INTO schema_migrations (id) VALUES ('2099010101_from_a_newer_release')").Error
+	db.Close(gdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	migrated := lines(status())
+	if len(migrated) != steps+2 {
+		t.Fatalf("after migrate:\n%s", strings.Join(migrated, "\n"))
+	}
+	for i, l := range migrated[:steps] {
+		if want := "applied  " + strings.TrimPrefix(fresh[i], "pending  "); l != want {
+			t.Errorf("line %d: %q, want %q", i+1, l, want)
+		}
+	}
+	if l := migrated[steps]; !strings.HasPrefix(l, "applied  2099010101_from_a_newer_release") || !strings.Contains(l, "newer honnin") {
+		t.Errorf("a newer release's step: %q", l)
+	}
+	if want := fmt.Sprintf("%d applied, 0 pending", steps+1); migrated[steps+1] != want {
+		t.Errorf("summary %q, want %q", migrated[steps+1], want)
+	}
+
+	for _, args := range [][]string{{"migrate", "--stats"}, {"migrate", "status"}} {
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
 	}
 }

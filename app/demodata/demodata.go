@@ -1,6 +1,6 @@
-// Package demo fills a database with the demo cards, members and staff that the README documents and
+// Package demodata fills a database with the demo cards, members and staff that the README documents and
 // every test relies on. Seeding twice changes nothing.
-package demo
+package demodata
 
 import (
 	"context"

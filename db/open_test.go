@@ -1,0 +1,127 @@
+package db_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"honnin/db"
+)
+
+// The embedded database holds sealed card numbers, password hashes and sessions: no other local user may
+// read it or its write-ahead log, whatever umask the process was started with.
+func TestSQLiteFilesAreOwnerOnly(t *testing.T) {
+	for _, umask := range []int{0o000, 0o022, 0o077} {
+		t.Run(fmt.Sprintf("umask %03o", umask), func(t *testing.T) {
+			old := syscall.Umask(umask)
+			defer syscall.Umask(old)
+			dir := t.TempDir()
+			gdb, err := db.Open("", dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close(gdb)
+			if err := db.Migrate(gdb); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.NewSessionStore(gdb).Commit("token", []byte("data"), db.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"honnin.db", "honnin.db-wal", "honnin.db-shm"} {
+				info, err := os.Stat(filepath.Join(dir, name))
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if perm := info.Mode().Perm(); perm != 0o600 {
+					t.Errorf("%s has mode %v, want -rw-------", name, perm)
+				}
+			}
+		})
+	}
+}
+
+func TestSQLiteFileLeftWiderIsTightenedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "honnin.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gdb, err := db.Open("", dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("honnin.db after open: %v, mode %v", err, info.Mode().Perm())
+	}
+}
+
+// Transactions that read and then write, run at once on the embedded database, queue for the write lock
+// instead of one failing with "database is locked" on a lock upgrade.
+func TestSQLiteTransactionsThatReadThenWriteQueue(t *testing.T) {
+	gdb, err := db.Open("", t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	if err := db.Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 4
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- gdb.Transaction(func(tx *gorm.DB) error {
+				var n int64
+				if err := tx.Model(&db.Session{}).Count(&n).Error; err != nil {
+					return err
+				}
+				time.Sleep(50 * time.Millisecond) // every transaction has read before any writes
+				return tx.Create(&db.Session{TokenHash: fmt.Sprint("token-", i, "-", n), Data: []byte("x"), Expiry: db.Now()}).Error
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// Times keep the text format databases made by earlier versions hold, so that comparisons in SQL
+// (which SQLite does on the text) keep working on old rows.
+func TestSQLiteStoresTimesInItsOwnFormat(t *testing.T) {
+	gdb, err := db.Open("", t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	if err := db.Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 26, 9, 5, 7, 123456000, time.UTC)
+	if err := gdb.Create(&db.Session{TokenHash: "t", Data: []byte("x"), Expiry: at}).Error; err != nil {
+		t.Fatal(err)
+	}
+	var stored string
+	if err := gdb.Raw("SELECT CAST(expiry AS TEXT) FROM sessions").Scan(&stored).Error; err != nil {
+		t.Fatal(err)
+	}
+	if stored != "2026-11-26 09:05:07.123456+00:00" {
+		t.Errorf("stored %q", stored)
+	}
+}
