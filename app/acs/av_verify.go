@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
@@ -68,7 +69,7 @@ func (a *ACS) VerifyAV(ctx context.Context, in AVCheck) (AVVerdict, error) {
 	if errors.Is(err, ErrAVFormat) {
 		return unknown, nil
 	}
-	attempt := ch.TransStatus == StatusA
+	attempt := emv.TransStatus(ch.TransStatus) == emv.StatusA
 	switch {
 	case ok && attempt:
 		return AVVerdict{Result: "passed", ResultCode: "3", ACSTransID: ch.ACSTransID}, nil

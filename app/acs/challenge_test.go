@@ -21,14 +21,14 @@ func TestDecodeCReq(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, e := DecodeCReq(tt.creq)
+			c, e := decodeCReq(tt.creq)
 			if tt.code == "" {
 				if e != nil || c.ChallengeWindowSize != "01" {
 					t.Fatalf("want a CReq, got %v", e)
 				}
 				return
 			}
-			if e == nil || e.ErrorCode != tt.code {
+			if e == nil || string(e.ErrorCode) != tt.code {
 				t.Fatalf("want Erro %s, got %+v", tt.code, e)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
@@ -190,18 +191,18 @@ func (a *ACS) post(ctx context.Context, m *db.OutboxMessage) string {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Sprintf("HTTP %d", resp.StatusCode)
 	}
-	var rres RRes
+	var rres emv.RRes
 	if err := json.Unmarshal(body, &rres); err != nil {
 		return "the answer is not JSON"
 	}
-	if rres.MessageType != "RRes" {
-		return "the answer is a " + rres.MessageType + ", not an RRes"
+	if rres.MessageType != emv.TypeRRes {
+		return "the answer is a " + string(rres.MessageType) + ", not an RRes"
 	}
 	if rres.ACSTransID != m.ACSTransID {
 		return "the RRes is for another transaction"
 	}
-	if rres.ResultsStatus != "01" {
-		return "resultsStatus " + rres.ResultsStatus
+	if rres.ResultsStatus != emv.ResultsReceived {
+		return "resultsStatus " + string(rres.ResultsStatus)
 	}
 	return ""
 }

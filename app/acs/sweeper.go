@@ -34,27 +34,20 @@ func (a *ACS) runSweeper(ctx context.Context) {
 func (a *ACS) Sweep(ctx context.Context, now time.Time) (int, error) {
 	var due []db.Challenge
 	err := a.DB.WithContext(ctx).Select("acs_trans_id", "state", "deadline").
-		Where("state IN ? AND deadline <= ?", []string{db.ChallengeCreated, db.ChallengeShown}, now).
+		Where("state IN ? AND deadline <= ?", open, now).
 		Order("deadline").Limit(200).Find(&due).Error
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, ch := range due {
-		cancel := CancelTimeout
-		if ch.State == db.ChallengeCreated {
-			cancel = CancelNoCReq
-		}
-		won, err := a.finish(ctx, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), eventOrigin{})
+		won, err := a.expire(ctx, &ch, now, eventOrigin{})
 		if err != nil {
 			return n, err
 		}
 		if won {
 			n++
 		}
-	}
-	if n > 0 {
-		a.signal()
 	}
 	return n, nil
 }

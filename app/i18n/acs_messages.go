@@ -70,6 +70,14 @@ var acsMessages = map[string]Text{
 		"この画面は使えなくなりました。ショップでもう一度お試しください。",
 		"This page is no longer valid. Please try again at the shop.",
 	},
+	"acs.problem.open_elsewhere": {
+		"この本人認証は別の画面ですでに開かれています。開いている画面で入力してください。",
+		"This verification is already open in another window. Please continue there.",
+	},
+	"acs.return.unavailable": {
+		"ショップへ結果をお送りできませんでした。お支払いの状況はショップでご確認ください。",
+		"We could not send the result to the shop. Please check your purchase with the shop.",
+	},
 	"acs.problem.system": {
 		"申し訳ありません。ただいま本人認証を行えません。しばらくしてからショップでもう一度お試しください。",
 		"Sorry, verification is not available right now. Please try again at the shop in a little while.",
