@@ -197,7 +197,7 @@ func validHost(hostport string) bool {
 	host, port := hostport, ""
 	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") {
 		host, port = hostport[:i], hostport[i+1:]
-		if !digits(1, 5)(port) {
+		if n, err := strconv.Atoi(port); err != nil || !digits(1, 5)(port) || n > 65535 {
 			return false
 		}
 	}
