@@ -52,7 +52,7 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	// an Erro 403 in that time, not no answer.
 	ctx, cancel := context.WithTimeout(r.Context(), a.Config.AReqTimeout)
 	defer cancel()
-	ares, e := a.Authenticate(ctx, req, db.Now())
+	ares, e := a.authenticate(ctx, req, db.Now())
 	if e != nil {
 		return a.writeErro(c, e)
 	}
@@ -76,8 +76,8 @@ func (a *ACS) writeErro(c echo.Context, e *emv.Erro) error {
 	return c.JSON(http.StatusOK, e)
 }
 
-// Authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
-func (a *ACS) Authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*emv.ARes, *emv.Erro) {
+// authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
+func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*emv.ARes, *emv.Erro) {
 	pan := security.PAN(req.AcctNumber)
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
@@ -127,7 +127,7 @@ func (a *ACS) Authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*
 			a.Log.Error("AReq card look-up failed", "err", err.Error())
 			return nil, a.storeErro(req, err)
 		}
-		status, reason = Decide(card, now)
+		status, reason = decide(card, now)
 	}
 	if card != nil {
 		ch.CardID = &card.ID
@@ -227,7 +227,7 @@ func browserLocale(tag string) i18n.Locale {
 	return i18n.EN
 }
 
-// decisionColumns is what Decide reads of a card and its member: the AReq path selects only these,
+// decisionColumns is what decide reads of a card and its member: the AReq path selects only these,
 // in one query, because scanning whole rows was a quarter of its time.
 type decisionColumns struct {
 	ID                     uint
@@ -238,7 +238,7 @@ type decisionColumns struct {
 	MemberMessageIsDefault *bool
 }
 
-// findCard looks a card up by its number's keyed hash, with what Decide needs of its member.
+// findCard looks a card up by its number's keyed hash, with what decide needs of its member.
 func (a *ACS) findCard(ctx context.Context, pan security.PAN) (*db.Card, error) {
 	var row decisionColumns
 	res := a.DB.WithContext(ctx).Table("cards").

@@ -106,7 +106,7 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, r := Decide(tt.card, now)
+			s, r := decide(tt.card, now)
 			if string(s) != tt.status || string(r) != tt.reason {
 				t.Errorf("Decide = %s %s, want %s %s", s, r, tt.status, tt.reason)
 			}

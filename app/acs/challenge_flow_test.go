@@ -23,29 +23,29 @@ func TestShowChallengeRefusals(t *testing.T) {
 		detail  string
 	}{
 		{"unknown transaction", func(t *testing.T) *emv.CReq {
-			ares, _ := f.authenticate(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
 			c := creq(ares)
 			c.ACSTransID = "00000000-0000-4000-8000-000000000000"
 			return c
 		}, stepProblem, "acs.problem.unknown", "", ""},
 		{"threeDSServerTransID of another transaction", func(t *testing.T) *emv.CReq {
-			ares, _ := f.authenticate(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
 			c := creq(ares)
 			c.ThreeDSServerTransID = "11111111-1111-4111-8111-111111111111"
 			return c
 		}, stepProblem, "acs.problem.unknown", emv.ErrTransID, "threeDSServerTransID"},
 		{"another message version", func(t *testing.T) *emv.CReq {
-			ares, _ := f.authenticate(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
 			c := creq(ares)
 			c.MessageVersion = emv.V210
 			return c
 		}, stepProblem, "acs.problem.unreadable", emv.ErrFormat, "messageVersion"},
 		{"the ARes needed no challenge", func(t *testing.T) *emv.CReq {
-			ares, _ := f.authenticate(t, demo.SuzukiJCB, nil)
+			ares, _ := f.aresFor(t, demo.SuzukiJCB, nil)
 			return creq(ares)
 		}, stepProblem, "acs.problem.no_challenge", emv.ErrTransData, "acsTransID"},
 		{"first CReq too late", func(t *testing.T) *emv.CReq {
-			ares, ch := f.authenticate(t, demo.YamadaJCB, nil)
+			ares, ch := f.aresFor(t, demo.YamadaJCB, nil)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Update("deadline", f.now.Add(-time.Second))
 			return creq(ares)
 		}, stepProblem, "acs.problem.expired", emv.ErrTimedOut, "acsTransID"},
@@ -115,7 +115,7 @@ func TestShowChallengeForALockedID(t *testing.T) {
 	f := newFixture(t)
 	until := f.now.Add(time.Hour)
 	f.DB.Model(&db.Member{}).Where("login_id = ?", "yamada01").Update("locked_until", until)
-	ares, _ := f.authenticate(t, demo.YamadaJCB, nil)
+	ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
 	s, err := f.showChallenge(f.ctx, creq(ares), "sd-locked", f.now, browser)
 	if err != nil || s.kind != stepLocked || !s.lockedUntil.Equal(until) || s.token != "" {
 		t.Fatalf("locked: %+v, %v", s, err)

@@ -284,6 +284,6 @@ func (a *ACS) authValue(ctx context.Context, ch *db.Challenge) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return AuthenticationValue(a.AVKey, AVInput{PAN: pan.Digits(), Amount: ch.PurchaseAmount, Currency: ch.PurchaseCurrency,
+	return authenticationValue(a.AVKey, avInput{PAN: pan.Digits(), Amount: ch.PurchaseAmount, Currency: ch.PurchaseCurrency,
 		PurchaseDate: ch.PurchaseDate, TransStatus: string(emv.StatusY), ECI: string(emv.ECIAuthenticated), ACSTransID: ch.ACSTransID})
 }

@@ -58,7 +58,7 @@ func TestShowMovesCreatedToShownOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, ch := f.authenticate(t, demo.YamadaJCB, nil)
+			_, ch := f.aresFor(t, demo.YamadaJCB, nil)
 			if upd := tt.setup(ch); upd != nil {
 				if err := f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Updates(upd).Error; err != nil {
 					t.Fatal(err)
@@ -209,7 +209,7 @@ func TestExpireEndsOpenChallengesPastTheirDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, ch := f.authenticate(t, demo.YamadaJCB, nil)
+			_, ch := f.aresFor(t, demo.YamadaJCB, nil)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Update("state", tt.state)
 			moved, err := f.expire(f.ctx, f.row(t, ch.ACSTransID), f.now.Add(tt.at), eventOrigin{})
 			if err != nil || moved != tt.moved {

@@ -8,10 +8,10 @@ import (
 	"honnin/db"
 )
 
-// Decide applies Honnin's decision table to a card found by its number (nil when none was), its
+// decide applies Honnin's decision table to a card found by its number (nil when none was), its
 // member preloaded. It returns transStatus and, for N and R, transStatusReason. A locked ID still gets
 // a challenge: the page tells the member so and how to unlock, and the result is N, reason 01.
-func Decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.TransStatusReason) {
+func decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.TransStatusReason) {
 	switch {
 	case card == nil:
 		return emv.StatusN, emv.ReasonNoCardRecord
@@ -21,7 +21,7 @@ func Decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.Tr
 		return emv.StatusN, emv.ReasonNotPermitted
 	case card.Status != db.CardActive:
 		return emv.StatusN, emv.ReasonNotPermitted
-	case ExpiredCard(card.Expiry, now):
+	case expiredCard(card.Expiry, now):
 		return emv.StatusN, emv.ReasonExpiredCard
 	case card.MemberID == nil || card.Member == nil || card.Member.Status != db.MemberActive:
 		return emv.StatusN, emv.ReasonNotEnrolled
@@ -34,9 +34,9 @@ func Decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.Tr
 	return emv.StatusC, ""
 }
 
-// ExpiredCard reports whether a card with expiry YYMM is past its last valid day (issuer's time).
+// expiredCard reports whether a card with expiry YYMM is past its last valid day (issuer's time).
 // An unreadable expiry counts as expired.
-func ExpiredCard(yymm string, now time.Time) bool {
+func expiredCard(yymm string, now time.Time) bool {
 	if len(yymm) != 4 {
 		return true
 	}

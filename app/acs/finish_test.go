@@ -91,7 +91,7 @@ func TestEveryCodeTheACSSendsIsInItsList(t *testing.T) {
 	f := newFixture(t)
 	for _, pan := range []string{demo.YamadaJCB, demo.SuzukiJCB, demo.SatoVisa, demo.UnregJCB, demo.StolenJCB, "3540000000000068", "3540000000000018"} {
 		for _, channel := range []string{"02", "01", "03"} {
-			ares, _ := f.authenticate(t, pan, func(m map[string]any) { m["deviceChannel"] = channel })
+			ares, _ := f.aresFor(t, pan, func(m map[string]any) { m["deviceChannel"] = channel })
 			in(t, "ARes messageType", ares.MessageType, emv.MessageTypes)
 			in(t, "ARes transStatus", ares.TransStatus, emv.TransStatuses)
 			optional(t, "ARes transStatusReason", ares.TransStatusReason, emv.TransStatusReasons)
@@ -194,16 +194,16 @@ func TestResultDetailAndTruncate(t *testing.T) {
 
 func TestSweepExpiresOnceAcrossSweepers(t *testing.T) {
 	f := newFixture(t)
-	_, unopened := f.authenticate(t, demo.YamadaJCB, nil)
+	_, unopened := f.aresFor(t, demo.YamadaJCB, nil)
 	ares, _ := f.opened(t, demo.YamadaVisa)
-	_, fresh := f.authenticate(t, demo.TanakaJCB, nil)
+	_, fresh := f.aresFor(t, demo.TanakaJCB, nil)
 	f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", fresh.ACSTransID).Update("deadline", f.now.Add(time.Hour))
 
-	n, err := f.Sweep(f.ctx, f.now.Add(testAnswerFor+time.Second))
+	n, err := f.sweep(f.ctx, f.now.Add(testAnswerFor+time.Second))
 	if err != nil || n != 2 {
 		t.Fatalf("first sweep ended %d (%v), want 2", n, err)
 	}
-	if again, _ := f.Sweep(f.ctx, f.now.Add(testAnswerFor+time.Second)); again != 0 {
+	if again, _ := f.sweep(f.ctx, f.now.Add(testAnswerFor+time.Second)); again != 0 {
 		t.Errorf("a second sweep ended %d more", again)
 	}
 	if r := f.outbox(t, unopened.ACSTransID); len(r) != 1 || r[0].ChallengeCancel != emv.CancelNoCReq {

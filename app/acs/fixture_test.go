@@ -74,10 +74,10 @@ func testAReq(t *testing.T, pan string, edit func(m map[string]any)) *emv.AReq {
 	return req
 }
 
-// authenticate sends an AReq for pan and returns the ARes and the stored challenge.
-func (f *fixture) authenticate(t *testing.T, pan string, edit func(m map[string]any)) (*emv.ARes, *db.Challenge) {
+// aresFor sends an AReq for pan and returns the ARes and the stored challenge.
+func (f *fixture) aresFor(t *testing.T, pan string, edit func(m map[string]any)) (*emv.ARes, *db.Challenge) {
 	t.Helper()
-	ares, e := f.Authenticate(f.ctx, testAReq(t, pan, edit), f.now)
+	ares, e := f.ACS.authenticate(f.ctx, testAReq(t, pan, edit), f.now)
 	if e != nil {
 		t.Fatalf("AReq answered Erro %+v", e)
 	}
@@ -106,7 +106,7 @@ var browser = eventOrigin{IP: "192.0.2.10", UserAgent: "Mozilla/5.0 (fixture)"}
 // opened sends an AReq for pan and the first CReq: the challenge with its password form.
 func (f *fixture) opened(t *testing.T, pan string) (*emv.ARes, step) {
 	t.Helper()
-	ares, _ := f.authenticate(t, pan, nil)
+	ares, _ := f.aresFor(t, pan, nil)
 	if ares.TransStatus != emv.StatusC {
 		t.Fatalf("no challenge for %s: %+v", pan, ares)
 	}

@@ -82,7 +82,7 @@ func (o *outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- o.pending
 func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	n, oldest, err := OutboxBacklog(ctx, o.a)
+	n, oldest, err := outboxBacklog(ctx, o.a)
 	if err != nil {
 		o.a.Log.Warn("outbox metrics: the database did not answer", "err", err.Error())
 		return
@@ -95,8 +95,8 @@ func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(o.age, prometheus.GaugeValue, age)
 }
 
-// OutboxBacklog returns how many RReqs wait for delivery and when the oldest of them was written.
-func OutboxBacklog(ctx context.Context, a *ACS) (int64, time.Time, error) {
+// outboxBacklog returns how many RReqs wait for delivery and when the oldest of them was written.
+func outboxBacklog(ctx context.Context, a *ACS) (int64, time.Time, error) {
 	gdb := a.DB.WithContext(ctx)
 	var n int64
 	if err := gdb.Model(&db.OutboxMessage{}).Where("delivered_at IS NULL").Count(&n).Error; err != nil || n == 0 {

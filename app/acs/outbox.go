@@ -56,7 +56,7 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	t := time.NewTicker(min(outboxInterval, a.Config.RReqRetryMin))
 	defer t.Stop()
 	for {
-		if _, err := a.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := a.deliverDue(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("RReq delivery round failed", "err", err.Error())
 		}
 		select {
@@ -68,10 +68,10 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	}
 }
 
-// DeliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
+// deliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
 // The claimed messages are sent at the same time, so that one slow Directory Server cannot hold the
 // rest of the batch past its lease (after which another node would send them again).
-func (a *ACS) DeliverDue(ctx context.Context) (int, error) {
+func (a *ACS) deliverDue(ctx context.Context) (int, error) {
 	msgs, err := a.claim(ctx, db.Now())
 	if err != nil {
 		return 0, err

@@ -97,7 +97,7 @@ func TestDeliverDueRetriesWithBackoffAndSendsOnce(t *testing.T) {
 
 	down := &fakeDS{status: 503}
 	f.client = down
-	if n, err := f.DeliverDue(f.ctx); err != nil || n != 0 || len(down.got) != 1 {
+	if n, err := f.deliverDue(f.ctx); err != nil || n != 0 || len(down.got) != 1 {
 		t.Fatalf("first round: %d delivered (%v), %d sent", n, err, len(down.got))
 	}
 	var row db.OutboxMessage
@@ -106,23 +106,23 @@ func TestDeliverDueRetriesWithBackoffAndSendsOnce(t *testing.T) {
 		t.Errorf("after a failure: %+v", row)
 	}
 	// Not due yet: nothing is sent.
-	if n, _ := f.DeliverDue(f.ctx); n != 0 || len(down.got) != 1 {
+	if n, _ := f.deliverDue(f.ctx); n != 0 || len(down.got) != 1 {
 		t.Errorf("a message was sent before its back-off ended")
 	}
 	f.DB.Model(&db.OutboxMessage{}).Where("id = ?", row.ID).Update("next_attempt_at", db.Now().Add(-time.Second))
 	up := &fakeDS{status: 200, body: `{"messageType":"RRes","acsTransID":"` + ares.ACSTransID + `","resultsStatus":"01"}`}
 	f.client = up
-	if n, err := f.DeliverDue(f.ctx); err != nil || n != 1 {
+	if n, err := f.deliverDue(f.ctx); err != nil || n != 1 {
 		t.Fatalf("second round: %d delivered (%v)", n, err)
 	}
 	var sent emv.RReq
 	if err := json.Unmarshal([]byte(up.got[0]), &sent); err != nil || sent.ACSTransID != ares.ACSTransID || sent.ChallengeCancel != emv.CancelByCardholder {
 		t.Errorf("sent %s", up.got[0])
 	}
-	if n, _ := f.DeliverDue(f.ctx); n != 0 || len(up.got) != 1 {
+	if n, _ := f.deliverDue(f.ctx); n != 0 || len(up.got) != 1 {
 		t.Errorf("a delivered RReq was sent again")
 	}
-	if n, oldest, err := OutboxBacklog(f.ctx, f.ACS); err != nil || n != 0 || !oldest.IsZero() {
+	if n, oldest, err := outboxBacklog(f.ctx, f.ACS); err != nil || n != 0 || !oldest.IsZero() {
 		t.Errorf("backlog after delivery: %d %v %v", n, oldest, err)
 	}
 }
