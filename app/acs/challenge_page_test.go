@@ -208,3 +208,21 @@ func TestFailPage(t *testing.T) {
 		t.Errorf("fail page: HTTP %d %s", rec.Code, rec.Body.String())
 	}
 }
+
+func TestChallengeHeaders(t *testing.T) {
+	for origin, formAction := range map[string]string{"": "form-action 'self';", "https://shop.example": "form-action 'self' https://shop.example;"} {
+		rec := httptest.NewRecorder()
+		c := echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/3ds/challenge", nil), rec)
+		c.Response().Header().Set("X-Frame-Options", "DENY")
+		setChallengeHeaders(c, origin)
+		csp := rec.Header().Get("Content-Security-Policy")
+		for _, want := range []string{formAction, "frame-ancestors http: https:", "script-src 'self';", "base-uri 'none'", "object-src 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("origin %q: CSP %q lacks %q", origin, csp, want)
+			}
+		}
+		if strings.Count(csp, "form-action") != 1 || rec.Header().Get("X-Frame-Options") != "" {
+			t.Errorf("origin %q: CSP %q, X-Frame-Options %q", origin, csp, rec.Header().Get("X-Frame-Options"))
+		}
+	}
+}

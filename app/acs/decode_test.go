@@ -255,3 +255,88 @@ func TestBase64URL(t *testing.T) {
 		t.Errorf("encodeBase64URL(%v) = %q", raw, out)
 	}
 }
+
+func TestReadObject(t *testing.T) {
+	tests := []struct {
+		name, body string
+		code       emv.ErrorCode
+		detail     string
+	}{
+		{"object", `{"a":"b","c":{"d":[1,2]}}`, "", ""},
+		{"surrounding space", " \n{\"a\":1}\t", "", ""},
+		{"empty", ``, emv.ErrInvalidMessage, "the message is not a JSON object"},
+		{"array", `[{"a":1}]`, emv.ErrInvalidMessage, "the message is not a JSON object"},
+		{"string", `"AReq"`, emv.ErrInvalidMessage, "the message is not a JSON object"},
+		{"truncated", `{"a":`, emv.ErrInvalidMessage, "the message is not a JSON object"},
+		{"two objects", `{"a":1}{"b":2}`, emv.ErrInvalidMessage, "the message is not a JSON object"},
+		{"invalid UTF-8", "{\"a\":\"\xc3\x28\"}", emv.ErrInvalidMessage, "the message is not valid UTF-8"},
+		{"escaped lone surrogate", `{"a":"\ud800"}`, emv.ErrInvalidMessage, "the message is not valid JSON text"},
+		{"duplicate at the top", `{"a":1,"a":2}`, emv.ErrDuplicate, "a"},
+		{"duplicate in an array's object", `{"x":[{"k":1},{"k":1,"k":2}]}`, emv.ErrDuplicate, "x[1].k"},
+		{"same name in two objects is no duplicate", `{"x":{"k":1},"y":{"k":1}}`, "", ""},
+		{"names differing in case are no duplicate", `{"merchantName":"a","MerchantName":"b"}`, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, e := readObject([]byte(tt.body), emv.TypeAReq)
+			if tt.code == "" {
+				if e != nil || m == nil {
+					t.Fatalf("refused: %+v", e)
+				}
+				return
+			}
+			if e == nil || e.ErrorCode != tt.code || e.ErrorDetail != tt.detail || e.ErrorMessageType != emv.TypeAReq {
+				t.Errorf("got %+v, want %s %q", e, tt.code, tt.detail)
+			}
+		})
+	}
+}
+
+func TestHeader(t *testing.T) {
+	tests := []struct {
+		name, body string
+		version    string
+		code       emv.ErrorCode
+		detail     string
+	}{
+		{"2.2.0", `{"messageType":"CReq","messageVersion":"2.2.0"}`, emv.V220, "", ""},
+		{"2.1.0", `{"messageType":"CReq","messageVersion":"2.1.0"}`, emv.V210, "", ""},
+		{"no type", `{"messageVersion":"2.2.0"}`, "", emv.ErrInvalidMessage, "messageType"},
+		{"another type", `{"messageType":"CRes","messageVersion":"2.2.0"}`, "", emv.ErrInvalidMessage, "messageType"},
+		{"type in another case", `{"messageType":"creq","messageVersion":"2.2.0"}`, "", emv.ErrInvalidMessage, "messageType"},
+		{"type not a string", `{"messageType":1,"messageVersion":"2.2.0"}`, "", emv.ErrInvalidMessage, "messageType"},
+		{"no version", `{"messageType":"CReq"}`, "", emv.ErrMissing, "messageVersion"},
+		{"empty version", `{"messageType":"CReq","messageVersion":""}`, "", emv.ErrFormat, "messageVersion"},
+		{"version not a string", `{"messageType":"CReq","messageVersion":2.2}`, "", emv.ErrFormat, "messageVersion"},
+		{"version 2.3.1", `{"messageType":"CReq","messageVersion":"2.3.1"}`, "", emv.ErrVersion, "messageVersion"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, e := readObject([]byte(tt.body), emv.TypeCReq)
+			if e != nil {
+				t.Fatal(e)
+			}
+			version, e := header(m, emv.TypeCReq)
+			if tt.code == "" {
+				if e != nil || version != tt.version {
+					t.Fatalf("header = %q, %+v", version, e)
+				}
+				return
+			}
+			if e == nil || e.ErrorCode != tt.code || e.ErrorDetail != tt.detail || e.MessageVersion != emv.V220 {
+				t.Errorf("got %+v, want %s %s", e, tt.code, tt.detail)
+			}
+		})
+	}
+}
+
+func TestDecodeAReqEchoesWellFormedIDsInItsErro(t *testing.T) {
+	_, e := decodeAReq(rawAReq(t, func(m map[string]any) { m["mcc"] = "54x1" }, ""))
+	if e == nil || e.ThreeDSServerTransID != "8a880dc0-d2d2-4067-bcb1-b08d1690b26e" || e.DSTransID != "9a880dc0-d2d2-4067-bcb1-b08d1690b26e" || e.ErrorDetail != "mcc" {
+		t.Errorf("Erro %+v", e)
+	}
+	_, e = decodeAReq(rawAReq(t, func(m map[string]any) { m["dsTransID"] = "not-a-uuid"; m["threeDSServerTransID"] = 7 }, ""))
+	if e == nil || e.ThreeDSServerTransID != "" || e.DSTransID != "" || e.ErrorDetail != "dsTransID,threeDSServerTransID" {
+		t.Errorf("Erro %+v", e)
+	}
+}

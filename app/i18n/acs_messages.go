@@ -10,7 +10,7 @@ var acsMessages = map[string]Text{
 	"acs.shop":             {"ご利用先", "Shop"},
 	"acs.amount":           {"ご利用金額", "Amount"},
 	"acs.card":             {"カード番号", "Card"},
-	"acs.personal_message": {"あなたが登録したメッセージ", "Your personal message"},
+	"acs.personal_message": {"お客さまが登録したパーソナルメッセージ", "Your personal message"},
 	"acs.personal_message.advice": {
 		"上のメッセージがご自身で登録したものと違う場合は、ここで入力をやめ、カード会社（%s）へご連絡ください。",
 		"If the message above is not the one you set, stop here and call your card issuer (%s).",
