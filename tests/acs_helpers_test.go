@@ -281,7 +281,7 @@ func answer(t *testing.T, base string, p page, loginID, password, action string)
 		t.Fatalf("no password form on the page: %s", p.Text())
 	}
 	return postForm(t, base+"/3ds/challenge/submit", url.Values{
-		"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")}, "try": {p.field("try")},
+		"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")},
 		"loginID": {loginID}, "password": {password}, "action": {action},
 	})
 }
