@@ -78,7 +78,7 @@ func (a *ACS) writeErro(c echo.Context, e *emv.Erro) error {
 
 // authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*emv.ARes, *emv.Erro) {
-	pan := security.PAN(req.AcctNumber)
+	pan := req.AcctNumber
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
