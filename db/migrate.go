@@ -14,6 +14,7 @@ var migrations = []*gormigrate.Migration{
 	initialSchema,
 	challengeIndexesAfter4c6bffc,
 	auditEventsAppendOnly,
+	challengeCheckingAndShownTo,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -94,6 +94,9 @@ const (
 	ChallengeExpired   = "expired"
 	// ChallengeAnswered marks an AReq whose ARes was already final (Y, N, R): no challenge follows.
 	ChallengeAnswered = "answered"
+	// ChallengeChecking is a shown challenge whose submitted answer is being checked: a second submit
+	// of the same form waits for that check instead of counting again.
+	ChallengeChecking = "checking"
 )
 
 // Challenge is one AReq and everything that followed it.
@@ -125,10 +128,12 @@ type Challenge struct {
 	SessionData string `gorm:"size:2048"`
 	State       string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
 	// TokenHash is the hash of the per-challenge form token: the challenge page's state lives here, never in a cookie.
-	TokenHash         string `gorm:"size:64"`
+	TokenHash string `gorm:"size:64"`
+	// ShownToHash is the SHA-256 of the client address and User-Agent the form was first shown to: a
+	// second CReq from that browser is a reload, from any other it gets no live form.
+	ShownToHash       string `gorm:"size:64"`
 	Tries             int    `gorm:"not null;default:0"`
-	TriesChecked      int    `gorm:"not null;default:0"` // tries whose answer has been checked (a double submit waits for it)
-	TransStatus       string `gorm:"size:1;not null"`    // the ARes's, then the final one
+	TransStatus       string `gorm:"size:1;not null"` // the ARes's, then the final one
 	TransStatusReason string `gorm:"size:2"`
 	ChallengeCancel   string `gorm:"size:2"`
 	ECI               string `gorm:"column:eci;size:2"`

@@ -195,7 +195,7 @@ func prepareChallenge(client *http.Client, base, pan string) (url.Values, error)
 	if p.field("token") == "" {
 		return nil, fmt.Errorf("no password form: %s", testkit.Excerpt(p.Text()))
 	}
-	return url.Values{"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")}, "try": {p.field("try")}}, nil
+	return url.Values{"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")}}, nil
 }
 
 // TestAbuseStorms sends 500 wrong portal logins at once, then 500 wrong challenge answers at once,

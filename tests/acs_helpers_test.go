@@ -153,6 +153,7 @@ func checkARes(t *testing.T, areq, ares map[string]any) {
 	}
 	requireFields(t, "ARes", ares, aresRequired...)
 	noEmptyFields(t, "ARes", ares)
+	checkCodes(t, "ARes", ares)
 	for _, f := range []string{"threeDSServerTransID", "dsTransID", "dsReferenceNumber", "messageVersion"} {
 		if str(ares, f) != str(areq, f) {
 			t.Errorf("ARes %s = %q, want the AReq's %q", f, str(ares, f), str(areq, f))
@@ -187,6 +188,7 @@ func checkErro(t *testing.T, m map[string]any, code, detailHas string) {
 	}
 	requireFields(t, "Erro", m, "errorCode", "errorComponent", "errorDescription", "errorDetail", "messageType", "messageVersion")
 	noEmptyFields(t, "Erro", m)
+	checkCodes(t, "Erro", m)
 	if str(m, "errorCode") != code {
 		t.Errorf("errorCode = %q, want %s (%v)", str(m, "errorCode"), code, m)
 	}
@@ -279,7 +281,7 @@ func answer(t *testing.T, base string, p page, loginID, password, action string)
 		t.Fatalf("no password form on the page: %s", p.Text())
 	}
 	return postForm(t, base+"/3ds/challenge/submit", url.Values{
-		"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")}, "try": {p.field("try")},
+		"acsTransID": {p.field("acsTransID")}, "token": {p.field("token")},
 		"loginID": {loginID}, "password": {password}, "action": {action},
 	})
 }
@@ -299,6 +301,7 @@ func checkCRes(t *testing.T, p page, ares map[string]any, status string) map[str
 		}
 	}
 	noEmptyFields(t, "CRes", c)
+	checkCodes(t, "CRes", c)
 	onlyFields(t, "CRes", c, "threeDSServerTransID", "acsTransID", "messageType", "messageVersion", "transStatus", "challengeCompletionInd")
 	return c
 }
@@ -373,6 +376,7 @@ func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel stri
 	t.Helper()
 	requireFields(t, "RReq", r, rreqRequired...)
 	noEmptyFields(t, "RReq", r)
+	checkCodes(t, "RReq", r)
 	onlyFields(t, "RReq", r, append(rreqRequired, "authenticationType", "authenticationMethod", "authenticationValue",
 		"eci", "transStatusReason", "challengeCancel")...)
 	want := map[string]string{"threeDSServerTransID": str(ares, "threeDSServerTransID"), "acsTransID": str(ares, "acsTransID"),
@@ -386,8 +390,12 @@ func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel stri
 	if len(str(r, "interactionCounter")) != 2 {
 		t.Errorf("interactionCounter %q is not 2 digits", str(r, "interactionCounter"))
 	}
-	if (str(r, "authenticationMethod") != "") != (str(ares, "messageVersion") == "2.2.0") {
-		t.Errorf("authenticationMethod %q in a %s RReq", str(r, "authenticationMethod"), str(ares, "messageVersion"))
+	if str(r, "authenticationType") != "01" {
+		t.Errorf("authenticationType %q, want 01 (static)", str(r, "authenticationType"))
+	}
+	// An ID and password check is authenticationMethod 01 (static passcode), sent from 2.2.0 on.
+	if want := map[bool]string{true: "01", false: ""}[str(ares, "messageVersion") == "2.2.0"]; str(r, "authenticationMethod") != want {
+		t.Errorf("authenticationMethod %q in a %s RReq, want %q", str(r, "authenticationMethod"), str(ares, "messageVersion"), want)
 	}
 	if status == "Y" {
 		if str(r, "eci") != "05" || len(str(r, "authenticationValue")) != 28 {

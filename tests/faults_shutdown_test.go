@@ -118,7 +118,7 @@ func TestFaultsGracefulShutdown(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				form := url.Values{"acsTransID": {o.p.field("acsTransID")}, "token": {o.p.field("token")}, "try": {o.p.field("try")},
+				form := url.Values{"acsTransID": {o.p.field("acsTransID")}, "token": {o.p.field("token")},
 					"loginID": {"yamada01"}, "password": {"fuji-san-2026"}, "action": {"submit"}}
 				req, _ := http.NewRequest(http.MethodPost, app.URL+"/3ds/challenge/submit", strings.NewReader(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/cards"
+	"honnin/app/emv"
 	"honnin/app/i18n"
 	"honnin/app/security"
 	"honnin/db"
@@ -26,24 +27,24 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			a.Log.Error("panic in the AReq handler", "panic", fmt.Sprint(p))
-			err = a.writeErro(c, NewErro(ErrTransientFailure, "internal error", "AReq", ""))
+			err = a.writeErro(c, newErro(emv.ErrTransientFailure, "internal error", emv.TypeAReq, ""))
 		}
 	}()
 	r := c.Request()
 	if a.Config.DSClientCA != "" && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
-		return a.writeErro(c, NewErro(ErrAccessDenied, "a client certificate from the Directory Server's CA is required", "AReq", ""))
+		return a.writeErro(c, newErro(emv.ErrAccessDenied, "a client certificate from the Directory Server's CA is required", emv.TypeAReq, ""))
 	}
 	if !jsonContent(r.Header.Get(echo.HeaderContentType)) {
-		return a.writeErro(c, NewErro(ErrInvalidMessage, "the Content-Type must be application/json", "AReq", ""))
+		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the Content-Type must be application/json", emv.TypeAReq, ""))
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, a.Config.MaxBodyBytes+1))
 	if err != nil {
-		return a.writeErro(c, NewErro(ErrInvalidMessage, "the message could not be read", "AReq", ""))
+		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the message could not be read", emv.TypeAReq, ""))
 	}
 	if int64(len(body)) > a.Config.MaxBodyBytes {
-		return a.writeErro(c, NewErro(ErrInvalidMessage, "the message is too large", "AReq", ""))
+		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the message is too large", emv.TypeAReq, ""))
 	}
-	req, e := DecodeAReq(body)
+	req, e := decodeAReq(body)
 	if e != nil {
 		return a.writeErro(c, e)
 	}
@@ -51,7 +52,7 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	// an Erro 403 in that time, not no answer.
 	ctx, cancel := context.WithTimeout(r.Context(), a.Config.AReqTimeout)
 	defer cancel()
-	ares, e := a.Authenticate(ctx, req, db.Now())
+	ares, e := a.authenticate(ctx, req, db.Now())
 	if e != nil {
 		return a.writeErro(c, e)
 	}
@@ -69,15 +70,15 @@ func jsonContent(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
-func (a *ACS) writeErro(c echo.Context, e *Erro) error {
+func (a *ACS) writeErro(c echo.Context, e *emv.Erro) error {
 	a.m.countErro(e.ErrorCode)
 	a.Log.Info("AReq refused", "code", e.ErrorCode, "detail", e.ErrorDetail)
 	return c.JSON(http.StatusOK, e)
 }
 
-// Authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
-func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes, *Erro) {
-	pan := security.PAN(req.AcctNumber)
+// authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
+func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*emv.ARes, *emv.Erro) {
+	pan := req.AcctNumber
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
@@ -106,15 +107,16 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 		ch.DSURL = req.DSURL
 	}
 
-	var status, reason string
+	var status emv.TransStatus
+	var reason emv.TransStatusReason
 	var card *db.Card
 	switch {
 	case req.DeviceChannel == "01":
-		status, reason = StatusN, ReasonUnsupportedDev // app channel: Honnin has no SDK challenge
+		status, reason = emv.StatusN, emv.ReasonUnsupportedDevice // app channel: Honnin has no SDK challenge
 	case req.DeviceChannel == "03":
-		status, reason = StatusN, Reason3RINotSupport
+		status, reason = emv.StatusN, emv.Reason3RINotSupported
 	case !cards.Luhn(pan.Digits()):
-		status, reason = StatusN, ReasonInvalidCard
+		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
 		found, err := a.findCard(ctx, pan)
 		switch {
@@ -125,15 +127,15 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 			a.Log.Error("AReq card look-up failed", "err", err.Error())
 			return nil, a.storeErro(req, err)
 		}
-		status, reason = Decide(card, now)
+		status, reason = decide(card, now)
 	}
 	if card != nil {
 		ch.CardID = &card.ID
 		ch.MemberID = card.MemberID
 		ch.Brand = card.Brand
 	}
-	ch.TransStatus, ch.TransStatusReason = status, reason
-	if status == StatusC {
+	ch.TransStatus, ch.TransStatusReason = string(status), string(reason)
+	if status == emv.StatusC {
 		ch.State = db.ChallengeCreated
 		ch.Deadline = now.Add(a.Config.CReqTimeout)
 	} else {
@@ -142,7 +144,7 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 	}
 	if err := a.DB.WithContext(ctx).Create(&ch).Error; err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			e := NewErro(ErrTransData, "dsTransID", "AReq", req.MessageVersion)
+			e := newErro(emv.ErrTransData, "dsTransID", emv.TypeAReq, req.MessageVersion)
 			e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 			return nil, e
 		}
@@ -150,34 +152,34 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 		return nil, a.storeErro(req, err)
 	}
 
-	ares := &ARes{
+	ares := &emv.ARes{
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
 		DSTransID:            req.DSTransID,
 		ACSTransID:           ch.ACSTransID,
-		ACSReferenceNumber:   ACSReferenceNumber,
+		ACSReferenceNumber:   acsReferenceNumber,
 		DSReferenceNumber:    req.DSReferenceNumber,
 		MessageType:          "ARes",
 		MessageVersion:       req.MessageVersion,
 		TransStatus:          status,
 		TransStatusReason:    reason,
 	}
-	if status == StatusC {
+	if status == emv.StatusC {
 		ares.ACSURL = a.Config.BaseURL + "/3ds/challenge"
 		ares.ACSChallengeMandated = "Y"
-		ares.AuthenticationType = AuthenticationTypeStatic
+		ares.AuthenticationType = emv.AuthenticationTypeStatic
 	}
-	if status == StatusN && reason == ReasonNotEnrolled {
+	if status == emv.StatusN && reason == emv.ReasonNotEnrolled {
 		ares.CardholderInfo = i18n.Tr(browserLocale(req.BrowserLanguage), "acs.cardholder_info.not_enrolled")
 	}
 	return ares, nil
 }
 
-func (a *ACS) storeErro(req *AReq, err error) *Erro {
+func (a *ACS) storeErro(req *emv.AReq, err error) *emv.Erro {
 	detail := "the transaction could not be processed"
 	if db.IsUnavailable(err) {
 		detail = "the ACS database is unavailable for a moment"
 	}
-	e := NewErro(ErrTransientFailure, detail, "AReq", req.MessageVersion)
+	e := newErro(emv.ErrTransientFailure, detail, emv.TypeAReq, req.MessageVersion)
 	e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 	return e
 }
@@ -225,7 +227,7 @@ func browserLocale(tag string) i18n.Locale {
 	return i18n.EN
 }
 
-// decisionColumns is what Decide reads of a card and its member: the AReq path selects only these,
+// decisionColumns is what decide reads of a card and its member: the AReq path selects only these,
 // in one query, because scanning whole rows was a quarter of its time.
 type decisionColumns struct {
 	ID                     uint
@@ -236,7 +238,7 @@ type decisionColumns struct {
 	MemberMessageIsDefault *bool
 }
 
-// findCard looks a card up by its number's keyed hash, with what Decide needs of its member.
+// findCard looks a card up by its number's keyed hash, with what decide needs of its member.
 func (a *ACS) findCard(ctx context.Context, pan security.PAN) (*db.Card, error) {
 	var row decisionColumns
 	res := a.DB.WithContext(ctx).Table("cards").

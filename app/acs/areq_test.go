@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
@@ -60,7 +61,7 @@ func TestDecodeAReq(t *testing.T) {
 				tt.edit(m)
 				body, _ = json.Marshal(m)
 			}
-			a, e := DecodeAReq(body)
+			a, e := decodeAReq(body)
 			if tt.code == "" {
 				if e != nil || a == nil {
 					t.Fatalf("want a valid AReq, got %v", e)
@@ -70,7 +71,7 @@ func TestDecodeAReq(t *testing.T) {
 			if e == nil {
 				t.Fatalf("want Erro %s, got a valid AReq", tt.code)
 			}
-			if e.ErrorCode != tt.code || !strings.Contains(e.ErrorDetail, tt.want) || e.MessageType != "Erro" || e.ErrorComponent != "A" {
+			if string(e.ErrorCode) != tt.code || !strings.Contains(e.ErrorDetail, tt.want) || e.MessageType != emv.TypeErro || e.ErrorComponent != emv.ComponentACS {
 				t.Errorf("got %+v, want code %s detail %q", e, tt.code, tt.want)
 			}
 		})
@@ -105,8 +106,8 @@ func TestDecide(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, r := Decide(tt.card, now)
-			if s != tt.status || r != tt.reason {
+			s, r := decide(tt.card, now)
+			if string(s) != tt.status || string(r) != tt.reason {
 				t.Errorf("Decide = %s %s, want %s %s", s, r, tt.status, tt.reason)
 			}
 		})

@@ -10,11 +10,11 @@ import (
 	"strings"
 )
 
-// AVLayoutVersion is the first byte of every authentication value Honnin makes.
-const AVLayoutVersion = 0x01
+// avLayoutVersion is the first byte of every authentication value Honnin makes.
+const avLayoutVersion = 0x01
 
-// AVInput is what an authentication value binds.
-type AVInput struct {
+// avInput is what an authentication value binds.
+type avInput struct {
 	PAN          string // card number, digits only
 	Amount       string // purchaseAmount as sent (minor units, digits); "" for a non-payment
 	Currency     string // purchaseCurrency, ISO 4217 numeric; "" for a non-payment
@@ -24,7 +24,7 @@ type AVInput struct {
 	ACSTransID   string // the transaction's acsTransID (lower-case UUID)
 }
 
-// AuthenticationValue computes Honnin's authentication value (CAVV for Visa, its JCB equivalent):
+// authenticationValue computes Honnin's authentication value (CAVV for Visa, its JCB equivalent):
 // 20 bytes, sent in standard base64 (28 characters, one "=" of padding).
 //
 // Layout (version 1):
@@ -42,7 +42,7 @@ type AVInput struct {
 // issuer's authorisation side checks a value with POST /internal/av/verify, which finds the
 // transaction by its value (for the purchase date, result and acsTransID), recomputes the MAC over the
 // PAN, amount, currency and ECI it was given, and compares in constant time.
-func AuthenticationValue(key []byte, in AVInput) (string, error) {
+func authenticationValue(key []byte, in avInput) (string, error) {
 	un := make([]byte, 4)
 	if _, err := rand.Read(un); err != nil {
 		return "", err
@@ -50,15 +50,15 @@ func AuthenticationValue(key []byte, in AVInput) (string, error) {
 	return encodeAV(key, in, un), nil
 }
 
-func encodeAV(key []byte, in AVInput, un []byte) string {
+func encodeAV(key []byte, in avInput, un []byte) string {
 	out := make([]byte, 0, 20)
-	out = append(out, AVLayoutVersion)
+	out = append(out, avLayoutVersion)
 	out = append(out, un...)
 	out = append(out, avMAC(key, in, un)[:15]...)
 	return base64.StdEncoding.EncodeToString(out)
 }
 
-func avMAC(key []byte, in AVInput, un []byte) []byte {
+func avMAC(key []byte, in avInput, un []byte) []byte {
 	amount := strings.TrimLeft(in.Amount, "0")
 	if amount == "" && in.Amount != "" {
 		amount = "0"
@@ -73,14 +73,14 @@ func avMAC(key []byte, in AVInput, un []byte) []byte {
 	return m.Sum(nil)
 }
 
-// ErrAVFormat means a value is not one of Honnin's (wrong length, encoding or layout version).
-var ErrAVFormat = errors.New("acs: not a Honnin authentication value")
+// errAVFormat means a value is not one of Honnin's (wrong length, encoding or layout version).
+var errAVFormat = errors.New("acs: not a Honnin authentication value")
 
-// CheckAuthenticationValue reports whether av was made for in.
-func CheckAuthenticationValue(key []byte, av string, in AVInput) (bool, error) {
+// checkAuthenticationValue reports whether av was made for in.
+func checkAuthenticationValue(key []byte, av string, in avInput) (bool, error) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(av))
-	if err != nil || len(raw) != 20 || raw[0] != AVLayoutVersion {
-		return false, ErrAVFormat
+	if err != nil || len(raw) != 20 || raw[0] != avLayoutVersion {
+		return false, errAVFormat
 	}
 	want := encodeAV(key, in, raw[1:5])
 	return subtle.ConstantTimeCompare([]byte(want), []byte(strings.TrimSpace(av))) == 1, nil

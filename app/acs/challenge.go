@@ -2,10 +2,7 @@ package acs
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -13,145 +10,194 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
-	"honnin/app/i18n"
+	"honnin/app/emv"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/views"
-	viewacs "honnin/views/acs"
 )
+
+// The challenge is a state machine over one db.Challenge row. Each move is one function below (or in
+// challenge_submit.go and finish.go) whose guard is its conditional UPDATE:
+//
+//	created  → shown      show      (first CReq; guard: state created, deadline not passed)
+//	shown    → shown      reshow    (a reload by the browser the form was shown to; guard: state shown, same browser)
+//	shown    → checking   take      (an answer; guard: state shown, the live form token, tries left, in time)
+//	checking → shown      reopen    (a wrong answer with tries left; guard: state checking)
+//	checking → succeeded | failed (too many tries, or the ID locked)    via finish (guard: state checking)
+//	shown    → cancelled  via finish (guard: state shown, the live form token)
+//	created  → failed     via finish (first CReq for a locked ID; guard: state created)
+//	any open → expired    expire    (deadline passed; guard: the state it was read in)
+//
+// A move whose guard fails changed nothing: another request (a double click, another node, the
+// sweeper) moved the challenge first, and the request looks at the row again.
 
 // maxSessionData bounds threeDSSessionData (the notes allow up to 1024 characters; some servers send more).
 const maxSessionData = 2048
 
-// Step is what the shopper's browser gets next: the password form, the final page that posts the
-// CRes, the locked-ID page, or a problem page (with an Erro posted back where the shop is known).
-type Step struct {
-	Kind        StepKind
-	Challenge   *db.Challenge
-	Token       string // the password form's per-challenge token (StepForm)
-	LoginID     string
-	ErrorKey    string
-	TriesLeft   int
-	LockedUntil time.Time
-	ProblemKey  string
-	Erro        *Erro
-}
+// maxMoves bounds how often one request re-reads a challenge that other requests keep moving.
+const maxMoves = 3
 
-// StepKind names a Step.
-type StepKind int
-
-// Kinds of Step.
-const (
-	StepForm StepKind = iota
-	StepFinal
-	StepLocked
-	StepProblem
-)
+var errChurn = errors.New("acs: the challenge kept changing under the request")
 
 // challenge is the acsURL: the shop's page posts the browser's creq here.
 func (a *ACS) challenge(c echo.Context) error {
 	r := c.Request()
-	creq, e := DecodeCReq(c.FormValue("creq"))
+	creq, e := decodeCReq(c.FormValue("creq"))
 	sessionData := c.FormValue("threeDSSessionData")
-	if e != nil {
-		return a.render(c, Step{Kind: StepProblem, ProblemKey: "acs.problem.unreadable"}, "")
+	if e != nil || len(sessionData) > maxSessionData {
+		return a.render(c, step{kind: stepProblem, problemKey: "acs.problem.unreadable"})
 	}
-	if len(sessionData) > maxSessionData {
-		return a.render(c, Step{Kind: StepProblem, ProblemKey: "acs.problem.unreadable"}, "")
-	}
-	step, err := a.ShowChallenge(r.Context(), creq, sessionData, db.Now(), eventOrigin{IP: c.RealIP(), UserAgent: r.UserAgent()})
+	s, err := a.showChallenge(r.Context(), creq, sessionData, db.Now(), eventOrigin{IP: c.RealIP(), UserAgent: r.UserAgent()})
 	if err != nil {
 		return a.failPage(c, err)
 	}
-	return a.render(c, step, sessionData)
+	return a.render(c, s)
 }
 
-// ShowChallenge ties a CReq to its transaction and moves it from created to shown, with a fresh form
-// token. A CReq for an unknown, finished or expired transaction gets a problem step (an Erro goes back
-// to the shop where its notificationURL is known).
-func (a *ACS) ShowChallenge(ctx context.Context, creq *CReq, sessionData string, now time.Time, origin eventOrigin) (Step, error) {
-	for range 3 {
+// viewerHash names the browser a request came from (client address and User-Agent), without keeping
+// either in the row.
+func viewerHash(origin eventOrigin) string {
+	return security.TokenHash(origin.IP + "\x00" + origin.UserAgent)
+}
+
+// showChallenge answers a CReq. The first one moves the challenge from created to shown with a fresh
+// form token (or ends it at once when the member's ID is locked). While the form is open, a second
+// CReq gets a new live token only from the browser the form was shown to (same client address and
+// User-Agent: a reload, which re-posts the creq); the old token then stops working. From any other
+// browser it gets a page without a form, and the open form keeps working. A CReq for an unknown,
+// finished or expired transaction gets a problem page (an Erro goes back where the shop is known).
+func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData string, now time.Time, origin eventOrigin) (step, error) {
+	viewer := viewerHash(origin)
+	for range maxMoves {
 		ch, err := a.load(ctx, creq.ACSTransID)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return Step{Kind: StepProblem, ProblemKey: "acs.problem.unknown"}, nil
+			return step{kind: stepProblem, problemKey: "acs.problem.unknown"}, nil
 		}
 		if err != nil {
-			return Step{}, err
+			return step{}, err
 		}
-		erro := func(code, detail string) *Erro {
-			e := NewErro(code, detail, "CReq", ch.MessageVersion)
-			e.ThreeDSServerTransID, e.ACSTransID, e.DSTransID = ch.ThreeDSServerTransID, ch.ACSTransID, ch.DSTransID
-			return e
+		if s, refused := refuseCReq(ch, creq, sessionData); refused {
+			return s, nil
+		}
+		if due(ch, now) {
+			if _, err := a.expire(ctx, ch, now, origin); err != nil {
+				return step{}, err
+			}
+			continue
 		}
 		switch {
-		case !strings.EqualFold(ch.ThreeDSServerTransID, creq.ThreeDSServerTransID):
-			return Step{Kind: StepProblem, Challenge: ch, ProblemKey: "acs.problem.unknown", Erro: erro(ErrTransID, "threeDSServerTransID")}, nil
-		case ch.MessageVersion != creq.MessageVersion:
-			return Step{Kind: StepProblem, Challenge: ch, ProblemKey: "acs.problem.unreadable", Erro: erro(ErrFormat, "messageVersion")}, nil
-		case ch.State == db.ChallengeAnswered:
-			return Step{Kind: StepProblem, Challenge: ch, ProblemKey: "acs.problem.no_challenge", Erro: erro(ErrTransData, "acsTransID")}, nil
-		}
-		expired, err := a.expireIfDue(ctx, ch, now, origin)
-		if err != nil {
-			return Step{}, err
-		}
-		if expired {
-			if ch, err = a.load(ctx, ch.ACSTransID); err != nil {
-				return Step{}, err
+		case terminal(ch.State):
+			return finishedCReq(ch, sessionData), nil
+		case ch.State == db.ChallengeChecking:
+			if err := a.awaitCheck(ctx, ch.ACSTransID); err != nil {
+				return step{}, err
 			}
-			if ch.State == db.ChallengeExpired {
-				return Step{Kind: StepProblem, Challenge: ch, ProblemKey: "acs.problem.expired", Erro: erro(ErrTimedOut, "acsTransID")}, nil
-			}
-			return Step{Kind: StepProblem, Challenge: ch, ProblemKey: "acs.problem.finished", Erro: erro(ErrTransData, "acsTransID")}, nil
-		}
-
-		card, member, err := a.cardAndMember(ctx, ch)
-		if err != nil {
-			return Step{}, err
-		}
-		if member != nil && credentials.IsLocked(member, now) && ch.State == db.ChallengeCreated {
-			won, err := a.finish(ctx, ch.ACSTransID, []string{db.ChallengeCreated}, resultLocked, origin)
-			if err != nil {
-				return Step{}, err
-			}
-			if !won {
+			continue
+		case ch.State == db.ChallengeShown && !security.EqualTokens(ch.ShownToHash, viewer):
+			return step{kind: stepProblem, ch: ch, problemKey: "acs.problem.open_elsewhere"}, nil
+		case ch.State == db.ChallengeShown:
+			token := security.NewToken(24)
+			moved, err := a.reshow(ctx, ch, token, viewer)
+			if err != nil || !moved {
+				if err != nil {
+					return step{}, err
+				}
 				continue
 			}
-			a.signal()
-			a.DB.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).
-				Updates(map[string]any{"session_data": sessionData, "challenge_window_size": creq.ChallengeWindowSize})
-			ch, err = a.load(ctx, ch.ACSTransID)
+			return a.formStep(ctx, ch, token, "", "")
+		}
+		member, err := a.member(ctx, ch)
+		if err != nil {
+			return step{}, err
+		}
+		opened := map[string]any{"session_data": sessionData, "challenge_window_size": creq.ChallengeWindowSize, "shown_to_hash": viewer}
+		if member != nil && credentials.IsLocked(member, now) {
+			moved, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeCreated}}, resultLocked, opened, origin)
 			if err != nil {
-				return Step{}, err
+				return step{}, err
 			}
-			return Step{Kind: StepLocked, Challenge: ch, LockedUntil: *member.LockedUntil}, nil
+			if !moved {
+				continue
+			}
+			if ch, err = a.load(ctx, ch.ACSTransID); err != nil {
+				return step{}, err
+			}
+			return step{kind: stepLocked, ch: ch, lockedUntil: *member.LockedUntil}, nil
 		}
-		_ = card
-
 		token := security.NewToken(24)
-		upd := map[string]any{"token_hash": security.TokenHash(token)}
-		from := ch.State
-		if ch.State == db.ChallengeCreated {
-			upd["state"] = db.ChallengeShown
-			upd["shown_at"] = now
-			upd["deadline"] = now.Add(a.Config.ChallengeTimeout)
-			upd["session_data"] = sessionData
-			upd["challenge_window_size"] = creq.ChallengeWindowSize
+		moved, err := a.show(ctx, ch, token, opened, now)
+		if err != nil {
+			return step{}, err
 		}
-		// A second CReq while the form is open (a reload) gets a new token; the old form stops working.
-		res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id = ? AND state = ?", ch.ACSTransID, from).Updates(upd)
-		if res.Error != nil {
-			return Step{}, res.Error
+		if moved {
+			return a.formStep(ctx, ch, token, "", "")
 		}
-		if res.RowsAffected == 0 {
-			continue // someone else moved it on: look again
-		}
-		if ch, err = a.load(ctx, ch.ACSTransID); err != nil {
-			return Step{}, err
-		}
-		return Step{Kind: StepForm, Challenge: ch, Token: token, TriesLeft: a.Config.ChallengeTries - ch.Tries}, nil
 	}
-	return Step{}, errors.New("acs: challenge kept changing under the CReq")
+	return step{}, errChurn
+}
+
+// refuseCReq answers a CReq that does not belong to its transaction, or to a transaction that needed
+// no challenge.
+func refuseCReq(ch *db.Challenge, creq *emv.CReq, sessionData string) (step, bool) {
+	switch {
+	case !strings.EqualFold(ch.ThreeDSServerTransID, creq.ThreeDSServerTransID):
+		return problemFor(ch, "acs.problem.unknown", emv.ErrTransID, "threeDSServerTransID", sessionData), true
+	case ch.MessageVersion != creq.MessageVersion:
+		return problemFor(ch, "acs.problem.unreadable", emv.ErrFormat, "messageVersion", sessionData), true
+	case ch.State == db.ChallengeAnswered:
+		return problemFor(ch, "acs.problem.no_challenge", emv.ErrTransData, "acsTransID", sessionData), true
+	}
+	return step{}, false
+}
+
+// finishedCReq answers a CReq for a challenge that has already ended.
+func finishedCReq(ch *db.Challenge, sessionData string) step {
+	if ch.State == db.ChallengeExpired {
+		return problemFor(ch, "acs.problem.expired", emv.ErrTimedOut, "acsTransID", sessionData)
+	}
+	return problemFor(ch, "acs.problem.finished", emv.ErrTransData, "acsTransID", sessionData)
+}
+
+// problemFor is a problem page that posts an Erro about the CReq back to the shop.
+func problemFor(ch *db.Challenge, key string, code emv.ErrorCode, detail, sessionData string) step {
+	e := newErro(code, detail, emv.TypeCReq, ch.MessageVersion)
+	e.ThreeDSServerTransID, e.ACSTransID, e.DSTransID = ch.ThreeDSServerTransID, ch.ACSTransID, ch.DSTransID
+	return step{kind: stepProblem, ch: ch, problemKey: key, erro: e, sessionData: sessionData}
+}
+
+// due reports whether an open challenge has passed its deadline.
+func due(ch *db.Challenge, now time.Time) bool {
+	return !terminal(ch.State) && !now.Before(ch.Deadline)
+}
+
+// show is created → shown: the first CReq opens the form. The answer deadline starts now.
+func (a *ACS) show(ctx context.Context, ch *db.Challenge, token string, opened map[string]any, now time.Time) (bool, error) {
+	upd := map[string]any{"state": db.ChallengeShown, "shown_at": now, "deadline": now.Add(a.Config.ChallengeTimeout),
+		"token_hash": security.TokenHash(token)}
+	for k, v := range opened {
+		upd[k] = v
+	}
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
+		Where("acs_trans_id = ? AND state = ? AND deadline > ?", ch.ACSTransID, db.ChallengeCreated, now).Updates(upd)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	ch.State, ch.ShownAt, ch.Deadline, ch.TokenHash = db.ChallengeShown, &now, upd["deadline"].(time.Time), upd["token_hash"].(string)
+	ch.SessionData, ch.ChallengeWindowSize, ch.ShownToHash = opened["session_data"].(string), opened["challenge_window_size"].(string), opened["shown_to_hash"].(string)
+	return true, nil
+}
+
+// reshow is shown → shown for a reload: the browser the form was shown to gets a new token, and the
+// token it had stops working.
+func (a *ACS) reshow(ctx context.Context, ch *db.Challenge, token, viewer string) (bool, error) {
+	hash := security.TokenHash(token)
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
+		Where("acs_trans_id = ? AND state = ? AND shown_to_hash = ?", ch.ACSTransID, db.ChallengeShown, viewer).
+		Update("token_hash", hash)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return false, res.Error
+	}
+	ch.TokenHash = hash
+	return true, nil
 }
 
 func (a *ACS) load(ctx context.Context, acsTransID string) (*db.Challenge, error) {
@@ -165,110 +211,31 @@ func (a *ACS) load(ctx context.Context, acsTransID string) (*db.Challenge, error
 	return &ch, nil
 }
 
-func (a *ACS) cardAndMember(ctx context.Context, ch *db.Challenge) (*db.Card, *db.Member, error) {
-	if ch.CardID == nil {
-		return nil, nil, nil
+// member is what the challenge shows and checks of the card's member: nil when there is none.
+func (a *ACS) member(ctx context.Context, ch *db.Challenge) (*db.Member, error) {
+	if ch.MemberID == nil {
+		return nil, nil
 	}
-	var card db.Card
-	if err := a.DB.WithContext(ctx).Preload("Member").Where("id = ?", *ch.CardID).Take(&card).Error; err != nil {
-		return nil, nil, err
+	var m db.Member
+	err := a.DB.WithContext(ctx).Select("id", "personal_message", "locked_until").Where("id = ?", *ch.MemberID).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
 	}
-	return &card, card.Member, nil
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
 }
 
-// render shows a step. Every challenge page may be framed by any shop and may post to the shop's
-// notificationURL, so it sets its own CSP.
-func (a *ACS) render(c echo.Context, step Step, sessionData string) error {
-	ctx := c.Request().Context()
-	ch := step.Challenge
-	brand, window := viewacs.BrandFor(""), "05"
-	notify := ""
-	if ch != nil {
-		brand = viewacs.BrandFor(ch.Brand)
-		if ch.ChallengeWindowSize != "" {
-			window = ch.ChallengeWindowSize
-		}
-		notify = ch.NotificationURL
-		ctx = i18n.WithLocale(ctx, browserLocale(ch.BrowserLanguage))
-		c.SetRequest(c.Request().WithContext(ctx))
+// formStep is the password form with everything it shows.
+func (a *ACS) formStep(ctx context.Context, ch *db.Challenge, token, loginID, errorKey string) (step, error) {
+	m, err := a.member(ctx, ch)
+	if err != nil {
+		return step{}, err
 	}
-	setChallengeHeaders(c, notify)
-	switch step.Kind {
-	case StepForm:
-		_, member, err := a.cardAndMember(ctx, ch)
-		if err != nil {
-			return a.failPage(c, err)
-		}
-		msg := ""
-		if member != nil {
-			msg = member.PersonalMessage
-		}
-		return views.Render(c, http.StatusOK, viewacs.Challenge(viewacs.ChallengePage{
-			Brand: brand, WindowSize: window, ACSTransID: ch.ACSTransID, Token: step.Token,
-			MerchantName: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
-			Last4: ch.Last4, PersonalMessage: msg, LoginID: step.LoginID, ErrorKey: step.ErrorKey, TriesLeft: step.TriesLeft, Try: ch.Tries,
-			PortalURL: a.Config.BaseURL + "/",
-		}))
-	case StepFinal, StepLocked:
-		page := viewacs.ReturnPage{Brand: brand, WindowSize: window, NotificationURL: ch.NotificationURL,
-			CRes: encodeJSON(BuildCRes(ch)), SessionData: ch.SessionData, Auto: true}
-		switch {
-		case step.Kind == StepLocked:
-			page.Kind, page.MessageKey, page.Auto = "error", "acs.result.locked", false
-			page.MessageArgs = []any{step.LockedUntil.In(jst).Format("2006-01-02 15:04")}
-			page.ExtraKeys = []string{"acs.result.locked.how"}
-		case ch.State == db.ChallengeSucceeded:
-			page.Kind, page.MessageKey = "ok", "acs.result.ok"
-		case ch.State == db.ChallengeCancelled:
-			page.Kind, page.MessageKey = "info", "acs.result.cancelled"
-		case ch.State == db.ChallengeExpired:
-			page.Kind, page.MessageKey, page.DelayMS = "error", "acs.result.expired", 1500
-		default:
-			page.Kind, page.MessageKey, page.DelayMS = "error", "acs.result.failed", 1500
-		}
-		return views.Render(c, http.StatusOK, viewacs.Return(page))
-	default:
-		page := viewacs.ReturnPage{Brand: brand, WindowSize: window, Kind: "error", MessageKey: step.ProblemKey}
-		if step.Erro != nil && ch != nil {
-			page.NotificationURL, page.CRes, page.SessionData = ch.NotificationURL, encodeJSON(step.Erro), sessionData
-			page.Auto, page.DelayMS = true, 3000
-		}
-		status := http.StatusOK
-		if ch == nil {
-			status = http.StatusBadRequest
-		}
-		return views.Render(c, status, viewacs.Return(page))
+	s := step{kind: stepForm, ch: ch, token: token, loginID: loginID, errorKey: errorKey, triesLeft: a.Config.ChallengeTries - ch.Tries}
+	if m != nil {
+		s.personalMessage = m.PersonalMessage
 	}
-}
-
-// failPage answers a failure of the challenge itself (database down): a page, never a stack trace.
-func (a *ACS) failPage(c echo.Context, err error) error {
-	a.Log.Error("challenge step failed", "err", err.Error())
-	// Written even when the request's deadline has passed (which may be why the step failed).
-	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
-	setChallengeHeaders(c, "")
-	status := http.StatusInternalServerError
-	if db.IsUnavailable(err) {
-		status = http.StatusServiceUnavailable
-	}
-	return views.Render(c, status, viewacs.Return(viewacs.ReturnPage{Brand: viewacs.BrandFor(""), WindowSize: "05",
-		Kind: "error", MessageKey: "acs.problem.system"}))
-}
-
-// setChallengeHeaders replaces the default frame-ancestors 'none' (challenge pages live in the shop's
-// iframe) and lets forms post to the shop's notificationURL origin.
-func setChallengeHeaders(c echo.Context, notificationURL string) {
-	formAction := "'self'"
-	if u, err := url.Parse(notificationURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		formAction += " " + u.Scheme + "://" + u.Host
-	}
-	h := c.Response().Header()
-	h.Del("X-Frame-Options")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; form-action "+formAction+"; frame-ancestors http: https:; base-uri 'none'; object-src 'none'")
-}
-
-func encodeJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return EncodeBase64URL(b)
+	return s, nil
 }

@@ -4,38 +4,39 @@ import (
 	"strconv"
 	"time"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
-// Decide applies Honnin's decision table to a card found by its number (nil when none was), its
+// decide applies Honnin's decision table to a card found by its number (nil when none was), its
 // member preloaded. It returns transStatus and, for N and R, transStatusReason. A locked ID still gets
 // a challenge: the page tells the member so and how to unlock, and the result is N, reason 01.
-func Decide(card *db.Card, now time.Time) (status, reason string) {
+func decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.TransStatusReason) {
 	switch {
 	case card == nil:
-		return StatusN, ReasonNoCardRecord
+		return emv.StatusN, emv.ReasonNoCardRecord
 	case card.Status == db.CardLost || card.Status == db.CardStolen:
-		return StatusR, ReasonStolenCard
+		return emv.StatusR, emv.ReasonStolenCard
 	case card.Status == db.CardClosed:
-		return StatusN, ReasonNotPermitted
+		return emv.StatusN, emv.ReasonNotPermitted
 	case card.Status != db.CardActive:
-		return StatusN, ReasonNotPermitted
-	case ExpiredCard(card.Expiry, now):
-		return StatusN, ReasonExpiredCard
+		return emv.StatusN, emv.ReasonNotPermitted
+	case expiredCard(card.Expiry, now):
+		return emv.StatusN, emv.ReasonExpiredCard
 	case card.MemberID == nil || card.Member == nil || card.Member.Status != db.MemberActive:
-		return StatusN, ReasonNotEnrolled
+		return emv.StatusN, emv.ReasonNotEnrolled
 	case card.Member.PersonalMessageIsDefault:
 		// Members from before personal messages: 3-D Secure starts once they set their own.
-		return StatusN, ReasonNotEnrolled
+		return emv.StatusN, emv.ReasonNotEnrolled
 	case card.ThreeDS != db.ThreeDSEnrolled:
-		return StatusN, ReasonNotEnrolled
+		return emv.StatusN, emv.ReasonNotEnrolled
 	}
-	return StatusC, ""
+	return emv.StatusC, ""
 }
 
-// ExpiredCard reports whether a card with expiry YYMM is past its last valid day (issuer's time).
+// expiredCard reports whether a card with expiry YYMM is past its last valid day (issuer's time).
 // An unreadable expiry counts as expired.
-func ExpiredCard(yymm string, now time.Time) bool {
+func expiredCard(yymm string, now time.Time) bool {
 	if len(yymm) != 4 {
 		return true
 	}

@@ -17,6 +17,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
+
+	"honnin/app/emv"
+	"honnin/app/security"
 )
 
 // duplicateKey walks a JSON document token by token and returns the path of the first key that
@@ -88,52 +91,52 @@ func jsonString(raw json.RawMessage) (string, bool) {
 }
 
 // readObject checks that data is one JSON object without duplicated keys and returns its members.
-func readObject(data []byte, msgType string) (map[string]json.RawMessage, *Erro) {
+func readObject(data []byte, msgType emv.MessageType) (map[string]json.RawMessage, *emv.Erro) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
+		return nil, newErro(emv.ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 	}
 	// Strict validation also rejects duplicated names, in one pass without allocations: a well-formed
 	// message (nearly every one) takes only this path. The slower walks below name what is wrong.
 	if !jsontext.Value(trimmed).IsValid() {
 		if !utf8.Valid(trimmed) {
 			// JSON text is UTF-8 (RFC 8259); encoding/json would quietly turn the bytes into U+FFFD.
-			return nil, NewErro(ErrInvalidMessage, "the message is not valid UTF-8", msgType, "")
+			return nil, newErro(emv.ErrInvalidMessage, "the message is not valid UTF-8", msgType, "")
 		}
 		if !json.Valid(trimmed) {
-			return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
+			return nil, newErro(emv.ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 		}
 		if dup, err := duplicateKey(trimmed); err != nil {
-			return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
+			return nil, newErro(emv.ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 		} else if dup != "" {
-			return nil, NewErro(ErrDuplicate, dup, msgType, "")
+			return nil, newErro(emv.ErrDuplicate, dup, msgType, "")
 		}
 		// Well-formed to encoding/json but not to the strict parser (an escaped lone surrogate).
-		return nil, NewErro(ErrInvalidMessage, "the message is not valid JSON text", msgType, "")
+		return nil, newErro(emv.ErrInvalidMessage, "the message is not valid JSON text", msgType, "")
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(trimmed, &m); err != nil {
-		return nil, NewErro(ErrInvalidMessage, "the message is not a JSON object", msgType, "")
+		return nil, newErro(emv.ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 	}
 	return m, nil
 }
 
 // header reads messageType and messageVersion, which every message must carry before anything else
 // can be judged.
-func header(m map[string]json.RawMessage, want string) (version string, e *Erro) {
+func header(m map[string]json.RawMessage, want emv.MessageType) (version string, e *emv.Erro) {
 	var mt string
-	if raw, ok := m["messageType"]; !ok || json.Unmarshal(raw, &mt) != nil || mt != want {
-		return "", NewErro(ErrInvalidMessage, "messageType", want, "")
+	if raw, ok := m["messageType"]; !ok || json.Unmarshal(raw, &mt) != nil || emv.MessageType(mt) != want {
+		return "", newErro(emv.ErrInvalidMessage, "messageType", want, "")
 	}
 	raw, ok := m["messageVersion"]
 	if !ok {
-		return "", NewErro(ErrMissing, "messageVersion", want, "")
+		return "", newErro(emv.ErrMissing, "messageVersion", want, "")
 	}
 	if json.Unmarshal(raw, &version) != nil || version == "" {
-		return "", NewErro(ErrFormat, "messageVersion", want, "")
+		return "", newErro(emv.ErrFormat, "messageVersion", want, "")
 	}
-	if !SupportedVersion(version) {
-		return "", NewErro(ErrVersion, "messageVersion", want, "")
+	if !supportedVersion(version) {
+		return "", newErro(emv.ErrVersion, "messageVersion", want, "")
 	}
 	return version, nil
 }
@@ -146,6 +149,7 @@ var (
 	digitsRE = regexp.MustCompile(`^[0-9]+$`)
 	langRE   = regexp.MustCompile(`^[A-Za-z]{1,3}(-[A-Za-z0-9]{1,8})*$`)
 	tzRE     = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
+	hostRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
 )
 
 // hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not) other than
@@ -182,8 +186,26 @@ func httpURL(n int) fieldCheck {
 			return false
 		}
 		u, err := url.Parse(s)
-		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.User == nil && validHost(u.Host)
 	}
+}
+
+// validHost reports whether a URL's host (with an optional port) holds only what a host name, an
+// IPv4 address or a bracketed IPv6 address may: a URL's host goes into pages and the CSP, where a
+// character such as ';' or a quote would change their meaning.
+func validHost(hostport string) bool {
+	host, port := hostport, ""
+	if i := strings.LastIndexByte(hostport, ':'); i >= 0 && !strings.HasSuffix(hostport, "]") {
+		host, port = hostport[:i], hostport[i+1:]
+		if n, err := strconv.Atoi(port); err != nil || !digits(1, 5)(port) || n > 65535 {
+			return false
+		}
+	}
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		ip := net.ParseIP(host[1 : len(host)-1])
+		return ip != nil && ip.To4() == nil
+	}
+	return hostRE.MatchString(host)
 }
 
 func yymm(s string) bool {
@@ -261,7 +283,7 @@ func requiredAReq(version, category, channel string, jsEnabled bool) []string {
 	}
 	req = append(req, "threeDSCompInd", "notificationURL", "browserAcceptHeader", "browserLanguage", "browserUserAgent")
 	screen := []string{"browserJavaEnabled", "browserColorDepth", "browserScreenHeight", "browserScreenWidth", "browserTZ"}
-	if version == V210 {
+	if version == emv.V210 {
 		return append(req, screen...)
 	}
 	req = append(req, "browserJavascriptEnabled", "threeDSRequestorAuthenticationInd")
@@ -274,13 +296,13 @@ func requiredAReq(version, category, channel string, jsEnabled bool) []string {
 // knownCurrencyExponents are the minor units of the currencies a shop in Japan commonly charges in.
 var knownCurrencyExponents = map[string]string{"392": "0", "840": "2", "978": "2", "826": "2", "156": "2", "410": "0", "036": "2"}
 
-// DecodeAReq reads and validates an AReq. Every defect is returned as the Erro to answer with.
-func DecodeAReq(data []byte) (*AReq, *Erro) {
-	m, e := readObject(data, "AReq")
+// decodeAReq reads and validates an AReq. Every defect is returned as the Erro to answer with.
+func decodeAReq(data []byte) (*emv.AReq, *emv.Erro) {
+	m, e := readObject(data, emv.TypeAReq)
 	if e != nil {
 		return nil, e
 	}
-	ids := func(e *Erro) *Erro {
+	ids := func(e *emv.Erro) *emv.Erro {
 		// Echo the transaction IDs the message carried, when they are well formed.
 		var s string
 		if raw, ok := m["threeDSServerTransID"]; ok && json.Unmarshal(raw, &s) == nil && isUUID(s) {
@@ -292,13 +314,13 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 		}
 		return e
 	}
-	version, e := header(m, "AReq")
+	version, e := header(m, emv.TypeAReq)
 	if e != nil {
 		return nil, ids(e)
 	}
-	fail := func(code string, fields []string) (*AReq, *Erro) {
+	fail := func(code emv.ErrorCode, fields []string) (*emv.AReq, *emv.Erro) {
 		sort.Strings(fields)
-		return nil, ids(NewErro(code, strings.Join(fields, ","), "AReq", version))
+		return nil, ids(newErro(code, strings.Join(fields, ","), emv.TypeAReq, version))
 	}
 
 	var badType, badFormat []string
@@ -339,7 +361,7 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 		} else {
 			for _, x := range exts {
 				if x.Critical {
-					return fail(ErrCriticalExt, []string{"messageExtension"})
+					return fail(emv.ErrCriticalExt, []string{"messageExtension"})
 				}
 			}
 		}
@@ -354,23 +376,41 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 		}
 	}
 	if len(missing) > 0 {
-		return fail(ErrMissing, missing)
+		return fail(emv.ErrMissing, missing)
 	}
 	if bad := append(badType, badFormat...); len(bad) > 0 {
-		return fail(ErrFormat, bad)
+		return fail(emv.ErrFormat, bad)
 	}
-	var a AReq
-	if err := json.Unmarshal(bytes.TrimSpace(data), &a); err != nil {
-		return fail(ErrFormat, []string{"message"})
+	// The message is built from the validated fields only: a name that differs from a field's in case
+	// (a decoder matching names case-insensitively would take it) is an unknown field, ignored.
+	a := emv.AReq{
+		ThreeDSServerTransID: str["threeDSServerTransID"], DSTransID: str["dsTransID"], DSReferenceNumber: str["dsReferenceNumber"],
+		ThreeDSServerRefNumber: str["threeDSServerRefNumber"], ThreeDSServerURL: str["threeDSServerURL"],
+		ThreeDSRequestorID: str["threeDSRequestorID"], ThreeDSRequestorName: str["threeDSRequestorName"],
+		ThreeDSRequestorURL: str["threeDSRequestorURL"], ThreeDSRequestorChallengeInd: str["threeDSRequestorChallengeInd"],
+		ThreeDSCompInd: str["threeDSCompInd"], AcquirerBIN: str["acquirerBIN"], AcquirerMerchantID: str["acquirerMerchantID"],
+		AcctNumber: security.PAN(str["acctNumber"]), CardExpiryDate: str["cardExpiryDate"], MCC: str["mcc"],
+		MerchantCountryCode: str["merchantCountryCode"], MerchantName: str["merchantName"], PurchaseAmount: str["purchaseAmount"],
+		PurchaseCurrency: str["purchaseCurrency"], PurchaseExponent: str["purchaseExponent"], PurchaseDate: str["purchaseDate"],
+		NotificationURL: str["notificationURL"], BrowserAcceptHeader: str["browserAcceptHeader"], BrowserIP: str["browserIP"],
+		BrowserLanguage: str["browserLanguage"], BrowserColorDepth: str["browserColorDepth"],
+		BrowserScreenHeight: str["browserScreenHeight"], BrowserScreenWidth: str["browserScreenWidth"], BrowserTZ: str["browserTZ"],
+		BrowserUserAgent: str["browserUserAgent"], MessageCategory: str["messageCategory"], MessageType: emv.TypeAReq,
+		MessageVersion: version, DeviceChannel: str["deviceChannel"],
 	}
-	a.MessageVersion = version
-	if version == V210 {
-		// 2.2.0-only fields in a 2.1.0 message are ignored.
-		a.BrowserJavascriptEnabled, a.DSURL, a.ThreeDSRequestorAuthenticationInd = nil, "", ""
+	if b, ok := bools["browserJavaEnabled"]; ok {
+		a.BrowserJavaEnabled = &b
+	}
+	// 2.2.0-only fields in a 2.1.0 message are ignored.
+	if version == emv.V220 {
+		a.DSURL, a.ThreeDSRequestorAuthenticationInd = str["dsURL"], str["threeDSRequestorAuthenticationInd"]
+		if jsGiven {
+			a.BrowserJavascriptEnabled = &jsEnabled
+		}
 	}
 	if a.MessageCategory == "01" {
 		if exp, ok := knownCurrencyExponents[a.PurchaseCurrency]; ok && exp != a.PurchaseExponent {
-			return fail(ErrTransData, []string{"purchaseCurrency", "purchaseExponent"})
+			return fail(emv.ErrTransData, []string{"purchaseCurrency", "purchaseExponent"})
 		}
 	}
 	return &a, nil
@@ -379,35 +419,35 @@ func DecodeAReq(data []byte) (*AReq, *Erro) {
 // maxCReqChars bounds the creq field: a browser CReq is a few hundred characters.
 const maxCReqChars = 4096
 
-// DecodeBase64URL decodes base64url with or without padding; standard base64 characters are accepted
+// decodeBase64URL decodes base64url with or without padding; standard base64 characters are accepted
 // too, because some 3DS Servers send them.
-func DecodeBase64URL(s string) ([]byte, error) {
+func decodeBase64URL(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
 	s = strings.TrimRight(s, "=")
 	s = strings.NewReplacer("+", "-", "/", "_").Replace(s)
 	return base64.RawURLEncoding.DecodeString(s)
 }
 
-// EncodeBase64URL encodes without padding, as the notes ask of everything Honnin emits.
-func EncodeBase64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+// encodeBase64URL encodes without padding, as the notes ask of everything Honnin emits.
+func encodeBase64URL(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// DecodeCReq reads the creq form field: base64url JSON of a browser CReq.
-func DecodeCReq(creq string) (*CReq, *Erro) {
+// decodeCReq reads the creq form field: base64url JSON of a browser CReq.
+func decodeCReq(creq string) (*emv.CReq, *emv.Erro) {
 	if creq == "" {
-		return nil, NewErro(ErrMissing, "creq", "CReq", "")
+		return nil, newErro(emv.ErrMissing, "creq", emv.TypeCReq, "")
 	}
 	if len(creq) > maxCReqChars {
-		return nil, NewErro(ErrInvalidMessage, "creq is too long", "CReq", "")
+		return nil, newErro(emv.ErrInvalidMessage, "creq is too long", emv.TypeCReq, "")
 	}
-	data, err := DecodeBase64URL(creq)
+	data, err := decodeBase64URL(creq)
 	if err != nil {
-		return nil, NewErro(ErrInvalidMessage, "creq is not base64url", "CReq", "")
+		return nil, newErro(emv.ErrInvalidMessage, "creq is not base64url", emv.TypeCReq, "")
 	}
-	m, e := readObject(data, "CReq")
+	m, e := readObject(data, emv.TypeCReq)
 	if e != nil {
 		return nil, e
 	}
-	version, e := header(m, "CReq")
+	version, e := header(m, emv.TypeCReq)
 	if e != nil {
 		return nil, e
 	}
@@ -430,7 +470,7 @@ func DecodeCReq(creq string) (*CReq, *Erro) {
 		}
 		str[name] = s
 	}
-	with := func(e *Erro) *Erro {
+	with := func(e *emv.Erro) *emv.Erro {
 		if isUUID(str["threeDSServerTransID"]) {
 			e.ThreeDSServerTransID = str["threeDSServerTransID"]
 		}
@@ -441,14 +481,14 @@ func DecodeCReq(creq string) (*CReq, *Erro) {
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return nil, with(NewErro(ErrMissing, strings.Join(missing, ","), "CReq", version))
+		return nil, with(newErro(emv.ErrMissing, strings.Join(missing, ","), emv.TypeCReq, version))
 	}
 	if len(bad) > 0 {
 		sort.Strings(bad)
-		return nil, with(NewErro(ErrFormat, strings.Join(bad, ","), "CReq", version))
+		return nil, with(newErro(emv.ErrFormat, strings.Join(bad, ","), emv.TypeCReq, version))
 	}
-	return &CReq{
+	return &emv.CReq{
 		ThreeDSServerTransID: str["threeDSServerTransID"], ACSTransID: strings.ToLower(str["acsTransID"]),
-		MessageType: "CReq", MessageVersion: version, ChallengeWindowSize: str["challengeWindowSize"],
+		MessageType: emv.TypeCReq, MessageVersion: version, ChallengeWindowSize: str["challengeWindowSize"],
 	}, nil
 }

@@ -8,62 +8,89 @@ import (
 
 	"gorm.io/gorm"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
-// Result is how a challenge ended.
-type Result struct {
+// result is how a challenge ended.
+type result struct {
 	State       string // a terminal db.Challenge* state
-	TransStatus string // Y or N
-	Reason      string
-	Cancel      string
-	ECI         string
+	TransStatus emv.TransStatus
+	Reason      emv.TransStatusReason
+	Cancel      emv.ChallengeCancel
+	ECI         emv.ECI
 	AV          string
 }
 
 // Results of the decision table's challenge rows.
 var (
-	resultCancelled = Result{State: db.ChallengeCancelled, TransStatus: StatusN, Reason: ReasonAuthFailed, Cancel: CancelByCardholder}
-	resultLocked    = Result{State: db.ChallengeFailed, TransStatus: StatusN, Reason: ReasonAuthFailed}
-	resultTooMany   = Result{State: db.ChallengeFailed, TransStatus: StatusN, Reason: ReasonMaxChallenges}
+	resultCancelled = result{State: db.ChallengeCancelled, TransStatus: emv.StatusN, Reason: emv.ReasonAuthFailed, Cancel: emv.CancelByCardholder}
+	resultLocked    = result{State: db.ChallengeFailed, TransStatus: emv.StatusN, Reason: emv.ReasonAuthFailed}
+	resultTooMany   = result{State: db.ChallengeFailed, TransStatus: emv.StatusN, Reason: emv.ReasonMaxChallenges}
 )
 
-func resultExpired(cancel string) Result {
-	return Result{State: db.ChallengeExpired, TransStatus: StatusN, Reason: ReasonTimedOut, Cancel: cancel}
+func resultSucceeded(av string) result {
+	return result{State: db.ChallengeSucceeded, TransStatus: emv.StatusY, ECI: emv.ECIAuthenticated, AV: av}
 }
 
-// Terminal reports whether a challenge state is final.
-func Terminal(state string) bool {
-	switch state {
-	case db.ChallengeSucceeded, db.ChallengeFailed, db.ChallengeCancelled, db.ChallengeExpired, db.ChallengeAnswered:
-		return true
+// resultExpired is the end of a challenge whose deadline passed in state from: before the first CReq
+// (challengeCancel 05) or after it (04).
+func resultExpired(from string) result {
+	cancel := emv.CancelTimeout
+	if from == db.ChallengeCreated {
+		cancel = emv.CancelNoCReq
 	}
-	return false
+	return result{State: db.ChallengeExpired, TransStatus: emv.StatusN, Reason: emv.ReasonTimedOut, Cancel: cancel}
 }
 
-// Finish ends a challenge that is in one of the from states: one conditional UPDATE, the RReq into the
-// outbox and the result's auth event, all in one transaction. It reports false (and changes nothing)
-// when the challenge was no longer in a from state: someone else (a double submit, another node, the
-// sweeper) ended it first, so every challenge ends exactly once.
-func Finish(ctx context.Context, gdb *gorm.DB, acsTransID string, from []string, res Result, rreqURL func(*db.Challenge) string, origin eventOrigin) (bool, error) {
+// open lists the states a challenge can still move from; every other state is final.
+var open = []string{db.ChallengeCreated, db.ChallengeShown, db.ChallengeChecking}
+
+// terminal reports whether a challenge state is final.
+func terminal(state string) bool {
+	for _, s := range open {
+		if s == state {
+			return false
+		}
+	}
+	return true
+}
+
+// guard is the condition under which a move to a terminal state may happen.
+type guard struct {
+	states    []string // the challenge must be in one of these
+	tokenHash string   // when set, the live form token must be this one
+}
+
+// finish is the move of a challenge to a terminal state: one conditional UPDATE (extra holds further
+// columns to set with it), the RReq into the outbox and the result's auth event, all in one
+// transaction. It reports false (and changes nothing) when the guard no longer held: someone else (a
+// double submit, another node, the sweeper) moved the challenge first, so every challenge ends
+// exactly once.
+func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, rreqURL func(*db.Challenge) string, origin eventOrigin) (bool, error) {
 	now := db.Now()
 	won := false
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		upd := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state IN ?", acsTransID, from).Updates(map[string]any{
-			"state": res.State, "trans_status": res.TransStatus, "trans_status_reason": res.Reason,
-			"challenge_cancel": res.Cancel, "eci": res.ECI, "authentication_value": res.AV, "finished_at": now,
-		})
-		if upd.Error != nil {
-			return upd.Error
+		upd := map[string]any{
+			"state": res.State, "trans_status": string(res.TransStatus), "trans_status_reason": string(res.Reason),
+			"challenge_cancel": string(res.Cancel), "eci": string(res.ECI), "authentication_value": res.AV, "finished_at": now,
 		}
-		if upd.RowsAffected == 0 {
-			return nil
+		for k, v := range extra {
+			upd[k] = v
+		}
+		q := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state IN ?", acsTransID, g.states)
+		if g.tokenHash != "" {
+			q = q.Where("token_hash = ?", g.tokenHash)
+		}
+		moved := q.Updates(upd)
+		if moved.Error != nil || moved.RowsAffected == 0 {
+			return moved.Error
 		}
 		var ch db.Challenge
 		if err := tx.Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
 			return err
 		}
-		body, err := json.Marshal(BuildRReq(&ch))
+		body, err := json.Marshal(buildRReq(&ch))
 		if err != nil {
 			return err
 		}
@@ -82,56 +109,52 @@ func Finish(ctx context.Context, gdb *gorm.DB, acsTransID string, from []string,
 	return won, err
 }
 
-func resultDetail(r Result) string {
-	d := "transStatus=" + r.TransStatus
+func resultDetail(r result) string {
+	d := "transStatus=" + string(r.TransStatus)
 	if r.Reason != "" {
-		d += " reason=" + r.Reason
+		d += " reason=" + string(r.Reason)
 	}
 	if r.Cancel != "" {
-		d += " challengeCancel=" + r.Cancel
+		d += " challengeCancel=" + string(r.Cancel)
 	}
 	if r.ECI != "" {
-		d += " eci=" + r.ECI
+		d += " eci=" + string(r.ECI)
 	}
 	return d
 }
 
-// BuildRReq is the RReq for a finished challenge.
-func BuildRReq(ch *db.Challenge) RReq {
-	counter := ch.Tries
-	if counter > 99 {
-		counter = 99
-	}
-	r := RReq{
+// buildRReq is the RReq for a finished challenge.
+func buildRReq(ch *db.Challenge) emv.RReq {
+	r := emv.RReq{
 		ThreeDSServerTransID: ch.ThreeDSServerTransID,
 		ACSTransID:           ch.ACSTransID,
 		DSTransID:            ch.DSTransID,
-		MessageType:          "RReq",
+		MessageType:          emv.TypeRReq,
 		MessageVersion:       ch.MessageVersion,
-		MessageCategory:      ch.MessageCategory,
-		TransStatus:          ch.TransStatus,
-		InteractionCounter:   fmt.Sprintf("%02d", counter),
-		AuthenticationType:   AuthenticationTypeStatic,
+		MessageCategory:      emv.MessageCategory(ch.MessageCategory),
+		TransStatus:          emv.TransStatus(ch.TransStatus),
+		InteractionCounter:   fmt.Sprintf("%02d", min(max(ch.Tries, 0), 99)),
+		AuthenticationType:   emv.AuthenticationTypeStatic,
 		AuthenticationValue:  ch.AuthenticationValue,
-		ECI:                  ch.ECI,
-		TransStatusReason:    ch.TransStatusReason,
-		ChallengeCancel:      ch.ChallengeCancel,
+		ECI:                  emv.ECI(ch.ECI),
+		TransStatusReason:    emv.TransStatusReason(ch.TransStatusReason),
+		ChallengeCancel:      emv.ChallengeCancel(ch.ChallengeCancel),
 	}
-	if ch.MessageVersion == V220 {
-		r.AuthenticationMethod = AuthenticationMethodOther
+	if ch.MessageVersion == emv.V220 {
+		r.AuthenticationMethod = emv.AuthenticationMethodStaticPasscode
 	}
-	if ch.TransStatus == StatusY || ch.TransStatus == StatusA {
+	if r.TransStatus == emv.StatusY || r.TransStatus == emv.StatusA {
 		r.TransStatusReason = ""
 	}
 	return r
 }
 
-// BuildCRes is the final CRes of a finished challenge; it depends only on the stored row, so a double
+// buildCRes is the final CRes of a finished challenge; it depends only on the stored row, so a double
 // submit shows the same CRes.
-func BuildCRes(ch *db.Challenge) CRes {
-	return CRes{
-		ThreeDSServerTransID: ch.ThreeDSServerTransID, ACSTransID: ch.ACSTransID, MessageType: "CRes",
-		MessageVersion: ch.MessageVersion, TransStatus: ch.TransStatus, ChallengeCompletionInd: "Y",
+func buildCRes(ch *db.Challenge) emv.CRes {
+	return emv.CRes{
+		ThreeDSServerTransID: ch.ThreeDSServerTransID, ACSTransID: ch.ACSTransID, MessageType: emv.TypeCRes,
+		MessageVersion: ch.MessageVersion, TransStatus: emv.TransStatus(ch.TransStatus), ChallengeCompletionInd: emv.Yes,
 	}
 }
 
@@ -148,25 +171,22 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// expireIfDue ends a challenge whose deadline has passed. It reports whether the challenge is (now)
-// expired or otherwise finished.
-func (a *ACS) expireIfDue(ctx context.Context, ch *db.Challenge, now time.Time, origin eventOrigin) (bool, error) {
-	if Terminal(ch.State) {
-		return true, nil
-	}
-	if now.Before(ch.Deadline) {
-		return false, nil
-	}
-	cancel := CancelTimeout
-	if ch.State == db.ChallengeCreated {
-		cancel = CancelNoCReq
-	}
-	won, err := a.finish(ctx, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), origin)
-	if err != nil {
-		return false, err
-	}
+// end runs finish with the ACS's RReq addressing; when it was this call that ended the challenge, it
+// counts the outcome and wakes the outbox.
+func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (bool, error) {
+	won, err := finish(ctx, a.DB, acsTransID, g, res, extra, a.rreqURL, origin)
 	if won {
+		a.m.countChallenge(res.State)
 		a.signal()
 	}
-	return true, nil
+	return won, err
+}
+
+// expire is the move any open challenge makes once its deadline has passed (created, shown or
+// checking → expired); the guard includes the deadline, so a challenge still in time is never expired.
+func (a *ACS) expire(ctx context.Context, ch *db.Challenge, now time.Time, origin eventOrigin) (bool, error) {
+	if terminal(ch.State) || now.Before(ch.Deadline) {
+		return false, nil
+	}
+	return a.end(ctx, ch.ACSTransID, guard{states: []string{ch.State}}, resultExpired(ch.State), nil, origin)
 }

@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"testing"
 	"unicode/utf8"
+
+	"honnin/app/emv"
 )
 
-var erroCodes = map[string]bool{ErrInvalidMessage: true, ErrVersion: true, ErrMissing: true, ErrCriticalExt: true,
-	ErrFormat: true, ErrDuplicate: true, ErrTransData: true}
+var erroCodes = map[emv.ErrorCode]bool{emv.ErrInvalidMessage: true, emv.ErrVersion: true, emv.ErrMissing: true, emv.ErrCriticalExt: true,
+	emv.ErrFormat: true, emv.ErrDuplicate: true, emv.ErrTransData: true}
 
 // FuzzDecodeAReq: any body gives either a valid AReq or an Erro with a known code; never a panic.
 // The seed corpus is in testdata/fuzz/FuzzDecodeAReq and runs with every go test.
@@ -16,12 +18,12 @@ func FuzzDecodeAReq(f *testing.F) {
 	b, _ := json.Marshal(validAReq())
 	f.Add(b)
 	f.Fuzz(func(t *testing.T, body []byte) {
-		a, e := DecodeAReq(body)
+		a, e := decodeAReq(body)
 		if (a == nil) == (e == nil) {
 			t.Fatalf("want exactly one of AReq and Erro, got %v and %v", a, e)
 		}
 		if e != nil {
-			if !erroCodes[e.ErrorCode] || e.MessageType != "Erro" || e.ErrorDetail == "" || !SupportedVersion(e.MessageVersion) {
+			if !erroCodes[e.ErrorCode] || e.MessageType != emv.TypeErro || e.ErrorDetail == "" || !supportedVersion(e.MessageVersion) {
 				t.Fatalf("bad Erro %+v", e)
 			}
 			if _, err := json.Marshal(e); err != nil {
@@ -29,7 +31,7 @@ func FuzzDecodeAReq(f *testing.F) {
 			}
 			return
 		}
-		if !SupportedVersion(a.MessageVersion) || a.MessageType != "AReq" || !isUUID(a.ThreeDSServerTransID) || !isUUID(a.DSTransID) {
+		if !supportedVersion(a.MessageVersion) || a.MessageType != emv.TypeAReq || !isUUID(a.ThreeDSServerTransID) || !isUUID(a.DSTransID) {
 			t.Fatalf("accepted an AReq without its header: %+v", a)
 		}
 		if len(a.AcctNumber) < 13 || len(a.AcctNumber) > 19 {
@@ -51,18 +53,18 @@ func FuzzDecodeAReq(f *testing.F) {
 func FuzzDecodeCReq(f *testing.F) {
 	f.Add("eyJ0aHJlZURTU2VydmVyVHJhbnNJRCI6IjhhODgwZGMwLWQyZDItNDA2Ny1iY2IxLWIwOGQxNjkwYjI2ZSIsImFjc1RyYW5zSUQiOiJkN2MxZWU5OS05NDc4LTQ0YTYtYjFmMi0zOTFlMjljNmIzNDAiLCJtZXNzYWdlVHlwZSI6IkNSZXEiLCJtZXNzYWdlVmVyc2lvbiI6IjIuMi4wIiwiY2hhbGxlbmdlV2luZG93U2l6ZSI6IjAxIn0")
 	f.Fuzz(func(t *testing.T, creq string) {
-		c, e := DecodeCReq(creq)
+		c, e := decodeCReq(creq)
 		if (c == nil) == (e == nil) {
 			t.Fatalf("want exactly one of CReq and Erro")
 		}
 		if e != nil {
-			if e.MessageType != "Erro" || e.ErrorCode == "" {
+			if e.MessageType != emv.TypeErro || e.ErrorCode == "" {
 				t.Fatalf("bad Erro %+v", e)
 			}
 			return
 		}
 		b, _ := json.Marshal(c)
-		again, e2 := DecodeCReq(EncodeBase64URL(b))
+		again, e2 := decodeCReq(encodeBase64URL(b))
 		if e2 != nil || *again != *c {
 			t.Fatalf("round trip: %+v vs %+v (%v)", c, again, e2)
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
@@ -36,42 +37,27 @@ func (m metrics) collectors() []prometheus.Collector {
 }
 
 // label returns v when it is one of allowed, else "other".
-func label(v string, allowed map[string]bool) string {
-	if allowed[v] {
-		return v
+// label is v when its code list knows it (or it is empty, for an absent field), else "other": a
+// label's values stay bounded whatever a message carried.
+func label[K ~string](v K, known map[K]string) string {
+	if _, ok := known[v]; ok || v == "" {
+		return string(v)
 	}
 	return "other"
 }
 
-var (
-	statusLabels = map[string]bool{StatusY: true, StatusN: true, StatusU: true, StatusA: true, StatusC: true, StatusR: true, "D": true, "I": true}
-	reasonLabels = func() map[string]bool {
-		m := map[string]bool{"": true}
-		for i := 1; i <= 26; i++ {
-			m[string(rune('0'+i/10))+string(rune('0'+i%10))] = true
-		}
-		return m
-	}()
-	erroLabels = map[string]bool{ErrInvalidMessage: true, ErrVersion: true, ErrMissing: true, ErrCriticalExt: true, ErrFormat: true,
-		ErrDuplicate: true, ErrTransID: true, ErrAccessDenied: true, ErrTransData: true, ErrTimedOut: true, ErrTransientFailure: true,
-		"302": true, "304": true, "306": true, "307": true, "404": true, "405": true}
-	outcomeLabels = map[string]bool{db.ChallengeSucceeded: true, db.ChallengeFailed: true, db.ChallengeCancelled: true, db.ChallengeExpired: true}
-)
+var outcomeLabels = map[string]string{db.ChallengeSucceeded: "", db.ChallengeFailed: "", db.ChallengeCancelled: "", db.ChallengeExpired: ""}
 
-func (m metrics) countARes(status, reason string) {
-	m.ares.WithLabelValues(label(status, statusLabels), label(reason, reasonLabels)).Inc()
+func (m metrics) countARes(status emv.TransStatus, reason emv.TransStatusReason) {
+	m.ares.WithLabelValues(label(status, emv.TransStatuses), label(reason, emv.TransStatusReasons)).Inc()
 }
 
-func (m metrics) countErro(code string) { m.erro.WithLabelValues(label(code, erroLabels)).Inc() }
+func (m metrics) countErro(code emv.ErrorCode) {
+	m.erro.WithLabelValues(label(code, emv.ErrorCodes)).Inc()
+}
 
-// finish is Finish for this ACS: the RReq goes where rreqURL says, and a challenge this call ended is
-// counted by its outcome.
-func (a *ACS) finish(ctx context.Context, acsTransID string, from []string, res Result, origin eventOrigin) (bool, error) {
-	won, err := Finish(ctx, a.DB, acsTransID, from, res, a.rreqURL, origin)
-	if won {
-		a.m.challenges.WithLabelValues(label(res.State, outcomeLabels)).Inc()
-	}
-	return won, err
+func (m metrics) countChallenge(state string) {
+	m.challenges.WithLabelValues(label(state, outcomeLabels)).Inc()
 }
 
 // outboxCollector reports the RReq outbox at each scrape: how many results wait for delivery and how
@@ -96,7 +82,7 @@ func (o *outboxCollector) Describe(ch chan<- *prometheus.Desc) { ch <- o.pending
 func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
-	n, oldest, err := OutboxBacklog(ctx, o.a)
+	n, oldest, err := outboxBacklog(ctx, o.a)
 	if err != nil {
 		o.a.Log.Warn("outbox metrics: the database did not answer", "err", err.Error())
 		return
@@ -109,8 +95,8 @@ func (o *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(o.age, prometheus.GaugeValue, age)
 }
 
-// OutboxBacklog returns how many RReqs wait for delivery and when the oldest of them was written.
-func OutboxBacklog(ctx context.Context, a *ACS) (int64, time.Time, error) {
+// outboxBacklog returns how many RReqs wait for delivery and when the oldest of them was written.
+func outboxBacklog(ctx context.Context, a *ACS) (int64, time.Time, error) {
 	gdb := a.DB.WithContext(ctx)
 	var n int64
 	if err := gdb.Model(&db.OutboxMessage{}).Where("delivered_at IS NULL").Count(&n).Error; err != nil || n == 0 {

@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"honnin/app/emv"
 	"honnin/db"
 )
 
@@ -55,7 +56,7 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	t := time.NewTicker(min(outboxInterval, a.Config.RReqRetryMin))
 	defer t.Stop()
 	for {
-		if _, err := a.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+		if _, err := a.deliverDue(ctx); err != nil && ctx.Err() == nil {
 			a.Log.Warn("RReq delivery round failed", "err", err.Error())
 		}
 		select {
@@ -67,10 +68,10 @@ func (a *ACS) runOutbox(ctx context.Context) {
 	}
 }
 
-// DeliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
+// deliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
 // The claimed messages are sent at the same time, so that one slow Directory Server cannot hold the
 // rest of the batch past its lease (after which another node would send them again).
-func (a *ACS) DeliverDue(ctx context.Context) (int, error) {
+func (a *ACS) deliverDue(ctx context.Context) (int, error) {
 	msgs, err := a.claim(ctx, db.Now())
 	if err != nil {
 		return 0, err
@@ -190,18 +191,18 @@ func (a *ACS) post(ctx context.Context, m *db.OutboxMessage) string {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Sprintf("HTTP %d", resp.StatusCode)
 	}
-	var rres RRes
+	var rres emv.RRes
 	if err := json.Unmarshal(body, &rres); err != nil {
 		return "the answer is not JSON"
 	}
-	if rres.MessageType != "RRes" {
-		return "the answer is a " + rres.MessageType + ", not an RRes"
+	if rres.MessageType != emv.TypeRRes {
+		return "the answer is a " + string(rres.MessageType) + ", not an RRes"
 	}
 	if rres.ACSTransID != m.ACSTransID {
 		return "the RRes is for another transaction"
 	}
-	if rres.ResultsStatus != "01" {
-		return "resultsStatus " + rres.ResultsStatus
+	if rres.ResultsStatus != emv.ResultsReceived {
+		return "resultsStatus " + string(rres.ResultsStatus)
 	}
 	return ""
 }

@@ -17,7 +17,7 @@ func (a *ACS) runSweeper(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
 	for {
-		if n, err := a.Sweep(ctx, db.Now()); err != nil && ctx.Err() == nil {
+		if n, err := a.sweep(ctx, db.Now()); err != nil && ctx.Err() == nil {
 			a.Log.Warn("expiry sweep failed", "err", err.Error())
 		} else if n > 0 {
 			a.Log.Info("challenges expired", "count", n)
@@ -30,31 +30,24 @@ func (a *ACS) runSweeper(ctx context.Context) {
 	}
 }
 
-// Sweep expires every challenge past its deadline at now and returns how many this call ended.
-func (a *ACS) Sweep(ctx context.Context, now time.Time) (int, error) {
+// sweep expires every challenge past its deadline at now and returns how many this call ended.
+func (a *ACS) sweep(ctx context.Context, now time.Time) (int, error) {
 	var due []db.Challenge
 	err := a.DB.WithContext(ctx).Select("acs_trans_id", "state", "deadline").
-		Where("state IN ? AND deadline <= ?", []string{db.ChallengeCreated, db.ChallengeShown}, now).
+		Where("state IN ? AND deadline <= ?", open, now).
 		Order("deadline").Limit(200).Find(&due).Error
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for _, ch := range due {
-		cancel := CancelTimeout
-		if ch.State == db.ChallengeCreated {
-			cancel = CancelNoCReq
-		}
-		won, err := a.finish(ctx, ch.ACSTransID, []string{ch.State}, resultExpired(cancel), eventOrigin{})
+		won, err := a.expire(ctx, &ch, now, eventOrigin{})
 		if err != nil {
 			return n, err
 		}
 		if won {
 			n++
 		}
-	}
-	if n > 0 {
-		a.signal()
 	}
 	return n, nil
 }

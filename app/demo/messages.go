@@ -1,57 +1,25 @@
 package demo
 
-// The messages the demo plays, from the 3DS Server's and the Directory Server's side. The demo keeps
-// its own definitions: faces never import each other, and a real shop would not share the ACS's code.
+import (
+	"encoding/json"
 
-type ares struct {
-	ThreeDSServerTransID string `json:"threeDSServerTransID"`
-	ACSTransID           string `json:"acsTransID"`
-	MessageType          string `json:"messageType"`
-	MessageVersion       string `json:"messageVersion"`
-	TransStatus          string `json:"transStatus"`
-	TransStatusReason    string `json:"transStatusReason"`
-	ACSURL               string `json:"acsURL"`
-	ECI                  string `json:"eci"`
-	AuthenticationValue  string `json:"authenticationValue"`
-	ErrorCode            string `json:"errorCode"`
-	ErrorDetail          string `json:"errorDetail"`
-}
+	"honnin/app/emv"
+)
 
-type cres struct {
-	ThreeDSServerTransID string `json:"threeDSServerTransID"`
-	ACSTransID           string `json:"acsTransID"`
-	MessageType          string `json:"messageType"`
-	TransStatus          string `json:"transStatus"`
-	ErrorCode            string `json:"errorCode"`
-}
+// The demo plays the 3DS Server and the Directory Server with the protocol's own message types (app/emv).
 
-type rreq struct {
-	ThreeDSServerTransID string `json:"threeDSServerTransID"`
-	ACSTransID           string `json:"acsTransID"`
-	DSTransID            string `json:"dsTransID"`
-	MessageType          string `json:"messageType"`
-	MessageVersion       string `json:"messageVersion"`
-	TransStatus          string `json:"transStatus"`
-	TransStatusReason    string `json:"transStatusReason"`
-	ChallengeCancel      string `json:"challengeCancel"`
-	ECI                  string `json:"eci"`
-	AuthenticationValue  string `json:"authenticationValue"`
-}
-
-type rres struct {
-	ThreeDSServerTransID string `json:"threeDSServerTransID"`
-	ACSTransID           string `json:"acsTransID"`
-	DSTransID            string `json:"dsTransID"`
-	MessageType          string `json:"messageType"`
-	MessageVersion       string `json:"messageVersion"`
-	ResultsStatus        string `json:"resultsStatus"`
-}
-
-type dsErro struct {
-	ErrorCode        string `json:"errorCode"`
-	ErrorComponent   string `json:"errorComponent"`
-	ErrorDescription string `json:"errorDescription"`
-	ErrorDetail      string `json:"errorDetail"`
-	MessageType      string `json:"messageType"`
-	MessageVersion   string `json:"messageVersion"`
+// readAnswer reads a message that is either an answer of the expected kind (into answer) or an Erro,
+// which it returns.
+func readAnswer(data []byte, answer any) (*emv.Erro, error) {
+	var head struct {
+		MessageType emv.MessageType `json:"messageType"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, err
+	}
+	if head.MessageType == emv.TypeErro {
+		var e emv.Erro
+		return &e, json.Unmarshal(data, &e)
+	}
+	return nil, json.Unmarshal(data, answer)
 }

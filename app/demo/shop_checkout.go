@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"honnin/app/emv"
 	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/views"
@@ -167,25 +168,25 @@ func (s *Shop) Checkout(ctx context.Context, f CheckoutForm, b Browser, shopBase
 		}
 	}
 
-	answer, err := s.sendAReq(ctx, areq)
+	answer, erro, err := s.sendAReq(ctx, areq)
 	if err != nil {
 		s.Log.Warn("demo shop: AReq failed", "err", err.Error())
 		return Purchase{}, &acsProblem{key: "demo.error.acs"}
 	}
-	if answer.MessageType == "Erro" {
-		return Purchase{}, &acsProblem{key: "demo.error.erro", args: []any{answer.ErrorCode, answer.ErrorDetail}}
+	if erro != nil {
+		return Purchase{}, &acsProblem{key: "demo.error.erro", args: []any{string(erro.ErrorCode), erro.ErrorDetail}}
 	}
-	if answer.MessageType != "ARes" || answer.ThreeDSServerTransID != tx {
+	if answer.MessageType != emv.TypeARes || answer.ThreeDSServerTransID != tx {
 		return Purchase{}, &acsProblem{key: "demo.error.acs"}
 	}
 	exp, _ := strconv.Atoi(exponent)
 	row := db.DemoResult{ThreeDSServerTransID: tx, ACSTransID: answer.ACSTransID, Last4: card.PAN[len(card.PAN)-4:],
 		Amount: amount, Currency: f.Currency, Exponent: exp, MerchantName: i18n.Tr(l, "demo.shop_name"),
-		AResStatus: answer.TransStatus, AResReason: answer.TransStatusReason}
+		AResStatus: string(answer.TransStatus), AResReason: string(answer.TransStatusReason)}
 	if err := s.DB.WithContext(ctx).Create(&row).Error; err != nil {
 		return Purchase{}, err
 	}
-	if answer.TransStatus != "C" {
+	if answer.TransStatus != emv.StatusC {
 		return Purchase{TransID: tx}, nil
 	}
 	creq, _ := json.Marshal(map[string]string{"threeDSServerTransID": tx, "acsTransID": answer.ACSTransID,
@@ -199,33 +200,35 @@ func (s *Shop) Checkout(ctx context.Context, f CheckoutForm, b Browser, shopBase
 // sessionData is the threeDSSessionData the shop sends with the CReq and expects back with the CRes.
 func sessionData(tx string) string { return base64.RawURLEncoding.EncodeToString([]byte("demo:" + tx)) }
 
-func (s *Shop) sendAReq(ctx context.Context, areq map[string]any) (*ares, error) {
+// sendAReq posts an AReq to the ACS and returns its ARes, or the Erro it answered with.
+func (s *Shop) sendAReq(ctx context.Context, areq map[string]any) (*emv.ARes, *emv.Erro, error) {
 	body, err := json.Marshal(areq)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Config.BaseURL+"/3ds/areq", bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("ACS answered HTTP %d", resp.StatusCode)
+		return nil, nil, fmt.Errorf("ACS answered HTTP %d", resp.StatusCode)
 	}
-	var a ares
-	if err := json.Unmarshal(data, &a); err != nil {
-		return nil, err
+	var a emv.ARes
+	erro, err := readAnswer(data, &a)
+	if err != nil || erro != nil {
+		return nil, erro, err
 	}
-	return &a, nil
+	return &a, nil, nil
 }
 
 // minorUnits turns "5000" JPY or "12.34" USD into purchaseAmount, purchaseCurrency and purchaseExponent.

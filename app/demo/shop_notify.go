@@ -3,12 +3,12 @@ package demo
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"honnin/app/emv"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -34,26 +34,29 @@ func (s *Shop) Notify(ctx context.Context, cresField, session string) string {
 	if err != nil {
 		return ""
 	}
-	var m cres
-	if json.Unmarshal(raw, &m) != nil || m.ThreeDSServerTransID == "" {
-		return ""
-	}
-	if session != "" && session != sessionData(m.ThreeDSServerTransID) {
+	var m emv.CRes
+	erro, err := readAnswer(raw, &m)
+	if err != nil {
 		return ""
 	}
 	now := db.Now()
 	upd := map[string]any{"cres_at": now}
-	switch m.MessageType {
-	case "CRes":
-		upd["cres_status"] = m.TransStatus
-	case "Erro":
-		upd["cres_error"] = m.ErrorCode
+	tx := m.ThreeDSServerTransID
+	switch {
+	case erro != nil:
+		tx = erro.ThreeDSServerTransID
+		upd["cres_error"] = string(erro.ErrorCode)
+	case m.MessageType == emv.TypeCRes:
+		upd["cres_status"] = string(m.TransStatus)
 	default:
 		return ""
 	}
-	res := s.DB.WithContext(ctx).Model(&db.DemoResult{}).Where("three_ds_server_trans_id = ?", m.ThreeDSServerTransID).Updates(upd)
+	if tx == "" || session != "" && session != sessionData(tx) {
+		return ""
+	}
+	res := s.DB.WithContext(ctx).Model(&db.DemoResult{}).Where("three_ds_server_trans_id = ?", tx).Updates(upd)
 	if res.Error != nil || res.RowsAffected == 0 {
 		return ""
 	}
-	return m.ThreeDSServerTransID
+	return tx
 }

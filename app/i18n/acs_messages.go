@@ -10,7 +10,7 @@ var acsMessages = map[string]Text{
 	"acs.shop":             {"ご利用先", "Shop"},
 	"acs.amount":           {"ご利用金額", "Amount"},
 	"acs.card":             {"カード番号", "Card"},
-	"acs.personal_message": {"あなたが登録したメッセージ", "Your personal message"},
+	"acs.personal_message": {"お客さまが登録したパーソナルメッセージ", "Your personal message"},
 	"acs.personal_message.advice": {
 		"上のメッセージがご自身で登録したものと違う場合は、ここで入力をやめ、カード会社（%s）へご連絡ください。",
 		"If the message above is not the one you set, stop here and call your card issuer (%s).",
@@ -69,6 +69,14 @@ var acsMessages = map[string]Text{
 	"acs.problem.stale_form": {
 		"この画面は使えなくなりました。ショップでもう一度お試しください。",
 		"This page is no longer valid. Please try again at the shop.",
+	},
+	"acs.problem.open_elsewhere": {
+		"この本人認証は別の画面ですでに開かれています。開いている画面で入力してください。",
+		"This verification is already open in another window. Please continue there.",
+	},
+	"acs.return.unavailable": {
+		"ショップへ結果をお送りできませんでした。お支払いの状況はショップでご確認ください。",
+		"We could not send the result to the shop. Please check your purchase with the shop.",
 	},
 	"acs.problem.system": {
 		"申し訳ありません。ただいま本人認証を行えません。しばらくしてからショップでもう一度お試しください。",

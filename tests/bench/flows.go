@@ -99,7 +99,7 @@ func (env *environment) challengeRoundTrip(ctx context.Context, _ int) error {
 		return fmt.Errorf("challenge page without its form")
 	}
 	final, _, err := fetch(ctx, c, http.MethodPost, env.BaseURL+"/3ds/challenge/submit", url.Values{
-		"acsTransID": {f["acsTransID"]}, "token": {f["token"]}, "try": {f["try"]},
+		"acsTransID": {f["acsTransID"]}, "token": {f["token"]},
 		"loginID": {"yamada01"}, "password": {"fuji-san-2026"}, "action": {"submit"},
 	})
 	if err != nil {

@@ -1,0 +1,39 @@
+package emv
+
+import "testing"
+
+func has[K ~string](t *testing.T, list map[K]string, codes ...K) {
+	t.Helper()
+	for _, c := range codes {
+		if _, ok := list[c]; !ok {
+			t.Errorf("%q is not in its code list", c)
+		}
+	}
+}
+
+// TestConstantsAreInTheirLists: every named code is a value of its list, and each list has the size
+// of its table in the protocol notes.
+func TestConstantsAreInTheirLists(t *testing.T) {
+	has(t, MessageTypes, TypeAReq, TypeARes, TypeCReq, TypeCRes, TypeRReq, TypeRRes, TypeErro)
+	has(t, TransStatuses, StatusY, StatusN, StatusU, StatusA, StatusC, StatusD, StatusR, StatusI)
+	has(t, TransStatusReasons, ReasonAuthFailed, ReasonUnsupportedDevice, ReasonExpiredCard, ReasonInvalidCard, ReasonNoCardRecord,
+		ReasonStolenCard, ReasonNotPermitted, ReasonNotEnrolled, ReasonTimedOut, ReasonMaxChallenges, Reason3RINotSupported)
+	has(t, ECIs, ECIAuthenticated, ECIAttempt, ECINotAuthenticated)
+	has(t, AuthenticationTypes, AuthenticationTypeStatic)
+	has(t, AuthenticationMethods, AuthenticationMethodStaticPasscode)
+	has(t, ChallengeCancels, CancelByCardholder, CancelTimeout, CancelNoCReq)
+	has(t, YesNos, Yes, No)
+	has(t, ErrorCodes, ErrInvalidMessage, ErrVersion, ErrMissing, ErrCriticalExt, ErrFormat, ErrDuplicate, ErrTransID,
+		ErrAccessDenied, ErrTransData, ErrTimedOut, ErrTransientFailure)
+	has(t, ErrorComponents, ComponentACS, ComponentDS)
+	for name, got := range map[string]int{"transStatusReason": len(TransStatusReasons), "authenticationMethod": len(AuthenticationMethods),
+		"challengeCancel": len(ChallengeCancels), "errorCode": len(ErrorCodes), "authenticationType": len(AuthenticationTypes)} {
+		want := map[string]int{"transStatusReason": 26, "authenticationMethod": 11, "challengeCancel": 6, "errorCode": 17, "authenticationType": 4}[name]
+		if got != want {
+			t.Errorf("%s has %d codes, the notes %d", name, got, want)
+		}
+	}
+	if AuthenticationMethodStaticPasscode != "01" || AuthenticationMethods[AuthenticationMethodStaticPasscode] != "static passcode" {
+		t.Errorf("an ID and password check must be authenticationMethod 01 (static passcode)")
+	}
+}
