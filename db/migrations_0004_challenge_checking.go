@@ -5,35 +5,37 @@ import (
 	"gorm.io/gorm"
 )
 
-// challengeCheckingAndShownTo: the challenge's answer-in-check became a state (checking), so tries_checked goes; the browser
-// the form was shown to is kept, to tell a reload from a second browser. Idempotent, because a
-// database made while the initial step still created the live models has the new shape already.
+// challengeCheckingAndShownTo: the challenge's answer-in-check became a state (checking), so
+// tries_checked goes; the browser the form was shown to is kept, to tell a reload from a second browser.
+// Plain DDL rather than GORM's migrator, whose SQLite column drop rebuilds the table and loses its indexes.
 var challengeCheckingAndShownTo = &gormigrate.Migration{
 	ID: "2026112611_challenge_checking_and_shown_to",
 	Migrate: func(tx *gorm.DB) error {
-		type challenge struct {
-			ShownToHash string `gorm:"size:64"`
+		if IsPostgres(tx) {
+			return execAll(tx, []string{
+				"ALTER TABLE challenges ADD COLUMN IF NOT EXISTS shown_to_hash varchar(64)",
+				"ALTER TABLE challenges DROP COLUMN IF EXISTS tries_checked",
+			})
 		}
-		m := tx.Table("challenges").Migrator()
-		if !m.HasColumn(&challenge{}, "shown_to_hash") {
-			if err := m.AddColumn(&challenge{}, "ShownToHash"); err != nil {
+		m := tx.Migrator()
+		if !m.HasColumn("challenges", "shown_to_hash") {
+			if err := tx.Exec("ALTER TABLE challenges ADD COLUMN shown_to_hash text").Error; err != nil {
 				return err
 			}
 		}
-		if m.HasColumn(&challenge{}, "tries_checked") {
-			return m.DropColumn(&challenge{}, "tries_checked")
+		if m.HasColumn("challenges", "tries_checked") {
+			return tx.Exec("ALTER TABLE challenges DROP COLUMN tries_checked").Error
 		}
 		return nil
 	},
 	Rollback: func(tx *gorm.DB) error {
-		type challenge struct {
-			ShownToHash  string
-			TriesChecked int `gorm:"not null;default:0"`
+		kind := "integer"
+		if IsPostgres(tx) {
+			kind = "bigint"
 		}
-		m := tx.Table("challenges").Migrator()
-		if err := m.AddColumn(&challenge{}, "TriesChecked"); err != nil {
-			return err
-		}
-		return m.DropColumn(&challenge{}, "shown_to_hash")
+		return execAll(tx, []string{
+			"ALTER TABLE challenges ADD COLUMN tries_checked " + kind + " NOT NULL DEFAULT 0",
+			"ALTER TABLE challenges DROP COLUMN shown_to_hash",
+		})
 	},
 }
