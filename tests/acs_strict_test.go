@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"honnin/app/demodata"
 	"honnin/db"
-	"honnin/db/demo"
 	"honnin/tests/testkit"
 )
 
@@ -41,7 +41,7 @@ func cspDirective(csp, name string) []string {
 func TestACSCaseVariantFieldsIgnored(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, ds := startACS(t, b, nil)
-		areq := areqFor(demo.YamadaJCB)
+		areq := areqFor(demodata.YamadaJCB)
 		long := strings.Repeat("M", 300)
 		ares := postRaw(t, app.URL, withRawFields(t, areq,
 			`"NotificationURL":"javascript:alert(document.domain)","MerchantName":"`+long+`","ACCTNUMBER":"4000000000000010"`))
@@ -77,7 +77,7 @@ func TestACSNotificationURLHostChecked(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, _ := startACS(t, b, nil)
 		for _, bad := range []string{"https://x;report-uri/n", "https://shop.example'/n", "https://a b.example/n", "https://u:p@shop.example/n"} {
-			areq := areqFor(demo.YamadaJCB)
+			areq := areqFor(demodata.YamadaJCB)
 			areq["notificationURL"] = bad
 			got := postAReq(t, app.URL, areq)
 			if str(got, "messageType") == "ARes" && str(got, "transStatus") == "C" {
@@ -91,7 +91,7 @@ func TestACSNotificationURLHostChecked(t *testing.T) {
 		}
 
 		for _, stored := range []string{"https://x;report-uri https://evil.example/r", "https://shop.example;report-uri/n", "javascript:alert(1)"} {
-			areq := areqFor(demo.YamadaJCB)
+			areq := areqFor(demodata.YamadaJCB)
 			areq["browserLanguage"] = "en"
 			ares := postAReq(t, app.URL, areq)
 			if err := app.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", str(ares, "acsTransID")).
@@ -117,7 +117,7 @@ func TestACSNotificationURLHostChecked(t *testing.T) {
 func TestACSForgedTryHasNoEffect(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, ds := startACS(t, b, nil)
-		ares, p := challengeFor(t, app, areqFor(demo.YamadaJCB))
+		ares, p := challengeFor(t, app, areqFor(demodata.YamadaJCB))
 		if strings.Contains(p.Body, `name="try"`) {
 			t.Errorf("the form carries a try field")
 		}
@@ -152,7 +152,7 @@ func TestACSForgedTryHasNoEffect(t *testing.T) {
 func TestACSSecondCReqGetsNoLiveToken(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, ds := startACS(t, b, nil)
-		ares, first := challengeFor(t, app, areqFor(demo.YamadaVisa))
+		ares, first := challengeFor(t, app, areqFor(demodata.YamadaVisa))
 		req, err := http.NewRequest(http.MethodPost, str(ares, "acsURL"),
 			bytes.NewBufferString(url.Values{"creq": {creqFor(ares, "05")}, "threeDSSessionData": {"shop-session-42"}}.Encode()))
 		if err != nil {

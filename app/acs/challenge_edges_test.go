@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestMember(t *testing.T) {
 	f := newFixture(t)
-	_, ch := f.aresFor(t, demo.YamadaJCB, nil)
+	_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
 	m, err := f.member(f.ctx, ch)
 	if err != nil || m == nil || m.PersonalMessage != "富士山と緑茶" || m.PasswordHash != "" {
 		t.Errorf("member: %+v, %v (only what the challenge shows and checks is read)", m, err)
@@ -34,7 +34,7 @@ func TestMember(t *testing.T) {
 
 func TestFinalStep(t *testing.T) {
 	f := newFixture(t)
-	_, ch := f.aresFor(t, demo.YamadaJCB, nil)
+	_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
 	until := f.now.Add(time.Hour)
 	tests := []struct {
 		name   string
@@ -77,7 +77,7 @@ func TestFinalStep(t *testing.T) {
 
 func TestAwaitCheck(t *testing.T) {
 	f := newFixture(t)
-	_, s := f.opened(t, demo.YamadaJCB)
+	_, s := f.opened(t, demodata.YamadaJCB)
 	f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", db.ChallengeChecking)
 	go func() {
 		time.Sleep(120 * time.Millisecond)
@@ -97,7 +97,7 @@ func TestAwaitCheck(t *testing.T) {
 
 func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 	f := newFixture(t)
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	// The first submit of the form took its try and is being checked on another node.
 	next := nextToken(s.token)
 	if moved, err := f.take(f.ctx, f.row(t, ares.ACSTransID), s.token, next, f.now); err != nil || !moved {
@@ -131,7 +131,7 @@ func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 
 func TestFewerTriesConfiguredThanAlreadyMade(t *testing.T) {
 	f := newFixture(t)
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	s1 := f.submit(t, s, "yamada01", "wrong", false)
 	f.Config.ChallengeTries = 1 // lowered by a restart while the form was open
 	got := f.submit(t, s1, "yamada01", "fuji-san-2026", false)
@@ -145,7 +145,7 @@ func TestFewerTriesConfiguredThanAlreadyMade(t *testing.T) {
 
 func TestCancelNeedsTheLiveForm(t *testing.T) {
 	f := newFixture(t)
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	s1 := f.submit(t, s, "yamada01", "wrong", false)
 	// The first form's Cancel, after an answer replaced its token: shown the open form, not cancelled.
 	got := f.submit(t, s, "", "", true)
@@ -207,7 +207,7 @@ func TestMetricLabelsStayBounded(t *testing.T) {
 
 func TestAFailedCheckReopensTheForm(t *testing.T) {
 	f := newFixture(t)
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	ch := f.row(t, ares.ACSTransID)
 	next := nextToken(s.token)
 	if moved, err := f.take(f.ctx, ch, s.token, next, f.now); err != nil || !moved {

@@ -6,10 +6,10 @@ import (
 	"time"
 
 	"honnin/app/credentials"
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestShowChallengeRefusals(t *testing.T) {
@@ -23,34 +23,34 @@ func TestShowChallengeRefusals(t *testing.T) {
 		detail  string
 	}{
 		{"unknown transaction", func(t *testing.T) *emv.CReq {
-			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 			c := creq(ares)
 			c.ACSTransID = "00000000-0000-4000-8000-000000000000"
 			return c
 		}, stepProblem, "acs.problem.unknown", "", ""},
 		{"threeDSServerTransID of another transaction", func(t *testing.T) *emv.CReq {
-			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 			c := creq(ares)
 			c.ThreeDSServerTransID = "11111111-1111-4111-8111-111111111111"
 			return c
 		}, stepProblem, "acs.problem.unknown", emv.ErrTransID, "threeDSServerTransID"},
 		{"another message version", func(t *testing.T) *emv.CReq {
-			ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+			ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 			c := creq(ares)
 			c.MessageVersion = emv.V210
 			return c
 		}, stepProblem, "acs.problem.unreadable", emv.ErrFormat, "messageVersion"},
 		{"the ARes needed no challenge", func(t *testing.T) *emv.CReq {
-			ares, _ := f.aresFor(t, demo.SuzukiJCB, nil)
+			ares, _ := f.aresFor(t, demodata.SuzukiJCB, nil)
 			return creq(ares)
 		}, stepProblem, "acs.problem.no_challenge", emv.ErrTransData, "acsTransID"},
 		{"first CReq too late", func(t *testing.T) *emv.CReq {
-			ares, ch := f.aresFor(t, demo.YamadaJCB, nil)
+			ares, ch := f.aresFor(t, demodata.YamadaJCB, nil)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Update("deadline", f.now.Add(-time.Second))
 			return creq(ares)
 		}, stepProblem, "acs.problem.expired", emv.ErrTimedOut, "acsTransID"},
 		{"finished challenge", func(t *testing.T) *emv.CReq {
-			ares, s := f.opened(t, demo.YamadaJCB)
+			ares, s := f.opened(t, demodata.YamadaJCB)
 			f.submit(t, s, "", "", true)
 			return creq(ares)
 		}, stepProblem, "acs.problem.finished", emv.ErrTransData, "acsTransID"},
@@ -83,7 +83,7 @@ func TestShowChallengeRefusals(t *testing.T) {
 
 func TestShowChallengeOpensTheForm(t *testing.T) {
 	f := newFixture(t)
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	ch := f.row(t, ares.ACSTransID)
 	if ch.State != db.ChallengeShown || ch.SessionData != "session-data" || ch.ChallengeWindowSize != "02" {
 		t.Errorf("row after the first CReq: %+v", ch)
@@ -115,7 +115,7 @@ func TestShowChallengeForALockedID(t *testing.T) {
 	f := newFixture(t)
 	until := f.now.Add(time.Hour)
 	f.DB.Model(&db.Member{}).Where("login_id = ?", "yamada01").Update("locked_until", until)
-	ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+	ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 	s, err := f.showChallenge(f.ctx, creq(ares), "sd-locked", f.now, browser)
 	if err != nil || s.kind != stepLocked || !s.lockedUntil.Equal(until) || s.token != "" {
 		t.Fatalf("locked: %+v, %v", s, err)
@@ -134,7 +134,7 @@ func TestShowChallengeForALockedID(t *testing.T) {
 func TestSubmitAnswerOutcomes(t *testing.T) {
 	f := newFixture(t)
 	t.Run("right answer: Y with ECI 05 and a value", func(t *testing.T) {
-		ares, s := f.opened(t, demo.YamadaVisa)
+		ares, s := f.opened(t, demodata.YamadaVisa)
 		done := f.submit(t, s, "Yamada01", "fuji-san-2026", false)
 		if done.kind != stepFinal || done.ch.State != db.ChallengeSucceeded || done.ch.ECI != "05" || len(done.ch.AuthenticationValue) != 28 {
 			t.Fatalf("final: %+v", done.ch)
@@ -149,7 +149,7 @@ func TestSubmitAnswerOutcomes(t *testing.T) {
 		}
 	})
 	t.Run("wrong answers then the limit: N 19", func(t *testing.T) {
-		ares, s := f.opened(t, demo.TanakaJCB)
+		ares, s := f.opened(t, demodata.TanakaJCB)
 		s1 := f.submit(t, s, "tanaka04a", "wrong", false)
 		if s1.kind != stepForm || s1.errorKey != "acs.error.wrong" || s1.triesLeft != 2 || s1.loginID != "tanaka04a" || s1.token == s.token {
 			t.Fatalf("first wrong answer: %+v", s1)
@@ -173,7 +173,7 @@ func TestSubmitAnswerOutcomes(t *testing.T) {
 		}
 	})
 	t.Run("cancel: N with challengeCancel 01", func(t *testing.T) {
-		ares, s := f.opened(t, demo.YamadaJCB)
+		ares, s := f.opened(t, demodata.YamadaJCB)
 		done := f.submit(t, s, "", "", true)
 		if done.kind != stepFinal || done.ch.State != db.ChallengeCancelled {
 			t.Fatalf("cancel: %+v", done)
@@ -186,7 +186,7 @@ func TestSubmitAnswerOutcomes(t *testing.T) {
 	t.Run("the answer that locks the ID: N 01 and the locked page", func(t *testing.T) {
 		// tanaka04b's failures are brought to one below the lock threshold (5).
 		f.DB.Model(&db.Member{}).Where("login_id = ?", "tanaka04b").Update("failed_attempts", 4)
-		ares, s := f.opened(t, demo.TanakaVisa)
+		ares, s := f.opened(t, demodata.TanakaVisa)
 		done := f.submit(t, s, "tanaka04b", "wrong", false)
 		if done.kind != stepLocked || done.lockedUntil.IsZero() || done.ch.TransStatusReason != "01" {
 			t.Fatalf("locking answer: %+v", done)
@@ -196,7 +196,7 @@ func TestSubmitAnswerOutcomes(t *testing.T) {
 		}
 	})
 	t.Run("forged and unknown tokens", func(t *testing.T) {
-		_, s := f.opened(t, demo.YamadaJCB)
+		_, s := f.opened(t, demodata.YamadaJCB)
 		for _, tok := range []string{"", "forged", s.token + "x"} {
 			got, err := f.submitAnswer(f.ctx, answer{ACSTransID: s.ch.ACSTransID, Token: tok, LoginID: "yamada01", Password: "fuji-san-2026"}, f.now, browser)
 			if err != nil || got.kind != stepProblem || got.problemKey != "acs.problem.stale_form" {
@@ -212,7 +212,7 @@ func TestSubmitAnswerOutcomes(t *testing.T) {
 		}
 	})
 	t.Run("an answer after the deadline: expired, 04", func(t *testing.T) {
-		ares, s := f.opened(t, demo.YamadaJCB)
+		ares, s := f.opened(t, demodata.YamadaJCB)
 		got, err := f.submitAnswer(f.ctx, answer{ACSTransID: s.ch.ACSTransID, Token: s.token, LoginID: "yamada01", Password: "fuji-san-2026"},
 			f.now.Add(testAnswerFor+time.Second), browser)
 		if err != nil || got.kind != stepFinal || got.ch.State != db.ChallengeExpired || got.ch.ChallengeCancel != "04" {
@@ -231,7 +231,7 @@ func TestConcurrentSubmitsOfOneFormCountOnce(t *testing.T) {
 		state          string
 	}{{"right", "fuji-san-2026", db.ChallengeSucceeded}, {"wrong", "wrong", db.ChallengeShown}} {
 		t.Run(tc.name, func(t *testing.T) {
-			ares, s := f.opened(t, demo.YamadaJCB)
+			ares, s := f.opened(t, demodata.YamadaJCB)
 			const n = 8
 			steps := make([]step, n)
 			errs := make([]error, n)

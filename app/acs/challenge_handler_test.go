@@ -12,9 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 // postForm sends a form to one of the challenge handlers, from the fixture's browser.
@@ -38,7 +38,7 @@ func creqField(ares *emv.ARes) string {
 
 func TestChallengeHandlerRefusesUnreadableRequests(t *testing.T) {
 	f := newFixture(t)
-	ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+	ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 	tests := []struct {
 		name string
 		form url.Values
@@ -64,7 +64,7 @@ func TestChallengeHandlerRefusesUnreadableRequests(t *testing.T) {
 
 func TestChallengeHandlersRoundTrip(t *testing.T) {
 	f := newFixture(t)
-	ares, _ := f.aresFor(t, demo.YamadaJCB, nil)
+	ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
 	page := f.postForm(t, f.challenge, url.Values{"creq": {creqField(ares)}, "threeDSSessionData": {"sd-42"}})
 	form := hidden(page.Body.String())
 	if page.Code != http.StatusOK || form["token"] == "" || !strings.Contains(page.Body.String(), "富士山と緑茶") {
@@ -97,7 +97,7 @@ func TestChallengeHandlersRoundTrip(t *testing.T) {
 
 func TestConcurrentFirstCReqsShowOneForm(t *testing.T) {
 	f := newFixture(t)
-	ares, _ := f.aresFor(t, demo.YamadaVisa, nil)
+	ares, _ := f.aresFor(t, demodata.YamadaVisa, nil)
 	const n = 6
 	steps := make([]step, n)
 	errs := make([]error, n)

@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestDecodeCReq(t *testing.T) {
@@ -58,7 +58,7 @@ func TestShowMovesCreatedToShownOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, ch := f.aresFor(t, demo.YamadaJCB, nil)
+			_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
 			if upd := tt.setup(ch); upd != nil {
 				if err := f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Updates(upd).Error; err != nil {
 					t.Fatal(err)
@@ -102,7 +102,7 @@ func TestReshowOnlyForTheSameBrowser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, s := f.opened(t, demo.YamadaVisa)
+			_, s := f.opened(t, demodata.YamadaVisa)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
 			moved, err := f.reshow(f.ctx, f.row(t, s.ch.ACSTransID), "token-2", viewerHash(tt.viewer))
 			if err != nil || moved != tt.moved {
@@ -137,7 +137,7 @@ func TestTakeCountsOneTryPerLiveToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, s := f.opened(t, demo.YamadaJCB)
+			_, s := f.opened(t, demodata.YamadaJCB)
 			if tt.edit != nil {
 				f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Updates(tt.edit)
 			}
@@ -174,7 +174,7 @@ func TestReopenOnlyFromChecking(t *testing.T) {
 		{db.ChallengeChecking, true}, {db.ChallengeShown, false}, {db.ChallengeExpired, false}, {db.ChallengeFailed, false},
 	} {
 		t.Run(tt.state, func(t *testing.T) {
-			_, s := f.opened(t, demo.YamadaJCB)
+			_, s := f.opened(t, demodata.YamadaJCB)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
 			moved, err := f.reopen(f.ctx, s.ch.ACSTransID)
 			if err != nil || moved != tt.moved {
@@ -209,7 +209,7 @@ func TestExpireEndsOpenChallengesPastTheirDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, ch := f.aresFor(t, demo.YamadaJCB, nil)
+			_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID).Update("state", tt.state)
 			moved, err := f.expire(f.ctx, f.row(t, ch.ACSTransID), f.now.Add(tt.at), eventOrigin{})
 			if err != nil || moved != tt.moved {
@@ -258,7 +258,7 @@ func TestFinishGuards(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, s := f.opened(t, demo.YamadaJCB)
+			_, s := f.opened(t, demodata.YamadaJCB)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
 			moved, err := finish(f.ctx, f.DB, s.ch.ACSTransID, tt.g(s), resultTooMany, map[string]any{"session_data": "changed"},
 				f.rreqURL, browser)

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 // every result the challenge can end with.
@@ -89,7 +89,7 @@ func TestEveryCodeTheACSSendsIsInItsList(t *testing.T) {
 		}
 	}
 	f := newFixture(t)
-	for _, pan := range []string{demo.YamadaJCB, demo.SuzukiJCB, demo.SatoVisa, demo.UnregJCB, demo.StolenJCB, "3540000000000068", "3540000000000018"} {
+	for _, pan := range []string{demodata.YamadaJCB, demodata.SuzukiJCB, demodata.SatoVisa, demodata.UnregJCB, demodata.StolenJCB, "3540000000000068", "3540000000000018"} {
 		for _, channel := range []string{"02", "01", "03"} {
 			ares, _ := f.aresFor(t, pan, func(m map[string]any) { m["deviceChannel"] = channel })
 			in(t, "ARes messageType", ares.MessageType, emv.MessageTypes)
@@ -194,9 +194,9 @@ func TestResultDetailAndTruncate(t *testing.T) {
 
 func TestSweepExpiresOnceAcrossSweepers(t *testing.T) {
 	f := newFixture(t)
-	_, unopened := f.aresFor(t, demo.YamadaJCB, nil)
-	ares, _ := f.opened(t, demo.YamadaVisa)
-	_, fresh := f.aresFor(t, demo.TanakaJCB, nil)
+	_, unopened := f.aresFor(t, demodata.YamadaJCB, nil)
+	ares, _ := f.opened(t, demodata.YamadaVisa)
+	_, fresh := f.aresFor(t, demodata.TanakaJCB, nil)
 	f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", fresh.ACSTransID).Update("deadline", f.now.Add(time.Hour))
 
 	n, err := f.sweep(f.ctx, f.now.Add(testAnswerFor+time.Second))

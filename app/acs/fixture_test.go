@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"honnin/app/config"
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/app/security"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 // fixture is an ACS over a fresh SQLite database with the demo data, for the plain functions.
@@ -47,7 +47,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	hasher := security.NewHasher(security.FastArgon2ForTests)
-	if err := demo.Seed(context.Background(), gdb, sealer, hasher, config.LegacyPersonalMessage); err != nil {
+	if err := demodata.Seed(context.Background(), gdb, sealer, hasher, config.LegacyPersonalMessage); err != nil {
 		t.Fatal(err)
 	}
 	cfg := config.Config{BaseURL: "https://acs.example", Demo: false, ChallengeTries: testTries, CReqTimeout: testCReqLimit,

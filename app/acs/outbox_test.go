@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/db"
-	"honnin/db/demo"
 )
 
 func TestBackoff(t *testing.T) {
@@ -92,7 +92,7 @@ func TestPostJudgesTheRRes(t *testing.T) {
 func TestDeliverDueRetriesWithBackoffAndSendsOnce(t *testing.T) {
 	f := newFixture(t)
 	f.Config.RReqRetryMin, f.Config.RReqRetryMax = time.Second, time.Minute
-	ares, s := f.opened(t, demo.YamadaJCB)
+	ares, s := f.opened(t, demodata.YamadaJCB)
 	f.submit(t, s, "", "", true)
 
 	down := &fakeDS{status: 503}
