@@ -34,6 +34,10 @@ const (
 type Card struct {
 	ID             uint   `gorm:"primaryKey"`
 	PANHash        string `gorm:"column:pan_hash;size:64;not null;uniqueIndex"`
+	// HashKeyVersion is the version of HONNIN_HASH_KEY that made PANHash; HolderHashKeyVersion the one
+	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
+	HashKeyVersion       int `gorm:"not null;default:1"`
+	HolderHashKeyVersion int `gorm:"not null;default:1"`
 	PANSealed      []byte `gorm:"column:pan_sealed;not null"`
 	KeyVersion     int    `gorm:"not null"`
 	BIN            string `gorm:"column:bin;size:8;not null"`
@@ -134,6 +138,8 @@ type Challenge struct {
 	ECI               string `gorm:"column:eci;size:2"`
 	// Only authenticated challenges carry a value: the partial index spares every AReq an index insert.
 	AuthenticationValue string    `gorm:"size:28;index:idx_challenges_av,where:authentication_value <> ''"`
+	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
+	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
@@ -256,6 +262,17 @@ type RegistrationAttempt struct {
 	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time"`
 }
 
+// AReqCounter counts AReqs per key ("card:<pan hash>" or "ds:<identity>") in fixed windows, shared by
+// every node; rows of past windows are swept.
+type AReqCounter struct {
+	Key         string    `gorm:"primaryKey;size:80"`
+	WindowStart time.Time `gorm:"primaryKey;index"`
+	Count       int       `gorm:"not null"`
+}
+
+// TableName names the table as the rest of the code says it.
+func (AReqCounter) TableName() string { return "areq_counters" }
+
 // DemoResult is what the demo shop and its Directory Server simulator learnt about one purchase: the
 // ARes, the CRes at the notificationURL and the RReq. Demo mode only.
 type DemoResult struct {
@@ -283,5 +300,5 @@ type DemoResult struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}}
 }

@@ -30,8 +30,9 @@ func (a *ACS) areq(c echo.Context) (err error) {
 		}
 	}()
 	r := c.Request()
-	if a.Config.DSClientCA != "" && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
-		return a.writeErro(c, NewErro(ErrAccessDenied, "a client certificate from the Directory Server's CA is required", "AReq", ""))
+	ds, ok := a.authenticateDS(r)
+	if !ok {
+		return a.writeErro(c, NewErro(ErrAccessDenied, "the Directory Server is not authenticated: a client certificate from a configured CA or fingerprint is required", "AReq", ""))
 	}
 	if !jsonContent(r.Header.Get(echo.HeaderContentType)) {
 		return a.writeErro(c, NewErro(ErrInvalidMessage, "the Content-Type must be application/json", "AReq", ""))
@@ -47,11 +48,16 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if e != nil {
 		return a.writeErro(c, e)
 	}
+	if !ds.Allows(cards.BrandOf(req.AcctNumber)) {
+		e := NewErro(ErrAccessDenied, "acctNumber: the Directory Server is not authorised for this card's brand", "AReq", req.MessageVersion)
+		e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
+		return a.writeErro(c, e)
+	}
 	// A Directory Server waits only seconds for the ARes: a database that stopped answering must give
 	// an Erro 403 in that time, not no answer.
 	ctx, cancel := context.WithTimeout(r.Context(), a.Config.AReqTimeout)
 	defer cancel()
-	ares, e := a.Authenticate(ctx, req, db.Now())
+	ares, e := a.Authenticate(ctx, req, ds, db.Now())
 	if e != nil {
 		return a.writeErro(c, e)
 	}
@@ -75,8 +81,18 @@ func (a *ACS) writeErro(c echo.Context, e *Erro) error {
 	return c.JSON(http.StatusOK, e)
 }
 
-// Authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
-func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes, *Erro) {
+// authenticateDS tells which Directory Server sent r; without an authenticator (unit tests) every
+// caller is the open identity.
+func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
+	if a.DSAuth == nil {
+		return OpenDS, true
+	}
+	return a.DSAuth(r)
+}
+
+// Authenticate decides an AReq from the Directory Server ds per the decision table, stores the
+// transaction and returns the ARes.
+func (a *ACS) Authenticate(ctx context.Context, req *AReq, ds DSIdentity, now time.Time) (*ARes, *Erro) {
 	pan := security.PAN(req.AcctNumber)
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
@@ -106,9 +122,19 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 		ch.DSURL = req.DSURL
 	}
 
+	panHash := a.Sealer.PANHash(pan)
+	cardKey, dsKey := AReqCounterKeys(panHash, ds)
+	counts, err := CountAReq(ctx, a.DB, cardKey, dsKey, a.Config.AReqLimitWindow, now)
+	if err != nil {
+		a.Log.Error("AReq counters could not be updated", "err", err.Error())
+		return nil, a.storeErro(req, err)
+	}
+
 	var status, reason string
 	var card *db.Card
 	switch {
+	case counts.Card > a.Config.AReqLimitPerCard || counts.DS > a.Config.AReqLimitPerDS:
+		status, reason = StatusN, ReasonFrequencyLimit
 	case req.DeviceChannel == "01":
 		status, reason = StatusN, ReasonUnsupportedDev // app channel: Honnin has no SDK challenge
 	case req.DeviceChannel == "03":
@@ -116,7 +142,7 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 	case !cards.Luhn(pan.Digits()):
 		status, reason = StatusN, ReasonInvalidCard
 	default:
-		found, err := a.findCard(ctx, pan)
+		found, err := a.findCard(ctx, pan, panHash)
 		switch {
 		case err == nil:
 			card = found
@@ -125,7 +151,10 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, now time.Time) (*ARes
 			a.Log.Error("AReq card look-up failed", "err", err.Error())
 			return nil, a.storeErro(req, err)
 		}
-		status, reason = Decide(card, now)
+		status, reason = Decide(card, req.CardExpiryDate, now)
+		if card != nil && status == StatusN && reason == ReasonAuthFailed {
+			a.m.countCardCheckFailure(cardCheckExpiry)
+		}
 	}
 	if card != nil {
 		ch.CardID = &card.ID
@@ -236,14 +265,21 @@ type decisionColumns struct {
 	MemberMessageIsDefault *bool
 }
 
-// findCard looks a card up by its number's keyed hash, with what Decide needs of its member.
-func (a *ACS) findCard(ctx context.Context, pan security.PAN) (*db.Card, error) {
+// findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
+// the old hash keys only when some are configured), with what Decide needs of its member: one indexed
+// read either way.
+func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
 	var row decisionColumns
-	res := a.DB.WithContext(ctx).Table("cards").
-		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, "+
+	q := a.DB.WithContext(ctx).Table("cards").
+		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, " +
 			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default").
-		Joins("LEFT JOIN members ON members.id = cards.member_id").
-		Where("cards.pan_hash = ?", a.Sealer.PANHash(pan)).Limit(1).Scan(&row)
+		Joins("LEFT JOIN members ON members.id = cards.member_id")
+	if old := a.Sealer.OldPANHashes(pan); len(old) > 0 {
+		q = q.Where("cards.pan_hash IN ?", append([]string{panHash}, old...))
+	} else {
+		q = q.Where("cards.pan_hash = ?", panHash)
+	}
+	res := q.Limit(1).Scan(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}

@@ -8,12 +8,18 @@ import (
 )
 
 // Decide applies Honnin's decision table to a card found by its number (nil when none was), its
-// member preloaded. It returns transStatus and, for N and R, transStatusReason. A locked ID still gets
-// a challenge: the page tells the member so and how to unlock, and the result is N, reason 01.
-func Decide(card *db.Card, now time.Time) (status, reason string) {
+// member preloaded, and the AReq's cardExpiryDate (empty when absent). It returns transStatus and, for
+// N and R, transStatusReason. A locked ID still gets a challenge: the page tells the member so and how
+// to unlock, and the result is N, reason 01.
+//
+// A cardExpiryDate that is not the card's ends N, reason 01 before anything else about the card is
+// told: whoever holds only a card number learns nothing of its status or its member.
+func Decide(card *db.Card, cardExpiryDate string, now time.Time) (status, reason string) {
 	switch {
 	case card == nil:
 		return StatusN, ReasonNoCardRecord
+	case cardExpiryDate != "" && cardExpiryDate != card.Expiry:
+		return StatusN, ReasonAuthFailed
 	case card.Status == db.CardLost || card.Status == db.CardStolen:
 		return StatusR, ReasonStolenCard
 	case card.Status == db.CardClosed:

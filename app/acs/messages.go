@@ -37,6 +37,7 @@ const (
 const (
 	ReasonAuthFailed     = "01"
 	ReasonUnsupportedDev = "03"
+	ReasonFrequencyLimit = "04"
 	ReasonExpiredCard    = "05"
 	ReasonInvalidCard    = "06"
 	ReasonNoCardRecord   = "08"

@@ -139,26 +139,38 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 			return 0, err
 		}
 		rows = append(rows, db.Card{
-			PANHash:       sealer.PANHash(r.PAN),
-			PANSealed:     sealed,
-			KeyVersion:    ver,
-			BIN:           r.PAN.BIN(),
-			Last4:         r.PAN.Last4(),
-			PANLength:     len(r.PAN.Digits()),
-			Brand:         BrandOf(r.PAN.Digits()),
-			Expiry:        r.Expiry,
-			BirthDateHash: HolderBirthDateHash(sealer, r.BirthDate),
-			PhoneHash:     HolderPhoneHash(sealer, r.Phone),
-			HolderName:    r.HolderName,
-			Status:        r.Status,
-			ThreeDS:       db.ThreeDSNone,
+			PANHash:              sealer.PANHash(r.PAN),
+			HashKeyVersion:       sealer.HashKeyVersion(),
+			HolderHashKeyVersion: sealer.HashKeyVersion(),
+			PANSealed:            sealed,
+			KeyVersion:           ver,
+			BIN:                  r.PAN.BIN(),
+			Last4:                r.PAN.Last4(),
+			PANLength:            len(r.PAN.Digits()),
+			Brand:                BrandOf(r.PAN.Digits()),
+			Expiry:               r.Expiry,
+			BirthDateHash:        HolderBirthDateHash(sealer, r.BirthDate),
+			PhoneHash:            HolderPhoneHash(sealer, r.Phone),
+			HolderName:           r.HolderName,
+			Status:               r.Status,
+			ThreeDS:              db.ThreeDSNone,
 		})
 	}
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A card still found by an old hash key's hash is re-keyed first, so that the upsert matches it.
+		for i, r := range recs {
+			if old := sealer.OldPANHashes(r.PAN); len(old) > 0 {
+				if err := tx.Model(&db.Card{}).Where("pan_hash IN ?", old).
+					Updates(map[string]any{"pan_hash": rows[i].PANHash, "hash_key_version": rows[i].HashKeyVersion}).Error; err != nil {
+					return err
+				}
+			}
+		}
 		return tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "pan_hash"}},
 			DoUpdates: clause.AssignmentColumns([]string{"pan_sealed", "key_version", "bin", "last4", "pan_length",
-				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "status", "updated_at"}),
+				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "status", "updated_at",
+				"hash_key_version", "holder_hash_key_version"}),
 		}).CreateInBatches(rows, 500).Error
 	})
 	if err != nil {
