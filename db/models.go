@@ -34,10 +34,6 @@ const (
 type Card struct {
 	ID             uint   `gorm:"primaryKey"`
 	PANHash        string `gorm:"column:pan_hash;size:64;not null;uniqueIndex"`
-	// HashKeyVersion is the version of HONNIN_HASH_KEY that made PANHash; HolderHashKeyVersion the one
-	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
-	HashKeyVersion       int `gorm:"not null;default:1"`
-	HolderHashKeyVersion int `gorm:"not null;default:1"`
 	PANSealed      []byte `gorm:"column:pan_sealed;not null"`
 	KeyVersion     int    `gorm:"not null"`
 	BIN            string `gorm:"column:bin;size:8;not null"`
@@ -56,6 +52,10 @@ type Card struct {
 	ThreeDSChanged *time.Time `gorm:"column:three_ds_changed_at"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// HashKeyVersion is the version of HONNIN_HASH_KEY that made PANHash; HolderHashKeyVersion the one
+	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
+	HashKeyVersion       int `gorm:"not null;default:1"`
+	HolderHashKeyVersion int `gorm:"not null;default:1"`
 }
 
 // Member statuses.
@@ -138,13 +138,13 @@ type Challenge struct {
 	ECI               string `gorm:"column:eci;size:2"`
 	// Only authenticated challenges carry a value: the partial index spares every AReq an index insert.
 	AuthenticationValue string    `gorm:"size:28;index:idx_challenges_av,where:authentication_value <> ''"`
-	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
-	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
+	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 }
 
 // OutboxMessage is one RReq waiting for (or done with) delivery to a Directory Server.
