@@ -129,6 +129,24 @@ func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
 // HolderPhoneHash is the keyed hash of a phone number's digits.
 func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash("phone", phone) }
 
+// HolderHashesUnder are the birth-date and phone hashes under the hash key version that made a card's
+// holder hashes (they cannot be re-derived, so they keep it until the card file is re-imported). Both
+// are empty, matching nothing, when that version's key is no longer configured.
+func HolderHashesUnder(s *security.Sealer, version int, birthDate, phone string) (birthHash, phoneHash string) {
+	b, err1 := s.HashUnder(version, "birth_date", birthDate)
+	p, err2 := s.HashUnder(version, "phone", phone)
+	if err1 != nil || err2 != nil {
+		return "", ""
+	}
+	return b, p
+}
+
+// PANHashes are a PAN's look-up hashes: under the current hash key first, then under the old ones
+// still configured (cards `honnin keys rotate` has not re-derived yet).
+func PANHashes(s *security.Sealer, p security.PAN) []string {
+	return append([]string{s.PANHash(p)}, s.OldPANHashes(p)...)
+}
+
 // Upsert writes records in one transaction, matching existing cards by PAN hash: card data from the
 // core system is replaced, while the member, 3-D Secure state and registration are kept.
 func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []Record) (int, error) {
