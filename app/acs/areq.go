@@ -123,8 +123,8 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, ds DSIdentity, now ti
 	}
 
 	panHash := a.Sealer.PANHash(pan)
-	cardKey, dsKey := AReqCounterKeys(panHash, ds)
-	counts, err := CountAReq(ctx, a.DB, cardKey, dsKey, a.Config.AReqLimitWindow, now)
+	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
+	counts, err := CountAReq(ctx, a.DB, limits.CardKey, limits.DSKey, a.Config.AReqLimitWindow, now)
 	if err != nil {
 		a.Log.Error("AReq counters could not be updated", "err", err.Error())
 		return nil, a.storeErro(req, err)
@@ -133,7 +133,7 @@ func (a *ACS) Authenticate(ctx context.Context, req *AReq, ds DSIdentity, now ti
 	var status, reason string
 	var card *db.Card
 	switch {
-	case counts.Card > a.Config.AReqLimitPerCard || counts.DS > a.Config.AReqLimitPerDS:
+	case limits.Exceeded(counts):
 		status, reason = StatusN, ReasonFrequencyLimit
 	case req.DeviceChannel == "01":
 		status, reason = StatusN, ReasonUnsupportedDev // app channel: Honnin has no SDK challenge

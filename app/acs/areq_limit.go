@@ -47,8 +47,30 @@ func SweepAReqCounters(ctx context.Context, gdb *gorm.DB, window time.Duration, 
 	return res.RowsAffected, res.Error
 }
 
-// AReqCounterKeys are the counter keys of a card (by its number's keyed hash, never the number) and of
-// a Directory Server identity.
-func AReqCounterKeys(panHash string, ds DSIdentity) (card, dsKey string) {
-	return "card:" + panHash, "ds:" + ds.ID
+// AReqLimits are the counter keys of one AReq and the limits their counts are held to.
+type AReqLimits struct {
+	CardKey, DSKey     string
+	PerCard, PerDSRows int
 }
+
+// maxDSRows bounds how many rows a Directory Server's count is spread over.
+const maxDSRows = 16
+
+// NewAReqLimits keys a card by its number's keyed hash (never the number) and a Directory Server by
+// its identity. Every AReq from one Directory Server would update the same row, and on PostgreSQL a
+// row takes one commit at a time: so a large per-DS limit is spread over up to 16 rows (one per
+// hundred of the limit), chosen by the card's hash, each held to its share of the limit. A small limit
+// stays on one row and is exact; a spread one is exact for evenly spread cards and otherwise refuses
+// a little early, never late by more than the rounding of the shares.
+func NewAReqLimits(panHash string, ds DSIdentity, perCard, perDS int) AReqLimits {
+	rows := min(maxDSRows, max(1, perDS/100))
+	shard := 0
+	if panHash != "" {
+		shard = int(panHash[len(panHash)-1]) % rows
+	}
+	return AReqLimits{CardKey: "card:" + panHash, DSKey: fmt.Sprintf("ds:%s#%d", ds.ID, shard),
+		PerCard: perCard, PerDSRows: (perDS + rows - 1) / rows}
+}
+
+// Exceeded reports whether counts are above the limits.
+func (l AReqLimits) Exceeded(c AReqCounts) bool { return c.Card > l.PerCard || c.DS > l.PerDSRows }

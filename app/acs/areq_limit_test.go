@@ -62,3 +62,30 @@ func TestBearerMatches(t *testing.T) {
 		}
 	}
 }
+
+func TestNewAReqLimits(t *testing.T) {
+	ds := acs.DSIdentity{ID: "fp:ab"}
+	tests := []struct {
+		name              string
+		panHash           string
+		perDS             int
+		dsKey             string
+		perDSRow, perCard int
+	}{
+		{"small limit: one exact row", "00ff", 12, "ds:fp:ab#0", 12, 10},
+		{"below 200: still one row", "00ff", 199, "ds:fp:ab#0", 199, 10},
+		{"2000 over 16 rows of 125", "00ff", 2000, "ds:fp:ab#6", 125, 10}, // 'f' = 102, 102 % 16 = 6
+		{"250 over 2 rows, rounded up", "00fe", 250, "ds:fp:ab#1", 125, 10},
+		{"huge limit: 16 rows at most", "0000", 1_000_000_000, "ds:fp:ab#0", 62_500_000, 10},
+	}
+	for _, tt := range tests {
+		l := acs.NewAReqLimits(tt.panHash, ds, tt.perCard, tt.perDS)
+		if l.CardKey != "card:"+tt.panHash || l.DSKey != tt.dsKey || l.PerDSRows != tt.perDSRow || l.PerCard != tt.perCard {
+			t.Errorf("%s: %+v", tt.name, l)
+		}
+		if l.Exceeded(acs.AReqCounts{Card: tt.perCard, DS: tt.perDSRow}) || !l.Exceeded(acs.AReqCounts{Card: tt.perCard + 1, DS: 1}) ||
+			!l.Exceeded(acs.AReqCounts{Card: 1, DS: tt.perDSRow + 1}) {
+			t.Errorf("%s: Exceeded is not strictly above the limits", tt.name)
+		}
+	}
+}
