@@ -274,8 +274,8 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, " +
 			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default").
 		Joins("LEFT JOIN members ON members.id = cards.member_id")
-	if old := a.Sealer.OldPANHashes(pan); len(old) > 0 {
-		q = q.Where("cards.pan_hash IN ?", append([]string{panHash}, old...))
+	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
+		q = q.Where("cards.pan_hash IN ?", hashes)
 	} else {
 		q = q.Where("cards.pan_hash = ?", panHash)
 	}
