@@ -52,6 +52,10 @@ type Card struct {
 	ThreeDSChanged *time.Time `gorm:"column:three_ds_changed_at"`
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
+	// HashKeyVersion is the version of HONNIN_HASH_KEY that made PANHash; HolderHashKeyVersion the one
+	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
+	HashKeyVersion       int `gorm:"not null;default:1"`
+	HolderHashKeyVersion int `gorm:"not null;default:1"`
 }
 
 // Member statuses.
@@ -144,6 +148,8 @@ type Challenge struct {
 	FinishedAt          *time.Time
 	CreatedAt           time.Time
 	UpdatedAt           time.Time
+	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
+	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 }
 
 // OutboxMessage is one RReq waiting for (or done with) delivery to a Directory Server.
@@ -261,6 +267,17 @@ type RegistrationAttempt struct {
 	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time"`
 }
 
+// AReqCounter counts AReqs per key ("card:<pan hash>" or "ds:<identity>") in fixed windows, shared by
+// every node; rows of past windows are swept.
+type AReqCounter struct {
+	Key         string    `gorm:"primaryKey;size:80"`
+	WindowStart time.Time `gorm:"primaryKey;index"`
+	Count       int       `gorm:"not null"`
+}
+
+// TableName names the table as the rest of the code says it.
+func (AReqCounter) TableName() string { return "areq_counters" }
+
 // DemoResult is what the demo shop and its Directory Server simulator learnt about one purchase: the
 // ARes, the CRes at the notificationURL and the RReq. Demo mode only.
 type DemoResult struct {
@@ -288,5 +305,5 @@ type DemoResult struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}}
 }

@@ -36,18 +36,20 @@ func TestACSDecisionTable(t *testing.T) {
 
 		rows := []struct {
 			name, pan, status, reason string
+			expiry                    string // the AReq's cardExpiryDate when not the demo card's
 		}{
-			{"registered JCB card: challenge", demodata.YamadaJCB, "C", ""},
-			{"registered Visa card: challenge", demodata.YamadaVisa, "C", ""},
-			{"no card with that number", cards.WithCheckDigit("354000000009999"), "N", "08"},
-			{"number failing the Luhn check", "3540000000000018", "N", "06"},
-			{"stolen card", demodata.StolenJCB, "R", "10"},
-			{"lost card", demodata.SatoVisa, "R", "10"},
-			{"closed card", demodata.UnregVisa, "N", "12"},
-			{"expired card", demodata.TanakaVisa, "N", "05"},
-			{"card without a member", demodata.UnregJCB, "N", "13"},
-			{"member never set a personal message", demodata.SuzukiJCB, "N", "13"},
-			{"member closed", demodata.TanakaJCB, "N", "13"},
+			{"registered JCB card: challenge", demodata.YamadaJCB, "C", "", ""},
+			{"registered Visa card: challenge", demodata.YamadaVisa, "C", "", ""},
+			{"no card with that number", cards.WithCheckDigit("354000000009999"), "N", "08", ""},
+			{"number failing the Luhn check", "3540000000000018", "N", "06", ""},
+			{"stolen card", demodata.StolenJCB, "R", "10", ""},
+			{"lost card", demodata.SatoVisa, "R", "10", ""},
+			{"closed card", demodata.UnregVisa, "N", "12", ""},
+			{"expired card", demodata.TanakaVisa, "N", "05", "2001"},
+			{"expiry not the card's", demodata.YamadaJCB, "N", "01", "3001"},
+			{"card without a member", demodata.UnregJCB, "N", "13", ""},
+			{"member never set a personal message", demodata.SuzukiJCB, "N", "13", ""},
+			{"member closed", demodata.TanakaJCB, "N", "13", ""},
 		}
 		for _, version := range []string{"2.1.0", "2.2.0"} {
 			for _, row := range rows {
@@ -55,6 +57,9 @@ func TestACSDecisionTable(t *testing.T) {
 					areq := areqFor(row.pan)
 					if version == "2.1.0" {
 						areq = areq210(row.pan)
+					}
+					if row.expiry != "" {
+						areq["cardExpiryDate"] = row.expiry
 					}
 					ares := postAReq(t, app.URL, areq)
 					checkARes(t, areq, ares)

@@ -30,10 +30,14 @@ func challengeFor(t *testing.T, app *testkit.App, areq map[string]any) (map[stri
 	return ares, p
 }
 
+// verifyAV asks the authentication-value check as the authorisation system does, with its token.
 func verifyAV(t *testing.T, app *testkit.App, in map[string]string) map[string]any {
 	t.Helper()
 	b, _ := json.Marshal(in)
-	resp, err := http.Post(app.Internal+"/internal/av/verify", "application/json", bytes.NewReader(b))
+	req, _ := http.NewRequest(http.MethodPost, app.Internal+"/internal/av/verify", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+app.Env["HONNIN_AV_VERIFY_TOKEN"])
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"honnin/app/demodata"
 	"honnin/tests/testkit"
 )
 
@@ -37,7 +38,7 @@ func areqFor(pan string) map[string]any {
 		"acquirerBIN":                       "400551",
 		"acquirerMerchantID":                "MERCHANT-0001",
 		"acctNumber":                        pan,
-		"cardExpiryDate":                    "2912",
+		"cardExpiryDate":                    demoExpiry(pan),
 		"mcc":                               "5411",
 		"merchantCountryCode":               "392",
 		"merchantName":                      "Fuji Tea Shop",
@@ -61,6 +62,16 @@ func areqFor(pan string) map[string]any {
 		"messageVersion":                    "2.2.0",
 		"deviceChannel":                     "02",
 	}
+}
+
+// demoExpiry is a demo card's expiry as the shopper types it ("2912" for any other number).
+func demoExpiry(pan string) string {
+	for _, c := range demodata.Cards {
+		if c.PAN.Digits() == pan {
+			return c.Expiry
+		}
+	}
+	return "2912"
 }
 
 // areq210 is areqFor in version 2.1.0 (without the 2.2.0-only fields).

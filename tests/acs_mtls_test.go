@@ -76,7 +76,7 @@ func (ca testCA) issue(t *testing.T, name string, server bool) (certPEM, keyPEM 
 func TestACSMutualTLS(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		dir := t.TempDir()
-		dsCA, serverCA, rogueCA := newCA(t, "DS CA"), newCA(t, "server CA"), newCA(t, "rogue CA")
+		dsCA, serverCA, rogueCA, jcbCA := newCA(t, "DS CA"), newCA(t, "server CA"), newCA(t, "rogue CA"), newCA(t, "JCB DS CA")
 		write := func(name string, data []byte) string {
 			p := filepath.Join(dir, name)
 			if err := os.WriteFile(p, data, 0o600); err != nil {
@@ -87,6 +87,7 @@ func TestACSMutualTLS(t *testing.T) {
 		srvCert, srvKey := serverCA.issue(t, "honnin", true)
 		dsCert, dsKey := dsCA.issue(t, "directory server", false)
 		rogueCert, rogueKey := rogueCA.issue(t, "rogue", false)
+		jcbCert, jcbKey := jcbCA.issue(t, "JCB directory server", false)
 
 		dbURL, dataDir := testkit.NewDatabaseURL(t, b)
 		pubLn, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -98,6 +99,7 @@ func TestACSMutualTLS(t *testing.T) {
 			"HONNIN_ARGON2_TIME": "1", "HONNIN_ARGON2_MEMORY_KIB": "64",
 			"HONNIN_TLS_CERT": write("server.pem", srvCert), "HONNIN_TLS_KEY": write("server.key", srvKey),
 			"HONNIN_DS_CLIENT_CA": write("ds-ca.pem", dsCA.pem), "HONNIN_DS_RESULTS_URL": "http://127.0.0.1:9/unused",
+			"HONNIN_DS_CLIENT_CA_JCB": write("jcb-ca.pem", jcbCA.pem), "HONNIN_AREQ_LIMIT_PER_CARD": "1000",
 		}
 		cfg, err := config.Load(func(k string) string { return env[k] })
 		if err != nil {
@@ -126,8 +128,8 @@ func TestACSMutualTLS(t *testing.T) {
 			}
 			return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: tc}}
 		}
-		send := func(c *http.Client) (map[string]any, error) {
-			body, _ := json.Marshal(areqFor(demodata.YamadaJCB))
+		sendFor := func(c *http.Client, pan string) (map[string]any, error) {
+			body, _ := json.Marshal(areqFor(pan))
 			resp, err := c.Post(base+"/3ds/areq", "application/json", bytes.NewReader(body))
 			if err != nil {
 				return nil, err
@@ -137,6 +139,7 @@ func TestACSMutualTLS(t *testing.T) {
 			resp.Body.Close()
 			return m, err
 		}
+		send := func(c *http.Client) (map[string]any, error) { return sendFor(c, demodata.YamadaJCB) }
 
 		ares, err := send(client(dsCert, dsKey))
 		m := ares
@@ -153,6 +156,18 @@ func TestACSMutualTLS(t *testing.T) {
 		checkErro(t, m, "303", "certificate")
 		if m, err := send(client(rogueCert, rogueKey)); err == nil {
 			t.Errorf("a certificate from another CA was accepted: %v", m)
+		}
+		// A Directory Server whose certificate comes from the JCB CA answers for JCB cards only.
+		if m, err := sendFor(client(jcbCert, jcbKey), demodata.YamadaJCB); err != nil || str(m, "transStatus") != "C" {
+			t.Errorf("the JCB Directory Server's AReq for a JCB card: %v %v", m, err)
+		}
+		m, err = sendFor(client(jcbCert, jcbKey), demodata.YamadaVisa)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkErro(t, m, "303", "brand")
+		if m, err := sendFor(client(dsCert, dsKey), demodata.YamadaVisa); err != nil || str(m, "transStatus") != "C" {
+			t.Errorf("the all-brand Directory Server's AReq for a Visa card: %v %v", m, err)
 		}
 		// A shopper's browser has no certificate and still opens the challenge.
 		resp, err := client(nil, nil).PostForm(str(ares, "acsURL"), map[string][]string{"creq": {creqFor(ares, "05")}})

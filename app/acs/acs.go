@@ -24,8 +24,10 @@ type Deps struct {
 	Log      *slog.Logger
 	Sealer   *security.Sealer
 	Hasher   *security.Hasher
-	AVKey    []byte
+	AVKey    AVKeyring
 	Registry *prometheus.Registry
+	// DSAuth authenticates the AReq endpoint's callers; nil lets every caller in as OpenDS.
+	DSAuth DSAuthenticator
 	// OnLock is called each time a challenge answer locks a member's ID (for the lockout metric).
 	OnLock func()
 }

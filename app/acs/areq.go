@@ -31,8 +31,9 @@ func (a *ACS) areq(c echo.Context) (err error) {
 		}
 	}()
 	r := c.Request()
-	if a.Config.DSClientCA != "" && (r.TLS == nil || len(r.TLS.VerifiedChains) == 0) {
-		return a.writeErro(c, newErro(emv.ErrAccessDenied, "a client certificate from the Directory Server's CA is required", emv.TypeAReq, ""))
+	ds, ok := a.authenticateDS(r)
+	if !ok {
+		return a.writeErro(c, newErro(emv.ErrAccessDenied, "the Directory Server is not authenticated: a client certificate from a configured CA or fingerprint is required", emv.TypeAReq, ""))
 	}
 	if !jsonContent(r.Header.Get(echo.HeaderContentType)) {
 		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the Content-Type must be application/json", emv.TypeAReq, ""))
@@ -48,11 +49,16 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if e != nil {
 		return a.writeErro(c, e)
 	}
+	if !ds.Allows(cards.BrandOf(req.AcctNumber.Digits())) {
+		e := newErro(emv.ErrAccessDenied, "acctNumber: the Directory Server is not authorised for this card's brand", emv.TypeAReq, req.MessageVersion)
+		e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
+		return a.writeErro(c, e)
+	}
 	// A Directory Server waits only seconds for the ARes: a database that stopped answering must give
 	// an Erro 403 in that time, not no answer.
 	ctx, cancel := context.WithTimeout(r.Context(), a.Config.AReqTimeout)
 	defer cancel()
-	ares, e := a.authenticate(ctx, req, db.Now())
+	ares, e := a.authenticate(ctx, req, ds, db.Now())
 	if e != nil {
 		return a.writeErro(c, e)
 	}
@@ -76,8 +82,18 @@ func (a *ACS) writeErro(c echo.Context, e *emv.Erro) error {
 	return c.JSON(http.StatusOK, e)
 }
 
-// authenticate decides an AReq per the decision table, stores the transaction and returns the ARes.
-func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*emv.ARes, *emv.Erro) {
+// authenticateDS tells which Directory Server sent r; without an authenticator (unit tests) every
+// caller is the open identity.
+func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
+	if a.DSAuth == nil {
+		return OpenDS, true
+	}
+	return a.DSAuth(r)
+}
+
+// authenticate decides an AReq from the Directory Server ds per the decision table, stores the
+// transaction and returns the ARes.
+func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
 	pan := req.AcctNumber
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
@@ -107,10 +123,20 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*
 		ch.DSURL = req.DSURL
 	}
 
+	panHash := a.Sealer.PANHash(pan)
+	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
+	counts, err := CountAReq(ctx, a.DB, limits.CardKey, limits.DSKey, a.Config.AReqLimitWindow, now)
+	if err != nil {
+		a.Log.Error("AReq counters could not be updated", "err", err.Error())
+		return nil, a.storeErro(req, err)
+	}
+
 	var status emv.TransStatus
 	var reason emv.TransStatusReason
 	var card *db.Card
 	switch {
+	case limits.Exceeded(counts):
+		status, reason = emv.StatusN, emv.ReasonFrequencyLimit
 	case req.DeviceChannel == "01":
 		status, reason = emv.StatusN, emv.ReasonUnsupportedDevice // app channel: Honnin has no SDK challenge
 	case req.DeviceChannel == "03":
@@ -118,7 +144,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*
 	case !cards.Luhn(pan.Digits()):
 		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
-		found, err := a.findCard(ctx, pan)
+		found, err := a.findCard(ctx, pan, panHash)
 		switch {
 		case err == nil:
 			card = found
@@ -127,7 +153,10 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, now time.Time) (*
 			a.Log.Error("AReq card look-up failed", "err", err.Error())
 			return nil, a.storeErro(req, err)
 		}
-		status, reason = decide(card, now)
+		status, reason = decide(card, req.CardExpiryDate, now)
+		if card != nil && status == emv.StatusN && reason == emv.ReasonAuthFailed {
+			a.m.countCardCheckFailure(cardCheckExpiry)
+		}
 	}
 	if card != nil {
 		ch.CardID = &card.ID
@@ -238,14 +267,21 @@ type decisionColumns struct {
 	MemberMessageIsDefault *bool
 }
 
-// findCard looks a card up by its number's keyed hash, with what decide needs of its member.
-func (a *ACS) findCard(ctx context.Context, pan security.PAN) (*db.Card, error) {
+// findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
+// the old hash keys only when some are configured), with what decide needs of its member: one indexed
+// read either way.
+func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
 	var row decisionColumns
-	res := a.DB.WithContext(ctx).Table("cards").
-		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, "+
+	q := a.DB.WithContext(ctx).Table("cards").
+		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, " +
 			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default").
-		Joins("LEFT JOIN members ON members.id = cards.member_id").
-		Where("cards.pan_hash = ?", a.Sealer.PANHash(pan)).Limit(1).Scan(&row)
+		Joins("LEFT JOIN members ON members.id = cards.member_id")
+	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
+		q = q.Where("cards.pan_hash IN ?", hashes)
+	} else {
+		q = q.Where("cards.pan_hash = ?", panHash)
+	}
+	res := q.Limit(1).Scan(&row)
 	if res.Error != nil {
 		return nil, res.Error
 	}

@@ -90,23 +90,29 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		name           string
 		card           *db.Card
+		expiry         string // the AReq's cardExpiryDate
 		status, reason string
 	}{
-		{"no card", nil, "N", "08"},
-		{"enrolled", card(func(*db.Card) {}), "C", ""},
-		{"stolen", card(func(c *db.Card) { c.Status = db.CardStolen }), "R", "10"},
-		{"lost", card(func(c *db.Card) { c.Status = db.CardLost }), "R", "10"},
-		{"closed", card(func(c *db.Card) { c.Status = db.CardClosed }), "N", "12"},
-		{"expired last month", card(func(c *db.Card) { c.Expiry = "2610" }), "N", "05"},
-		{"expires this month", card(func(c *db.Card) { c.Expiry = "2611" }), "C", ""},
-		{"no member", card(func(c *db.Card) { c.MemberID, c.Member = nil, nil }), "N", "13"},
-		{"legacy message", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberActive, PersonalMessageIsDefault: true} }), "N", "13"},
-		{"member closed", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberClosed} }), "N", "13"},
-		{"stopped", card(func(c *db.Card) { c.ThreeDS = db.ThreeDSStopped }), "N", "13"},
+		{"no card", nil, "", "N", "08"},
+		{"no card, any expiry", nil, "2912", "N", "08"},
+		{"expiry matches", card(func(*db.Card) {}), "2912", "C", ""},
+		{"expiry wrong", card(func(*db.Card) {}), "3001", "N", "01"},
+		{"expiry wrong on a stolen card tells nothing of the theft", card(func(c *db.Card) { c.Status = db.CardStolen }), "3001", "N", "01"},
+		{"expiry wrong without a member", card(func(c *db.Card) { c.MemberID, c.Member = nil, nil }), "2812", "N", "01"},
+		{"enrolled", card(func(*db.Card) {}), "", "C", ""},
+		{"stolen", card(func(c *db.Card) { c.Status = db.CardStolen }), "", "R", "10"},
+		{"lost", card(func(c *db.Card) { c.Status = db.CardLost }), "", "R", "10"},
+		{"closed", card(func(c *db.Card) { c.Status = db.CardClosed }), "", "N", "12"},
+		{"expired last month", card(func(c *db.Card) { c.Expiry = "2610" }), "", "N", "05"},
+		{"expires this month", card(func(c *db.Card) { c.Expiry = "2611" }), "", "C", ""},
+		{"no member", card(func(c *db.Card) { c.MemberID, c.Member = nil, nil }), "", "N", "13"},
+		{"legacy message", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberActive, PersonalMessageIsDefault: true} }), "", "N", "13"},
+		{"member closed", card(func(c *db.Card) { c.Member = &db.Member{Status: db.MemberClosed} }), "", "N", "13"},
+		{"stopped", card(func(c *db.Card) { c.ThreeDS = db.ThreeDSStopped }), "", "N", "13"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, r := decide(tt.card, now)
+			s, r := decide(tt.card, tt.expiry, now)
 			if string(s) != tt.status || string(r) != tt.reason {
 				t.Errorf("Decide = %s %s, want %s %s", s, r, tt.status, tt.reason)
 			}

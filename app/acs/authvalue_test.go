@@ -7,7 +7,8 @@ import (
 )
 
 func TestAuthenticationValue(t *testing.T) {
-	key := bytes.Repeat([]byte{7}, 32)
+	raw7 := bytes.Repeat([]byte{7}, 32)
+	key := AVKeyring{Version: 3, Keys: map[int][]byte{3: raw7}}
 	in := avInput{PAN: "3540000000000019", Amount: "5000", Currency: "392", PurchaseDate: "20261125010203",
 		TransStatus: "Y", ECI: "05", ACSTransID: "d7c1ee99-9478-44a6-b1f2-391e29c6b340"}
 	av, err := authenticationValue(key, in)
@@ -15,7 +16,7 @@ func TestAuthenticationValue(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, err := base64.StdEncoding.DecodeString(av)
-	if len(av) != 28 || err != nil || len(raw) != 20 || raw[0] != avLayoutVersion {
+	if len(av) != 28 || err != nil || len(raw) != 20 || raw[0] != avLayoutVersion || raw[1] != 3 {
 		t.Fatalf("value %q: %d bytes, %v", av, len(raw), err)
 	}
 	if ok, err := checkAuthenticationValue(key, av, in); !ok || err != nil {
@@ -40,14 +41,28 @@ func TestAuthenticationValue(t *testing.T) {
 			t.Errorf("value accepted with another %s", name)
 		}
 	}
-	if ok, _ := checkAuthenticationValue(bytes.Repeat([]byte{8}, 32), av, in); ok {
+	if ok, _ := checkAuthenticationValue(AVKeyring{Version: 3, Keys: map[int][]byte{3: bytes.Repeat([]byte{8}, 32)}}, av, in); ok {
 		t.Errorf("value accepted under another key")
+	}
+	// After a rotation the value names its key version: it verifies while that key is listed as old,
+	// and is unknown once it is removed.
+	rotated := AVKeyring{Version: 4, Keys: map[int][]byte{4: bytes.Repeat([]byte{9}, 32), 3: raw7}}
+	if ok, err := checkAuthenticationValue(rotated, av, in); !ok || err != nil {
+		t.Errorf("value under an old key refused: %v", err)
+	}
+	if _, err := checkAuthenticationValue(AVKeyring{Version: 4, Keys: map[int][]byte{4: raw7}}, av, in); err != ErrAVKeyVersion {
+		t.Errorf("value under a removed key version: %v, want ErrAVKeyVersion", err)
 	}
 	if _, err := checkAuthenticationValue(key, "short", in); err != errAVFormat {
 		t.Errorf("malformed value: %v", err)
 	}
-	// Known answer, computed independently from the documented layout (UN = 01 02 03 04).
-	if got := encodeAV(key, in, []byte{1, 2, 3, 4}); got != "AQECAwQnq8zQfSEPFDbtE+rIwxk=" {
-		t.Errorf("layout changed: %s", got)
+	// Known answers, computed independently from the documented layouts (UN = 01 02 03 04).
+	if got := encodeAV(raw7, 3, in, []byte{1, 2, 3, 4}); got != "AgMBAgMEsrv31DWRvW9DBsozsak=" {
+		t.Errorf("layout 2 changed: %s", got)
+	}
+	// Layout 1 values (made before key versions) still verify under key version 1.
+	v1 := "AQECAwQnq8zQfSEPFDbtE+rIwxk="
+	if ok, err := checkAuthenticationValue(AVKeyring{Version: 2, Keys: map[int][]byte{1: raw7, 2: bytes.Repeat([]byte{9}, 32)}}, v1, in); !ok || err != nil {
+		t.Errorf("layout 1 value refused: %v", err)
 	}
 }

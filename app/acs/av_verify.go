@@ -2,11 +2,14 @@ package acs
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
@@ -25,22 +28,36 @@ type avCheck struct {
 	PurchaseCurrency    string `json:"purchaseCurrency"`
 }
 
-// avVerdict is the answer: result passed | failed | unknown, and Visa's CAVV results code
-// (2 passed authentication, 3 passed attempt, 1 failed authentication, 4 failed attempt, 0 not checked).
+// avVerdict is the answer: result passed | failed | unknown | reused, and its code: Visa's CAVV
+// results codes (2 passed authentication, 3 passed attempt, 1 failed authentication, 4 failed attempt,
+// 0 not checked), and R for a value that passed before (a replay: decline the authorisation).
 type avVerdict struct {
 	Result     string `json:"result"`
 	ResultCode string `json:"resultCode"`
 	ACSTransID string `json:"acsTransID,omitempty"`
+	// FirstVerifiedAt is, for a reused value, when it first passed.
+	FirstVerifiedAt *time.Time `json:"firstVerifiedAt,omitempty"`
 }
 
-// avVerify is POST /internal/av/verify on the internal listener.
+// Results of a check that are not Visa's CAVV codes.
+const (
+	AVResultReused     = "reused"
+	AVResultCodeReused = "R"
+)
+
+// avVerify is POST /internal/av/verify on the internal listener. Only the authorisation system, with
+// its bearer token, may ask: the answer tells whether a value is genuine.
 func (a *ACS) avVerify(c echo.Context) error {
+	if !BearerMatches(c.Request().Header.Get(echo.HeaderAuthorization), a.Config.AVVerifyToken) {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="honnin-av-verify"`)
+		return c.JSON(http.StatusUnauthorized, map[string]string{"error": "the authorisation system's bearer token is required"})
+	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 16<<10))
 	var in avCheck
 	if err != nil || json.Unmarshal(body, &in) != nil {
 		return c.JSON(http.StatusBadRequest, map[string]string{"error": "the request must be a JSON object"})
 	}
-	v, err := a.verifyAV(c.Request().Context(), in)
+	v, err := a.verifyAV(c.Request().Context(), in, db.Now())
 	if err != nil {
 		a.Log.Error("authentication value check failed", "err", err.Error())
 		return c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "the check could not be made"})
@@ -48,9 +65,23 @@ func (a *ACS) avVerify(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
+// BearerMatches reports whether an Authorization header carries the bearer token want, compared in
+// constant time (over digests, so the length does not show either). An empty want matches nothing.
+func BearerMatches(header, want string) bool {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || want == "" {
+		return false
+	}
+	got, exp := sha256.Sum256([]byte(strings.TrimSpace(token))), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(got[:], exp[:]) == 1
+}
+
 // verifyAV recomputes an authentication value: unknown when Honnin never issued it (or it is not in
-// Honnin's layout), passed when it matches the PAN, amount, currency and ECI given, else failed.
-func (a *ACS) verifyAV(ctx context.Context, in avCheck) (avVerdict, error) {
+// Honnin's layout, or its key version is no longer configured), passed when it matches the PAN, amount,
+// currency and ECI given, else failed. The first pass is recorded at now; every later check of a value
+// that passes reports reused. The record is a conditional update, so of concurrent checks exactly one
+// passes.
+func (a *ACS) verifyAV(ctx context.Context, in avCheck, now time.Time) (avVerdict, error) {
 	unknown := avVerdict{Result: "unknown", ResultCode: "0"}
 	av := strings.TrimSpace(in.AuthenticationValue)
 	if av == "" || len(av) != 28 {
@@ -66,8 +97,18 @@ func (a *ACS) verifyAV(ctx context.Context, in avCheck) (avVerdict, error) {
 	}
 	ok, err := checkAuthenticationValue(a.AVKey, av, avInput{PAN: in.AcctNumber, Amount: in.PurchaseAmount,
 		Currency: in.PurchaseCurrency, PurchaseDate: ch.PurchaseDate, TransStatus: ch.TransStatus, ECI: in.ECI, ACSTransID: ch.ACSTransID})
-	if errors.Is(err, errAVFormat) {
+	if errors.Is(err, errAVFormat) || errors.Is(err, ErrAVKeyVersion) {
 		return unknown, nil
+	}
+	if ok {
+		res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id = ? AND av_verified_at IS NULL", ch.ACSTransID).
+			Update("av_verified_at", now)
+		if res.Error != nil {
+			return avVerdict{}, res.Error
+		}
+		if res.RowsAffected == 0 {
+			return avVerdict{Result: AVResultReused, ResultCode: AVResultCodeReused, ACSTransID: ch.ACSTransID, FirstVerifiedAt: ch.AVVerifiedAt}, nil
+		}
 	}
 	attempt := emv.TransStatus(ch.TransStatus) == emv.StatusA
 	switch {

@@ -9,12 +9,18 @@ import (
 )
 
 // decide applies Honnin's decision table to a card found by its number (nil when none was), its
-// member preloaded. It returns transStatus and, for N and R, transStatusReason. A locked ID still gets
-// a challenge: the page tells the member so and how to unlock, and the result is N, reason 01.
-func decide(card *db.Card, now time.Time) (status emv.TransStatus, reason emv.TransStatusReason) {
+// member preloaded, and the AReq's cardExpiryDate (empty when absent). It returns transStatus and, for
+// N and R, transStatusReason. A locked ID still gets a challenge: the page tells the member so and how
+// to unlock, and the result is N, reason 01.
+//
+// A cardExpiryDate that is not the card's ends N, reason 01 before anything else about the card is
+// told: whoever holds only a card number learns nothing of its status or its member.
+func decide(card *db.Card, cardExpiryDate string, now time.Time) (status emv.TransStatus, reason emv.TransStatusReason) {
 	switch {
 	case card == nil:
 		return emv.StatusN, emv.ReasonNoCardRecord
+	case cardExpiryDate != "" && cardExpiryDate != card.Expiry:
+		return emv.StatusN, emv.ReasonAuthFailed
 	case card.Status == db.CardLost || card.Status == db.CardStolen:
 		return emv.StatusR, emv.ReasonStolenCard
 	case card.Status == db.CardClosed:

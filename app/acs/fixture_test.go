@@ -53,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	cfg := config.Config{BaseURL: "https://acs.example", Demo: false, ChallengeTries: testTries, CReqTimeout: testCReqLimit,
 		ChallengeTimeout: testAnswerFor, LockThreshold: 5, LockDuration: time.Hour, DSResultsURL: "https://ds.example/results",
 		AReqTimeout: 5 * time.Second}
-	a := New(Deps{DB: gdb, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sealer: sealer, Hasher: hasher, AVKey: key()})
+	a := New(Deps{DB: gdb, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sealer: sealer, Hasher: hasher, AVKey: AVKeyring{Version: 1, Keys: map[int][]byte{1: key()}}})
 	return &fixture{ACS: a, ctx: context.Background(), now: db.Now()}
 }
 
@@ -77,7 +77,7 @@ func testAReq(t *testing.T, pan string, edit func(m map[string]any)) *emv.AReq {
 // aresFor sends an AReq for pan and returns the ARes and the stored challenge.
 func (f *fixture) aresFor(t *testing.T, pan string, edit func(m map[string]any)) (*emv.ARes, *db.Challenge) {
 	t.Helper()
-	ares, e := f.ACS.authenticate(f.ctx, testAReq(t, pan, edit), f.now)
+	ares, e := f.ACS.authenticate(f.ctx, testAReq(t, pan, edit), OpenDS, f.now)
 	if e != nil {
 		t.Fatalf("AReq answered Erro %+v", e)
 	}

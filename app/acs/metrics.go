@@ -17,7 +17,11 @@ type metrics struct {
 	erro       *prometheus.CounterVec // Erro answers to AReqs by errorCode
 	challenges *prometheus.CounterVec // finished challenges by outcome
 	rreqOut    *prometheus.CounterVec // RReq delivery attempts by outcome
+	cardChecks *prometheus.CounterVec // AReqs whose card details did not match the card, by check
 }
+
+// cardCheckExpiry labels an AReq whose cardExpiryDate was not the card's.
+const cardCheckExpiry = "expiry"
 
 func newMetrics() metrics {
 	return metrics{
@@ -29,11 +33,13 @@ func newMetrics() metrics {
 			Help: "Finished challenges, by outcome: succeeded, failed (wrong answers or a locked ID), cancelled, expired."}, []string{"outcome"}),
 		rreqOut: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_rreq_deliveries_total",
 			Help: "RReq delivery attempts, by outcome."}, []string{"outcome"}),
+		cardChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_card_check_failures_total",
+			Help: "AReqs for a known card whose card details did not match it (ended N, reason 01), by check."}, []string{"check"}),
 	}
 }
 
 func (m metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut}
+	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut, m.cardChecks}
 }
 
 // label returns v when it is one of allowed, else "other".
@@ -51,6 +57,8 @@ var outcomeLabels = map[string]string{db.ChallengeSucceeded: "", db.ChallengeFai
 func (m metrics) countARes(status emv.TransStatus, reason emv.TransStatusReason) {
 	m.ares.WithLabelValues(label(status, emv.TransStatuses), label(reason, emv.TransStatusReasons)).Inc()
 }
+
+func (m metrics) countCardCheckFailure(check string) { m.cardChecks.WithLabelValues(check).Inc() }
 
 func (m metrics) countErro(code emv.ErrorCode) {
 	m.erro.WithLabelValues(label(code, emv.ErrorCodes)).Inc()

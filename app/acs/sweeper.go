@@ -11,7 +11,7 @@ import (
 const sweepInterval = time.Second
 
 // runSweeper ends challenges whose deadline passed: no CReq in time (N, reason 14, challengeCancel 05)
-// or no final answer in time (challengeCancel 04). Each is ended by a conditional update, so several
+// or no final answer in time (challengeCancel 04), and removes AReq counters of past windows. Each is ended by a conditional update, so several
 // nodes sweeping at once end each challenge once.
 func (a *ACS) runSweeper(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
@@ -21,6 +21,9 @@ func (a *ACS) runSweeper(ctx context.Context) {
 			a.Log.Warn("expiry sweep failed", "err", err.Error())
 		} else if n > 0 {
 			a.Log.Info("challenges expired", "count", n)
+		}
+		if _, err := SweepAReqCounters(ctx, a.DB, a.Config.AReqLimitWindow, db.Now()); err != nil && ctx.Err() == nil {
+			a.Log.Warn("AReq counter sweep failed", "err", err.Error())
 		}
 		select {
 		case <-ctx.Done():

@@ -129,6 +129,24 @@ func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
 // HolderPhoneHash is the keyed hash of a phone number's digits.
 func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash("phone", phone) }
 
+// HolderHashesUnder are the birth-date and phone hashes under the hash key version that made a card's
+// holder hashes (they cannot be re-derived, so they keep it until the card file is re-imported). Both
+// are empty, matching nothing, when that version's key is no longer configured.
+func HolderHashesUnder(s *security.Sealer, version int, birthDate, phone string) (birthHash, phoneHash string) {
+	b, err1 := s.HashUnder(version, "birth_date", birthDate)
+	p, err2 := s.HashUnder(version, "phone", phone)
+	if err1 != nil || err2 != nil {
+		return "", ""
+	}
+	return b, p
+}
+
+// PANHashes are a PAN's look-up hashes: under the current hash key first, then under the old ones
+// still configured (cards `honnin keys rotate` has not re-derived yet).
+func PANHashes(s *security.Sealer, p security.PAN) []string {
+	return append([]string{s.PANHash(p)}, s.OldPANHashes(p)...)
+}
+
 // Upsert writes records in one transaction, matching existing cards by PAN hash: card data from the
 // core system is replaced, while the member, 3-D Secure state and registration are kept.
 func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []Record) (int, error) {
@@ -139,26 +157,38 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 			return 0, err
 		}
 		rows = append(rows, db.Card{
-			PANHash:       sealer.PANHash(r.PAN),
-			PANSealed:     sealed,
-			KeyVersion:    ver,
-			BIN:           r.PAN.BIN(),
-			Last4:         r.PAN.Last4(),
-			PANLength:     len(r.PAN.Digits()),
-			Brand:         BrandOf(r.PAN.Digits()),
-			Expiry:        r.Expiry,
-			BirthDateHash: HolderBirthDateHash(sealer, r.BirthDate),
-			PhoneHash:     HolderPhoneHash(sealer, r.Phone),
-			HolderName:    r.HolderName,
-			Status:        r.Status,
-			ThreeDS:       db.ThreeDSNone,
+			PANHash:              sealer.PANHash(r.PAN),
+			HashKeyVersion:       sealer.HashKeyVersion(),
+			HolderHashKeyVersion: sealer.HashKeyVersion(),
+			PANSealed:            sealed,
+			KeyVersion:           ver,
+			BIN:                  r.PAN.BIN(),
+			Last4:                r.PAN.Last4(),
+			PANLength:            len(r.PAN.Digits()),
+			Brand:                BrandOf(r.PAN.Digits()),
+			Expiry:               r.Expiry,
+			BirthDateHash:        HolderBirthDateHash(sealer, r.BirthDate),
+			PhoneHash:            HolderPhoneHash(sealer, r.Phone),
+			HolderName:           r.HolderName,
+			Status:               r.Status,
+			ThreeDS:              db.ThreeDSNone,
 		})
 	}
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A card still found by an old hash key's hash is re-keyed first, so that the upsert matches it.
+		for i, r := range recs {
+			if old := sealer.OldPANHashes(r.PAN); len(old) > 0 {
+				if err := tx.Model(&db.Card{}).Where("pan_hash IN ?", old).
+					Updates(map[string]any{"pan_hash": rows[i].PANHash, "hash_key_version": rows[i].HashKeyVersion}).Error; err != nil {
+					return err
+				}
+			}
+		}
 		return tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "pan_hash"}},
 			DoUpdates: clause.AssignmentColumns([]string{"pan_sealed", "key_version", "bin", "last4", "pan_length",
-				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "status", "updated_at"}),
+				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "status", "updated_at",
+				"hash_key_version", "holder_hash_key_version"}),
 		}).CreateInBatches(rows, 500).Error
 	})
 	if err != nil {

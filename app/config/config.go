@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"runtime"
@@ -42,6 +43,14 @@ type Config struct {
 	PANOldKeys    map[int]string // earlier sealing keys, readable during a rotation
 	HashKey       string         // HMAC-SHA-256 for PAN look-up and holder data
 	AVKey         string         // keyed MAC of authentication values
+	// HashKeyVersion is stored beside each card's look-up hash; HashOldKeys still find cards hashed
+	// under earlier versions until `honnin keys rotate` has re-derived them.
+	HashKeyVersion int
+	HashOldKeys    map[int]string
+	// AVKeyVersion travels inside every authentication value (one byte); AVOldKeys still verify values
+	// made under earlier versions.
+	AVKeyVersion int
+	AVOldKeys    map[int]string
 
 	Argon2 security.Argon2Params
 
@@ -81,6 +90,23 @@ type Config struct {
 	DSClientCA        string            // path to a PEM CA: when set, /3ds/areq needs a client certificate
 	TLSCert           string
 	TLSKey            string
+	// DSClientCABrand are CAs whose client certificates are Directory Servers bound to one brand
+	// (brand → PEM file); DSClientCA's certificates may send AReqs for every brand.
+	DSClientCABrand map[string]string
+	// Behind a TLS-terminating proxy: requests from DSProxyAddrs carry the Directory Server's client
+	// certificate fingerprint in DSCertHeader, and only DSClientFingerprints are let in.
+	DSProxyAddrs         []netip.Prefix
+	DSCertHeader         string
+	DSClientFingerprints map[string][]string // SHA-256 hex (lower case) → brands, "*" for every brand
+
+	// AReqs above AReqLimitPerCard for one card, or AReqLimitPerDS from one Directory Server identity,
+	// within one AReqLimitWindow end N, reason 04, on every node (the counters are in the database).
+	AReqLimitPerCard int
+	AReqLimitPerDS   int
+	AReqLimitWindow  time.Duration
+
+	// AVVerifyToken is the bearer token the issuer's authorisation system shows to /internal/av/verify.
+	AVVerifyToken string
 
 	// InternalTLSCert and InternalTLSKey serve the internal listener (support console, metrics) over TLS.
 	InternalTLSCert string
@@ -90,6 +116,16 @@ type Config struct {
 	LogLevel     string
 	// Pprof serves Go's profiler under /debug/pprof/ on the internal listener.
 	Pprof bool
+}
+
+// DemoAVVerifyToken is the authentication-value check's token in demo mode when none is set. It is
+// published in the README, so it is refused outside demo mode.
+const DemoAVVerifyToken = "honnin-demo-av-verify-token"
+
+// DSAuthenticated reports whether the AReq endpoint authenticates Directory Servers (mutual TLS or a
+// proxy's fingerprint header); outside demo mode it must.
+func (c Config) DSAuthenticated() bool {
+	return c.DSClientCA != "" || len(c.DSClientCABrand) > 0 || len(c.DSClientFingerprints) > 0
 }
 
 // Embedded reports whether Honnin runs on its SQLite file.
@@ -156,6 +192,17 @@ func Load(getenv func(string) string) (Config, error) {
 	c.PANOldKeys = r.versionedKeys("HONNIN_PAN_OLD_KEYS")
 	c.HashKey = r.str("HONNIN_HASH_KEY", "")
 	c.AVKey = r.str("HONNIN_AV_KEY", "")
+	c.HashKeyVersion = r.intRange("HONNIN_HASH_KEY_VERSION", 1, 1, 1<<20)
+	c.HashOldKeys = r.versionedKeys("HONNIN_HASH_OLD_KEYS")
+	// The authentication value has one byte for its key version.
+	c.AVKeyVersion = r.intRange("HONNIN_AV_KEY_VERSION", 1, 1, 255)
+	c.AVOldKeys = r.versionedKeys("HONNIN_AV_OLD_KEYS")
+	for v := range c.AVOldKeys {
+		if v > 255 {
+			r.fail("HONNIN_AV_OLD_KEYS", "key versions go from 1 to 255")
+			break
+		}
+	}
 	if !c.Embedded() {
 		for _, v := range []string{"HONNIN_PAN_KEY", "HONNIN_HASH_KEY", "HONNIN_AV_KEY"} {
 			if r.str(v, "") == "" {
@@ -211,6 +258,42 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.DSClientCA != "" && c.TLSCert == "" {
 		r.fail("HONNIN_DS_CLIENT_CA", "needs HONNIN_TLS_CERT and HONNIN_TLS_KEY: mutual TLS runs over TLS")
+	}
+	c.DSClientCABrand = map[string]string{}
+	for _, b := range []struct{ brand, name string }{{"jcb", "HONNIN_DS_CLIENT_CA_JCB"}, {"visa", "HONNIN_DS_CLIENT_CA_VISA"}} {
+		if f := r.file(b.name); f != "" {
+			c.DSClientCABrand[b.brand] = f
+			if c.TLSCert == "" {
+				r.fail(b.name, "needs HONNIN_TLS_CERT and HONNIN_TLS_KEY: mutual TLS runs over TLS")
+			}
+		}
+	}
+	c.readDSProxy(&r)
+	if !c.Demo && !c.DSAuthenticated() {
+		r.fail("HONNIN_DS_CLIENT_CA", "outside demo mode the Directory Server side must be authenticated: set HONNIN_DS_CLIENT_CA "+
+			"(or HONNIN_DS_CLIENT_CA_JCB / HONNIN_DS_CLIENT_CA_VISA) with HONNIN_TLS_CERT and HONNIN_TLS_KEY for mutual TLS, or, behind a "+
+			"TLS-terminating proxy, HONNIN_DS_PROXY_ADDRS, HONNIN_DS_CERT_HEADER and HONNIN_DS_CLIENT_FINGERPRINTS")
+	}
+	c.AReqLimitPerCard = r.intRange("HONNIN_AREQ_LIMIT_PER_CARD", 10, 1, 1_000_000)
+	c.AReqLimitPerDS = r.intRange("HONNIN_AREQ_LIMIT_PER_DS", 2000, 1, 1_000_000_000)
+	c.AReqLimitWindow = r.duration("HONNIN_AREQ_LIMIT_WINDOW", time.Minute)
+	if c.AReqLimitWindow < time.Second {
+		r.fail("HONNIN_AREQ_LIMIT_WINDOW", "must be at least 1s")
+	}
+
+	demoToken := ""
+	if c.Demo {
+		demoToken = DemoAVVerifyToken
+	}
+	c.AVVerifyToken = r.str("HONNIN_AV_VERIFY_TOKEN", demoToken)
+	switch {
+	case c.AVVerifyToken == "":
+		r.fail("HONNIN_AV_VERIFY_TOKEN", "is required outside demo mode: the authorisation system's bearer token for /internal/av/verify "+
+			"(generate one with: openssl rand -hex 32)")
+	case c.AVVerifyToken != DemoAVVerifyToken && len(c.AVVerifyToken) < 32:
+		r.fail("HONNIN_AV_VERIFY_TOKEN", "must be at least 32 characters (openssl rand -hex 32)")
+	case !c.Demo && c.AVVerifyToken == DemoAVVerifyToken:
+		r.fail("HONNIN_AV_VERIFY_TOKEN", "the published demo token is refused outside demo mode")
 	}
 
 	c.InternalTLSCert = r.file("HONNIN_INTERNAL_TLS_CERT")
@@ -306,6 +389,7 @@ func (r *reader) boolean(name string, def bool) bool {
 	b, err := strconv.ParseBool(v)
 	if err != nil {
 		r.fail(name, "must be true or false")
+		return def
 	}
 	return b
 }
@@ -370,6 +454,66 @@ func (r *reader) file(name string) string {
 		return ""
 	}
 	return v
+}
+
+// readDSProxy reads the TLS-terminating proxy's settings: all three or none.
+func (c *Config) readDSProxy(r *reader) {
+	addrs, header, fps := r.str("HONNIN_DS_PROXY_ADDRS", ""), r.str("HONNIN_DS_CERT_HEADER", ""), r.str("HONNIN_DS_CLIENT_FINGERPRINTS", "")
+	if addrs == "" && header == "" && fps == "" {
+		return
+	}
+	if addrs == "" || header == "" || fps == "" {
+		for _, v := range []struct{ name, value string }{{"HONNIN_DS_PROXY_ADDRS", addrs}, {"HONNIN_DS_CERT_HEADER", header}, {"HONNIN_DS_CLIENT_FINGERPRINTS", fps}} {
+			if v.value == "" {
+				r.fail(v.name, "HONNIN_DS_PROXY_ADDRS, HONNIN_DS_CERT_HEADER and HONNIN_DS_CLIENT_FINGERPRINTS go together")
+			}
+		}
+		return
+	}
+	for _, part := range strings.Split(addrs, ",") {
+		part = strings.TrimSpace(part)
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			a, aerr := netip.ParseAddr(part)
+			if aerr != nil {
+				r.fail("HONNIN_DS_PROXY_ADDRS", "must be a comma-separated list of IP addresses or CIDR prefixes")
+				return
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.DSProxyAddrs = append(c.DSProxyAddrs, p.Masked())
+	}
+	if !validHeaderName(header) {
+		r.fail("HONNIN_DS_CERT_HEADER", "must be an HTTP header name such as X-SSL-Client-SHA256")
+		return
+	}
+	c.DSCertHeader = header
+	c.DSClientFingerprints = map[string][]string{}
+	for _, part := range strings.Split(fps, ",") {
+		brand, fp, ok := strings.Cut(strings.TrimSpace(part), ":")
+		fp = NormalizeFingerprint(fp)
+		if !ok || (brand != "*" && brand != "jcb" && brand != "visa") || len(fp) != 64 || strings.Trim(fp, "0123456789abcdef") != "" {
+			r.fail("HONNIN_DS_CLIENT_FINGERPRINTS", "must be a comma-separated list of BRAND:SHA256HEX, BRAND jcb, visa or *")
+			c.DSClientFingerprints = nil
+			return
+		}
+		c.DSClientFingerprints[fp] = append(c.DSClientFingerprints[fp], brand)
+	}
+}
+
+// NormalizeFingerprint turns a SHA-256 fingerprint as proxies write it ("AB:CD:...", upper or lower
+// case) into lower-case hex without separators.
+func NormalizeFingerprint(fp string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(fp), ":", ""))
+}
+
+func validHeaderName(h string) bool {
+	for _, ch := range h {
+		if !(ch == '-' || ch >= '0' && ch <= '9' || ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z') {
+			return false
+		}
+	}
+	return h != ""
 }
 
 // versionedKeys reads "2:BASE64,3:BASE64".

@@ -32,13 +32,24 @@ func with(base map[string]string, kv ...string) map[string]string {
 	return out
 }
 
-// postgres is a valid PostgreSQL setup.
-var postgres = map[string]string{
-	"HONNIN_DATABASE_URL": "postgres://honnin@db/honnin",
-	"HONNIN_PAN_KEY":      "cGFuLWtleQ==",
-	"HONNIN_HASH_KEY":     "aGFzaC1rZXk=",
-	"HONNIN_AV_KEY":       "YXYta2V5",
+// fp is a SHA-256 fingerprint as HONNIN_DS_CLIENT_FINGERPRINTS lists them.
+const fp = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// dsProxy authenticates Directory Servers behind a TLS-terminating proxy: what a non-demo setup needs.
+var dsProxy = map[string]string{
+	"HONNIN_DS_PROXY_ADDRS":         "10.0.0.0/8, 192.0.2.7",
+	"HONNIN_DS_CERT_HEADER":         "X-SSL-Client-SHA256",
+	"HONNIN_DS_CLIENT_FINGERPRINTS": "*:" + fp,
+	"HONNIN_AV_VERIFY_TOKEN":        "0123456789abcdef0123456789abcdef",
 }
+
+// postgres is a valid PostgreSQL setup.
+var postgres = with(dsProxy,
+	"HONNIN_DATABASE_URL", "postgres://honnin@db/honnin",
+	"HONNIN_PAN_KEY", "cGFuLWtleQ==",
+	"HONNIN_HASH_KEY", "aGFzaC1rZXk=",
+	"HONNIN_AV_KEY", "YXYta2V5",
+)
 
 // errorVars returns the variables named by every *config.Error in err, in order.
 func errorVars(t *testing.T, err error) []string {
@@ -91,6 +102,15 @@ func TestLoadDefaults(t *testing.T) {
 		LegacyPersonalMessage:   config.LegacyPersonalMessage,
 		PANKeyVersion:           1,
 		PANOldKeys:              map[int]string{},
+		HashKeyVersion:          1,
+		HashOldKeys:             map[int]string{},
+		AVKeyVersion:            1,
+		AVOldKeys:               map[int]string{},
+		DSClientCABrand:         map[string]string{},
+		AReqLimitPerCard:        10,
+		AReqLimitPerDS:          2000,
+		AReqLimitWindow:         time.Minute,
+		AVVerifyToken:           config.DemoAVVerifyToken,
 		Argon2:                  security.Argon2Params{Time: 2, MemoryKiB: 19 * 1024, Parallelism: 1, MaxParallel: runtime.NumCPU()},
 		LockThreshold:           5,
 		LockDuration:            30 * time.Minute,
@@ -162,9 +182,32 @@ func TestLoadValid(t *testing.T) {
 				t.Errorf("Demo=%v DSResultsURL=%q", c.Demo, c.DSResultsURL)
 			}
 		}},
-		{"embedded with demo off", map[string]string{"HONNIN_DEMO": "false"}, func(t *testing.T, c config.Config) {
+		{"embedded with demo off", with(dsProxy, "HONNIN_DEMO", "false"), func(t *testing.T, c config.Config) {
 			if c.Demo || c.DSResultsURL != "" || c.IssuerName != "カード会社" {
 				t.Errorf("Demo=%v DSResultsURL=%q IssuerName=%q", c.Demo, c.DSResultsURL, c.IssuerName)
+			}
+		}},
+		{"DS behind a proxy", postgres, func(t *testing.T, c config.Config) {
+			if !c.DSAuthenticated() || c.DSCertHeader != "X-SSL-Client-SHA256" || len(c.DSProxyAddrs) != 2 ||
+				c.DSProxyAddrs[1].String() != "192.0.2.7/32" || !reflect.DeepEqual(c.DSClientFingerprints, map[string][]string{fp: {"*"}}) {
+				t.Errorf("proxy settings: %v %q %v %v", c.DSAuthenticated(), c.DSCertHeader, c.DSProxyAddrs, c.DSClientFingerprints)
+			}
+		}},
+		{"fingerprints per brand, as proxies write them", with(postgres, "HONNIN_DS_CLIENT_FINGERPRINTS",
+			"jcb:"+strings.ToUpper(fp[:2])+":"+fp[2:]+", visa:"+fp+",visa:"+strings.Repeat("f", 64)), func(t *testing.T, c config.Config) {
+			want := map[string][]string{fp: {"jcb", "visa"}, strings.Repeat("f", 64): {"visa"}}
+			if !reflect.DeepEqual(c.DSClientFingerprints, want) {
+				t.Errorf("fingerprints = %v, want %v", c.DSClientFingerprints, want)
+			}
+		}},
+		{"limits and key versions", with(postgres, "HONNIN_AREQ_LIMIT_PER_CARD", "3", "HONNIN_AREQ_LIMIT_PER_DS", "50",
+			"HONNIN_AREQ_LIMIT_WINDOW", "10m", "HONNIN_HASH_KEY_VERSION", "2", "HONNIN_HASH_OLD_KEYS", "1:b2xk",
+			"HONNIN_AV_KEY_VERSION", "255", "HONNIN_AV_OLD_KEYS", "254:b2xk"), func(t *testing.T, c config.Config) {
+			if c.AReqLimitPerCard != 3 || c.AReqLimitPerDS != 50 || c.AReqLimitWindow != 10*time.Minute {
+				t.Errorf("limits %d %d %v", c.AReqLimitPerCard, c.AReqLimitPerDS, c.AReqLimitWindow)
+			}
+			if c.HashKeyVersion != 2 || c.HashOldKeys[1] != "b2xk" || c.AVKeyVersion != 255 || c.AVOldKeys[254] != "b2xk" {
+				t.Errorf("key versions %d %v %d %v", c.HashKeyVersion, c.HashOldKeys, c.AVKeyVersion, c.AVOldKeys)
 			}
 		}},
 		{"base URL trailing slash", map[string]string{"HONNIN_BASE_URL": "https://acs.localhost/"}, func(t *testing.T, c config.Config) {
@@ -260,7 +303,7 @@ func TestLoadValid(t *testing.T) {
 				t.Errorf("PANOldKeys = %v, want %v", c.PANOldKeys, want)
 			}
 		}},
-		{"bool spellings", map[string]string{"HONNIN_DEMO": "0"}, func(t *testing.T, c config.Config) {
+		{"bool spellings", with(dsProxy, "HONNIN_DEMO", "0"), func(t *testing.T, c config.Config) {
 			if c.Demo {
 				t.Errorf("HONNIN_DEMO=0 gave Demo=true")
 			}
@@ -336,9 +379,27 @@ func TestLoadInvalid(t *testing.T) {
 		{"old keys version zero", map[string]string{"HONNIN_PAN_OLD_KEYS": "0:a2V5MQ=="}, []string{"HONNIN_PAN_OLD_KEYS"}},
 		{"old keys empty key", map[string]string{"HONNIN_PAN_OLD_KEYS": "2:"}, []string{"HONNIN_PAN_OLD_KEYS"}},
 
+		{"not demo without DS authentication", with(postgres, "HONNIN_DS_PROXY_ADDRS", "", "HONNIN_DS_CERT_HEADER", "", "HONNIN_DS_CLIENT_FINGERPRINTS", ""),
+			[]string{"HONNIN_DS_CLIENT_CA"}},
+		{"proxy without fingerprints", with(postgres, "HONNIN_DS_CLIENT_FINGERPRINTS", ""), []string{"HONNIN_DS_CLIENT_FINGERPRINTS", "HONNIN_DS_CLIENT_CA"}},
+		{"proxy address not an IP", with(postgres, "HONNIN_DS_PROXY_ADDRS", "proxy.internal"), []string{"HONNIN_DS_PROXY_ADDRS", "HONNIN_DS_CLIENT_CA"}},
+		{"fingerprint too short", with(postgres, "HONNIN_DS_CLIENT_FINGERPRINTS", "*:abcd"), []string{"HONNIN_DS_CLIENT_FINGERPRINTS", "HONNIN_DS_CLIENT_CA"}},
+		{"fingerprint of an unknown brand", with(postgres, "HONNIN_DS_CLIENT_FINGERPRINTS", "amex:"+fp), []string{"HONNIN_DS_CLIENT_FINGERPRINTS", "HONNIN_DS_CLIENT_CA"}},
+		{"cert header with a space", with(postgres, "HONNIN_DS_CERT_HEADER", "X SSL"), []string{"HONNIN_DS_CERT_HEADER", "HONNIN_DS_CLIENT_CA"}},
+		{"brand CA without TLS", map[string]string{"HONNIN_DS_CLIENT_CA_JCB": cert}, []string{"HONNIN_DS_CLIENT_CA_JCB"}},
+		{"not demo without AV verify token", with(postgres, "HONNIN_AV_VERIFY_TOKEN", ""), []string{"HONNIN_AV_VERIFY_TOKEN"}},
+		{"not demo with the demo AV verify token", with(postgres, "HONNIN_AV_VERIFY_TOKEN", config.DemoAVVerifyToken), []string{"HONNIN_AV_VERIFY_TOKEN"}},
+		{"AV verify token too short", map[string]string{"HONNIN_AV_VERIFY_TOKEN": "secret"}, []string{"HONNIN_AV_VERIFY_TOKEN"}},
+		{"AReq limit zero", map[string]string{"HONNIN_AREQ_LIMIT_PER_CARD": "0"}, []string{"HONNIN_AREQ_LIMIT_PER_CARD"}},
+		{"AReq DS limit word", map[string]string{"HONNIN_AREQ_LIMIT_PER_DS": "many"}, []string{"HONNIN_AREQ_LIMIT_PER_DS"}},
+		{"AReq window too short", map[string]string{"HONNIN_AREQ_LIMIT_WINDOW": "500ms"}, []string{"HONNIN_AREQ_LIMIT_WINDOW"}},
+		{"AV key version 256", map[string]string{"HONNIN_AV_KEY_VERSION": "256"}, []string{"HONNIN_AV_KEY_VERSION"}},
+		{"AV old key version 300", map[string]string{"HONNIN_AV_OLD_KEYS": "300:b2xk"}, []string{"HONNIN_AV_OLD_KEYS"}},
+		{"hash old keys without version", map[string]string{"HONNIN_HASH_OLD_KEYS": "b2xk"}, []string{"HONNIN_HASH_OLD_KEYS"}},
+
 		{"database mysql", with(postgres, "HONNIN_DATABASE_URL", "mysql://db/honnin"), []string{"HONNIN_DATABASE_URL"}},
 		{"database sqlite path", with(postgres, "HONNIN_DATABASE_URL", "./data/honnin.db"), []string{"HONNIN_DATABASE_URL"}},
-		{"postgres without keys", map[string]string{"HONNIN_DATABASE_URL": "postgres://db/honnin"},
+		{"postgres without keys", with(dsProxy, "HONNIN_DATABASE_URL", "postgres://db/honnin"),
 			[]string{"HONNIN_PAN_KEY", "HONNIN_HASH_KEY", "HONNIN_AV_KEY"}},
 		{"postgres without hash key", with(postgres, "HONNIN_HASH_KEY", ""), []string{"HONNIN_HASH_KEY"}},
 		{"postgres with a blank AV key", with(postgres, "HONNIN_AV_KEY", "   "), []string{"HONNIN_AV_KEY"}},
@@ -393,16 +454,16 @@ func TestLoadInvalid(t *testing.T) {
 }
 
 func TestLoadReportsAllErrors(t *testing.T) {
-	_, err := config.Load(env(map[string]string{
-		"HONNIN_DATABASE_URL":   "mysql://db/honnin",
-		"HONNIN_BASE_URL":       "acs.example.jp",
-		"HONNIN_DEMO":           "sometimes",
-		"HONNIN_LOCK_THRESHOLD": "1000",
-		"HONNIN_LOCK_DURATION":  "forever",
-		"HONNIN_PAN_KEY":        "cGFuLWtleQ==",
-		"HONNIN_HASH_KEY":       "aGFzaC1rZXk=",
-		"HONNIN_AV_KEY":         "YXYta2V5",
-	}))
+	_, err := config.Load(env(with(dsProxy,
+		"HONNIN_DATABASE_URL", "mysql://db/honnin",
+		"HONNIN_BASE_URL", "acs.example.jp",
+		"HONNIN_DEMO", "sometimes",
+		"HONNIN_LOCK_THRESHOLD", "1000",
+		"HONNIN_LOCK_DURATION", "forever",
+		"HONNIN_PAN_KEY", "cGFuLWtleQ==",
+		"HONNIN_HASH_KEY", "aGFzaC1rZXk=",
+		"HONNIN_AV_KEY", "YXYta2V5",
+	)))
 	if err == nil {
 		t.Fatal("Load succeeded")
 	}

@@ -61,6 +61,16 @@ var Cards = []DemoCard{
 	{seed.StolenJCB, "demo.card.stolen_jcb"},
 }
 
+// demoExpiry is the demo data's expiry of a demo card: the shopper would type it from the card.
+func demoExpiry(pan string) string {
+	for _, r := range seed.Cards {
+		if r.PAN.Digits() == pan {
+			return r.Expiry
+		}
+	}
+	return ""
+}
+
 // brandOf names a demo card's brand for its label.
 func brandOf(pan string) string {
 	if len(pan) > 0 && pan[0] == '4' {

@@ -126,7 +126,7 @@ func (s *Shop) Checkout(ctx context.Context, f CheckoutForm, b Browser, shopBase
 		"acquirerBIN":            "999999",
 		"acquirerMerchantID":     "DEMO-0001",
 		"acctNumber":             card.PAN,
-		"cardExpiryDate":         "2912",
+		"cardExpiryDate":         demoExpiry(card.PAN),
 		"mcc":                    "5499",
 		"merchantCountryCode":    "392",
 		"merchantName":           i18n.Tr(l, "demo.shop_name"),

@@ -58,6 +58,7 @@ type TransStatusReason string
 const (
 	ReasonAuthFailed        TransStatusReason = "01"
 	ReasonUnsupportedDevice TransStatusReason = "03"
+	ReasonFrequencyLimit    TransStatusReason = "04"
 	ReasonExpiredCard       TransStatusReason = "05"
 	ReasonInvalidCard       TransStatusReason = "06"
 	ReasonNoCardRecord      TransStatusReason = "08"

@@ -16,7 +16,7 @@ func has[K ~string](t *testing.T, list map[K]string, codes ...K) {
 func TestConstantsAreInTheirLists(t *testing.T) {
 	has(t, MessageTypes, TypeAReq, TypeARes, TypeCReq, TypeCRes, TypeRReq, TypeRRes, TypeErro)
 	has(t, TransStatuses, StatusY, StatusN, StatusU, StatusA, StatusC, StatusD, StatusR, StatusI)
-	has(t, TransStatusReasons, ReasonAuthFailed, ReasonUnsupportedDevice, ReasonExpiredCard, ReasonInvalidCard, ReasonNoCardRecord,
+	has(t, TransStatusReasons, ReasonAuthFailed, ReasonUnsupportedDevice, ReasonFrequencyLimit, ReasonExpiredCard, ReasonInvalidCard, ReasonNoCardRecord,
 		ReasonStolenCard, ReasonNotPermitted, ReasonNotEnrolled, ReasonTimedOut, ReasonMaxChallenges, Reason3RINotSupported)
 	has(t, ECIs, ECIAuthenticated, ECIAttempt, ECINotAuthenticated)
 	has(t, AuthenticationTypes, AuthenticationTypeStatic)

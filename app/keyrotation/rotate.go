@@ -1,5 +1,7 @@
 // Package keyrotation re-seals stored secrets (card numbers, staff TOTP secrets) under the current
-// sealing key version, so that an old key can be retired: `honnin keys rotate`.
+// sealing key version, and re-derives card look-up hashes under the current hash key version, so that
+// old keys can be retired: `honnin keys rotate`. Holder-data hashes (birth date, phone) cannot be
+// re-derived (Honnin never holds the values): only a re-import of the card file renews them.
 package keyrotation
 
 import (
@@ -16,8 +18,9 @@ import (
 // loses its progress: a rotation that stops half-way continues where it left off when run again.
 const batchSize = 500
 
-// Counts reports how many values were re-sealed.
-type Counts struct{ Cards, Staff int }
+// Counts reports how many values were re-sealed (Cards, Staff) and how many card look-up hashes were
+// re-derived (Hashes).
+type Counts struct{ Cards, Staff, Hashes int }
 
 // Rotate re-seals every value whose key version is not the sealer's current one. The old versions'
 // keys must still be configured (HONNIN_PAN_OLD_KEYS) until it has finished.
@@ -56,6 +59,12 @@ func Rotate(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer) (Counts,
 		n.Cards += len(batch)
 	}
 
+	hashes, err := rehash(ctx, gdb, sealer)
+	n.Hashes = hashes
+	if err != nil {
+		return n, err
+	}
+
 	var staff []db.Staff
 	if err := gdb.WithContext(ctx).Where("totp_sealed IS NOT NULL AND totp_key_version <> ?", current).Find(&staff).Error; err != nil {
 		return n, err
@@ -76,4 +85,37 @@ func Rotate(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer) (Counts,
 		n.Staff++
 	}
 	return n, nil
+}
+
+// rehash re-derives pan_hash under the current hash key for every card hashed under another version,
+// from the sealed number (so the sealing key of each card must be configured).
+func rehash(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer) (int, error) {
+	n, current := 0, sealer.HashKeyVersion()
+	for {
+		var batch []db.Card
+		if err := gdb.WithContext(ctx).Select("id", "pan_sealed", "key_version", "hash_key_version").
+			Where("hash_key_version <> ?", current).Order("id").Limit(batchSize).Find(&batch).Error; err != nil {
+			return n, err
+		}
+		if len(batch) == 0 {
+			return n, nil
+		}
+		err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			for _, c := range batch {
+				pan, err := sealer.OpenPAN(c.PANSealed, c.KeyVersion)
+				if err != nil {
+					return fmt.Errorf("card %d (key version %d): %w", c.ID, c.KeyVersion, err)
+				}
+				if err := tx.Model(&db.Card{}).Where("id = ? AND hash_key_version = ?", c.ID, c.HashKeyVersion).
+					Updates(map[string]any{"pan_hash": sealer.PANHash(pan), "hash_key_version": current}).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return n, err
+		}
+		n += len(batch)
+	}
 }

@@ -51,3 +51,43 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		}
 	})
 }
+
+// TestRotateRederivesLookUpHashes: after HONNIN_HASH_KEY changes (the old one kept in
+// HONNIN_HASH_OLD_KEYS), keys rotate re-derives every card's look-up hash from its sealed number, so the
+// old hash key can be removed and every card is still found; holder-data hashes keep their version.
+func TestRotateRederivesLookUpHashes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		gdb := testkit.OpenDB(t, b)
+		seal, h1, h2 := key(), key(), key()
+		old, _ := security.NewSealer(1, map[int][]byte{1: seal}, h1)
+		if err := demodata.Seed(ctx, gdb, old, security.NewHasher(security.FastArgon2ForTests), "legacy"); err != nil {
+			t.Fatal(err)
+		}
+		rotating, err := security.NewVersionedSealer(1, map[int][]byte{1: seal}, 2, map[int][]byte{1: h1, 2: h2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rotating.OldPANHashes(demodata.YamadaJCB); len(got) != 1 || got[0] != old.PANHash(demodata.YamadaJCB) {
+			t.Fatalf("OldPANHashes = %v, want the version-1 hash", got)
+		}
+		n, err := keyrotation.Rotate(ctx, gdb, rotating)
+		if err != nil || n.Hashes != len(demodata.Cards) || n.Cards != 0 {
+			t.Fatalf("rotation: %+v %v", n, err)
+		}
+		onlyNew, _ := security.NewVersionedSealer(1, map[int][]byte{1: seal}, 2, map[int][]byte{2: h2})
+		for _, rec := range demodata.Cards {
+			var c db.Card
+			if err := gdb.Where("pan_hash = ?", onlyNew.PANHash(rec.PAN)).Take(&c).Error; err != nil {
+				t.Errorf("card ****%s not found under the new hash key: %v", rec.PAN.Last4(), err)
+				continue
+			}
+			if c.HashKeyVersion != 2 || c.HolderHashKeyVersion != 1 {
+				t.Errorf("card ****%s: hash key version %d, holder %d; want 2, 1", rec.PAN.Last4(), c.HashKeyVersion, c.HolderHashKeyVersion)
+			}
+		}
+		if n, err := keyrotation.Rotate(ctx, gdb, onlyNew); err != nil || n != (keyrotation.Counts{}) {
+			t.Errorf("second rotation: %+v %v", n, err)
+		}
+	})
+}

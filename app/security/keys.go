@@ -15,8 +15,10 @@ import (
 type Keys struct {
 	SealVersion int
 	Seal        map[int][]byte // by version; includes the current one
-	Hash        []byte
-	AV          []byte
+	HashVersion int
+	Hash        map[int][]byte // by version; includes the current one
+	AVVersion   int
+	AV          map[int][]byte // by version; includes the current one
 }
 
 // KeySource is where keys come from: the configured base64 values, and whether a missing one may be
@@ -26,7 +28,13 @@ type KeySource struct {
 	PANKeyVersion int
 	PANOldKeys    map[int]string
 	HashKey       string
-	AVKey         string
+	// HashKeyVersion and HashOldKeys: like PANKeyVersion and PANOldKeys, for HashKey.
+	HashKeyVersion int
+	HashOldKeys    map[int]string
+	AVKey          string
+	// AVKeyVersion and AVOldKeys: like PANKeyVersion and PANOldKeys, for AVKey.
+	AVKeyVersion int
+	AVOldKeys    map[int]string
 	// KeyFile, when set, is read for missing keys and created (mode 0600) with new random keys if absent.
 	KeyFile string
 }
@@ -73,18 +81,21 @@ func LoadKeys(src KeySource) (k Keys, created bool, err error) {
 		}
 		return b
 	}
-	k.SealVersion = src.PANKeyVersion
-	if k.SealVersion == 0 {
-		k.SealVersion = 1
-	}
-	k.Seal = map[int][]byte{k.SealVersion: decode(varPANKey, values[varPANKey])}
-	for v, s := range src.PANOldKeys {
-		if v != k.SealVersion {
-			k.Seal[v] = decode(fmt.Sprintf("HONNIN_PAN_OLD_KEYS (version %d)", v), s)
+	versioned := func(name, current string, version int, old map[int]string) (int, map[int][]byte) {
+		if version == 0 {
+			version = 1
 		}
+		keys := map[int][]byte{version: decode(name, current)}
+		for v, s := range old {
+			if v != version {
+				keys[v] = decode(fmt.Sprintf("%s (version %d)", strings.Replace(name, "_KEY", "_OLD_KEYS", 1), v), s)
+			}
+		}
+		return version, keys
 	}
-	k.Hash = decode(varHashKey, values[varHashKey])
-	k.AV = decode(varAVKey, values[varAVKey])
+	k.SealVersion, k.Seal = versioned(varPANKey, values[varPANKey], src.PANKeyVersion, src.PANOldKeys)
+	k.HashVersion, k.Hash = versioned(varHashKey, values[varHashKey], src.HashKeyVersion, src.HashOldKeys)
+	k.AVVersion, k.AV = versioned(varAVKey, values[varAVKey], src.AVKeyVersion, src.AVOldKeys)
 	return k, created, err
 }
 

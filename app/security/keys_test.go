@@ -30,20 +30,20 @@ func TestLoadKeysCreatesFile(t *testing.T) {
 	if k.SealVersion != 1 {
 		t.Errorf("SealVersion = %d, want 1", k.SealVersion)
 	}
-	if len(k.Seal) != 1 || len(k.Seal[1]) != 32 || len(k.Hash) != 32 || len(k.AV) != 32 {
-		t.Fatalf("keys: seal %d (%d bytes), hash %d bytes, av %d bytes; want 32 each", len(k.Seal), len(k.Seal[1]), len(k.Hash), len(k.AV))
+	if len(k.Seal) != 1 || len(k.Seal[1]) != 32 || len(k.Hash[1]) != 32 || len(k.AV[1]) != 32 {
+		t.Fatalf("keys: seal %d (%d bytes), hash %d bytes, av %d bytes; want 32 each", len(k.Seal), len(k.Seal[1]), len(k.Hash[1]), len(k.AV[1]))
 	}
-	if bytes.Equal(k.Seal[1], k.Hash) || bytes.Equal(k.Hash, k.AV) || bytes.Equal(k.Seal[1], k.AV) {
+	if bytes.Equal(k.Seal[1], k.Hash[1]) || bytes.Equal(k.Hash[1], k.AV[1]) || bytes.Equal(k.Seal[1], k.AV[1]) {
 		t.Errorf("generated keys are not independent")
 	}
-	if bytes.Equal(k.Hash, make([]byte, 32)) {
+	if bytes.Equal(k.Hash[1], make([]byte, 32)) {
 		t.Errorf("generated key is all zero")
 	}
 	content, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, line := range []string{"HONNIN_PAN_KEY=" + b64(k.Seal[1]), "HONNIN_HASH_KEY=" + b64(k.Hash), "HONNIN_AV_KEY=" + b64(k.AV)} {
+	for _, line := range []string{"HONNIN_PAN_KEY=" + b64(k.Seal[1]), "HONNIN_HASH_KEY=" + b64(k.Hash[1]), "HONNIN_AV_KEY=" + b64(k.AV[1])} {
 		if !strings.Contains(string(content), line+"\n") {
 			t.Errorf("key file lacks %q", strings.Split(line, "=")[0])
 		}
@@ -57,7 +57,7 @@ func TestLoadKeysCreatesFile(t *testing.T) {
 	if created {
 		t.Errorf("created = true when the key file already existed")
 	}
-	if !bytes.Equal(again.Seal[1], k.Seal[1]) || !bytes.Equal(again.Hash, k.Hash) || !bytes.Equal(again.AV, k.AV) {
+	if !bytes.Equal(again.Seal[1], k.Seal[1]) || !bytes.Equal(again.Hash[1], k.Hash[1]) || !bytes.Equal(again.AV[1], k.AV[1]) {
 		t.Errorf("keys read back differ from the keys created")
 	}
 	after, err := os.ReadFile(path)
@@ -73,7 +73,7 @@ func TestLoadKeysCreatesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Equal(other.Hash, k.Hash) {
+	if bytes.Equal(other.Hash[1], k.Hash[1]) {
 		t.Errorf("two new key files hold the same hash key")
 	}
 }
@@ -95,10 +95,10 @@ func TestLoadKeysEnvWinsOverFile(t *testing.T) {
 	if !bytes.Equal(k.Seal[1], envPAN) {
 		t.Errorf("PAN key came from the file, not the environment")
 	}
-	if !bytes.Equal(k.AV, envAV) {
+	if !bytes.Equal(k.AV[1], envAV) {
 		t.Errorf("AV key came from the file, not the environment")
 	}
-	if !bytes.Equal(k.Hash, fromFile.Hash) {
+	if !bytes.Equal(k.Hash[1], fromFile.Hash[1]) {
 		t.Errorf("missing hash key not taken from the file")
 	}
 }
@@ -135,11 +135,11 @@ func TestLoadKeysAllFromEnv(t *testing.T) {
 			t.Errorf("Seal[%d] = %x, want %x", v, k.Seal[v], key)
 		}
 	}
-	if !bytes.Equal(k.Hash, testKey(2)) || !bytes.Equal(k.AV, testKey(3)) {
+	if !bytes.Equal(k.Hash[1], testKey(2)) || !bytes.Equal(k.AV[1], testKey(3)) {
 		t.Errorf("hash or AV key wrong")
 	}
 	// The loaded keys make a working Sealer.
-	if _, err := NewSealer(k.SealVersion, k.Seal, k.Hash); err != nil {
+	if _, err := NewVersionedSealer(k.SealVersion, k.Seal, k.HashVersion, k.Hash); err != nil {
 		t.Errorf("NewSealer(loaded keys): %v", err)
 	}
 }
@@ -224,4 +224,30 @@ func TestLoadKeysBadFile(t *testing.T) {
 			t.Errorf("LoadKeys with a directory as key file succeeded")
 		}
 	})
+}
+
+func TestLoadKeysHashAndAVVersions(t *testing.T) {
+	k, _, err := LoadKeys(KeySource{PANKey: b64(testKey(1)),
+		HashKey: b64(testKey(2)), HashKeyVersion: 2, HashOldKeys: map[int]string{1: b64(testKey(6))},
+		AVKey: b64(testKey(3)), AVKeyVersion: 4, AVOldKeys: map[int]string{3: b64(testKey(7))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.HashVersion != 2 || !bytes.Equal(k.Hash[2], testKey(2)) || !bytes.Equal(k.Hash[1], testKey(6)) || len(k.Hash) != 2 {
+		t.Errorf("hash keys: version %d, %d keys", k.HashVersion, len(k.Hash))
+	}
+	if k.AVVersion != 4 || !bytes.Equal(k.AV[4], testKey(3)) || !bytes.Equal(k.AV[3], testKey(7)) || len(k.AV) != 2 {
+		t.Errorf("AV keys: version %d, %d keys", k.AVVersion, len(k.AV))
+	}
+	for _, tt := range []struct {
+		src  KeySource
+		want string
+	}{
+		{KeySource{PANKey: b64(testKey(1)), HashKey: b64(testKey(2)), AVKey: b64(testKey(3)), HashOldKeys: map[int]string{2: "short"}}, "HONNIN_HASH_OLD_KEYS (version 2)"},
+		{KeySource{PANKey: b64(testKey(1)), HashKey: b64(testKey(2)), AVKey: b64(testKey(3)), AVOldKeys: map[int]string{5: "??"}}, "HONNIN_AV_OLD_KEYS (version 5)"},
+	} {
+		if _, _, err := LoadKeys(tt.src); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("LoadKeys = %v, want an error naming %s", err, tt.want)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 )
 
 // PAN is a primary account number. Its String, Format and LogValue show only the last four digits,
@@ -83,17 +84,37 @@ var ErrUnseal = errors.New("security: sealed data could not be opened")
 // Sealer encrypts PANs and other secrets with AES-256-GCM under a versioned key, and computes keyed
 // look-up hashes (HMAC-SHA-256) so that a card can be found by its number without decrypting anything.
 type Sealer struct {
-	current int
-	aeads   map[int]cipher.AEAD
-	hashKey []byte
+	current     int
+	aeads       map[int]cipher.AEAD
+	hashVersion int
+	hashKeys    map[int][]byte
+	hashOld     []int // versions of hashKeys other than hashVersion, newest first
 }
 
-// NewSealer takes the current key version, all sealing keys by version (32 bytes each) and the hash key.
+// NewSealer takes the current key version, all sealing keys by version (32 bytes each) and the hash
+// key (as version 1).
 func NewSealer(current int, keys map[int][]byte, hashKey []byte) (*Sealer, error) {
-	if len(hashKey) < 32 {
-		return nil, errors.New("security: hash key must be at least 32 bytes")
+	return NewVersionedSealer(current, keys, 1, map[int][]byte{1: hashKey})
+}
+
+// NewVersionedSealer is NewSealer with versioned hash keys: hashKeys[hashVersion] makes new hashes,
+// the others still find what they made until it is re-derived.
+func NewVersionedSealer(current int, keys map[int][]byte, hashVersion int, hashKeys map[int][]byte) (*Sealer, error) {
+	for _, k := range hashKeys {
+		if len(k) < 32 {
+			return nil, errors.New("security: hash key must be at least 32 bytes")
+		}
 	}
-	s := &Sealer{current: current, aeads: map[int]cipher.AEAD{}, hashKey: hashKey}
+	if _, ok := hashKeys[hashVersion]; !ok {
+		return nil, fmt.Errorf("security: no hash key for the current version %d", hashVersion)
+	}
+	s := &Sealer{current: current, aeads: map[int]cipher.AEAD{}, hashVersion: hashVersion, hashKeys: hashKeys}
+	for v := range hashKeys {
+		if v != hashVersion {
+			s.hashOld = append(s.hashOld, v)
+		}
+	}
+	slices.SortFunc(s.hashOld, func(a, b int) int { return b - a })
 	for v, k := range keys {
 		if len(k) != 32 {
 			return nil, fmt.Errorf("security: sealing key version %d must be 32 bytes", v)
@@ -158,13 +179,41 @@ const (
 
 // Hash returns the hex HMAC-SHA-256 of value in a domain ("pan", "birth_date", "phone", ...), so that
 // equal values in different domains do not give equal hashes.
+// Hash uses the current hash key.
 func (s *Sealer) Hash(domain, value string) string {
-	m := hmac.New(sha256.New, s.hashKey)
+	return hashWith(s.hashKeys[s.hashVersion], domain, value)
+}
+
+// HashUnder is Hash under the hash key of a given version (ErrUnknownKeyVersion when it is not configured).
+func (s *Sealer) HashUnder(version int, domain, value string) (string, error) {
+	key, ok := s.hashKeys[version]
+	if !ok {
+		return "", ErrUnknownKeyVersion
+	}
+	return hashWith(key, domain, value), nil
+}
+
+func hashWith(key []byte, domain, value string) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(value))
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// PANHash is the look-up hash of a PAN.
+// HashKeyVersion returns the version new hashes use.
+func (s *Sealer) HashKeyVersion() int { return s.hashVersion }
+
+// PANHash is the look-up hash of a PAN under the current hash key.
 func (s *Sealer) PANHash(p PAN) string { return s.Hash("pan", p.Digits()) }
+
+// OldPANHashes are the PAN's look-up hashes under the earlier hash keys still configured, newest
+// first: a card not yet re-derived by `honnin keys rotate` is found by one of them. Empty when no old
+// hash key is configured.
+func (s *Sealer) OldPANHashes(p PAN) []string {
+	out := make([]string, 0, len(s.hashOld))
+	for _, v := range s.hashOld {
+		out = append(out, hashWith(s.hashKeys[v], "pan", p.Digits()))
+	}
+	return out
+}

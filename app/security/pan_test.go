@@ -415,3 +415,42 @@ func TestSealerHash(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionedHashKeys(t *testing.T) {
+	v1, v2, v3 := testKey(0xA1), testKey(0xA2), testKey(0xA3)
+	s, err := NewVersionedSealer(1, map[int][]byte{1: testKey(1)}, 3, map[int][]byte{1: v1, 2: v2, 3: v3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := func(k []byte) *Sealer {
+		o, err := NewSealer(1, map[int][]byte{1: testKey(1)}, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if s.HashKeyVersion() != 3 || s.PANHash(PAN(testPAN)) != only(v3).PANHash(PAN(testPAN)) {
+		t.Errorf("the current hash key does not make PANHash")
+	}
+	old := s.OldPANHashes(PAN(testPAN))
+	if len(old) != 2 || old[0] != only(v2).PANHash(PAN(testPAN)) || old[1] != only(v1).PANHash(PAN(testPAN)) {
+		t.Errorf("OldPANHashes = %v, want versions 2 then 1", old)
+	}
+	if got := only(v1).OldPANHashes(PAN(testPAN)); len(got) != 0 {
+		t.Errorf("OldPANHashes without old keys = %v, want none", got)
+	}
+	if h, err := s.HashUnder(1, "phone", "0541234567"); err != nil || h != only(v1).Hash("phone", "0541234567") {
+		t.Errorf("HashUnder(1) = %s, %v", h, err)
+	}
+	if _, err := s.HashUnder(4, "phone", "0541234567"); err != ErrUnknownKeyVersion {
+		t.Errorf("HashUnder(unknown version) = %v, want ErrUnknownKeyVersion", err)
+	}
+	for _, bad := range []struct {
+		version int
+		keys    map[int][]byte
+	}{{2, map[int][]byte{1: v1}}, {1, map[int][]byte{1: v1, 2: testKey(2)[:16]}}} {
+		if _, err := NewVersionedSealer(1, map[int][]byte{1: testKey(1)}, bad.version, bad.keys); err == nil {
+			t.Errorf("NewVersionedSealer(%d, %d keys) accepted", bad.version, len(bad.keys))
+		}
+	}
+}

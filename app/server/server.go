@@ -42,6 +42,7 @@ type Server struct {
 
 	public, internal *echo.Echo
 	workers          []func(context.Context)
+	dsAuth           *dsAuth
 }
 
 // Boot prepares everything a process needs: keys (made once in embedded mode), the database (migrated,
@@ -59,7 +60,7 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 	if err := db.Migrate(gdb.WithContext(ctx)); err != nil {
 		return fail(fmt.Errorf("migrate: %w", err))
 	}
-	sealer, err := security.NewSealer(keys.SealVersion, keys.Seal, keys.Hash)
+	sealer, err := security.NewVersionedSealer(keys.SealVersion, keys.Seal, keys.HashVersion, keys.Hash)
 	if err != nil {
 		return fail(err)
 	}
@@ -81,7 +82,8 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 func LoadKeys(cfg config.Config, log *slog.Logger) (security.Keys, error) {
 	src := security.KeySource{
 		PANKey: cfg.PANKey, PANKeyVersion: cfg.PANKeyVersion, PANOldKeys: cfg.PANOldKeys,
-		HashKey: cfg.HashKey, AVKey: cfg.AVKey,
+		HashKey: cfg.HashKey, HashKeyVersion: cfg.HashKeyVersion, HashOldKeys: cfg.HashOldKeys,
+		AVKey: cfg.AVKey, AVKeyVersion: cfg.AVKeyVersion, AVOldKeys: cfg.AVOldKeys,
 	}
 	if cfg.Embedded() {
 		src.KeyFile = filepath.Join(cfg.DataDir, "keys")
@@ -99,6 +101,13 @@ func LoadKeys(cfg config.Config, log *slog.Logger) (security.Keys, error) {
 // New builds the server from its parts.
 func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, sealer *security.Sealer, hasher *security.Hasher) (*Server, error) {
 	s := &Server{Config: cfg, DB: gdb, Log: log, Hasher: hasher, Sealer: sealer, Keys: keys, Registry: prometheus.NewRegistry()}
+	var err error
+	if s.dsAuth, err = newDSAuth(cfg); err != nil {
+		return nil, err
+	}
+	if s.dsAuth.open {
+		log.Warn("demo mode: POST /3ds/areq answers any caller; outside demo mode Honnin requires HONNIN_DS_CLIENT_CA (mutual TLS) or HONNIN_DS_PROXY_ADDRS, HONNIN_DS_CERT_HEADER and HONNIN_DS_CLIENT_FINGERPRINTS")
+	}
 	store := db.NewSessionStore(gdb)
 	memberSessions := newSessionManager(store, "honnin_session", cfg.MemberIdle, cfg.MemberLifetime, cfg.SecureCookies())
 	// The console has its own listener: its cookies are Secure exactly when that listener serves TLS.
@@ -114,8 +123,8 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	members.Register(s.public)
 	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
 
-	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: keys.AV, Registry: s.Registry,
-		OnLock: lockouts("challenge")})
+	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
+		DSAuth: s.dsAuth.authenticate, OnLock: lockouts("challenge")})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
 	if cfg.Demo {
@@ -168,13 +177,7 @@ func (s *Server) Serve(ctx context.Context, publicLn, internalLn net.Listener, g
 	public := s.httpServer(s.public)
 	internal := s.httpServer(s.internal)
 	if s.Config.TLS() {
-		tlsCfg, err := s.publicTLSConfig()
-		if err != nil {
-			publicLn.Close()
-			internalLn.Close()
-			return err
-		}
-		public.TLSConfig = tlsCfg
+		public.TLSConfig = s.publicTLSConfig()
 	}
 	if s.Config.InternalTLS() {
 		internal.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}

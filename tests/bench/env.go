@@ -28,6 +28,12 @@ import (
 	"honnin/db"
 )
 
+// The bench's Directory Server, as a proxy in front of Honnin would name it.
+const (
+	benchDSHeader      = "X-SSL-Client-SHA256"
+	benchDSFingerprint = "be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c4be4c"
+)
+
 // environment is a fresh PostgreSQL database with the cards loaded and a honnin server process on it.
 type environment struct {
 	dir       string
@@ -75,6 +81,14 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 		"HONNIN_DS_RESULTS_URL": "http://" + env.dsResults.Addr + "/results",
 		"HONNIN_LOG_LEVEL":      "warn",
 		"HONNIN_PPROF":          "true",
+		// The Directory Server is authenticated the cheapest way: a fingerprint header from loopback, as
+		// behind a TLS-terminating proxy. The limits sit above the load, so that every AReq pays for the
+		// counter statement but none ends N/04.
+		"HONNIN_DS_PROXY_ADDRS":         "127.0.0.1",
+		"HONNIN_DS_CERT_HEADER":         benchDSHeader,
+		"HONNIN_DS_CLIENT_FINGERPRINTS": "*:" + benchDSFingerprint,
+		"HONNIN_AREQ_LIMIT_PER_CARD":    "1000000",
+		"HONNIN_AREQ_LIMIT_PER_DS":      "1000000000",
 	}
 	// Argon2 parameters, if set in the caller's environment, pass through; otherwise the defaults apply.
 	for _, kv := range os.Environ() {

@@ -136,6 +136,7 @@ func (env *environment) areq(ctx context.Context, client *http.Client) error {
 func (env *environment) sendAReq(ctx context.Context, client *http.Client, pan string) (map[string]any, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, env.BaseURL+"/3ds/areq", bytes.NewReader(env.areqBody(pan)))
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	req.Header.Set(benchDSHeader, benchDSFingerprint)
 	resp, err := client.Do(req)
 	if err != nil {
 		return nil, err

@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -205,9 +206,20 @@ func Start(t testing.TB, b Backend, opts ...Options) *App {
 		"HONNIN_ARGON2_TIME":       "1",
 		"HONNIN_ARGON2_MEMORY_KIB": "64",
 		"HONNIN_LOG_LEVEL":         "debug",
+		"HONNIN_AV_VERIFY_TOKEN":   randomHex(32),
+		// Tests send many AReqs for the same demo cards; the tests of the limits set their own.
+		"HONNIN_AREQ_LIMIT_PER_CARD": "1000000",
+		"HONNIN_AREQ_LIMIT_PER_DS":   "1000000000",
 	}
 	for k, v := range o.Env {
 		env[k] = v
+	}
+	if demoOff(env["HONNIN_DEMO"]) && env["HONNIN_DS_CLIENT_CA"] == "" && env["HONNIN_DS_PROXY_ADDRS"] == "" {
+		// Outside demo mode the AReq endpoint must authenticate Directory Servers: the tests play one
+		// behind a TLS-terminating proxy on loopback, and HTTPClient sends its fingerprint.
+		env["HONNIN_DS_PROXY_ADDRS"] = "127.0.0.1,::1"
+		env["HONNIN_DS_CERT_HEADER"] = DSCertHeader
+		env["HONNIN_DS_CLIENT_FINGERPRINTS"] = "*:" + DSFingerprint
 	}
 	cfg, err := config.Load(func(k string) string { return env[k] })
 	if err != nil {
@@ -352,9 +364,33 @@ func Excerpt(s string) string {
 	return s
 }
 
-// HTTPClient is an http.Client that does not follow redirects, for protocol-level tests.
+// DSCertHeader and DSFingerprint are how the tests' Directory Server is known to a non-demo app: the
+// header a TLS-terminating proxy would set, and the SHA-256 of the Directory Server's certificate.
+const (
+	DSCertHeader  = "X-Test-DS-Cert-SHA256"
+	DSFingerprint = "5f1c0d6f3c1f4b9e2a7d8c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b7a6f"
+)
+
+func demoOff(v string) bool {
+	on, err := strconv.ParseBool(v)
+	return err == nil && !on
+}
+
+// HTTPClient is an http.Client that does not follow redirects, for protocol-level tests. Its requests
+// carry the tests' Directory Server fingerprint header, which apps outside demo mode accept from
+// loopback.
 func HTTPClient() *http.Client {
-	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{Timeout: 30 * time.Second, Transport: dsTransport{},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// dsTransport adds the Directory Server fingerprint header, as the proxy in front of Honnin would.
+type dsTransport struct{}
+
+func (dsTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set(DSCertHeader, DSFingerprint)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // AdminURL is the PostgreSQL server the tests make their databases on (TEST_DATABASE_URL or the default).

@@ -1,0 +1,91 @@
+package acs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"honnin/app/acs"
+	"honnin/db"
+	"honnin/tests/testkit"
+)
+
+func TestCountAReq(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		now := time.Date(2026, 11, 26, 10, 0, 30, 0, time.UTC)
+		steps := []struct {
+			name         string
+			card, ds     string
+			at           time.Time
+			wantCard, wd int
+		}{
+			{"first AReq", "card:a", "ds:x", now, 1, 1},
+			{"same card, same DS", "card:a", "ds:x", now.Add(10 * time.Second), 2, 2},
+			{"other card, same DS", "card:b", "ds:x", now, 1, 3},
+			{"same card, other DS", "card:a", "ds:y", now, 3, 1},
+			{"next window starts again", "card:a", "ds:x", now.Add(time.Minute), 1, 1},
+		}
+		for _, s := range steps {
+			got, err := acs.CountAReq(ctx, gdb, s.card, s.ds, time.Minute, s.at)
+			if err != nil || got.Card != s.wantCard || got.DS != s.wd {
+				t.Errorf("%s: %+v %v, want card %d, DS %d", s.name, got, err, s.wantCard, s.wd)
+			}
+		}
+		n, err := acs.SweepAReqCounters(ctx, gdb, time.Minute, now.Add(time.Minute))
+		var left int64
+		gdb.Model(&db.AReqCounter{}).Count(&left)
+		if err != nil || n != 4 || left != 2 {
+			t.Errorf("sweep removed %d (%v), %d left; want 4 removed, the current window's 2 left", n, err, left)
+		}
+	})
+}
+
+func TestBearerMatches(t *testing.T) {
+	const token = "0123456789abcdef0123456789abcdef"
+	for _, tt := range []struct {
+		header, want string
+		ok           bool
+	}{
+		{"Bearer " + token, token, true},
+		{"bearer " + token, token, true},
+		{"Bearer  " + token + " ", token, true},
+		{"Bearer " + token[:31], token, false},
+		{"Bearer " + token + "0", token, false},
+		{"Basic " + token, token, false},
+		{token, token, false},
+		{"", token, false},
+		{"Bearer ", "", false},
+	} {
+		if got := acs.BearerMatches(tt.header, tt.want); got != tt.ok {
+			t.Errorf("BearerMatches(%q) = %v, want %v", tt.header, got, tt.ok)
+		}
+	}
+}
+
+func TestNewAReqLimits(t *testing.T) {
+	ds := acs.DSIdentity{ID: "fp:ab"}
+	tests := []struct {
+		name              string
+		panHash           string
+		perDS             int
+		dsKey             string
+		perDSRow, perCard int
+	}{
+		{"small limit: one exact row", "00ff", 12, "ds:fp:ab#0", 12, 10},
+		{"below 200: still one row", "00ff", 199, "ds:fp:ab#0", 199, 10},
+		{"2000 over 16 rows of 125", "00ff", 2000, "ds:fp:ab#6", 125, 10}, // 'f' = 102, 102 % 16 = 6
+		{"250 over 2 rows, rounded up", "00fe", 250, "ds:fp:ab#1", 125, 10},
+		{"huge limit: 16 rows at most", "0000", 1_000_000_000, "ds:fp:ab#0", 62_500_000, 10},
+	}
+	for _, tt := range tests {
+		l := acs.NewAReqLimits(tt.panHash, ds, tt.perCard, tt.perDS)
+		if l.CardKey != "card:"+tt.panHash || l.DSKey != tt.dsKey || l.PerDSRows != tt.perDSRow || l.PerCard != tt.perCard {
+			t.Errorf("%s: %+v", tt.name, l)
+		}
+		if l.Exceeded(acs.AReqCounts{Card: tt.perCard, DS: tt.perDSRow}) || !l.Exceeded(acs.AReqCounts{Card: tt.perCard + 1, DS: 1}) ||
+			!l.Exceeded(acs.AReqCounts{Card: 1, DS: tt.perDSRow + 1}) {
+			t.Errorf("%s: Exceeded is not strictly above the limits", tt.name)
+		}
+	}
+}
