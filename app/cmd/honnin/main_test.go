@@ -54,7 +54,11 @@ func TestDemoRefusesToStartReachableFromOutside(t *testing.T) {
 	}{
 		{"public https base URL", map[string]string{"HONNIN_BASE_URL": "https://acs.example.jp"}, []string{"serve"}, "public HONNIN_BASE_URL (acs.example.jp)"},
 		{"internal listener on every interface", map[string]string{"HONNIN_INTERNAL_ADDR": "0.0.0.0:0"}, []string{"serve"}, "loopback HONNIN_INTERNAL_ADDR"},
-		{"seeding for a public https base URL", map[string]string{"HONNIN_DEMO": "false", "HONNIN_BASE_URL": "https://acs.example.jp"}, []string{"seed-demo"}, "public HONNIN_BASE_URL"},
+		{"seeding for a public https base URL", map[string]string{"HONNIN_DEMO": "false", "HONNIN_BASE_URL": "https://acs.example.jp",
+			// the rest of a production configuration, so that only the demo seeding is refused
+			"HONNIN_DS_PROXY_ADDRS": "127.0.0.1", "HONNIN_DS_CERT_HEADER": "X-Client-Cert-SHA256",
+			"HONNIN_DS_CLIENT_FINGERPRINTS": "*:" + strings.Repeat("ab", 32), "HONNIN_AV_VERIFY_TOKEN": strings.Repeat("t", 40)},
+			[]string{"seed-demo"}, "public HONNIN_BASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
