@@ -199,7 +199,11 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		for range 2 {
 			logIn(t, x, "yamada01", "forgotten-pass")
 		}
-		sees(t, x, strings.Split(ja("login.locked", "X"), "X")[0])
+		sees(t, x, ja("login.wrong"))
+		var locked db.Member
+		if app.DB.Where("login_id = ?", "yamada01").Take(&locked); locked.LockedUntil == nil {
+			t.Fatalf("yamada01 is not locked")
+		}
 
 		u := testkit.NewUser(t, app.URL)
 		u.Get("/register")

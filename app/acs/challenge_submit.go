@@ -82,12 +82,16 @@ func (a *ACS) SubmitAnswer(ctx context.Context, ans Answer, now time.Time, origi
 	tries := ans.Try + 1
 
 	id := ch.ACSTransID
-	check, err := a.creds.Check(ctx, ans.LoginID, ans.Password, ch.MemberID,
+	if ch.CardID == nil {
+		return Step{}, errors.New("acs: challenge without a card")
+	}
+	check, err := a.Checker.CheckAnswer(ctx, credentials.Card{ID: *ch.CardID, Holder: ch.MemberID}, ans.LoginID, ans.Password,
 		credentials.Origin{IP: origin.IP, UserAgent: origin.UserAgent, ChallengeID: &id, CardID: ch.CardID})
 	if err != nil {
 		return Step{}, err
 	}
-	outcome := map[credentials.Outcome]string{credentials.OK: "ok", credentials.Wrong: "wrong_credentials", credentials.Locked: "locked"}[check.Outcome]
+	outcome := map[credentials.Outcome]string{credentials.OK: "ok", credentials.Wrong: "wrong_credentials", credentials.Locked: "locked",
+		credentials.CardLocked: credentials.ResultCardLocked}[check.Outcome]
 	if check.JustLocked {
 		outcome = "locked"
 	}
@@ -103,6 +107,8 @@ func (a *ACS) SubmitAnswer(ctx context.Context, ans Answer, now time.Time, origi
 			return Step{}, err
 		}
 		return a.end(ctx, id, Result{State: db.ChallengeSucceeded, TransStatus: StatusY, ECI: ECIAuthenticated, AV: av}, origin)
+	case check.Outcome == credentials.CardLocked:
+		return a.end(ctx, id, resultTooMany, origin)
 	case check.Outcome == credentials.Locked || check.JustLocked:
 		return a.end(ctx, id, resultLocked, origin)
 	case tries >= a.Config.ChallengeTries:
