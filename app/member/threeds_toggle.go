@@ -99,9 +99,10 @@ func ChangeThreeDS(ctx context.Context, gdb *gorm.DB, checker *credentials.Check
 
 func threeDSRows(cards []db.Card) []viewmember.ThreeDSRow {
 	rows := make([]viewmember.ThreeDSRow, 0, len(cards))
+	now := db.Now()
 	for _, c := range cards {
 		rows = append(rows, viewmember.ThreeDSRow{
-			CardRow:    viewmember.CardRow{ID: c.ID, Brand: c.Brand, Last4: c.Last4, Expiry: c.Expiry, Status: c.Status, ThreeDS: c.ThreeDS},
+			CardRow:    cardRow(c, now),
 			Changeable: changeable(c),
 			Field:      "card_" + strconv.FormatUint(uint64(c.ID), 10),
 		})

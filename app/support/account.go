@@ -81,6 +81,7 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 	acc.CardMask = map[uint]string{}
 	for _, c := range cs {
 		v := cardView(c)
+		v.ChallengeLockedUntil = credentials.CardLockedUntil(&c, now)
 		acc.Cards = append(acc.Cards, v)
 		acc.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + v.Masked
 		cardIDs = append(cardIDs, c.ID)
