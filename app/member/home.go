@@ -16,8 +16,8 @@ import (
 
 // MemberCards returns a member's cards, oldest registration first, as the member may see them.
 func MemberCards(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.CardRow, error) {
-	var cards []db.Card
-	if err := gdb.WithContext(ctx).Where("member_id = ?", memberID).Order("id").Find(&cards).Error; err != nil {
+	cards, err := MemberCardRecords(ctx, gdb, memberID)
+	if err != nil {
 		return nil, err
 	}
 	rows := make([]viewmember.CardRow, 0, len(cards))
