@@ -16,6 +16,7 @@ var migrations = []*gormigrate.Migration{
 	auditEventsAppendOnly,
 	challengeCheckingAndShownTo,
 	areqCountersAVReplayHashVersions,
+	cardChallengeLock,
 }
 
 // migrationsTable records the IDs of the applied steps.

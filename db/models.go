@@ -50,8 +50,13 @@ type Card struct {
 	ThreeDS        string `gorm:"column:three_ds;size:10;not null;default:none"`
 	RegisteredAt   *time.Time
 	ThreeDSChanged *time.Time `gorm:"column:three_ds_changed_at"`
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// ChallengeFailures counts consecutive wrong challenge answers typed with an ID that is not the
+	// card's member's; at the lock threshold the card's challenges end for the lock time
+	// (ChallengeLockedUntil), while the member's own ID stays usable.
+	ChallengeFailures    int `gorm:"not null;default:0"`
+	ChallengeLockedUntil *time.Time
+	CreatedAt            time.Time
+	UpdatedAt            time.Time
 	// HashKeyVersion is the version of HONNIN_HASH_KEY that made PANHash; HolderHashKeyVersion the one
 	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
 	HashKeyVersion       int `gorm:"not null;default:1"`

@@ -149,6 +149,7 @@ func TestAbuseMetrics(t *testing.T) {
 		for range 3 {
 			logIn(t, u, "tanaka04a", "not-the-password")
 		}
+		logIn(t, u, "tanaka04a", "tanaka-jcb-01")
 		sees(t, u, strings.Split(ja("login.locked", "X"), "X")[0])
 
 		m := waitMetric(t, app, "the expired challenge", func(m metrics) bool {

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"honnin/db"
 	"honnin/app/demodata"
+	"honnin/db"
 	"honnin/tests/testkit"
 )
 

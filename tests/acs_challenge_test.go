@@ -209,7 +209,13 @@ func TestACSChallengeFailures(t *testing.T) {
 		})
 
 		t.Run("five failures across challenges lock the ID: N 01 and a page saying how to unlock", func(t *testing.T) {
-			// tanaka04a has 3 failures from the test above; two more lock the ID.
+			// tanaka04a has one failure from the test above (the answers typed there with other IDs
+			// counted against the card, not against tanaka04a); two more here make three, and two more
+			// after them lock the ID.
+			_, pre := challengeFor(t, app, areqFor(demodata.TanakaJCB))
+			pre = answer(t, app.URL, pre, "tanaka04a", "wrong-a", "submit")
+			pre = answer(t, app.URL, pre, "tanaka04a", "wrong-b", "submit")
+			answer(t, app.URL, pre, "", "", "cancel")
 			ares, p := challengeFor(t, app, areqFor(demodata.TanakaJCB))
 			p1 := answer(t, app.URL, p, "tanaka04a", "wrong-1", "submit")
 			testkit.Contains(t, p1.Text(), "あと2回")

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"honnin/app/keyrotation"
 	"honnin/app/demodata"
+	"honnin/app/keyrotation"
 	"honnin/tests/testkit"
 )
 

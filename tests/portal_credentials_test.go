@@ -3,6 +3,7 @@ package tests
 import (
 	"net/url"
 	"testing"
+	"time"
 
 	"honnin/db"
 	"honnin/tests/testkit"
@@ -28,6 +29,9 @@ func TestPortalChangeIDAndPassword(t *testing.T) {
 			{"bad ID", url.Values{"current_password": {"fuji-san-2026"}, "new_login_id": {"<i>x</i>"}}, "new_login_id", "loginid.chars"},
 			{"confirmation differs", url.Values{"current_password": {"fuji-san-2026"}, "new_password": {"shin-fuji-2027"}, "new_password_confirm": {"shin-fuji-2028"}}, "new_password_confirm", "register.password_mismatch"},
 			{"common password", url.Values{"current_password": {"fuji-san-2026"}, "new_password": {"1234567890"}, "new_password_confirm": {"1234567890"}}, "new_password", "password.common"},
+			// From the leaked-password and the word lists, not only the short list of old, after NFKC.
+			{"leaked password", url.Values{"current_password": {"fuji-san-2026"}, "new_password": {"4815162342"}, "new_password_confirm": {"4815162342"}}, "new_password", "password.common"},
+			{"common word, full width", url.Values{"current_password": {"fuji-san-2026"}, "new_password": {"ＢＥＡＵＴＩＦＵＬ"}, "new_password_confirm": {"ＢＥＡＵＴＩＦＵＬ"}}, "new_password", "password.common"},
 			{"wrong current password", url.Values{"current_password": {"fuji-san-2025"}, "new_login_id": {"fuji.yamada"}}, "current_password", "credentials.current_wrong"},
 		}
 		for _, tt := range tests {
@@ -117,5 +121,29 @@ func TestPortalWrongCurrentPasswordLocksAndLogsOut(t *testing.T) {
 		sees(t, u, ja("credentials.locked_out"))
 		logIn(t, u, "tanaka04b", "tanaka-visa-02")
 		sees(t, u, ja("login.locked_help", app.Server.Config.SupportPhone))
+	})
+}
+
+// TestPortalPasswordChangeKeepsTheSessionDeadline changes the password half-way through a session's
+// absolute lifetime: the session gets a new token but ends when it would have ended anyway.
+func TestPortalPasswordChangeKeepsTheSessionDeadline(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		const lifetime = 4 * time.Second
+		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_MEMBER_LIFETIME": lifetime.String()}})
+		loginAt := time.Now()
+		u := loggedIn(t, app, "yamada01", "fuji-san-2026")
+		time.Sleep(lifetime / 2)
+		u.Get("/my/credentials")
+		before := sessionCookie(t, u)
+		u.Submit("/my/credentials", url.Values{"current_password": {"fuji-san-2026"},
+			"new_password": {"shin-fuji-2027"}, "new_password_confirm": {"shin-fuji-2027"}})
+		at(t, u, "/my")
+		sees(t, u, ja("credentials.changed"))
+		if sessionCookie(t, u) == before {
+			t.Errorf("the password change kept the session token")
+		}
+		time.Sleep(time.Until(loginAt.Add(lifetime + 500*time.Millisecond)))
+		u.Get("/my")
+		at(t, u, "/login")
 	})
 }

@@ -115,19 +115,25 @@ func TestPortalLoginWithoutCSRFToken(t *testing.T) {
 func TestPortalLockoutAndUnlockAfterTheSetTime(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{
-			"HONNIN_LOCK_THRESHOLD": "3", "HONNIN_LOCK_DURATION": "2s", "HONNIN_SUPPORT_PHONE": "0120-111-222",
+			"HONNIN_LOCK_THRESHOLD": "3", "HONNIN_LOCK_DURATION": "4s", "HONNIN_SUPPORT_PHONE": "0120-111-222",
 		}})
 		u := testkit.NewUser(t, app.URL)
-		for range 2 {
+		logIn(t, u, "nobody-here", "wrong-password-x")
+		unknownID := u.Text()
+		// Every wrong password gets the answer an unknown ID gets, the one that locks the ID and those
+		// after it too: only someone who knows the password learns that the ID is locked.
+		for i := range 4 {
 			logIn(t, u, "yamada01", "wrong-password-x")
 			sees(t, u, ja("login.wrong"))
+			doesNotSee(t, u, "0120-111-222", strings.Split(ja("login.locked", "X"), "X")[0])
+			if strings.ReplaceAll(u.Text(), "yamada01", "nobody-here") != unknownID {
+				t.Errorf("wrong password %d to yamada01 is answered unlike an unknown ID", i+1)
+			}
 		}
-		logIn(t, u, "yamada01", "wrong-password-x")
-		sees(t, u, "0120-111-222", strings.Split(ja("login.locked", "X"), "X")[0])
-		// Even the right password does not open a locked ID.
+		// The right password learns of the lock, and does not open the ID.
 		logIn(t, u, "yamada01", "fuji-san-2026")
 		at(t, u, "/login")
-		sees(t, u, "0120-111-222", "再登録")
+		sees(t, u, "0120-111-222", "再登録", strings.Split(ja("login.locked", "X"), "X")[0])
 
 		var m db.Member
 		app.DB.Where("login_id = ?", "yamada01").Take(&m)
@@ -152,6 +158,8 @@ func TestPortalLockedPageInEnglish(t *testing.T) {
 		u := testkit.NewUser(t, app.URL)
 		u.Lang = "en"
 		logIn(t, u, "sato03", "wrong-password-x")
+		sees(t, u, en("login.wrong"))
+		logIn(t, u, "sato03", "shimizu-port-9")
 		sees(t, u, "locked until", "(Japan time)", en("login.locked_help", app.Server.Config.SupportPhone))
 	})
 }

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -199,7 +200,11 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		for range 2 {
 			logIn(t, x, "yamada01", "forgotten-pass")
 		}
-		sees(t, x, strings.Split(ja("login.locked", "X"), "X")[0])
+		sees(t, x, ja("login.wrong"))
+		var locked db.Member
+		if app.DB.Where("login_id = ?", "yamada01").Take(&locked); locked.LockedUntil == nil {
+			t.Fatalf("yamada01 is not locked")
+		}
 
 		u := testkit.NewUser(t, app.URL)
 		u.Get("/register")
@@ -302,6 +307,50 @@ func TestPortalAddCard(t *testing.T) {
 		app.DB.Model(&db.Member{}).Where("login_id = ?", "tanaka04a").Select("id").Take(&m)
 		if card.MemberID == nil || *card.MemberID != m.ID || card.ThreeDS != db.ThreeDSEnrolled {
 			t.Errorf("added card: %+v", card)
+		}
+	})
+}
+
+// TestPortalRegistrationLimitHoldsUnderParallelProofs sends 20 wrong proofs for one card at once, each
+// from its own browser, in a few rounds (a race shows only now and then): each time exactly the limit
+// of them are judged (and recorded), the rest are told that the card is limited.
+func TestPortalRegistrationLimitHoldsUnderParallelProofs(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		const limit, proofs, rounds = 5, 20, 3
+		app := testkit.Start(t, b, testkit.Options{Env: map[string]string{"HONNIN_REGISTRATION_MAX_FAILURES": fmt.Sprint(limit)}})
+		limitedText := strings.Split(ja("register.limited_card", "X"), "X")[0]
+		for round := range rounds {
+			app.DB.Exec("DELETE FROM registration_attempts")
+			users := make([]*testkit.User, proofs)
+			for i := range users {
+				users[i] = testkit.NewUser(t, app.URL)
+				users[i].Get("/register")
+			}
+			replies := storm(proofs, func(i int) reply {
+				form := cardForm(demodata.UnregJCB, "3006", "1985-02-14", fmt.Sprintf("05522%05d", i))
+				form.Set("_csrf", users[i].CSRF())
+				return postFormReply(users[i].Client, app.URL+"/register", form)
+			})
+			mismatch, limited := 0, 0
+			for i, r := range replies {
+				text := testkit.VisibleText(r.text)
+				switch {
+				case r.err != nil:
+					t.Errorf("round %d, proof %d: %v", round, i, r.err)
+				case strings.Contains(text, ja("register.mismatch")):
+					mismatch++
+				case strings.Contains(text, limitedText):
+					limited++
+				default:
+					t.Errorf("round %d, proof %d: HTTP %d: %s", round, i, r.status, testkit.Excerpt(text))
+				}
+			}
+			var recorded int64
+			app.DB.Model(&db.RegistrationAttempt{}).Where("key = ?", "card:"+app.Server.Sealer.PANHash(demodata.UnregJCB)).Count(&recorded)
+			if mismatch != limit || limited != proofs-limit || recorded != limit {
+				t.Errorf("round %d: %d proofs judged wrong, %d refused as limited, %d failures recorded for the card; want %d, %d, %d",
+					round, mismatch, limited, recorded, limit, proofs-limit, limit)
+			}
 		}
 	})
 }

@@ -28,14 +28,13 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// DSAuth authenticates the AReq endpoint's callers; nil lets every caller in as OpenDS.
 	DSAuth DSAuthenticator
-	// OnLock is called each time a challenge answer locks a member's ID (for the lockout metric).
-	OnLock func()
+	// Checker is the one credential check and lockout, shared with the portal.
+	Checker *credentials.Checker
 }
 
 // ACS serves the protocol endpoints and the challenge pages.
 type ACS struct {
 	Deps
-	creds  credentials.Checker
 	kick   chan struct{} // wakes the outbox deliverer after a result was written
 	m      metrics
 	client httpDoer
@@ -44,9 +43,7 @@ type ACS struct {
 // New returns the ACS.
 func New(d Deps) *ACS {
 	a := &ACS{
-		Deps: d,
-		creds: credentials.Checker{DB: d.DB, Hasher: d.Hasher, OnLock: d.OnLock,
-			Policy: credentials.Policy{Threshold: d.Config.LockThreshold, LockFor: d.Config.LockDuration}},
+		Deps:   d,
 		kick:   make(chan struct{}, 1),
 		m:      newMetrics(),
 		client: newDSClient(),

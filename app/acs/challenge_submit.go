@@ -163,6 +163,9 @@ func verdict(check credentials.Result, holder *uint, tries, maxTries int) (res r
 	switch {
 	case check.Outcome == credentials.OK && holder != nil && check.Member != nil && check.Member.ID == *holder:
 		return resultSucceeded(""), true
+	case check.Outcome == credentials.CardLocked:
+		// The card's challenges are locked by wrong answers typed with other IDs: the limit ends it.
+		return resultTooMany, true
 	case check.Outcome == credentials.Locked || check.JustLocked:
 		return resultLocked, true
 	case tries >= maxTries:
@@ -174,6 +177,8 @@ func verdict(check credentials.Result, holder *uint, tries, maxTries int) (res r
 // tryLabel is the auth event's result for a checked answer.
 func tryLabel(check credentials.Result) string {
 	switch {
+	case check.Outcome == credentials.CardLocked:
+		return credentials.ResultCardLocked
 	case check.Outcome == credentials.Locked || check.JustLocked:
 		return "locked"
 	case check.Outcome == credentials.OK:
@@ -186,7 +191,10 @@ func tryLabel(check credentials.Result) string {
 // shown with the next token.
 func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answer, origin eventOrigin) (step, error) {
 	id := ch.ACSTransID
-	c, err := a.creds.Check(ctx, ans.LoginID, ans.Password, ch.MemberID,
+	if ch.CardID == nil {
+		return step{}, errors.New("acs: challenge without a card")
+	}
+	c, err := a.Checker.CheckAnswer(ctx, credentials.Card{ID: *ch.CardID, Holder: ch.MemberID}, ans.LoginID, ans.Password,
 		credentials.Origin{IP: origin.IP, UserAgent: origin.UserAgent, ChallengeID: &id, CardID: ch.CardID})
 	if err != nil {
 		// The try stays counted; the form opens again, so that the shopper can answer once the failure passes.

@@ -1,6 +1,7 @@
 // Package credentials checks a member's login ID and password, the one pair that serves both the
 // portal and the 3-D Secure challenge, and keeps the shared lockout: consecutive failures on either
-// count together, and at the threshold the ID locks for a set time.
+// count together, and at the threshold the ID locks for a set time. Wrong challenge answers typed with
+// any other ID count against the card instead, so that a card number alone cannot lock its member out.
 package credentials
 
 import (
@@ -16,7 +17,8 @@ import (
 	"honnin/db"
 )
 
-// Policy is the lockout rule: Threshold consecutive failures lock the ID for LockFor.
+// Policy is the lockout rule: Threshold consecutive failures lock the ID (or a card's challenges) for
+// LockFor.
 type Policy struct {
 	Threshold int
 	LockFor   time.Duration
@@ -29,56 +31,38 @@ type Outcome int
 const (
 	Wrong Outcome = iota
 	OK
+	// Locked: the member's ID is locked.
 	Locked
+	// CardLocked: the card's challenges are locked after too many wrong answers with other IDs.
+	CardLocked
+)
+
+// Where a failure that locked an ID was typed, for OnLock.
+const (
+	ViaPortal    = "portal"
+	ViaChallenge = "challenge"
 )
 
 // Result is what a check found.
 type Result struct {
 	Outcome Outcome
-	// Member is the member who logged in (OK), or whose ID is locked (Locked); nil for Wrong.
+	// Member is the member who logged in (OK), or whose ID is locked (Locked); nil otherwise.
 	Member *db.Member
-	// LockedUntil is when a locked ID opens again.
+	// LockedUntil is when a locked ID (Locked, JustLocked) or card (CardLocked) opens again.
 	LockedUntil time.Time
-	// JustLocked is true when this failure reached the threshold.
+	// JustLocked is true when this failure locked the member's ID.
 	JustLocked bool
 }
 
-// Checker checks credentials against the members table.
+// Checker checks credentials against the members table. One is built at start and shared by every
+// face, so that the lock rule and its metric are the same wherever a password is typed.
 type Checker struct {
 	DB     *gorm.DB
 	Hasher *security.Hasher
 	Policy Policy
-	// OnLock, when set, is called once each time a check locks an ID (for a metric).
-	OnLock func()
-}
-
-// lockedError says the target's ID was locked while the check waited for its turn to hash.
-type lockedError struct{ until time.Time }
-
-func (lockedError) Error() string { return "credentials: the ID was locked meanwhile" }
-
-// stillOpen runs once a check's turn to hash has come: when a burst of failures locked the ID while
-// this check queued, it answers "locked" without spending a hash.
-func (c *Checker) stillOpen(ctx context.Context, target *db.Member) func() error {
-	if target == nil {
-		return nil
-	}
-	return func() error {
-		var m db.Member
-		if err := c.DB.WithContext(ctx).Select("id", "locked_until").Where("id = ?", target.ID).Take(&m).Error; err != nil {
-			return err
-		}
-		if IsLocked(&m, db.Now()) {
-			return lockedError{until: *m.LockedUntil}
-		}
-		return nil
-	}
-}
-
-// NormalizeLoginID applies NFKC, trims and lower-cases: IDs are case-insensitive and full-width input
-// is accepted.
-func NormalizeLoginID(s string) string {
-	return strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
+	// OnLock, when set, is called once each time a check locks a member's ID, with ViaPortal or
+	// ViaChallenge (for a metric).
+	OnLock func(via string)
 }
 
 // Origin says where a check came from, for the lock event it may write.
@@ -88,123 +72,341 @@ type Origin struct {
 	CardID        *uint
 }
 
-// Check verifies loginID and password. When holder is not nil the ID must be that member's (the
-// challenge for a card accepts only the ID that holds the card), and failures count against that member
-// whatever ID was typed. Otherwise failures count against the member the typed ID names, if any.
-func (c *Checker) Check(ctx context.Context, loginID, password string, holder *uint, from Origin) (Result, error) {
-	gdb := c.DB.WithContext(ctx)
-	id := NormalizeLoginID(loginID)
+// NormalizeLoginID applies NFKC, trims and lower-cases: IDs are case-insensitive and full-width input
+// is accepted.
+func NormalizeLoginID(s string) string {
+	return strings.ToLower(strings.TrimSpace(norm.NFKC.String(s)))
+}
+
+// IsLocked reports whether a member's ID is locked now.
+func IsLocked(m *db.Member, now time.Time) bool {
+	return m.LockedUntil != nil && m.LockedUntil.After(now)
+}
+
+// CardLockedUntil returns when a card's challenges open again, or nil when they are not locked now.
+func CardLockedUntil(c *db.Card, now time.Time) *time.Time {
+	if c.ChallengeLockedUntil != nil && c.ChallengeLockedUntil.After(now) {
+		return c.ChallengeLockedUntil
+	}
+	return nil
+}
+
+// activeMember loads the active member that where names, or nil.
+func (c *Checker) activeMember(ctx context.Context, query string, arg any) (*db.Member, error) {
+	var m db.Member
+	err := c.DB.WithContext(ctx).Where(query+" AND status = ?", arg, db.MemberActive).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// CheckLogin verifies a portal login. Failures count against the member the typed ID names. A locked
+// ID is told apart only to someone who gave its right password: any wrong password, including the
+// one that locks the ID, gets the answer an unknown ID gets, and every answer costs one hash, so that
+// neither the page nor its timing tells an ID exists or is locked.
+func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from Origin) (Result, error) {
 	var typed *db.Member
-	if id != "" {
-		var m db.Member
-		err := gdb.Where("login_id = ? AND status = ?", id, db.MemberActive).Take(&m).Error
-		if err == nil {
-			typed = &m
-		} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+	if id := NormalizeLoginID(loginID); id != "" {
+		var err error
+		if typed, err = c.activeMember(ctx, "login_id = ?", id); err != nil {
 			return Result{}, err
 		}
 	}
-	target := typed
-	if holder != nil {
-		if typed == nil || typed.ID != *holder {
-			var m db.Member
-			if err := gdb.Where("id = ? AND status = ?", *holder, db.MemberActive).Take(&m).Error; err != nil {
-				if errors.Is(err, gorm.ErrRecordNotFound) {
-					c.Hasher.SpendVerifyTime(ctx, password)
-					return Result{Outcome: Wrong}, nil
-				}
-				return Result{}, err
-			}
-			target = &m
-		}
+	if typed == nil {
+		c.Hasher.SpendVerifyTime(ctx, password)
+		return Result{Outcome: Wrong}, ctx.Err()
 	}
-	now := db.Now()
-	if target != nil && target.LockedUntil != nil && target.LockedUntil.After(now) {
-		return Result{Outcome: Locked, Member: target, LockedUntil: *target.LockedUntil}, nil
-	}
-
-	match := false
-	var err error
-	if typed != nil && (holder == nil || typed.ID == *holder) {
-		match, err = c.Hasher.VerifyAfter(ctx, password, typed.PasswordHash, c.stillOpen(ctx, target))
-		if errors.Is(err, security.ErrMalformedHash) {
-			match, err = false, nil
-		}
-	} else {
-		err = c.Hasher.SpendVerifyTimeAfter(ctx, password, c.stillOpen(ctx, target))
-	}
-	var locked lockedError
-	if errors.As(err, &locked) {
-		return Result{Outcome: Locked, Member: target, LockedUntil: locked.until}, nil
-	}
+	match, err := c.verify(ctx, password, typed, nil)
 	if err != nil {
 		return Result{}, err
 	}
-
 	if match {
-		if typed.FailedAttempts != 0 || typed.LockedUntil != nil {
-			if err := gdb.Model(&db.Member{}).Where("id = ?", typed.ID).
-				Updates(map[string]any{"failed_attempts": 0, "locked_until": nil}).Error; err != nil {
-				return Result{}, err
-			}
-			typed.FailedAttempts, typed.LockedUntil = 0, nil
-		}
-		return Result{Outcome: OK, Member: typed}, nil
+		return c.succeed(ctx, typed)
 	}
-	if target == nil {
-		return Result{Outcome: Wrong}, nil
-	}
-	return c.fail(ctx, target, from)
-}
-
-// fail counts a failure against m with one conditional UPDATE, so that concurrent failures on several
-// nodes all count, and locks the ID once the count reaches the threshold.
-func (c *Checker) fail(ctx context.Context, m *db.Member, from Origin) (Result, error) {
-	res := Result{Outcome: Wrong}
-	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		// A failure that finishes after another one locked the ID does not count: the lock starts
-		// the count afresh, and a late failure must not carry over past the lock's end.
-		counted := tx.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, db.Now()).
-			Update("failed_attempts", gorm.Expr("failed_attempts + 1"))
-		if counted.Error != nil {
-			return counted.Error
-		}
-		if counted.RowsAffected == 0 {
-			var cur db.Member
-			if err := tx.Select("id", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
-				return err
-			}
-			if cur.LockedUntil != nil {
-				res = Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}
-			}
-			return nil
-		}
-		var count int
-		if err := tx.Model(&db.Member{}).Where("id = ?", m.ID).Select("failed_attempts").Scan(&count).Error; err != nil {
-			return err
-		}
-		if count < c.Policy.Threshold {
-			return nil
-		}
-		now := db.Now()
-		until := now.Add(c.Policy.LockFor)
-		locked := tx.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).
-			Updates(map[string]any{"locked_until": until, "failed_attempts": 0})
-		if locked.Error != nil {
-			return locked.Error
-		}
-		if locked.RowsAffected == 1 {
-			res.JustLocked, res.LockedUntil = true, until
-			return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
-				Kind: db.EventLock, Result: "locked", IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
-		}
-		return nil
-	})
-	if err == nil && res.JustLocked && c.OnLock != nil {
-		c.OnLock()
+	res, err := c.fail(ctx, typed, ViaPortal, from)
+	if res.Outcome == Locked {
+		res = Result{Outcome: Wrong}
 	}
 	return res, err
 }
+
+// CheckMember verifies the current password of a logged-in member (before a change of ID, password or
+// 3-D Secure state). Failures count against the member; a locked member is answered Locked at once.
+func (c *Checker) CheckMember(ctx context.Context, memberID uint, password string, from Origin) (Result, error) {
+	m, err := c.activeMember(ctx, "id = ?", memberID)
+	if err != nil {
+		return Result{}, err
+	}
+	if m == nil {
+		c.Hasher.SpendVerifyTime(ctx, password)
+		return Result{Outcome: Wrong}, ctx.Err()
+	}
+	if IsLocked(m, db.Now()) {
+		return Result{Outcome: Locked, Member: m, LockedUntil: *m.LockedUntil}, nil
+	}
+	match, err := c.verify(ctx, password, m, c.memberStillOpen(ctx, m.ID))
+	return c.settle(ctx, m, match, err, ViaPortal, from)
+}
+
+// Card is the card a challenge is for and the member holding it (nil when none).
+type Card struct {
+	ID     uint
+	Holder *uint
+}
+
+// CheckAnswer verifies a challenge answer for a card. Only the holder's ID can pass. A wrong answer
+// typed with the holder's ID counts against the holder (together with the portal); one typed with any
+// other ID counts against the card, whose challenges lock at the threshold (CardLocked) while the
+// holder's ID stays usable. A locked holder or card is answered at once, without a hash: the challenge
+// page tells the holder's lock anyway.
+func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password string, from Origin) (Result, error) {
+	var holder *db.Member
+	if card.Holder != nil {
+		var err error
+		if holder, err = c.activeMember(ctx, "id = ?", *card.Holder); err != nil {
+			return Result{}, err
+		}
+	}
+	now := db.Now()
+	if holder != nil && IsLocked(holder, now) {
+		return Result{Outcome: Locked, Member: holder, LockedUntil: *holder.LockedUntil}, nil
+	}
+	if until, err := c.cardLockedUntil(ctx, card.ID, now); err != nil || until != nil {
+		return cardLocked(until), err
+	}
+	stillOpen := c.cardStillOpen(ctx, card.ID, holder)
+	if holder == nil || NormalizeLoginID(loginID) != holder.LoginID {
+		if err := c.Hasher.SpendVerifyTimeAfter(ctx, password, stillOpen); err != nil {
+			return c.lockedMeanwhile(err, holder)
+		}
+		return c.failCard(ctx, card.ID, holder, from)
+	}
+	match, err := c.verify(ctx, password, holder, stillOpen)
+	if err != nil {
+		return c.lockedMeanwhile(err, holder)
+	}
+	res, err := c.settle(ctx, holder, match, nil, ViaChallenge, from)
+	if err == nil && res.Outcome == OK {
+		err = c.DB.WithContext(ctx).Model(&db.Card{}).Where("id = ? AND challenge_failures <> 0", card.ID).
+			Update("challenge_failures", 0).Error
+	}
+	return res, err
+}
+
+func cardLocked(until *time.Time) Result {
+	if until == nil {
+		return Result{}
+	}
+	return Result{Outcome: CardLocked, LockedUntil: *until}
+}
+
+// lockedError says the member or the card was locked while the check waited for its turn to hash.
+type lockedError struct {
+	card  bool
+	until time.Time
+}
+
+func (lockedError) Error() string { return "credentials: locked meanwhile" }
+
+// lockedMeanwhile turns a lockedError into its result; any other error is returned as it is.
+func (c *Checker) lockedMeanwhile(err error, holder *db.Member) (Result, error) {
+	var locked lockedError
+	switch {
+	case !errors.As(err, &locked):
+		return Result{}, err
+	case locked.card:
+		return Result{Outcome: CardLocked, LockedUntil: locked.until}, nil
+	}
+	return Result{Outcome: Locked, Member: holder, LockedUntil: locked.until}, nil
+}
+
+// memberStillOpen runs once a check's turn to hash has come: when a burst of failures locked the ID
+// while this check queued, it answers "locked" without spending a hash.
+func (c *Checker) memberStillOpen(ctx context.Context, memberID uint) func() error {
+	return func() error {
+		var m db.Member
+		if err := c.DB.WithContext(ctx).Select("id", "locked_until").Where("id = ?", memberID).Take(&m).Error; err != nil {
+			return err
+		}
+		if IsLocked(&m, db.Now()) {
+			return lockedError{until: *m.LockedUntil}
+		}
+		return nil
+	}
+}
+
+// cardStillOpen is memberStillOpen for a challenge answer: the holder's ID and the card's challenges.
+func (c *Checker) cardStillOpen(ctx context.Context, cardID uint, holder *db.Member) func() error {
+	return func() error {
+		if holder != nil {
+			if err := c.memberStillOpen(ctx, holder.ID)(); err != nil {
+				return err
+			}
+		}
+		until, err := c.cardLockedUntil(ctx, cardID, db.Now())
+		if err != nil {
+			return err
+		}
+		if until != nil {
+			return lockedError{card: true, until: *until}
+		}
+		return nil
+	}
+}
+
+func (c *Checker) cardLockedUntil(ctx context.Context, cardID uint, now time.Time) (*time.Time, error) {
+	var card db.Card
+	if err := c.DB.WithContext(ctx).Select("id", "challenge_locked_until").Where("id = ?", cardID).Take(&card).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return CardLockedUntil(&card, now), nil
+}
+
+// verify checks password against m's hash; a hash this package cannot read matches nothing.
+func (c *Checker) verify(ctx context.Context, password string, m *db.Member, before func() error) (bool, error) {
+	match, err := c.Hasher.VerifyAfter(ctx, password, m.PasswordHash, before)
+	if errors.Is(err, security.ErrMalformedHash) {
+		return false, nil
+	}
+	return match, err
+}
+
+// settle finishes a check of m's own password: success, or a failure counted against m.
+func (c *Checker) settle(ctx context.Context, m *db.Member, match bool, err error, via string, from Origin) (Result, error) {
+	if err != nil {
+		return c.lockedMeanwhile(err, m)
+	}
+	if match {
+		return c.succeed(ctx, m)
+	}
+	return c.fail(ctx, m, via, from)
+}
+
+// succeed ends m's run of failures, unless the ID locked while the password was hashed: the lock then
+// stands and the answer is Locked.
+func (c *Checker) succeed(ctx context.Context, m *db.Member) (Result, error) {
+	gdb := c.DB.WithContext(ctx)
+	var cur db.Member
+	if err := gdb.Select("id", "failed_attempts", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
+		return Result{}, err
+	}
+	now := db.Now()
+	if IsLocked(&cur, now) {
+		return Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}, nil
+	}
+	if cur.FailedAttempts != 0 || cur.LockedUntil != nil {
+		reset := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).
+			Updates(map[string]any{"failed_attempts": 0, "locked_until": nil})
+		if reset.Error != nil {
+			return Result{}, reset.Error
+		}
+		if reset.RowsAffected == 0 {
+			return c.succeed(ctx, m)
+		}
+	}
+	m.FailedAttempts, m.LockedUntil = 0, nil
+	return Result{Outcome: OK, Member: m}, nil
+}
+
+// counter is a failure count with a lock: a member's ID, or a card's challenges.
+type counter struct {
+	model                  any
+	id                     uint
+	failures, lockedColumn string
+}
+
+// count adds one failure with one conditional UPDATE, so that concurrent failures on several nodes all
+// count, and locks once the count reaches the threshold. A failure that finishes after another one
+// locked does not count: the lock starts the count afresh, and a late failure must not carry over past
+// the lock's end. It reports the lock's end when this failure locked (justLocked) or found it locked.
+func (c *Checker) count(tx *gorm.DB, k counter) (until *time.Time, justLocked bool, err error) {
+	open := "id = ? AND (" + k.lockedColumn + " IS NULL OR " + k.lockedColumn + " <= ?)"
+	counted := tx.Model(k.model).Where(open, k.id, db.Now()).Update(k.failures, gorm.Expr(k.failures+" + 1"))
+	if counted.Error != nil {
+		return nil, false, counted.Error
+	}
+	if counted.RowsAffected == 0 {
+		var lockedUntil *time.Time
+		if err := tx.Model(k.model).Where("id = ?", k.id).Select(k.lockedColumn).Scan(&lockedUntil).Error; err != nil {
+			return nil, false, err
+		}
+		return lockedUntil, false, nil
+	}
+	var n int
+	if err := tx.Model(k.model).Where("id = ?", k.id).Select(k.failures).Scan(&n).Error; err != nil {
+		return nil, false, err
+	}
+	if n < c.Policy.Threshold {
+		return nil, false, nil
+	}
+	now := db.Now()
+	lockUntil := now.Add(c.Policy.LockFor)
+	locked := tx.Model(k.model).Where(open, k.id, now).Updates(map[string]any{k.lockedColumn: lockUntil, k.failures: 0})
+	if locked.Error != nil {
+		return nil, false, locked.Error
+	}
+	return &lockUntil, locked.RowsAffected == 1, nil
+}
+
+// fail counts a failure against m and writes the lock event when it locks the ID.
+func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origin) (Result, error) {
+	res := Result{Outcome: Wrong}
+	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		until, just, err := c.count(tx, counter{model: &db.Member{}, id: m.ID, failures: "failed_attempts", lockedColumn: "locked_until"})
+		switch {
+		case err != nil:
+			return err
+		case until == nil:
+			return nil
+		case !just:
+			res = Result{Outcome: Locked, Member: m, LockedUntil: *until}
+			return nil
+		}
+		res.JustLocked, res.LockedUntil = true, *until
+		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
+			Kind: db.EventLock, Result: "locked", IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
+	})
+	if err == nil && res.JustLocked && c.OnLock != nil {
+		c.OnLock(via)
+	}
+	return res, err
+}
+
+// failCard counts a wrong answer against the card and writes the lock event (in the holder's history)
+// when it locks the card's challenges.
+func (c *Checker) failCard(ctx context.Context, cardID uint, holder *db.Member, from Origin) (Result, error) {
+	res := Result{Outcome: Wrong}
+	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		until, just, err := c.count(tx, counter{model: &db.Card{}, id: cardID, failures: "challenge_failures", lockedColumn: "challenge_locked_until"})
+		if err != nil || until == nil {
+			return err
+		}
+		res = Result{Outcome: CardLocked, LockedUntil: *until}
+		if !just {
+			return nil
+		}
+		ev := db.AuthEvent{CardID: &cardID, ChallengeID: from.ChallengeID, Kind: db.EventLock, Result: ResultCardLocked,
+			IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}
+		if holder != nil {
+			ev.MemberID = &holder.ID
+		}
+		return tx.Create(&ev).Error
+	})
+	return res, err
+}
+
+// Results of the lock and unlock events of a card's challenges (kind db.EventLock, db.EventUnlock).
+const (
+	ResultCardLocked   = "card_locked"
+	ResultCardUnlocked = "card_unlocked"
+)
 
 // Unlock clears a member's lock and failure count and records who did it (support, or re-registration).
 func Unlock(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from Origin) error {
@@ -216,9 +418,26 @@ func Unlock(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from
 		Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
 }
 
-// IsLocked reports whether a member's ID is locked now.
-func IsLocked(m *db.Member, now time.Time) bool {
-	return m.LockedUntil != nil && m.LockedUntil.After(now)
+// UnlockCards clears the challenge lock and failure count of every card the member holds, and records
+// one unlock event for each card that was locked. It reports how many were locked.
+func UnlockCards(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from Origin) (int, error) {
+	tx = tx.WithContext(ctx)
+	var locked []uint
+	if err := tx.Model(&db.Card{}).Where("member_id = ? AND challenge_locked_until > ?", memberID, db.Now()).
+		Pluck("id", &locked).Error; err != nil {
+		return 0, err
+	}
+	if err := tx.Model(&db.Card{}).Where("member_id = ? AND (challenge_failures <> 0 OR challenge_locked_until IS NOT NULL)", memberID).
+		Updates(map[string]any{"challenge_failures": 0, "challenge_locked_until": nil}).Error; err != nil {
+		return 0, err
+	}
+	for _, id := range locked {
+		if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &id, Kind: db.EventUnlock, Result: ResultCardUnlocked,
+			Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error; err != nil {
+			return 0, err
+		}
+	}
+	return len(locked), nil
 }
 
 func truncate(s string, n int) string {

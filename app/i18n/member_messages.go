@@ -80,6 +80,10 @@ var memberMessages = map[string]Text{
 	"threeds.state.enrolled": {"利用中", "On"},
 	"threeds.state.stopped":  {"停止中", "Stopped"},
 	"threeds.state.none":     {"未登録", "Not enrolled"},
+	"cards.challenge_locked": {
+		"他のIDでの誤った入力が続いたため、このカードの本人認証を%sまで停止しています。お心当たりのない場合はカードデスクにご連絡ください。",
+		"After repeated wrong answers with another ID, 3-D Secure for this card is paused until %s. If this was not you, please call our card desk.",
+	},
 
 	// personal message
 	"message.title":         {"パーソナルメッセージ", "Personal message"},
@@ -319,6 +323,8 @@ var memberMessages = map[string]Text{
 	"history.what.login":               {"ログイン", "Login"},
 	"history.what.lock":                {"IDのロック", "ID locked"},
 	"history.what.unlock":              {"ロックの解除", "Lock removed"},
+	"history.what.card_lock":           {"カードの本人認証の一時停止", "Card's 3-D Secure paused"},
+	"history.what.card_unlock":         {"カードの本人認証の再開", "Card's 3-D Secure resumed"},
 	"history.what.credential_change":   {"ID・パスワードの変更", "ID or password changed"},
 	"history.what.registration":        {"カードの登録", "Card registration"},
 	"history.what.threeds_change":      {"本人認証サービスの設定", "3-D Secure setting"},
@@ -332,6 +338,8 @@ var memberMessages = map[string]Text{
 	"history.login.wrong":              {"IDまたはパスワードの誤り", "Wrong ID or password"},
 	"history.login.locked":             {"ロック中のため不可", "Refused: ID locked"},
 	"history.event.lock":               {"パスワードの誤りが続いたため", "After repeated wrong passwords"},
+	"history.event.card_lock":          {"他のIDでの誤った入力が続いたため", "After repeated wrong answers with another ID"},
+	"history.event.card_unlock":        {"解除済み", "Removed"},
 	"history.event.unlock":             {"解除済み", "Removed"},
 	"history.event.credential_change":  {"変更済み", "Changed"},
 	"history.registration.new":         {"新規登録", "Registered"},

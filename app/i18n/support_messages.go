@@ -280,4 +280,12 @@ var supportMessages = map[string]Text{
 	"support.event.result.failed":            {"失敗", "failed"},
 	"support.event.result.cancelled":         {"中断", "cancelled"},
 	"support.event.result.expired":           {"時間切れ", "timed out"},
+
+	// A card's challenges locked after wrong answers typed with another ID than the member's.
+	"support.card.challenge_locked_until": {
+		"他のIDでの誤った入力が続いたため、本人認証を %s まで停止中",
+		"3-D Secure locked until %s after repeated wrong answers with another ID",
+	},
+	"support.event.result.card_locked":   {"カードの本人認証をロック", "card's 3-D Secure locked"},
+	"support.event.result.card_unlocked": {"カードの本人認証のロックを解除", "card's 3-D Secure unlocked"},
 }

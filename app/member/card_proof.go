@@ -84,43 +84,26 @@ func ProveCard(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, in Ca
 		return res, nil
 	}
 
-	gdb = gdb.WithContext(ctx)
 	panHash := sealer.PANHash(security.PAN(pan))
-	cardKey, ipKey := "card:"+panHash, "ip:"+truncate(ip, 90)
-	now := db.Now()
-	for _, k := range []struct{ key, refusal string }{{cardKey, "register.limited_card"}, {ipKey, "register.limited_ip"}} {
-		until, limited, err := limitedUntil(gdb, k.key, lim, now)
-		if err != nil {
-			return res, err
-		}
-		if limited {
-			res.Refusal, res.Until = k.refusal, until
-			return res, nil
-		}
-	}
-
 	var card db.Card
-	err := gdb.Where("pan_hash IN ?", cards.PANHashes(sealer, security.PAN(pan))).Take(&card).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+	lookUp := cards.PANHashes(sealer, security.PAN(pan))
+	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		card, res.Refusal, res.Until, err = judgeProof(tx, panHash, lookUp, truncate(ip, 90), lim, func(c db.Card, found bool) bool {
+			holderVersion := c.HolderHashKeyVersion
+			if !found {
+				holderVersion = sealer.HashKeyVersion() // the same work as for a card, so that timing does not tell
+			}
+			birthHash, phoneHash := cards.HolderHashesUnder(sealer, holderVersion, birth, phone)
+			// Every detail is compared, in constant time, whatever the others gave.
+			match := equal(c.Expiry, expiry)
+			match = equal(c.BirthDateHash, birthHash) && match
+			return equal(c.PhoneHash, phoneHash) && match
+		})
+		return err
+	})
+	if err != nil || res.Refusal != "" {
 		return res, err
-	}
-	found := err == nil
-	match := found
-	// Every detail is compared, in constant time, whatever the others gave.
-	match = equal(card.Expiry, expiry) && match
-	holderVersion := card.HolderHashKeyVersion
-	if !found {
-		holderVersion = sealer.HashKeyVersion() // the same work as for a card, so that timing does not tell
-	}
-	birthHash, phoneHash := cards.HolderHashesUnder(sealer, holderVersion, birth, phone)
-	match = equal(card.BirthDateHash, birthHash) && match
-	match = equal(card.PhoneHash, phoneHash) && match
-	if !match {
-		if err := gdb.Create(&[]db.RegistrationAttempt{{Key: cardKey}, {Key: ipKey}}).Error; err != nil {
-			return res, err
-		}
-		res.Refusal = "register.mismatch"
-		return res, nil
 	}
 	switch {
 	case card.Status == db.CardLost || card.Status == db.CardStolen || card.Status == db.CardClosed:
@@ -129,7 +112,7 @@ func ProveCard(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, in Ca
 	case card.Status != db.CardActive:
 		res.Refusal = "register.card_closed"
 		return res, nil
-	case cards.ExpiryPassed(card.Expiry, now):
+	case cards.ExpiryPassed(card.Expiry, db.Now()):
 		res.Refusal = "register.card_expired"
 		return res, nil
 	}
@@ -138,6 +121,45 @@ func ProveCard(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, in Ca
 }
 
 func equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// judgeProof is the part of a proof that must not race: it refuses when the card or the address has
+// reached its limit, else judges the details against the card and records a failure for both. It runs
+// in one transaction that holds both keys, so that parallel proofs on any node are judged one at a
+// time and at most the limit of them are ever judged within the window. On PostgreSQL the keys are
+// advisory locks, taken card first, then address, so that no two proofs wait on each other in a circle.
+// On SQLite the transaction is immediate: it holds the database's write lock from its start. The
+// look-up matches the number under every hash key still configured (lookUp).
+func judgeProof(tx *gorm.DB, panHash string, lookUp []string, ip string, lim Limits, matches func(c db.Card, found bool) bool) (card db.Card, refusal string, until time.Time, err error) {
+	now := db.Now()
+	cardKey, ipKey := "card:"+panHash, "ip:"+ip
+	keys := []struct{ key, refusal string }{{cardKey, "register.limited_card"}, {ipKey, "register.limited_ip"}}
+	if db.IsPostgres(tx) {
+		for _, k := range keys {
+			if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 7143002002))", k.key).Error; err != nil {
+				return card, "", until, err
+			}
+		}
+	}
+	if err := tx.Where("key IN ? AND created_at <= ?", []string{cardKey, ipKey}, now.Add(-lim.Window)).
+		Delete(&db.RegistrationAttempt{}).Error; err != nil {
+		return card, "", until, err
+	}
+	for _, k := range keys {
+		until, limited, err := limitedUntil(tx, k.key, lim, now)
+		if err != nil || limited {
+			return card, k.refusal, until, err
+		}
+	}
+	err = tx.Where("pan_hash IN ?", lookUp).Take(&card).Error
+	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+		return card, "", until, err
+	}
+	if found := err == nil; !matches(card, found) || !found {
+		err := tx.Create(&[]db.RegistrationAttempt{{Key: cardKey}, {Key: ipKey}}).Error
+		return card, "register.mismatch", until, err
+	}
+	return card, "", until, nil
+}
 
 // limitedUntil reports whether key has reached the failure limit within the window, and when it
 // will have fewer failures than the limit again.

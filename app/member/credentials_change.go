@@ -59,16 +59,11 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 	if probs.Any() {
 		return 0, probs, nil
 	}
-	res, err := checker.Check(ctx, m.LoginID, in.Current, &m.ID, from)
-	if err != nil {
-		return 0, nil, err
-	}
-	switch {
-	case res.Outcome == credentials.Locked || res.JustLocked:
-		return 0, nil, ErrLockedOut
-	case res.Outcome != credentials.OK:
-		probs.Add("current_password", "credentials.current_wrong")
-		return 0, probs, nil
+	if problem, err := checkCurrentPassword(ctx, checker, m, in.Current, from); err != nil || problem != "" {
+		if problem != "" {
+			probs.Add("current_password", problem)
+		}
+		return 0, probs, err
 	}
 	if !changePassword && security.CheckPassword(in.Current, newID) == security.PasswordIsID {
 		probs.Add("new_login_id", "credentials.id_is_password")
@@ -94,7 +89,7 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 		changes["password_hash"], changes["password_changed_at"] = hash, db.Now()
 		what = append(what, "password")
 	}
-	err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := tx.Model(&db.Member{}).Where("id = ? AND session_version = ? AND status = ?", m.ID, m.SessionVersion, db.MemberActive).Updates(changes)
 		if upd.Error != nil {
 			if errors.Is(upd.Error, gorm.ErrDuplicatedKey) {
@@ -128,7 +123,7 @@ func (p *Portal) credentialsChange(c echo.Context) error {
 	ctx := c.Request().Context()
 	in := CredentialChange{Current: c.FormValue("current_password"), NewLoginID: c.FormValue("new_login_id"),
 		NewPassword: c.FormValue("new_password"), Confirm: c.FormValue("new_password_confirm")}
-	version, probs, err := ChangeCredentials(ctx, p.DB, p.checker(), p.Hasher, m, in, origin(c))
+	version, probs, err := ChangeCredentials(ctx, p.DB, p.Checker, p.Hasher, m, in, origin(c))
 	switch {
 	case errors.Is(err, ErrLockedOut):
 		return p.endSession(c, "credentials.locked_out")
@@ -141,12 +136,42 @@ func (p *Portal) credentialsChange(c echo.Context) error {
 			LoginID: m.LoginID, NewLoginID: truncate(strings.TrimSpace(in.NewLoginID), 40), Problems: probs}))
 	}
 	// This session stays (with a new token); every other one ends with the old version.
-	if err := p.Sessions.RenewToken(ctx); err != nil {
+	if err := p.renewKeepingDeadline(ctx); err != nil {
 		return err
 	}
 	p.Sessions.Put(ctx, keyVersion, version)
 	p.flash(c, "credentials.changed")
 	return c.Redirect(http.StatusSeeOther, "/my")
+}
+
+// checkCurrentPassword checks a logged-in member's current password before a change, through the
+// shared check (so wrong tries count towards the lock). It returns ErrLockedOut when the ID is (or just
+// got) locked, or the message ID of a wrong or missing password.
+func checkCurrentPassword(ctx context.Context, checker *credentials.Checker, m *db.Member, password string, from credentials.Origin) (string, error) {
+	if password == "" {
+		return "credentials.current_required", nil
+	}
+	res, err := checker.CheckMember(ctx, m.ID, password, from)
+	switch {
+	case err != nil:
+		return "", err
+	case res.Outcome == credentials.Locked || res.JustLocked:
+		return "", ErrLockedOut
+	case res.Outcome != credentials.OK:
+		return "credentials.current_wrong", nil
+	}
+	return "", nil
+}
+
+// renewKeepingDeadline gives the session a new token, as a privilege change must, without extending
+// its absolute lifetime (scs's RenewToken starts a new one).
+func (p *Portal) renewKeepingDeadline(ctx context.Context) error {
+	deadline := p.Sessions.Deadline(ctx)
+	if err := p.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	p.Sessions.SetDeadline(ctx, deadline)
+	return nil
 }
 
 // endSession logs the member out with a message on the login page.

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/credentials"
 	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/views"
@@ -68,7 +69,30 @@ func eventResult(e db.AuthEvent) string {
 		}
 		return "history.threeds.enrolled"
 	}
+	if what := cardLockEvent(e); what != "" {
+		return "history.event." + what
+	}
 	return "history.event." + e.Kind
+}
+
+// eventWhat is the message ID that names an account event.
+func eventWhat(e db.AuthEvent) string {
+	if what := cardLockEvent(e); what != "" {
+		return "history.what." + what
+	}
+	return "history.what." + e.Kind
+}
+
+// cardLockEvent tells a lock or unlock of a card's challenges ("card_lock", "card_unlock") from one of
+// the member's ID, or returns "".
+func cardLockEvent(e db.AuthEvent) string {
+	switch {
+	case e.Kind == db.EventLock && e.Result == credentials.ResultCardLocked:
+		return "card_lock"
+	case e.Kind == db.EventUnlock && e.Result == credentials.ResultCardUnlocked:
+		return "card_unlock"
+	}
+	return ""
 }
 
 // History returns the member's recent 3-D Secure authentications (for the cards on the ID) and
@@ -105,7 +129,7 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 		return nil, err
 	}
 	for _, e := range events {
-		row := viewmember.HistoryRow{At: e.CreatedAt, What: "history.what." + e.Kind, Result: eventResult(e), IP: e.IP, Good: e.Result == "ok"}
+		row := viewmember.HistoryRow{At: e.CreatedAt, What: eventWhat(e), Result: eventResult(e), IP: e.IP, Good: e.Result == "ok"}
 		if e.CardID != nil {
 			if card, ok := byID[*e.CardID]; ok {
 				row.Brand, row.Last4 = card.Brand, card.Last4

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/credentials"
 	"honnin/app/demodata"
 	"honnin/db"
 )
@@ -27,6 +28,7 @@ func TestHistory(t *testing.T) {
 	}
 	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogin, Result: "ok", IP: "192.0.2.9", CreatedAt: base.Add(30 * time.Second)})
 	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogout, Result: "ok", CreatedAt: base.Add(40 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, CardID: &jcb.ID, Kind: db.EventLock, Result: credentials.ResultCardLocked, CreatedAt: base.Add(50 * time.Second)})
 
 	rows, err := History(ctx, f.DB, yamada.ID)
 	if err != nil {
@@ -34,9 +36,12 @@ func TestHistory(t *testing.T) {
 	}
 	var got []string
 	for _, r := range rows {
-		got = append(got, r.Shop+"|"+r.Amount+"|"+r.Result)
+		got = append(got, r.What+"|"+r.Last4+"|"+r.Shop+"|"+r.Amount+"|"+r.Result)
 	}
-	want := []string{"New Shop|9.99 USD|history.result.cancelled", "||history.login.ok", "Old Shop|1,200円|history.result.succeeded"}
+	want := []string{"history.what.authentication|0019|New Shop|9.99 USD|history.result.cancelled",
+		"history.what.card_lock|0019|||history.event.card_lock",
+		"history.what.login||||history.login.ok",
+		"history.what.authentication|0019|Old Shop|1,200円|history.result.succeeded"}
 	if len(got) != len(want) {
 		t.Fatalf("history = %q, want %q", got, want)
 	}

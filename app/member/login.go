@@ -18,9 +18,10 @@ import (
 
 // Login checks an ID and password with the shared check (whose failures count together with the
 // challenge page's and lock the ID at the threshold), records the attempt as a login event, and on
-// success remembers the login time (the previous one is what the member is shown).
+// success remembers the login time (the previous one is what the member is shown). Only a right
+// password to a locked ID is answered Locked; every wrong one is answered Wrong.
 func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, loginID, password string, from credentials.Origin) (credentials.Result, error) {
-	res, err := checker.Check(ctx, loginID, password, nil, from)
+	res, err := checker.CheckLogin(ctx, loginID, password, from)
 	if err != nil {
 		return res, err
 	}
@@ -74,7 +75,7 @@ func (p *Portal) login(c echo.Context) error {
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
 	}
 	ctx := c.Request().Context()
-	res, err := Login(ctx, p.DB, p.checker(), page.LoginID, password, origin(c))
+	res, err := Login(ctx, p.DB, p.Checker, page.LoginID, password, origin(c))
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (p *Portal) login(c echo.Context) error {
 		p.Sessions.Put(ctx, keyMemberID, int(res.Member.ID))
 		p.Sessions.Put(ctx, keyVersion, res.Member.SessionVersion)
 		return c.Redirect(http.StatusSeeOther, "/my")
-	case res.Outcome == credentials.Locked || res.JustLocked:
+	case res.Outcome == credentials.Locked:
 		until := res.LockedUntil
 		page.LockedUntil = &until
 	default:

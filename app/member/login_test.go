@@ -44,14 +44,26 @@ func TestLogin(t *testing.T) {
 	if m.LastLoginAt == nil || m.PreviousLoginAt == nil || m.PreviousLoginAt.After(*m.LastLoginAt) {
 		t.Errorf("login times: last %v previous %v", m.LastLoginAt, m.PreviousLoginAt)
 	}
-	// Three wrong passwords (the fixture's threshold) lock the ID; then even the right one is refused.
-	for range 3 {
-		if _, err := Login(ctx, f.DB, f.Checker, "sato03", "wrong", from); err != nil {
-			t.Fatal(err)
+	// Three wrong passwords (the fixture's threshold) lock the ID, each answered as wrong; then a wrong
+	// password is still only wrong, and the right one learns of the lock.
+	for i := range 4 {
+		res, err := Login(ctx, f.DB, f.Checker, "sato03", "wrong", from)
+		if err != nil || res.Outcome != credentials.Wrong {
+			t.Fatalf("wrong password %d: %+v, %v", i+1, res, err)
 		}
+	}
+	var ev db.AuthEvent
+	f.DB.Where("kind = ?", db.EventLogin).Order("id desc").Take(&ev)
+	if ev.Result != "wrong_credentials" {
+		t.Errorf("a wrong password to the locked ID was recorded as %q", ev.Result)
 	}
 	res, err := Login(ctx, f.DB, f.Checker, "sato03", "shimizu-port-9", from)
 	if err != nil || res.Outcome != credentials.Locked || res.LockedUntil.IsZero() {
 		t.Errorf("after the threshold: %+v, %v", res, err)
+	}
+	var last db.AuthEvent
+	f.DB.Where("kind = ?", db.EventLogin).Order("id desc").Take(&last)
+	if last.Result != "locked" {
+		t.Errorf("the right password to the locked ID was recorded as %q", last.Result)
 	}
 }

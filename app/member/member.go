@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/config"
+	"honnin/app/credentials"
 	"honnin/app/security"
 )
 
@@ -21,8 +22,8 @@ type Deps struct {
 	Hasher   *security.Hasher
 	Sealer   *security.Sealer
 	Sessions *scs.SessionManager
-	// OnLock is called each time a portal login locks a member's ID (for the lockout metric).
-	OnLock func()
+	// Checker is the one credential check and lockout, shared with the challenge.
+	Checker *credentials.Checker
 }
 
 // Portal serves the member pages.

@@ -55,21 +55,28 @@ func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string
 	}).Error
 }
 
+// MessageBrands returns the brands whose challenge screens preview the member's message: those of the
+// member's cards, or JCB's when the member holds none.
+func MessageBrands(ctx context.Context, gdb *gorm.DB, memberID uint) ([]string, error) {
+	var brands []string
+	if err := gdb.WithContext(ctx).Model(&db.Card{}).Where("member_id = ?", memberID).
+		Distinct("brand").Order("brand").Pluck("brand", &brands).Error; err != nil {
+		return nil, err
+	}
+	if len(brands) == 0 {
+		brands = []string{db.BrandJCB}
+	}
+	return brands, nil
+}
+
 func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePage, error) {
 	page := viewmember.MessagePage{LoginID: m.LoginID, First: needsMessage(m)}
 	if !m.PersonalMessageIsDefault {
 		page.Current = m.PersonalMessage
 	}
-	var brands []string
-	if err := p.DB.WithContext(c.Request().Context()).Model(&db.Card{}).Where("member_id = ?", m.ID).
-		Distinct("brand").Order("brand").Pluck("brand", &brands).Error; err != nil {
-		return page, err
-	}
-	if len(brands) == 0 {
-		brands = []string{db.BrandJCB}
-	}
+	brands, err := MessageBrands(c.Request().Context(), p.DB, m.ID)
 	page.Brands = brands
-	return page, nil
+	return page, err
 }
 
 func (p *Portal) messageForm(c echo.Context) error {

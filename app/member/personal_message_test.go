@@ -54,3 +54,24 @@ func TestSetMessageClearsTheFlags(t *testing.T) {
 		t.Errorf("after SetMessage: %q default=%v required=%v", m.PersonalMessage, m.PersonalMessageIsDefault, m.PersonalMessageRequired)
 	}
 }
+
+func TestMessageBrands(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	tests := []struct {
+		member string
+		want   string
+	}{
+		{"yamada01", "jcb,visa"},
+		{"sato03", "visa"},
+	}
+	for _, tt := range tests {
+		brands, err := MessageBrands(ctx, f.DB, f.member(t, tt.member).ID)
+		if err != nil || strings.Join(brands, ",") != tt.want {
+			t.Errorf("%s: %v %v, want %s", tt.member, brands, err, tt.want)
+		}
+	}
+	if brands, err := MessageBrands(ctx, f.DB, 999999); err != nil || strings.Join(brands, ",") != "jcb" {
+		t.Errorf("no cards: %v %v, want jcb", brands, err)
+	}
+}

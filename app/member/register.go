@@ -85,7 +85,9 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 		} else {
 			move = move.Where("member_id = ?", acc.PreviousHolder)
 		}
-		moved := move.Updates(map[string]any{"member_id": m.ID, "three_ds": db.ThreeDSEnrolled, "registered_at": now, "three_ds_changed_at": now})
+		// Proving the card also ends a lock of its challenges: the new holder starts afresh.
+		moved := move.Updates(map[string]any{"member_id": m.ID, "three_ds": db.ThreeDSEnrolled, "registered_at": now, "three_ds_changed_at": now,
+			"challenge_failures": 0, "challenge_locked_until": nil})
 		if moved.Error != nil {
 			return moved.Error
 		}
@@ -185,6 +187,27 @@ func (p *Portal) registerProve(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/register/account")
 }
 
+// ProvenCard loads the card a registration proved, or nil when it is gone.
+func ProvenCard(ctx context.Context, gdb *gorm.DB, cardID uint) (*db.Card, error) {
+	var card db.Card
+	err := gdb.WithContext(ctx).Where("id = ?", cardID).Take(&card).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &card, nil
+}
+
+// OtherCards counts the cards a holder keeps besides the one being registered again (the
+// confirmation tells that the old ID stays for them, or closes when there are none).
+func OtherCards(ctx context.Context, gdb *gorm.DB, holder, cardID uint) (int, error) {
+	var n int64
+	err := gdb.WithContext(ctx).Model(&db.Card{}).Where("member_id = ? AND id <> ?", holder, cardID).Count(&n).Error
+	return int(n), err
+}
+
 // regState returns the proven card of this registration, or nil when there is none or it is too old.
 func (p *Portal) regState(c echo.Context) (*db.Card, uint, error) {
 	ctx := c.Request().Context()
@@ -193,14 +216,11 @@ func (p *Portal) regState(c echo.Context) (*db.Card, uint, error) {
 	if id <= 0 || time.Since(at) > proofValidFor {
 		return nil, 0, nil
 	}
-	var card db.Card
-	if err := p.DB.WithContext(ctx).Where("id = ?", id).Take(&card).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, 0, nil
-		}
+	card, err := ProvenCard(ctx, p.DB, uint(id))
+	if err != nil || card == nil {
 		return nil, 0, err
 	}
-	return &card, uint(p.Sessions.GetInt(ctx, keyRegHolder)), nil
+	return card, uint(p.Sessions.GetInt(ctx, keyRegHolder)), nil
 }
 
 func (p *Portal) restartRegistration(c echo.Context) error {
@@ -209,6 +229,7 @@ func (p *Portal) restartRegistration(c echo.Context) error {
 }
 
 func (p *Portal) registerConfirmForm(c echo.Context) error {
+	ctx := c.Request().Context()
 	card, holder, err := p.regState(c)
 	if err != nil {
 		return err
@@ -219,13 +240,12 @@ func (p *Portal) registerConfirmForm(c echo.Context) error {
 	if holder == 0 {
 		return c.Redirect(http.StatusSeeOther, "/register/account")
 	}
-	var others int64
-	if err := p.DB.WithContext(c.Request().Context()).Model(&db.Card{}).
-		Where("member_id = ? AND id <> ?", holder, card.ID).Count(&others).Error; err != nil {
+	others, err := OtherCards(ctx, p.DB, holder, card.ID)
+	if err != nil {
 		return err
 	}
 	return views.Render(c, http.StatusOK, viewmember.RegisterConfirm(viewmember.RegisterConfirmPage{
-		Brand: card.Brand, Last4: card.Last4, OtherCards: int(others)}))
+		Brand: card.Brand, Last4: card.Last4, OtherCards: others}))
 }
 
 func (p *Portal) registerConfirm(c echo.Context) error {

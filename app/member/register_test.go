@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"honnin/app/credentials"
 	"honnin/app/demodata"
@@ -44,6 +45,7 @@ func TestRegister(t *testing.T) {
 	// Re-registration of tanaka04a's only card closes tanaka04a and ends its sessions.
 	old := f.member(t, "tanaka04a")
 	card := f.card(t, demodata.TanakaJCB)
+	f.DB.Model(&db.Card{}).Where("id = ?", card.ID).Updates(map[string]any{"challenge_failures": 2, "challenge_locked_until": db.Now().Add(time.Hour)})
 	m2, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: card.ID, PreviousHolder: old.ID, LoginID: "tanaka.new", Password: "tanaka-new-2026"}, from)
 	if err != nil {
 		t.Fatal(err)
@@ -55,5 +57,35 @@ func TestRegister(t *testing.T) {
 	card = f.card(t, demodata.TanakaJCB)
 	if *card.MemberID != m2.ID {
 		t.Errorf("card not moved")
+	}
+	if card.ChallengeFailures != 0 || card.ChallengeLockedUntil != nil {
+		t.Errorf("re-registration kept the card's challenge lock: %d failures, until %v", card.ChallengeFailures, card.ChallengeLockedUntil)
+	}
+}
+
+func TestProvenCardAndOtherCards(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	jcb := f.card(t, demodata.YamadaJCB)
+	got, err := ProvenCard(ctx, f.DB, jcb.ID)
+	if err != nil || got == nil || got.ID != jcb.ID {
+		t.Errorf("ProvenCard: %+v %v", got, err)
+	}
+	if got, err := ProvenCard(ctx, f.DB, 999999); err != nil || got != nil {
+		t.Errorf("ProvenCard of a card that is gone: %+v %v", got, err)
+	}
+	tests := []struct {
+		name string
+		pan  string
+		want int
+	}{
+		{"yamada01 keeps the Visa card", demodata.YamadaJCB, 1},
+		{"tanaka04a has no other card", demodata.TanakaJCB, 0},
+	}
+	for _, tt := range tests {
+		c := f.card(t, tt.pan)
+		if n, err := OtherCards(ctx, f.DB, *c.MemberID, c.ID); err != nil || n != tt.want {
+			t.Errorf("%s: %d %v, want %d", tt.name, n, err, tt.want)
+		}
 	}
 }

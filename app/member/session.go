@@ -1,6 +1,7 @@
 package member
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -37,27 +38,42 @@ func (p *Portal) takeFlash(c echo.Context) string {
 	return k
 }
 
+// SessionMember returns the member a session belongs to, or nil when the session is stale: the member
+// was closed, or their sessions were ended (credential change, support) by raising the version.
+func SessionMember(ctx context.Context, gdb *gorm.DB, memberID uint, version int) (*db.Member, error) {
+	var m db.Member
+	err := gdb.WithContext(ctx).Where("id = ?", memberID).Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m.Status != db.MemberActive || m.SessionVersion != version {
+		return nil, nil
+	}
+	return &m, nil
+}
+
 // sessionMember returns the member the session belongs to, or nil (with the reason as a message ID) when
-// there is none: never logged in, or the session is stale because the member was closed or their
-// sessions were ended (credential change, support). A stale session is destroyed.
+// there is none: never logged in, or the session is stale. A stale session is destroyed.
 func (p *Portal) sessionMember(c echo.Context) (*db.Member, string, error) {
 	ctx := c.Request().Context()
 	id := p.Sessions.GetInt(ctx, keyMemberID)
 	if id <= 0 {
 		return nil, "login.notice.required", nil
 	}
-	var m db.Member
-	err := p.DB.WithContext(ctx).Where("id = ?", id).Take(&m).Error
-	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+	m, err := SessionMember(ctx, p.DB, uint(id), p.Sessions.GetInt(ctx, keyVersion))
+	if err != nil {
 		return nil, "", err
 	}
-	if err != nil || m.Status != db.MemberActive || m.SessionVersion != p.Sessions.GetInt(ctx, keyVersion) {
+	if m == nil {
 		if err := p.Sessions.Destroy(ctx); err != nil {
 			return nil, "", err
 		}
 		return nil, "login.notice.ended", nil
 	}
-	return &m, "", nil
+	return m, "", nil
 }
 
 // needsMessage reports whether the member must choose a personal message before anything else.
@@ -96,11 +112,8 @@ func (p *Portal) optionalLoginID(c echo.Context) string {
 	if id <= 0 {
 		return ""
 	}
-	var m db.Member
-	if err := p.DB.WithContext(ctx).Where("id = ? AND status = ?", id, db.MemberActive).Take(&m).Error; err != nil {
-		return ""
-	}
-	if m.SessionVersion != p.Sessions.GetInt(ctx, keyVersion) {
+	m, err := SessionMember(ctx, p.DB, uint(id), p.Sessions.GetInt(ctx, keyVersion))
+	if err != nil || m == nil {
 		return ""
 	}
 	return m.LoginID
@@ -116,10 +129,4 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:n], "")
-}
-
-// checker is the shared credential check with the configured lockout.
-func (p *Portal) checker() *credentials.Checker {
-	return &credentials.Checker{DB: p.DB, Hasher: p.Hasher, OnLock: p.OnLock,
-		Policy: credentials.Policy{Threshold: p.Config.LockThreshold, LockFor: p.Config.LockDuration}}
 }

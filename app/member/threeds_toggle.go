@@ -79,17 +79,30 @@ func SetThreeDS(ctx context.Context, gdb *gorm.DB, memberID uint, changes []Thre
 	})
 }
 
-func (p *Portal) memberCardRows(ctx context.Context, memberID uint) ([]db.Card, error) {
+// MemberCardRecords returns the member's cards as stored, oldest first.
+func MemberCardRecords(ctx context.Context, gdb *gorm.DB, memberID uint) ([]db.Card, error) {
 	var cards []db.Card
-	err := p.DB.WithContext(ctx).Where("member_id = ?", memberID).Order("id").Find(&cards).Error
+	err := gdb.WithContext(ctx).Where("member_id = ?", memberID).Order("id").Find(&cards).Error
 	return cards, err
+}
+
+// ChangeThreeDS applies the member's 3-D Secure changes once the current password is confirmed through
+// the shared check (wrong tries count towards the lock). It returns ErrLockedOut when the ID is (or just
+// got) locked, ErrCardChanged when a card changed since the member saw it, or the message ID of a wrong
+// or missing password.
+func ChangeThreeDS(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, m *db.Member, changes []ThreeDSChange, password string, from credentials.Origin) (string, error) {
+	if problem, err := checkCurrentPassword(ctx, checker, m, password, from); err != nil || problem != "" {
+		return problem, err
+	}
+	return "", SetThreeDS(ctx, gdb, m.ID, changes, from)
 }
 
 func threeDSRows(cards []db.Card) []viewmember.ThreeDSRow {
 	rows := make([]viewmember.ThreeDSRow, 0, len(cards))
+	now := db.Now()
 	for _, c := range cards {
 		rows = append(rows, viewmember.ThreeDSRow{
-			CardRow:    viewmember.CardRow{ID: c.ID, Brand: c.Brand, Last4: c.Last4, Expiry: c.Expiry, Status: c.Status, ThreeDS: c.ThreeDS},
+			CardRow:    cardRow(c, now),
 			Changeable: changeable(c),
 			Field:      "card_" + strconv.FormatUint(uint64(c.ID), 10),
 		})
@@ -100,7 +113,7 @@ func threeDSRows(cards []db.Card) []viewmember.ThreeDSRow {
 // threeDSOverview is the menu's 本人認証サービス page: each card's programme and state.
 func (p *Portal) threeDSOverview(c echo.Context) error {
 	m := member(c)
-	cards, err := p.memberCardRows(c.Request().Context(), m.ID)
+	cards, err := MemberCardRecords(c.Request().Context(), p.DB, m.ID)
 	if err != nil {
 		return err
 	}
@@ -110,7 +123,7 @@ func (p *Portal) threeDSOverview(c echo.Context) error {
 // threeDSChangeForm is 本人認証サービス変更: 利用する / 利用を停止する per card.
 func (p *Portal) threeDSChangeForm(c echo.Context) error {
 	m := member(c)
-	cards, err := p.memberCardRows(c.Request().Context(), m.ID)
+	cards, err := MemberCardRecords(c.Request().Context(), p.DB, m.ID)
 	if err != nil {
 		return err
 	}
@@ -122,7 +135,7 @@ func (p *Portal) threeDSChangeForm(c echo.Context) error {
 func (p *Portal) threeDSChange(c echo.Context) error {
 	m := member(c)
 	ctx := c.Request().Context()
-	cards, err := p.memberCardRows(ctx, m.ID)
+	cards, err := MemberCardRecords(ctx, p.DB, m.ID)
 	if err != nil {
 		return err
 	}
@@ -142,29 +155,18 @@ func (p *Portal) threeDSChange(c echo.Context) error {
 	if c.FormValue("step") != "commit" {
 		return views.Render(c, http.StatusOK, viewmember.ThreeDSConfirm(page))
 	}
-	password := c.FormValue("current_password")
-	if password == "" {
-		page.PasswordError = "credentials.current_required"
-		return views.Render(c, http.StatusUnprocessableEntity, viewmember.ThreeDSConfirm(page))
-	}
-	from := origin(c)
-	res, err := p.checker().Check(ctx, m.LoginID, password, &m.ID, from)
-	if err != nil {
-		return err
-	}
+	problem, err = ChangeThreeDS(ctx, p.DB, p.Checker, m, changes, c.FormValue("current_password"), origin(c))
 	switch {
-	case res.Outcome == credentials.Locked || res.JustLocked:
+	case errors.Is(err, ErrLockedOut):
 		return p.endSession(c, "credentials.locked_out")
-	case res.Outcome != credentials.OK:
-		page.PasswordError = "credentials.current_wrong"
-		return views.Render(c, http.StatusUnprocessableEntity, viewmember.ThreeDSConfirm(page))
-	}
-	if err := SetThreeDS(ctx, p.DB, m.ID, changes, from); err != nil {
-		if errors.Is(err, ErrCardChanged) {
-			p.flash(c, "threeds.changed_meanwhile")
-			return c.Redirect(http.StatusSeeOther, "/my/threeds")
-		}
+	case errors.Is(err, ErrCardChanged):
+		p.flash(c, "threeds.changed_meanwhile")
+		return c.Redirect(http.StatusSeeOther, "/my/threeds")
+	case err != nil:
 		return err
+	case problem != "":
+		page.PasswordError = problem
+		return views.Render(c, http.StatusUnprocessableEntity, viewmember.ThreeDSConfirm(page))
 	}
 	p.flash(c, "threeds.saved")
 	return c.Redirect(http.StatusSeeOther, "/my/threeds")

@@ -60,3 +60,39 @@ func TestSetThreeDS(t *testing.T) {
 		t.Errorf("card: %+v", jcb)
 	}
 }
+
+func TestChangeThreeDS(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	yamada := f.member(t, "yamada01")
+	cards, err := MemberCardRecords(ctx, f.DB, yamada.ID)
+	if err != nil || len(cards) != 2 || cards[0].Brand != db.BrandJCB || cards[1].Brand != db.BrandVisa {
+		t.Fatalf("yamada01's cards: %+v %v", cards, err)
+	}
+	stop := []ThreeDSChange{{CardID: cards[0].ID, From: db.ThreeDSEnrolled, To: db.ThreeDSStopped}}
+	state := func() string {
+		var c db.Card
+		f.DB.Take(&c, cards[0].ID)
+		return c.ThreeDS
+	}
+	tests := []struct {
+		name, password, problem string
+		err                     error
+		state                   string
+	}{
+		{"no password", "", "credentials.current_required", nil, db.ThreeDSEnrolled},
+		{"wrong password", "fuji-san-2025", "credentials.current_wrong", nil, db.ThreeDSEnrolled},
+		{"right password", "fuji-san-2026", "", nil, db.ThreeDSStopped},
+		{"the same change again", "fuji-san-2026", "", ErrCardChanged, db.ThreeDSStopped},
+		{"wrong password after the success: 1", "x", "credentials.current_wrong", nil, db.ThreeDSStopped},
+		{"wrong password 2", "y", "credentials.current_wrong", nil, db.ThreeDSStopped},
+		{"wrong password 3 locks (the fixture's threshold)", "z", "", ErrLockedOut, db.ThreeDSStopped},
+		{"locked: even the right password", "fuji-san-2026", "", ErrLockedOut, db.ThreeDSStopped},
+	}
+	for _, tt := range tests {
+		problem, err := ChangeThreeDS(ctx, f.DB, f.Checker, &yamada, stop, tt.password, credentials.Origin{})
+		if problem != tt.problem || !errors.Is(err, tt.err) || (tt.err == nil && err != nil) || state() != tt.state {
+			t.Errorf("%s: %q, %v, card %s; want %q, %v, %s", tt.name, problem, err, state(), tt.problem, tt.err, tt.state)
+		}
+	}
+}

@@ -2,9 +2,13 @@ package security
 
 import (
 	_ "embed"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/trustelem/zxcvbn/frequency"
 )
 
 // Password length limits, counted in characters after NFKC.
@@ -23,17 +27,42 @@ const (
 )
 
 //go:embed common_passwords.txt
-var commonPasswordList string
+var localCommonPasswords string
 
-var commonPasswords = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	for _, line := range strings.Split(commonPasswordList, "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			m[strings.ToLower(line)] = struct{}{}
+// commonPasswords returns the refused passwords, sorted: zxcvbn's frequency lists (leaked passwords,
+// and the English words, names and film and TV words people build passwords from) and the local list,
+// keeping only entries long enough to pass the length rule. Built once, on first use, so that a process
+// that never checks a new password pays nothing.
+var commonPasswords = sync.OnceValue(func() []string {
+	var list []string
+	add := func(w string) {
+		// len counts bytes, so no shorter entry can reach the minimum in characters.
+		if len(w) < PasswordMinLen {
+			return
+		}
+		if w = strings.ToLower(NormalizePassword(strings.TrimSpace(w))); utf8.RuneCountInString(w) >= PasswordMinLen {
+			list = append(list, w)
 		}
 	}
-	return m
-}()
+	for _, words := range frequency.FrequencyLists {
+		for _, w := range words {
+			add(w)
+		}
+	}
+	for _, line := range strings.Split(localCommonPasswords, "\n") {
+		if !strings.HasPrefix(line, "#") {
+			add(line)
+		}
+	}
+	slices.Sort(list)
+	return slices.Compact(list)
+})
+
+// IsCommonPassword reports whether a password, after NFKC and in any case, is on the common list.
+func IsCommonPassword(password string) bool {
+	_, found := slices.BinarySearch(commonPasswords(), strings.ToLower(NormalizePassword(password)))
+	return found
+}
 
 // CheckPassword applies docs/security.md's policy: 8 to 64 characters after NFKC, no composition rules,
 // not a common password and not the login ID. It returns "" when the password is acceptable, else the
@@ -50,8 +79,7 @@ func CheckPassword(password, loginID string) string {
 		return PasswordControl
 	case loginID != "" && strings.EqualFold(pw, NormalizePassword(loginID)):
 		return PasswordIsID
-	}
-	if _, common := commonPasswords[strings.ToLower(pw)]; common {
+	case IsCommonPassword(pw):
 		return PasswordCommon
 	}
 	return ""

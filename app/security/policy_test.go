@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/text/width"
 )
 
 func TestCheckPassword(t *testing.T) {
@@ -42,7 +44,7 @@ func TestCheckPassword(t *testing.T) {
 		{"common full-width upper", "ＰＡＳＳＷＯＲＤ", "taro", PasswordCommon},
 		{"common with symbol", "P@ssw0rd", "taro", PasswordCommon},
 		{"common, no login ID", "iloveyou", "", PasswordCommon},
-		{"not common: common plus a character", "password1234", "taro", ""},
+		{"not common: common plus characters", "password1234-fuji", "taro", ""},
 
 		// The login ID.
 		{"equal to ID", "yamada.taro", "yamada.taro", PasswordIsID},
@@ -74,10 +76,11 @@ func TestCheckPassword(t *testing.T) {
 }
 
 func TestCommonPasswordList(t *testing.T) {
-	if len(commonPasswords) < 50 {
-		t.Fatalf("only %d common passwords loaded", len(commonPasswords))
+	list := commonPasswords()
+	if len(list) < 30000 {
+		t.Fatalf("only %d common passwords loaded", len(list))
 	}
-	for pw := range commonPasswords {
+	for _, pw := range list {
 		if strings.HasPrefix(pw, "#") {
 			t.Errorf("comment line loaded as a password: %q", pw)
 		}
@@ -87,9 +90,13 @@ func TestCommonPasswordList(t *testing.T) {
 		if n := utf8.RuneCountInString(pw); n < PasswordMinLen {
 			t.Errorf("list entry %q is shorter than the minimum, so it is dead", pw)
 		}
-		// Every entry must be refused as common (and not for another reason first).
-		if got := CheckPassword(strings.ToUpper(pw), "someone-else"); got != PasswordCommon {
-			t.Errorf("CheckPassword(%q) = %q, want %q", strings.ToUpper(pw), got, PasswordCommon)
+	}
+	// Entries of every source are refused, in any case and width, and not for another reason first.
+	for _, pw := range []string{"godzilla", "blink182", "4815162342", "liverpool", "elizabeth", "beautiful", "tokyo2020", "3dsecure"} {
+		for _, typed := range []string{pw, strings.ToUpper(pw), width.Widen.String(pw)} {
+			if got := CheckPassword(typed, "someone-else"); got != PasswordCommon {
+				t.Errorf("CheckPassword(%q) = %q, want %q", typed, got, PasswordCommon)
+			}
 		}
 	}
 }

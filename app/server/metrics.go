@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"honnin/app/credentials"
 	"honnin/app/security"
 )
 
@@ -57,8 +58,8 @@ func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {
 }
 
 // newSecurityMetrics registers the lockout counter and the password hasher's figures, and returns the
-// lock hook for a face ("portal" or "challenge": where the failure that locked the ID was typed).
-func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) (memberLock func(via string) func(), staffLock func()) {
+// credential check's lock hook (via: where the failure that locked the ID was typed).
+func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) (memberLock func(via string), staffLock func()) {
 	lockouts := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "honnin_member_lockouts_total", Help: "Member IDs locked after too many failed answers, by where the last one was typed.",
 	}, []string{"via"})
@@ -73,10 +74,10 @@ func newSecurityMetrics(reg *prometheus.Registry, hasher *security.Hasher) (memb
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_password_hashes_waiting",
 			Help: "Password checks queued for an argon2id slot."}, func() float64 { return float64(hasher.Stats().Waiting) }),
 	)
-	memberLock = func(via string) func() {
-		c := lockouts.WithLabelValues(via) // the series exists (at 0) from the start
-		return c.Inc
+	for _, via := range []string{credentials.ViaPortal, credentials.ViaChallenge} {
+		lockouts.WithLabelValues(via) // the series exists (at 0) from the start
 	}
+	memberLock = func(via string) { lockouts.WithLabelValues(via).Inc() }
 	return memberLock, staffLockouts.Inc
 }
 

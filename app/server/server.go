@@ -22,6 +22,7 @@ import (
 
 	"honnin/app/acs"
 	"honnin/app/config"
+	"honnin/app/credentials"
 	demoshop "honnin/app/demo"
 	"honnin/app/demodata"
 	"honnin/app/member"
@@ -118,13 +119,15 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.public = s.newEcho(metrics, "public", memberSessions)
 	s.internal = s.newEcho(metrics, "internal", staffSessions)
 
+	checker := &credentials.Checker{DB: gdb, Hasher: hasher, OnLock: lockouts,
+		Policy: credentials.Policy{Threshold: cfg.LockThreshold, LockFor: cfg.LockDuration}}
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
-		OnLock: lockouts("portal")})
+		Checker: checker})
 	members.Register(s.public)
 	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
-		DSAuth: s.dsAuth.authenticate, OnLock: lockouts("challenge")})
+		DSAuth: s.dsAuth.authenticate, Checker: checker})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
 	if cfg.Demo {

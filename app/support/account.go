@@ -55,13 +55,15 @@ func parseDay(s string) (time.Time, bool) {
 
 // Account is what the console knows of a member: the member, the cards and the history (newest first).
 type Account struct {
-	Member        db.Member
-	LockedUntil   *time.Time // set when the ID is locked now
-	Cards         []db.Card
-	Challenges    []db.Challenge
-	ChallengesCut bool // HistoryLimit reached: older challenges exist
-	Events        []db.AuthEvent
-	EventsCut     bool // HistoryLimit reached: older events exist
+	Member      db.Member
+	LockedUntil *time.Time // set when the ID is locked now
+	Cards       []db.Card
+	// CardChallengeLocks: the cards whose challenges are locked now (wrong answers typed with other IDs), until when.
+	CardChallengeLocks map[uint]time.Time
+	Challenges         []db.Challenge
+	ChallengesCut      bool // HistoryLimit reached: older challenges exist
+	Events             []db.AuthEvent
+	EventsCut          bool // HistoryLimit reached: older events exist
 }
 
 // LoadAccount gathers a member's account with the history filtered by f. Problems name filter fields
@@ -83,7 +85,11 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 		return acc, nil, err
 	}
 	cardIDs := make([]uint, 0, len(acc.Cards))
+	acc.CardChallengeLocks = map[uint]time.Time{}
 	for _, c := range acc.Cards {
+		if until := credentials.CardLockedUntil(&c, now); until != nil {
+			acc.CardChallengeLocks[c.ID] = *until
+		}
 		cardIDs = append(cardIDs, c.ID)
 	}
 
@@ -153,6 +159,9 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 	}
 	for _, c := range acc.Cards {
 		card := cardView(c)
+		if until, locked := acc.CardChallengeLocks[c.ID]; locked {
+			card.ChallengeLockedUntil = &until
+		}
 		v.Cards = append(v.Cards, card)
 		v.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + card.Masked
 	}

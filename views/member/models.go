@@ -14,6 +14,9 @@ type CardRow struct {
 	Expiry  string // YYMM
 	Status  string // active, closed, lost, stolen
 	ThreeDS string // none, enrolled, stopped
+	// ChallengeLockedUntil is set while the card's challenges are locked after repeated wrong answers
+	// typed with another ID.
+	ChallengeLockedUntil *time.Time
 }
 
 // ExpiryText shows a YYMM expiry as MM/YY.

@@ -16,6 +16,9 @@ type Card struct {
 	Status         string
 	ThreeDS        string
 	ThreeDSChanged *time.Time
+	// ChallengeLockedUntil is set while the card's challenges are locked after repeated wrong answers
+	// typed with another ID than the member's.
+	ChallengeLockedUntil *time.Time
 }
 
 // MemberRow is one search hit.
