@@ -3,6 +3,7 @@ package support
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +186,35 @@ func TestAuditEventsCannotChange(t *testing.T) {
 	after := f.audits(t)
 	if len(after) != 1 || after[0].Reason != "original" {
 		t.Errorf("audit rows after the attempts: %+v", after)
+	}
+}
+
+// An unlock also lifts the challenge locks of the member's cards (set by wrong answers typed with other
+// IDs), records an unlock in the history for each locked card, and the audit detail says how many.
+func TestUnlockMemberLiftsCardChallengeLocks(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	m := f.member(t, "yamada01")
+	until := db.Now().Add(time.Hour)
+	if err := f.DB.Model(&db.Card{}).Where("member_id = ?", m.ID).
+		Updates(map[string]any{"challenge_failures": 5, "challenge_locked_until": until}).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := UnlockMember(ctx, f.DB, actor(db.RoleAgent), m.ID, "called the card desk"); err != nil {
+		t.Fatal(err)
+	}
+	var still int64
+	f.DB.Model(&db.Card{}).Where("member_id = ? AND (challenge_failures <> 0 OR challenge_locked_until IS NOT NULL)", m.ID).Count(&still)
+	if still != 0 {
+		t.Errorf("%d cards still carry a challenge lock", still)
+	}
+	var unlocks int64
+	f.DB.Model(&db.AuthEvent{}).Where("member_id = ? AND kind = ? AND card_id IS NOT NULL", m.ID, db.EventUnlock).Count(&unlocks)
+	if unlocks != 2 {
+		t.Errorf("%d card unlock events, want 2 (yamada01 holds two cards)", unlocks)
+	}
+	audits := f.audits(t)
+	if last := audits[len(audits)-1]; last.Action != ActionUnlock || !strings.Contains(last.Detail, "2 card(s)") {
+		t.Errorf("audit %s %q does not tell the card locks", last.Action, last.Detail)
 	}
 }

@@ -2,6 +2,7 @@ package support
 
 import (
 	"context"
+	"fmt"
 
 	"gorm.io/gorm"
 
@@ -9,7 +10,7 @@ import (
 	"honnin/db"
 )
 
-// UnlockMember clears a member's lock and failure count. The member's own history shows the unlock
+// UnlockMember clears a member's lock and failure count, and the challenge locks of the member's cards. The member's own history shows the unlock
 // (through credentials.Unlock, the same path re-registration takes), and the audit log shows who did it.
 func UnlockMember(ctx context.Context, gdb *gorm.DB, a Actor, memberID uint, reason string) error {
 	return memberChange(ctx, gdb, a, db.RoleAgent, memberID, reason, func(tx *gorm.DB, m *db.Member) (db.AuditEvent, error) {
@@ -19,6 +20,13 @@ func UnlockMember(ctx context.Context, gdb *gorm.DB, a Actor, memberID uint, rea
 		}
 		if err := credentials.Unlock(ctx, tx, m.ID, "support: "+a.Login, credentials.Origin{IP: a.IP}); err != nil {
 			return db.AuditEvent{}, err
+		}
+		cardsLocked, err := credentials.UnlockCards(ctx, tx, m.ID, "support: "+a.Login, credentials.Origin{IP: a.IP})
+		if err != nil {
+			return db.AuditEvent{}, err
+		}
+		if cardsLocked > 0 {
+			detail += fmt.Sprintf("; challenges of %d card(s) were locked", cardsLocked)
 		}
 		return db.AuditEvent{Action: ActionUnlock, Detail: detail}, nil
 	})
