@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"honnin/app/config"
+	"honnin/app/credentials"
 	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/app/security"
@@ -52,8 +53,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	cfg := config.Config{BaseURL: "https://acs.example", Demo: false, ChallengeTries: testTries, CReqTimeout: testCReqLimit,
 		ChallengeTimeout: testAnswerFor, LockThreshold: 5, LockDuration: time.Hour, DSResultsURL: "https://ds.example/results",
-		AReqTimeout: 5 * time.Second}
-	a := New(Deps{DB: gdb, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sealer: sealer, Hasher: hasher, AVKey: AVKeyring{Version: 1, Keys: map[int][]byte{1: key()}}})
+		AReqTimeout: 5 * time.Second, AReqLimitPerCard: 1000, AReqLimitPerDS: 100_000, AReqLimitWindow: time.Minute}
+	checker := &credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: cfg.LockThreshold, LockFor: cfg.LockDuration}}
+	a := New(Deps{DB: gdb, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sealer: sealer, Hasher: hasher,
+		AVKey: AVKeyring{Version: 1, Keys: map[int][]byte{1: key()}}, Checker: checker})
 	return &fixture{ACS: a, ctx: context.Background(), now: db.Now()}
 }
 
