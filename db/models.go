@@ -166,6 +166,7 @@ const (
 	EventRegistration     = "registration"
 	EventCredentialChange = "credential_change"
 	EventThreeDSChange    = "threeds_change"
+	EventMessageChange    = "message_change" // the member set (Detail "set") or changed ("changed") the personal message
 )
 
 // AuthEvent records a login, a challenge try or result, a lock or an unlock.

@@ -72,6 +72,10 @@ func TestPortalRegistration(t *testing.T) {
 		u.Submit("/register/account", url.Values{"login_id": {"Ito.Sakura"}, "password": {"ito-sakura-2026"}, "password_confirm": {"ｉｔｏ-ｓａｋｕｒａ-２０２６"}})
 		at(t, u, "/register/done")
 		sees(t, u, "ito.sakura", "J/Secure")
+		// Registering logged the member in: the personal message is the next step.
+		u.Get("/my")
+		at(t, u, "/my/message")
+		sees(t, u, ja("message.first.heading"), ja("message.first.required"))
 
 		var card db.Card
 		app.DB.Where("last4 = ?", "0035").Take(&card)
