@@ -1,6 +1,8 @@
 package db
 
 import (
+	"time"
+
 	"github.com/go-gormigrate/gormigrate/v2"
 	"gorm.io/gorm"
 )
@@ -24,7 +26,27 @@ var migrations = []*gormigrate.Migration{
 			return nil
 		},
 	},
+	{
+		ID: "2026112651_login_id_failures",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.AutoMigrate(&loginIDFailure2026112651{})
+		},
+		Rollback: func(tx *gorm.DB) error {
+			return tx.Migrator().DropTable("login_id_failures")
+		},
+	},
 }
+
+// loginIDFailure2026112651 is LoginIDFailure as migration 2026112651 created it (frozen: later changes
+// to the model need a step of their own).
+type loginIDFailure2026112651 struct {
+	IDHash         string `gorm:"column:id_hash;primaryKey;size:64"`
+	FailedAttempts int    `gorm:"not null;default:0"`
+	LockedUntil    *time.Time
+	UpdatedAt      time.Time
+}
+
+func (loginIDFailure2026112651) TableName() string { return "login_id_failures" }
 
 // Migrate brings the schema up to date. It is safe to run any number of times, on either database,
 // and by several processes at once on PostgreSQL (an advisory lock serialises them).

@@ -84,7 +84,7 @@ func (p *Portal) login(c echo.Context) error {
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
 	}
 	ctx := c.Request().Context()
-	res, err := Login(ctx, p.DB, p.checker(), page.LoginID, password, origin(c))
+	res, err := LoginWarned(ctx, p.DB, p.checker(), p.Sealer, page.LoginID, password, origin(c))
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (p *Portal) login(c echo.Context) error {
 		until := res.LockedUntil
 		page.LockedUntil = &until
 	default:
-		page.Error = "login.wrong"
+		page.Error, page.TriesLeft = "login.wrong", res.TriesLeft
 	}
 	return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
 }
