@@ -303,6 +303,7 @@ var memberMessages = map[string]Text{
 	"threeds.bad_choice":           {"選択の内容を読み取れませんでした。もう一度選んでください。", "We could not read your choice. Please choose again."},
 	"threeds.nothing":              {"変更はありません。変更するカードの選択を切り替えてください。", "Nothing would change. Switch the choice of the card you want to change."},
 	"threeds.confirm.title":        {"変更内容の確認", "Confirm the change"},
+	"threeds.confirm.card":         {"%s **** %s（%s）：", "%s **** %s (%s):"},
 	"threeds.confirm.stop_heading": {"利用を停止すると", "If you stop 3-D Secure"},
 	"threeds.confirm.stop_body": {
 		"本人認証サービスに参加しているお店でこのカードを使うとき、パスワードの画面が出ず、ご本人の確認が行われません。お店によってはカードでのお支払いを受け付けなかったり、ほかの支払い方法を求められたりします。また、他人による不正な利用を防ぐ仕組みが働かなくなります。",
