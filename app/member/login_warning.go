@@ -34,21 +34,21 @@ type idHasher interface {
 func LoginWarned(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, hasher idHasher, loginID, password string, from credentials.Origin) (LoginAnswer, error) {
 	gdb = gdb.WithContext(ctx)
 	id := credentials.NormalizeLoginID(loginID)
-	var known db.Member
-	err := gdb.Select("id").Where("login_id = ? AND status = ?", id, db.MemberActive).Take(&known).Error
+	key := hasher.Hash("login-id", id)
+	// Every ID is looked up under its hash (one query, whether or not it exists). A locked unknown ID is
+	// refused before any hashing, as the shared check refuses a locked member.
+	var row db.LoginIDFailure
+	err := gdb.Where("id_hash = ?", key).Take(&row).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return LoginAnswer{}, err
 	}
-	unknownKey := ""
-	if err != nil && id != "" {
-		unknownKey = hasher.Hash("login-id", id)
-		var row db.LoginIDFailure
-		err := gdb.Where("id_hash = ?", unknownKey).Take(&row).Error
-		if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
+	if err == nil && row.LockedUntil != nil && row.LockedUntil.After(db.Now()) {
+		// Only when an ID was registered after its hash locked does a member's own check take over.
+		var n int64
+		if err := gdb.Model(&db.Member{}).Where("login_id = ? AND status = ?", id, db.MemberActive).Count(&n).Error; err != nil {
 			return LoginAnswer{}, err
 		}
-		// A locked ID is refused before any hashing, as the shared check does for a member.
-		if err == nil && row.LockedUntil != nil && row.LockedUntil.After(db.Now()) {
+		if n == 0 {
 			ev := db.AuthEvent{Kind: db.EventLogin, Result: "locked", IP: from.IP, UserAgent: from.UserAgent}
 			return LoginAnswer{Result: credentials.Result{Outcome: credentials.Locked, LockedUntil: *row.LockedUntil}}, gdb.Create(&ev).Error
 		}
@@ -58,20 +58,22 @@ func LoginWarned(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker
 	if err != nil || res.Outcome != credentials.Wrong || res.JustLocked {
 		return LoginAnswer{Result: res}, err
 	}
-	var failures int
-	switch {
-	case unknownKey != "":
-		var lock credentials.Result
-		failures, lock, err = countUnknownFailure(gdb, unknownKey, checker.Policy)
-		if err != nil || !lock.LockedUntil.IsZero() {
-			return LoginAnswer{Result: lock}, err
-		}
-	case known.ID != 0:
-		if err := gdb.Model(&db.Member{}).Where("id = ?", known.ID).Select("failed_attempts").Scan(&failures).Error; err != nil {
-			return LoginAnswer{}, err
-		}
+	var failures []int
+	if err := gdb.Model(&db.Member{}).Where("login_id = ? AND status = ?", id, db.MemberActive).Limit(1).
+		Pluck("failed_attempts", &failures).Error; err != nil {
+		return LoginAnswer{}, err
 	}
-	return LoginAnswer{Result: res, TriesLeft: triesLeft(failures, checker.Policy.Threshold)}, nil
+	if len(failures) == 1 {
+		return LoginAnswer{Result: res, TriesLeft: triesLeft(failures[0], checker.Policy.Threshold)}, nil
+	}
+	if id == "" {
+		return LoginAnswer{Result: res}, nil
+	}
+	count, lock, err := countUnknownFailure(gdb, key, checker.Policy)
+	if err != nil || !lock.LockedUntil.IsZero() {
+		return LoginAnswer{Result: lock}, err
+	}
+	return LoginAnswer{Result: res, TriesLeft: triesLeft(count, checker.Policy.Threshold)}, nil
 }
 
 // triesLeft is how many tries remain before the lock, when the page should say so: from the third
@@ -89,44 +91,41 @@ func triesLeft(failures, threshold int) int {
 // threshold a lock that starts the count afresh. It returns the count, or the lock (JustLocked when
 // this failure locked the ID, Locked when another one had meanwhile).
 func countUnknownFailure(gdb *gorm.DB, key string, policy credentials.Policy) (int, credentials.Result, error) {
-	var failures int
-	var lock credentials.Result
-	err := gdb.Transaction(func(tx *gorm.DB) error {
-		now := db.Now()
-		counted := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "id_hash"}},
-			DoUpdates: clause.Assignments(map[string]any{
-				"failed_attempts": gorm.Expr("login_id_failures.failed_attempts + 1"), "updated_at": now,
-			}),
-			Where: clause.Where{Exprs: []clause.Expression{
-				gorm.Expr("login_id_failures.locked_until IS NULL OR login_id_failures.locked_until <= ?", now),
-			}},
-		}).Create(&db.LoginIDFailure{IDHash: key, FailedAttempts: 1, UpdatedAt: now})
-		if counted.Error != nil {
-			return counted.Error
+	now := db.Now()
+	row := db.LoginIDFailure{IDHash: key, FailedAttempts: 1, UpdatedAt: now}
+	counted := gdb.Clauses(clause.OnConflict{
+		Columns: []clause.Column{{Name: "id_hash"}},
+		DoUpdates: clause.Assignments(map[string]any{
+			"failed_attempts": gorm.Expr("login_id_failures.failed_attempts + 1"), "updated_at": now,
+		}),
+		Where: clause.Where{Exprs: []clause.Expression{
+			gorm.Expr("login_id_failures.locked_until IS NULL OR login_id_failures.locked_until <= ?", now),
+		}},
+	}, clause.Returning{Columns: []clause.Column{{Name: "failed_attempts"}}}).Create(&row)
+	if counted.Error != nil {
+		return 0, credentials.Result{}, counted.Error
+	}
+	if counted.RowsAffected == 0 {
+		var cur db.LoginIDFailure
+		if err := gdb.Where("id_hash = ?", key).Take(&cur).Error; err != nil {
+			return 0, credentials.Result{}, err
 		}
-		var row db.LoginIDFailure
-		if err := tx.Where("id_hash = ?", key).Take(&row).Error; err != nil {
-			return err
+		if cur.LockedUntil == nil {
+			return 0, credentials.Result{}, nil
 		}
-		if counted.RowsAffected == 0 && row.LockedUntil != nil {
-			lock = credentials.Result{Outcome: credentials.Locked, LockedUntil: *row.LockedUntil}
-			return nil
-		}
-		failures = row.FailedAttempts
-		if failures < policy.Threshold {
-			return nil
-		}
-		until := now.Add(policy.LockFor)
-		locked := tx.Model(&db.LoginIDFailure{}).Where("id_hash = ? AND (locked_until IS NULL OR locked_until <= ?)", key, now).
-			Updates(map[string]any{"locked_until": until, "failed_attempts": 0})
-		if locked.Error != nil {
-			return locked.Error
-		}
-		if locked.RowsAffected == 1 {
-			lock = credentials.Result{Outcome: credentials.Wrong, JustLocked: true, LockedUntil: until}
-		}
-		return nil
-	})
-	return failures, lock, err
+		return 0, credentials.Result{Outcome: credentials.Locked, LockedUntil: *cur.LockedUntil}, nil
+	}
+	if row.FailedAttempts < policy.Threshold {
+		return row.FailedAttempts, credentials.Result{}, nil
+	}
+	until := now.Add(policy.LockFor)
+	locked := gdb.Model(&db.LoginIDFailure{}).Where("id_hash = ? AND (locked_until IS NULL OR locked_until <= ?)", key, now).
+		Updates(map[string]any{"locked_until": until, "failed_attempts": 0})
+	if locked.Error != nil {
+		return 0, credentials.Result{}, locked.Error
+	}
+	if locked.RowsAffected == 1 {
+		return row.FailedAttempts, credentials.Result{Outcome: credentials.Wrong, JustLocked: true, LockedUntil: until}, nil
+	}
+	return row.FailedAttempts, credentials.Result{}, nil
 }
