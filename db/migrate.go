@@ -17,6 +17,7 @@ var migrations = []*gormigrate.Migration{
 	challengeCheckingAndShownTo,
 	areqCountersAVReplayHashVersions,
 	cardChallengeLock,
+	loginIDFailures,
 }
 
 // migrationsTable records the IDs of the applied steps.

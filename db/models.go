@@ -182,6 +182,7 @@ const (
 	EventRegistration     = "registration"
 	EventCredentialChange = "credential_change"
 	EventThreeDSChange    = "threeds_change"
+	EventMessageChange    = "message_change" // the member set (Detail "set") or changed ("changed") the personal message
 )
 
 // AuthEvent records a login, a challenge try or result, a lock or an unlock.
@@ -283,6 +284,16 @@ type AReqCounter struct {
 // TableName names the table as the rest of the code says it.
 func (AReqCounter) TableName() string { return "areq_counters" }
 
+// LoginIDFailure counts consecutive failed portal logins for a login ID that names no member, keyed by
+// a keyed hash of the normalised ID (never the ID itself), so that an unknown ID gets the same
+// warnings and the same lock as a real one and the login page does not tell which IDs exist.
+type LoginIDFailure struct {
+	IDHash         string `gorm:"column:id_hash;primaryKey;size:64"`
+	FailedAttempts int    `gorm:"not null;default:0"`
+	LockedUntil    *time.Time
+	UpdatedAt      time.Time
+}
+
 // DemoResult is what the demo shop and its Directory Server simulator learnt about one purchase: the
 // ARes, the CRes at the notificationURL and the RReq. Demo mode only.
 type DemoResult struct {
@@ -310,5 +321,5 @@ type DemoResult struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}}
 }

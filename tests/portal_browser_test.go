@@ -3,12 +3,14 @@ package tests
 import (
 	"context"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/tests/testkit"
 )
@@ -112,6 +114,16 @@ func (b *browserUser) fitsNarrowScreen() {
 	}
 }
 
+// count is how many elements match a CSS selector.
+func (b *browserUser) count(css string) int {
+	b.t.Helper()
+	n, err := chromedp.Run(b.step(), chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(css)+`).length`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return n
+}
+
 func (b *browserUser) logIn(id, password string) {
 	b.t.Helper()
 	b.open("/login")
@@ -142,13 +154,10 @@ func TestPortalBrowserRegisterToNewCredentials(t *testing.T) {
 		b.mustBeAt("/register/done")
 		b.sees(ja("register.done.enrolled", "JCB", "J/Secure"))
 
-		// First login: the personal message comes first.
-		b.press(`main a[href="/login"]`)
-		b.fill("login_id", "ito.sakura")
-		b.fill("password", "sakura-saku-2026")
-		b.press("main form button[type=submit]")
+		// Registering logs the member in; the personal message comes first.
+		b.press("#choose-message")
 		b.mustBeAt("/my/message")
-		b.sees(ja("message.first.heading"))
+		b.sees(ja("message.first.heading"), ja("message.field.first"))
 		b.fitsNarrowScreen()
 		b.fill("message", "桜えびと富士山")
 		b.press("#preview")
@@ -234,10 +243,14 @@ func TestPortalBrowserLegacyMemberSetsAMessage(t *testing.T) {
 		b := newBrowserUser(t, app)
 		b.logIn("suzuki02", "hamamatsu-77")
 		b.mustBeAt("/my/message")
-		b.sees(ja("message.first.body"))
-		// The menu leads nowhere else until the message is set.
-		b.press(`nav.menu a[href="/my/history"]`)
-		b.mustBeAt("/my/message")
+		b.sees(ja("message.first.body"), ja("message.legacy.current"), say(b.app, i18n.JA, "message.legacy.why"))
+		// Until the message is set the menu offers nothing but logout.
+		if n := b.count(`nav.menu a`); n != 0 {
+			t.Errorf("the menu shows %d links before the message is set", n)
+		}
+		if n := b.count(`form.menu__logout button`); n != 1 {
+			t.Errorf("logout buttons: %d", n)
+		}
 		b.fill("message", "浜名湖のうなぎ")
 		b.press("#save")
 		b.mustBeAt("/my")

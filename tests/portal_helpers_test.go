@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"cmp"
 	"net/url"
 	"strings"
 	"testing"
@@ -60,4 +61,14 @@ func loggedIn(t *testing.T, app *testkit.App, id, password string) *testkit.User
 	logIn(t, u, id, password)
 	at(t, u, "/my")
 	return u
+}
+
+// say is a message that names the issuer, the portal or the card desk's number, as the app shows it.
+func say(app *testkit.App, l i18n.Locale, key string) string {
+	c := app.Server.Config
+	issuer, portal := c.IssuerName, c.PortalName
+	if l == i18n.EN {
+		issuer, portal = cmp.Or(c.IssuerNameEN, issuer), cmp.Or(c.PortalNameEN, portal)
+	}
+	return i18n.Tr(l, key, issuer, portal, c.SupportPhone)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/tests/testkit"
 )
@@ -15,12 +16,21 @@ func TestPortalLegacyMemberMustSetAMessageFirst(t *testing.T) {
 		u := testkit.NewUser(t, app.URL)
 		logIn(t, u, "suzuki02", "hamamatsu-77")
 		at(t, u, "/my/message")
-		sees(t, u, ja("message.first.heading"), ja("message.first.body"))
-		// Every other member page leads back here until a message is set; help and logout stay open.
+		// The member sees the default sentence they have now and why it must change; the field is not
+		// called "new" and the menu offers only logout.
+		sees(t, u, ja("message.first.heading"), ja("message.first.body"), ja("message.legacy.current"),
+			app.Server.Config.LegacyPersonalMessage, say(app, i18n.JA, "message.legacy.why"), ja("message.field.first"), ja("nav.logout", "suzuki02"))
+		doesNotSee(t, u, ja("message.field"), ja("nav.history"), ja("nav.cards"))
+		// Every other member page leads back here, saying why, until a message is set; help and logout stay open.
 		for _, p := range []string{"/my", "/my/cards", "/my/threeds", "/my/credentials", "/my/history"} {
 			u.Get(p)
 			at(t, u, "/my/message")
+			sees(t, u, ja("message.first.required"))
 		}
+		u.Get("/my/message?lang=en")
+		sees(t, u, en("message.legacy.current"), say(app, i18n.EN, "message.legacy.why"), en("message.field.first"))
+		doesNotSee(t, u, en("message.field"))
+		u.Get("/my/message?lang=ja")
 		u.Get("/help")
 		at(t, u, "/help")
 
@@ -65,6 +75,37 @@ func TestPortalSupportCanAskForANewMessage(t *testing.T) {
 		sees(t, u, ja("message.first.heading"), "富士山と緑茶")
 		u.Submit("/my/message", url.Values{"message": {"駿河湾の朝"}, "action": {"save"}})
 		at(t, u, "/my")
+	})
+}
+
+// A member who replaces their message is told it changed (not that 3-D Secure is now ready), and the
+// history shows both the first choice and the change.
+func TestPortalChangingTheMessage(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		u := loggedIn(t, app, "yamada01", "fuji-san-2026")
+		u.Get("/my/message")
+		sees(t, u, ja("message.current"), "富士山と緑茶", ja("message.field"))
+		u.Submit("/my/message", url.Values{"message": {"駿河湾の朝"}, "action": {"save"}})
+		at(t, u, "/my")
+		sees(t, u, ja("message.changed"))
+		doesNotSee(t, u, ja("message.saved"))
+
+		v := testkit.NewUser(t, app.URL)
+		logIn(t, v, "suzuki02", "hamamatsu-77")
+		v.Submit("/my/message", url.Values{"message": {"浜名湖のうなぎ"}, "action": {"save"}})
+		at(t, v, "/my")
+		sees(t, v, ja("message.saved"))
+
+		for _, who := range []struct {
+			user   *testkit.User
+			result string
+		}{{u, "history.message.changed"}, {v, "history.message.set"}} {
+			who.user.Get("/my/history")
+			sees(t, who.user, ja("history.what.message_change"), ja(who.result))
+			// The history names the change, never the message itself.
+			doesNotSee(t, who.user, "駿河湾の朝", "浜名湖のうなぎ")
+		}
 	})
 }
 

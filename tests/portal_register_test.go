@@ -73,6 +73,10 @@ func TestPortalRegistration(t *testing.T) {
 		u.Submit("/register/account", url.Values{"login_id": {"Ito.Sakura"}, "password": {"ito-sakura-2026"}, "password_confirm": {"ｉｔｏ-ｓａｋｕｒａ-２０２６"}})
 		at(t, u, "/register/done")
 		sees(t, u, "ito.sakura", "J/Secure")
+		// Registering logged the member in: the personal message is the next step.
+		u.Get("/my")
+		at(t, u, "/my/message")
+		sees(t, u, ja("message.first.heading"), ja("message.first.required"))
 
 		var card db.Card
 		app.DB.Where("last4 = ?", "0035").Take(&card)
@@ -352,5 +356,37 @@ func TestPortalRegistrationLimitHoldsUnderParallelProofs(t *testing.T) {
 					round, mismatch, limited, recorded, limit, proofs-limit, limit)
 			}
 		}
+	})
+}
+
+// The birth date is accepted as people write it, western or Japanese calendar, and the hint says so;
+// the account step shows every field's problem at once, a taken ID included.
+func TestPortalRegistrationDatesAndEveryErrorAtOnce(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		anon := testkit.NewUser(t, app.URL)
+		anon.Get("/register")
+		sees(t, anon, ja("register.birth_hint"), "昭和60年2月14日")
+		anon.Get("/register?lang=en")
+		sees(t, anon, en("register.birth_hint"))
+		for _, birth := range []string{"1985/2/14", "1985年2月14日", "19850214", "１９８５年２月１４日", "昭和60年2月14日", "S60.2.14"} {
+			u := testkit.NewUser(t, app.URL)
+			u.Get("/register")
+			u.Submit("/register", cardForm(demodata.UnregJCB, "3006", birth, "0552223333"))
+			at(t, u, "/register/account")
+		}
+		u := testkit.NewUser(t, app.URL)
+		u.Get("/register")
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3006", "昭和61年2月14日", "0552223333"))
+		sees(t, u, ja("register.mismatch"))
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3006", "昭和65年2月14日", "0552223333"))
+		sees(t, u, ja("register.birth_format"))
+
+		u.Submit("/register", cardForm(demodata.UnregJCB, "3006", "昭和60年2月14日", "0552223333"))
+		at(t, u, "/register/account")
+		u.Submit("/register/account", url.Values{"login_id": {"Yamada01"}, "password": {"short"}, "password_confirm": {"short"}})
+		at(t, u, "/register/account")
+		sees(t, u, ja("loginid.taken"), ja("password.too_short"))
+		testkit.Contains(t, u.Last, `id="login_id-error"`, `id="password-error"`)
 	})
 }

@@ -272,6 +272,7 @@ var supportMessages = map[string]Text{
 	"support.event.unlock":                   {"ロック解除", "unlock"},
 	"support.event.registration":             {"会員登録", "registration"},
 	"support.event.credential_change":        {"ID・パスワード変更", "ID or password change"},
+	"support.event.message_change":           {"パーソナルメッセージ変更", "personal message change"},
 	"support.event.result.ok":                {"成功", "ok"},
 	"support.event.result.wrong_credentials": {"IDまたはパスワード誤り", "wrong ID or password"},
 	"support.event.result.locked":            {"ロック", "locked"},

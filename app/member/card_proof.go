@@ -68,7 +68,7 @@ func ProveCard(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, in Ca
 	} else if !ok {
 		res.Problems.Add("expiry", "register.expiry_format")
 	}
-	birth, ok := cards.ParseBirthDate(in.BirthDate)
+	birth, ok := ParseBirthDateInput(in.BirthDate)
 	if strings.TrimSpace(in.BirthDate) == "" {
 		res.Problems.Add("birth_date", "register.birth_required")
 	} else if !ok {

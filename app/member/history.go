@@ -3,6 +3,7 @@ package member
 import (
 	"context"
 	"net/http"
+	"net/netip"
 	"sort"
 
 	"github.com/labstack/echo/v4"
@@ -19,7 +20,7 @@ import (
 const HistoryLimit = 50
 
 // historyEventKinds are the account events a member sees beside their authentications.
-var historyEventKinds = []string{db.EventLogin, db.EventLock, db.EventUnlock, db.EventCredentialChange, db.EventRegistration, db.EventThreeDSChange}
+var historyEventKinds = []string{db.EventLogin, db.EventLock, db.EventUnlock, db.EventCredentialChange, db.EventRegistration, db.EventThreeDSChange, db.EventMessageChange}
 
 // currencies names ISO 4217 numeric codes that shops commonly send.
 var currencies = map[string]string{
@@ -68,6 +69,11 @@ func eventResult(e db.AuthEvent) string {
 			return "history.threeds.stopped"
 		}
 		return "history.threeds.enrolled"
+	case db.EventMessageChange:
+		if e.Detail == "changed" {
+			return "history.message.changed"
+		}
+		return "history.message.set"
 	}
 	if what := cardLockEvent(e); what != "" {
 		return "history.event." + what
@@ -129,7 +135,8 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 		return nil, err
 	}
 	for _, e := range events {
-		row := viewmember.HistoryRow{At: e.CreatedAt, What: eventWhat(e), Result: eventResult(e), IP: e.IP, Good: e.Result == "ok"}
+		row := viewmember.HistoryRow{At: e.CreatedAt, What: eventWhat(e), Result: eventResult(e), IP: e.IP,
+			ThisComputer: isLoopback(e.IP), Good: e.Result == "ok"}
 		if e.CardID != nil {
 			if card, ok := byID[*e.CardID]; ok {
 				row.Brand, row.Last4 = card.Brand, card.Last4
@@ -142,6 +149,13 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 		rows = rows[:HistoryLimit]
 	}
 	return rows, nil
+}
+
+// isLoopback reports whether a client address is the server's own machine (::1, 127.0.0.1, or
+// 127.0.0.1 mapped into IPv6), which the member knows better as "this computer" than as an address.
+func isLoopback(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	return err == nil && a.Unmap().IsLoopback()
 }
 
 func (p *Portal) history(c echo.Context) error {

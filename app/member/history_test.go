@@ -29,6 +29,7 @@ func TestHistory(t *testing.T) {
 	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogin, Result: "ok", IP: "192.0.2.9", CreatedAt: base.Add(30 * time.Second)})
 	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogout, Result: "ok", CreatedAt: base.Add(40 * time.Second)})
 	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, CardID: &jcb.ID, Kind: db.EventLock, Result: credentials.ResultCardLocked, CreatedAt: base.Add(50 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventMessageChange, Result: "ok", Detail: "changed", IP: "::1", CreatedAt: base.Add(55 * time.Second)})
 
 	rows, err := History(ctx, f.DB, yamada.ID)
 	if err != nil {
@@ -39,6 +40,7 @@ func TestHistory(t *testing.T) {
 		got = append(got, r.What+"|"+r.Last4+"|"+r.Shop+"|"+r.Amount+"|"+r.Result)
 	}
 	want := []string{"history.what.authentication|0019|New Shop|9.99 USD|history.result.cancelled",
+		"history.what.message_change||||history.message.changed",
 		"history.what.card_lock|0019|||history.event.card_lock",
 		"history.what.login||||history.login.ok",
 		"history.what.authentication|0019|Old Shop|1,200円|history.result.succeeded"}
@@ -48,6 +50,27 @@ func TestHistory(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("row %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	tests := []struct {
+		ip   string
+		want bool
+	}{
+		{"::1", true},
+		{"127.0.0.1", true},
+		{"127.1.2.3", true},
+		{"::ffff:127.0.0.1", true},
+		{"192.0.2.9", false},
+		{"2001:db8::1", false},
+		{"", false},
+		{"not an address", false},
+	}
+	for _, tt := range tests {
+		if got := isLoopback(tt.ip); got != tt.want {
+			t.Errorf("isLoopback(%q) = %v, want %v", tt.ip, got, tt.want)
 		}
 	}
 }

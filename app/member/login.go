@@ -55,6 +55,16 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 	return res, gdb.WithContext(ctx).Create(&ev).Error
 }
 
+// startSession logs the member in on this browser, under a new session token.
+func (p *Portal) startSession(ctx context.Context, m *db.Member) error {
+	if err := p.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	p.Sessions.Put(ctx, keyMemberID, int(m.ID))
+	p.Sessions.Put(ctx, keyVersion, m.SessionVersion)
+	return nil
+}
+
 func (p *Portal) loginForm(c echo.Context) error {
 	return views.Render(c, http.StatusOK, viewmember.Login(viewmember.LoginPage{Notice: p.takeFlash(c)}))
 }
@@ -75,23 +85,24 @@ func (p *Portal) login(c echo.Context) error {
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
 	}
 	ctx := c.Request().Context()
-	res, err := Login(ctx, p.DB, p.Checker, page.LoginID, password, origin(c))
+	res, err := LoginWarned(ctx, p.DB, p.Checker, p.Sealer, page.LoginID, password, origin(c))
 	if err != nil {
 		return err
 	}
 	switch {
 	case res.Outcome == credentials.OK:
-		if err := p.Sessions.RenewToken(ctx); err != nil {
+		if err := p.startSession(ctx, res.Member); err != nil {
 			return err
 		}
-		p.Sessions.Put(ctx, keyMemberID, int(res.Member.ID))
-		p.Sessions.Put(ctx, keyVersion, res.Member.SessionVersion)
+		if needsMessage(res.Member) {
+			return c.Redirect(http.StatusSeeOther, pathMessage)
+		}
 		return c.Redirect(http.StatusSeeOther, "/my")
 	case res.Outcome == credentials.Locked:
 		until := res.LockedUntil
 		page.LockedUntil = &until
 	default:
-		page.Error = "login.wrong"
+		page.Error, page.TriesLeft = "login.wrong", res.TriesLeft
 	}
 	return views.Render(c, http.StatusUnprocessableEntity, viewmember.Login(page))
 }

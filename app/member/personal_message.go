@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
+	"honnin/app/credentials"
 	"honnin/db"
 	"honnin/views"
 	viewmember "honnin/views/member"
@@ -48,11 +49,28 @@ func NormalizeMessage(s, legacy string) (string, string) {
 }
 
 // SetMessage stores a member's personal message; this also ends "not chosen yet" (so 3-D Secure
-// starts for the member) and any request from support to choose a new one.
-func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string) error {
-	return gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", memberID).Updates(map[string]any{
-		"personal_message": message, "personal_message_is_default": false, "personal_message_required": false,
-	}).Error
+// starts for the member) and any request from support to choose a new one. The member's history
+// records it; changed says whether a message of the member's own was replaced (not a first one).
+func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string, from credentials.Origin) (changed bool, err error) {
+	err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var before db.Member
+		if err := tx.Select("id", "personal_message", "personal_message_is_default").Where("id = ?", memberID).Take(&before).Error; err != nil {
+			return err
+		}
+		changed = !before.PersonalMessageIsDefault && before.PersonalMessage != ""
+		if err := tx.Model(&db.Member{}).Where("id = ?", memberID).Updates(map[string]any{
+			"personal_message": message, "personal_message_is_default": false, "personal_message_required": false,
+		}).Error; err != nil {
+			return err
+		}
+		detail := "set"
+		if changed {
+			detail = "changed"
+		}
+		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventMessageChange, Result: "ok", Detail: detail,
+			IP: from.IP, UserAgent: from.UserAgent}).Error
+	})
+	return changed, err
 }
 
 // MessageBrands returns the brands whose challenge screens preview the member's message: those of the
@@ -73,6 +91,8 @@ func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePa
 	page := viewmember.MessagePage{LoginID: m.LoginID, First: needsMessage(m)}
 	if !m.PersonalMessageIsDefault {
 		page.Current = m.PersonalMessage
+	} else {
+		page.Legacy = m.PersonalMessage
 	}
 	brands, err := MessageBrands(c.Request().Context(), p.DB, m.ID)
 	page.Brands = brands
@@ -108,9 +128,14 @@ func (p *Portal) messageSave(c echo.Context) error {
 		page.Message, page.Preview = msg, true
 		return views.Render(c, http.StatusOK, viewmember.PersonalMessage(page))
 	}
-	if err := SetMessage(c.Request().Context(), p.DB, m.ID, msg); err != nil {
+	changed, err := SetMessage(c.Request().Context(), p.DB, m.ID, msg, origin(c))
+	if err != nil {
 		return err
 	}
-	p.flash(c, "message.saved")
+	if changed {
+		p.flash(c, "message.changed")
+	} else {
+		p.flash(c, "message.saved")
+	}
 	return c.Redirect(http.StatusSeeOther, "/my")
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"honnin/app/credentials"
+	"honnin/db"
 )
 
 func TestNormalizeMessage(t *testing.T) {
@@ -39,19 +42,42 @@ func TestNormalizeMessage(t *testing.T) {
 	}
 }
 
-func TestSetMessageClearsTheFlags(t *testing.T) {
+func TestSetMessageClearsTheFlagsAndRecordsTheChange(t *testing.T) {
 	f := newFixture(t)
-	m := f.member(t, "suzuki02")
-	if !m.PersonalMessageIsDefault {
-		t.Fatalf("suzuki02 should start with the legacy default")
+	tests := []struct {
+		loginID     string
+		wantChanged bool
+		wantDetail  string
+	}{
+		{"suzuki02", false, "set"},    // the legacy default is not a message of the member's own
+		{"yamada01", true, "changed"}, // replaces 富士山と緑茶
 	}
-	f.DB.Exec("UPDATE members SET personal_message_required = ? WHERE id = ?", true, m.ID)
-	if err := SetMessage(context.Background(), f.DB, m.ID, "浜名湖"); err != nil {
-		t.Fatal(err)
-	}
-	m = f.member(t, "suzuki02")
-	if m.PersonalMessage != "浜名湖" || m.PersonalMessageIsDefault || m.PersonalMessageRequired {
-		t.Errorf("after SetMessage: %q default=%v required=%v", m.PersonalMessage, m.PersonalMessageIsDefault, m.PersonalMessageRequired)
+	for _, tt := range tests {
+		t.Run(tt.loginID, func(t *testing.T) {
+			m := f.member(t, tt.loginID)
+			f.DB.Exec("UPDATE members SET personal_message_required = ? WHERE id = ?", true, m.ID)
+			changed, err := SetMessage(context.Background(), f.DB, m.ID, "浜名湖", credentials.Origin{IP: "203.0.113.7"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if changed != tt.wantChanged {
+				t.Errorf("changed = %v, want %v", changed, tt.wantChanged)
+			}
+			m = f.member(t, tt.loginID)
+			if m.PersonalMessage != "浜名湖" || m.PersonalMessageIsDefault || m.PersonalMessageRequired {
+				t.Errorf("after SetMessage: %q default=%v required=%v", m.PersonalMessage, m.PersonalMessageIsDefault, m.PersonalMessageRequired)
+			}
+			var ev db.AuthEvent
+			if err := f.DB.Where("member_id = ? AND kind = ?", m.ID, db.EventMessageChange).Take(&ev).Error; err != nil {
+				t.Fatalf("no history event: %v", err)
+			}
+			if ev.Detail != tt.wantDetail || ev.IP != "203.0.113.7" {
+				t.Errorf("event %+v, want detail %q", ev, tt.wantDetail)
+			}
+			if strings.Contains(ev.Detail+ev.Result, "浜名湖") {
+				t.Errorf("the message itself reached the event")
+			}
+		})
 	}
 }
 

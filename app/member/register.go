@@ -308,6 +308,14 @@ func (p *Portal) registerAccount(c echo.Context) error {
 	page := viewmember.AccountPage{Brand: card.Brand, Last4: card.Last4, Rereg: holder != 0, Problems: i18n.Problems{},
 		LoginID: truncate(strings.TrimSpace(typedID), 40)}
 	id, problem := CheckNewLoginID(typedID)
+	if problem == "" {
+		// Checked before the password so that every problem shows at once (Register checks again).
+		if taken, err := loginIDTaken(ctx, p.DB, id); err != nil {
+			return err
+		} else if taken {
+			problem = "loginid.taken"
+		}
+	}
 	if problem != "" {
 		page.Problems.Add("login_id", problem)
 	}
@@ -315,7 +323,7 @@ func (p *Portal) registerAccount(c echo.Context) error {
 		page.Problems.Add(field, key)
 	}
 	if !page.Problems.Any() {
-		_, err = Register(ctx, p.DB, p.Hasher, NewAccount{CardID: card.ID, PreviousHolder: holder, LoginID: id, Password: c.FormValue("password")}, origin(c))
+		m, err := Register(ctx, p.DB, p.Hasher, NewAccount{CardID: card.ID, PreviousHolder: holder, LoginID: id, Password: c.FormValue("password")}, origin(c))
 		switch {
 		case errors.Is(err, ErrLoginIDTaken):
 			page.Problems.Add("login_id", "loginid.taken")
@@ -326,6 +334,10 @@ func (p *Portal) registerAccount(c echo.Context) error {
 		default:
 			for _, k := range []string{keyRegCard, keyRegHolder, keyRegAt, keyRegConfirmed} {
 				p.Sessions.Remove(ctx, k)
+			}
+			// The member has just chosen this pair: they are logged in, and the personal message is next.
+			if err := p.startSession(ctx, m); err != nil {
+				return err
 			}
 			p.Sessions.Put(ctx, keyRegDoneID, id)
 			p.Sessions.Put(ctx, keyRegDoneBrand, card.Brand)

@@ -92,6 +92,7 @@ func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 			return c.Redirect(http.StatusSeeOther, pathLoginPage)
 		}
 		if needsMessage(m) && c.Request().URL.Path != pathMessage {
+			p.flash(c, "message.first.required")
 			return c.Redirect(http.StatusSeeOther, pathMessage)
 		}
 		c.Set(ctxMemberKey, m)

@@ -135,7 +135,7 @@ func Credentials(p CredentialsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(Field{ID: "new_login_id", Type: "text", Label: layout.T(ctx, "credentials.new_login_id"), Hint: layout.T(ctx, "credentials.new_id_hint") + " " + layout.T(ctx, "loginid.rules"), Value: p.NewLoginID, Err: p.Problems["new_login_id"], Auto: "username", Max: 40}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Input(Field{ID: "new_login_id", Type: "text", Label: layout.T(ctx, "credentials.new_login_id"), Hint: Sentences(ctx, layout.T(ctx, "credentials.new_id_hint"), layout.T(ctx, "loginid.rules")), Value: p.NewLoginID, Err: p.Problems["new_login_id"], Auto: "username", Max: 40}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -156,7 +156,7 @@ func Credentials(p CredentialsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(Field{ID: "new_password", Type: "password", Label: layout.T(ctx, "credentials.new_password"), Hint: layout.T(ctx, "credentials.new_password_hint") + " " + layout.T(ctx, "password.rules"), Err: p.Problems["new_password"], Auto: "new-password", Max: 200}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Input(Field{ID: "new_password", Type: "password", Label: layout.T(ctx, "credentials.new_password"), Hint: Sentences(ctx, layout.T(ctx, "credentials.new_password_hint"), layout.T(ctx, "password.rules")), Err: p.Problems["new_password"], Auto: "new-password", Max: 200}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

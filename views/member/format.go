@@ -7,6 +7,7 @@ import (
 
 	"honnin/app/i18n"
 	"honnin/db"
+	"honnin/views/layout"
 )
 
 // japan is the time zone every time on the portal is shown in (Japan has no daylight saving time).
@@ -68,4 +69,23 @@ func (f Field) Describe() string {
 		ids = append(ids, f.ID+"-error")
 	}
 	return strings.Join(ids, " ")
+}
+
+// Say translates a message that names the issuer (%[1]s), the portal (%[2]s) or the card desk's
+// telephone number (%[3]s), so that the words are the issuer's own and never "we".
+func Say(ctx context.Context, key string) string {
+	text := i18n.T(ctx, key)
+	if !strings.Contains(text, "%") {
+		return text
+	}
+	s := layout.SiteFrom(ctx)
+	return i18n.T(ctx, key, s.Issuer(ctx), s.Portal(ctx), s.SupportPhone)
+}
+
+// Sentences joins whole sentences: Japanese runs them on after 。, English puts a space between.
+func Sentences(ctx context.Context, sentences ...string) string {
+	if i18n.FromContext(ctx) == i18n.EN {
+		return strings.Join(sentences, " ")
+	}
+	return strings.Join(sentences, "")
 }

@@ -33,7 +33,9 @@ type LoginPage struct {
 	Problems    i18n.Problems
 	Error       string // a form-level message ID
 	LockedUntil *time.Time
-	Notice      string
+	// TriesLeft, when above zero, warns how many more wrong tries lock the ID.
+	TriesLeft int
+	Notice    string
 }
 
 // HomePage is the member's top page after login.
@@ -51,6 +53,8 @@ type MessagePage struct {
 	First bool
 	// Current is the member's own message ("" when none was chosen).
 	Current string
+	// Legacy is the default message a member registered before personal messages existed still has.
+	Legacy string
 	// Message is what was typed; Preview shows it as the challenge screen will.
 	Message string
 	Preview bool
@@ -154,6 +158,7 @@ type HistoryRow struct {
 	Shop, Amount string
 	Result       string // message ID
 	IP           string
+	ThisComputer bool // IP is the server's own machine (a demo on one computer)
 	Good         bool
 }
 
