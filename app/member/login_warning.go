@@ -53,6 +53,7 @@ func LoginWarned(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker
 	count, lock, err := countUnknownFailure(gdb, key, checker.Policy)
 	if err != nil || !lock.LockedUntil.IsZero() {
 		// As for a member's ID, the failure that locks and those during the lock get the ordinary answer.
+		res.JustLocked = lock.JustLocked
 		return LoginAnswer{Result: res}, err
 	}
 	return LoginAnswer{Result: res, TriesLeft: triesLeft(count, checker.Policy.Threshold)}, nil

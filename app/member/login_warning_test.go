@@ -32,7 +32,8 @@ func TestTriesLeft(t *testing.T) {
 	}
 }
 
-// answerOf is what a login page shows: wrong (with tries left), locked just now, or locked.
+// answerOf is what a login answer says: wrong (with tries left), locked just now (the page shows the
+// ordinary answer), or locked (only after the right password).
 func answerOf(a LoginAnswer) string {
 	switch {
 	case a.Outcome == credentials.Locked:
@@ -63,7 +64,8 @@ func TestLoginWarnedTreatsUnknownIDsLikeRealOnes(t *testing.T) {
 		return got
 	}
 	real, unknown := answers("sato03"), answers("no.such.member")
-	want := []string{"wrong, left 0", "wrong, left 0", "wrong, left 2", "wrong, left 1", "locked now", "locked", "locked"}
+	// The lock is told only to the right password: a wrong one to a locked ID gets the ordinary answer.
+	want := []string{"wrong, left 0", "wrong, left 0", "wrong, left 2", "wrong, left 1", "locked now", "wrong, left 0", "wrong, left 0"}
 	for i := range want {
 		if real[i] != want[i] || unknown[i] != want[i] {
 			t.Errorf("try %d: real ID %q, unknown ID %q, want %q", i+1, real[i], unknown[i], want[i])
@@ -76,8 +78,13 @@ func TestLoginWarnedTreatsUnknownIDsLikeRealOnes(t *testing.T) {
 		t.Fatalf("rows %+v", rows)
 	}
 	a, err := LoginWarned(ctx, f.DB, &checker, f.Sealer, "ＮＯ.ＳＵＣＨ.ＭＥＭＢＥＲ", "x", credentials.Origin{})
-	if err != nil || a.Outcome != credentials.Locked {
+	if err != nil || answerOf(a) != "wrong, left 0" {
 		t.Errorf("full-width form of the locked unknown ID: %+v %v", a, err)
+	}
+	var after db.LoginIDFailure
+	f.DB.Take(&after)
+	if after.FailedAttempts != rows[0].FailedAttempts {
+		t.Errorf("a try during the lock counted: %d failures, were %d", after.FailedAttempts, rows[0].FailedAttempts)
 	}
 	// A member who registers that ID later is not held by the unknown ID's lock.
 	var m db.Member
@@ -120,8 +127,8 @@ func TestLoginWarnedUnknownIDLocksOnceUnderConcurrency(t *testing.T) {
 	if justLocked != 1 {
 		t.Errorf("%d answers locked the ID, want exactly 1", justLocked)
 	}
-	a, err := LoginWarned(ctx, f.DB, &checker, f.Sealer, "ghost.id", "wrong-pass", credentials.Origin{})
-	if err != nil || a.Outcome != credentials.Locked {
-		t.Errorf("after the burst: %+v %v", a, err)
+	var row db.LoginIDFailure
+	if err := f.DB.Take(&row).Error; err != nil || row.LockedUntil == nil {
+		t.Errorf("after the burst the unknown ID is not locked: %+v %v", row, err)
 	}
 }
