@@ -27,6 +27,7 @@ var acsMessages = map[string]Text{
 	"acs.tries_left.one":   {"あと%d回入力できます。", "You have %d more try."},
 	"acs.tries_left.other": {"あと%d回入力できます。", "You have %d more tries."},
 	"acs.forgot":           {"IDやパスワードをお忘れのお客さまは、%sで再登録(新規登録)をしてください。", "Forgot your ID or password? Register again on %s."},
+	"acs.preview.shop":     {"お買い物をするお店", "The shop you buy from"},
 	"acs.return":           {"ショップへ戻る", "Back to the shop"},
 	"acs.return.noscript":  {"「ショップへ戻る」を押して、お買い物を続けてください。", "Press \"Back to the shop\" to continue your purchase."},
 	"acs.result.ok":        {"本人認証が完了しました。ショップへ戻ります。", "You are verified. Taking you back to the shop."},

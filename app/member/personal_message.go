@@ -60,16 +60,33 @@ func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePa
 	if !m.PersonalMessageIsDefault {
 		page.Current = m.PersonalMessage
 	}
-	var brands []string
-	if err := p.DB.WithContext(c.Request().Context()).Model(&db.Card{}).Where("member_id = ?", m.ID).
-		Distinct("brand").Order("brand").Pluck("brand", &brands).Error; err != nil {
+	cards, err := previewCards(c.Request().Context(), p.DB, m.ID)
+	if err != nil {
 		return page, err
 	}
-	if len(brands) == 0 {
-		brands = []string{db.BrandJCB}
-	}
-	page.Brands = brands
+	page.PreviewCards = cards
 	return page, nil
+}
+
+// previewCards picks, for each brand the member holds, the first of their cards (by brand, then
+// registration order): the preview shows each brand's challenge as it will look for that card. A
+// member without cards (support removed them) still sees the JCB screen.
+func previewCards(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.PreviewCard, error) {
+	var cards []db.Card
+	if err := gdb.WithContext(ctx).Select("brand", "last4").Where("member_id = ?", memberID).
+		Order("brand").Order("id").Find(&cards).Error; err != nil {
+		return nil, err
+	}
+	var out []viewmember.PreviewCard
+	for _, c := range cards {
+		if len(out) == 0 || out[len(out)-1].Brand != c.Brand {
+			out = append(out, viewmember.PreviewCard{Brand: c.Brand, Last4: c.Last4})
+		}
+	}
+	if len(out) == 0 {
+		out = []viewmember.PreviewCard{{Brand: db.BrandJCB}}
+	}
+	return out, nil
 }
 
 func (p *Portal) messageForm(c echo.Context) error {
