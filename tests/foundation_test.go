@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -82,13 +83,28 @@ func TestFriendlyErrorPages(t *testing.T) {
 	if u.Status != http.StatusNotFound {
 		t.Errorf("unknown route = %d", u.Status)
 	}
-	testkit.Contains(t, u.Text(), "お探しのページは見つかりませんでした", "トップページへ戻る")
+	testkit.Contains(t, u.Text(), "ページが見つかりません", "お探しのページは見つかりませんでした", "トップページへ戻る")
 
 	u.Get("/test/panic?lang=en")
 	if u.Status != http.StatusInternalServerError {
 		t.Errorf("panic = %d", u.Status)
 	}
-	testkit.Contains(t, u.Text(), "Sorry, something went wrong", "please quote this reference")
+	testkit.Contains(t, u.Text(), "Something went wrong on our side", "Sorry, something went wrong", "please quote this reference")
+	// The reference is read out on the phone: 8 characters without look-alikes, in two groups, and
+	// the operators find the failed request's log line by it.
+	ref := regexp.MustCompile(`id="error-reference">([^<]*)<`).FindStringSubmatch(u.Last)
+	if ref == nil || !regexp.MustCompile(`^[ACDEFGHJKMNPQRTWXY34679]{4}-[ACDEFGHJKMNPQRTWXY34679]{4}$`).MatchString(ref[1]) {
+		t.Fatalf("reference %q is not two groups of four readable characters", ref)
+	}
+	logged := false
+	for _, line := range strings.Split(app.Logs.String(), "\n") {
+		if strings.Contains(line, `"reference":"`+ref[1]+`"`) && strings.Contains(line, `"request_id":"`) && strings.Contains(line, "boom: internal detail") {
+			logged = true
+		}
+	}
+	if !logged {
+		t.Errorf("no log line ties reference %s to the request and its error", ref[1])
+	}
 	for _, leak := range []string{"boom", "internal detail", "goroutine", ".go:"} {
 		if strings.Contains(u.Last, leak) {
 			t.Errorf("error page leaks %q", leak)

@@ -161,7 +161,10 @@ func TestPortalBrowserRegisterToNewCredentials(t *testing.T) {
 		b.fitsNarrowScreen()
 		b.fill("message", "桜えびと富士山")
 		b.press("#preview")
-		b.sees(ja("message.preview.heading"), "桜えびと富士山")
+		b.sees(ja("message.preview.heading"))
+		if shown := readPreview(t, b, "jcb").Message; shown != "桜えびと富士山" {
+			t.Errorf("the preview shows the personal message %q", shown)
+		}
 		b.press("#save")
 		b.mustBeAt("/my")
 		b.sees(ja("message.saved"), "0035")

@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"html"
 	"net/url"
 	"strings"
 	"testing"
@@ -42,9 +43,17 @@ func TestPortalLegacyMemberMustSetAMessageFirst(t *testing.T) {
 		// HTML is kept as text and shown escaped in the preview and afterwards.
 		msg := `<script>alert(1)</script>茶`
 		u.Submit("/my/message", url.Values{"message": {msg}, "action": {"preview"}})
-		sees(t, u, ja("message.preview.heading"), msg)
+		sees(t, u, ja("message.preview.heading"))
+		if previews := previewTexts(u.Last); len(previews) != 1 || !strings.Contains(previews[0], msg) {
+			t.Errorf("the preview does not show the message as text: %q", previews)
+		}
 		if strings.Contains(u.Last, "<script>alert(1)") {
 			t.Errorf("the message reached the page unescaped")
+		}
+		for _, doc := range srcdocAttr.FindAllStringSubmatch(u.Last, -1) {
+			if strings.Contains(html.UnescapeString(doc[1]), "<script>alert(1)") {
+				t.Errorf("the message reached the preview unescaped")
+			}
 		}
 		u.Submit("/my/message", url.Values{"message": {msg}, "action": {"save"}})
 		at(t, u, "/my")

@@ -198,7 +198,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ares.AuthenticationType = emv.AuthenticationTypeStatic
 	}
 	if status == emv.StatusN && reason == emv.ReasonNotEnrolled {
-		ares.CardholderInfo = i18n.Tr(browserLocale(req.BrowserLanguage), "acs.cardholder_info.not_enrolled")
+		ares.CardholderInfo = a.notEnrolledInfo(browserLocale(req.BrowserLanguage))
 	}
 	return ares, nil
 }
@@ -246,6 +246,19 @@ func (a *ACS) rreqURL(ch *db.Challenge) string {
 
 // browserLocale picks the challenge's language from the AReq's browserLanguage: Japanese for ja, else
 // English.
+// maxCardholderInfo is cardholderInfo's limit in characters; a long configured portal name must not
+// make the ARes invalid, so the text is cut (in bytes, which never exceeds the characters).
+const maxCardholderInfo = 128
+
+// notEnrolledInfo tells the shopper, through the shop, where to register: the portal by its own name.
+func (a *ACS) notEnrolledInfo(l i18n.Locale) string {
+	portal := a.Config.PortalName
+	if l == i18n.EN && a.Config.PortalNameEN != "" {
+		portal = a.Config.PortalNameEN
+	}
+	return truncate(i18n.Tr(l, "acs.cardholder_info.not_enrolled", portal), maxCardholderInfo)
+}
+
 func browserLocale(tag string) i18n.Locale {
 	if l, ok := i18n.Parse(tag); ok {
 		return l

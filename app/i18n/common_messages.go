@@ -17,9 +17,19 @@ var commonMessages = map[string]Text{
 	"error.bad_request":   {"送信内容を読み取れませんでした。もう一度お試しください。", "We could not read what was sent. Please try again."},
 	"error.internal":      {"申し訳ありません。システムで問題が発生しました。しばらくしてからもう一度お試しください。", "Sorry, something went wrong on our side. Please try again in a little while."},
 	"error.unavailable":   {"ただいま混み合っているか、メンテナンス中です。しばらくしてからもう一度お試しください。", "The service is busy or under maintenance. Please try again in a little while."},
-	"error.reference":     {"お問い合わせの際は、次の番号をお伝えください: %s", "If you contact us, please quote this reference: %s"},
+	"error.reference":     {"お問い合わせの際は、次の番号をお伝えください:", "If you contact us, please quote this reference:"},
 	"error.back_home":     {"トップページへ戻る", "Back to the home page"},
 	"error.session_ended": {"一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください。", "You were signed out after a period of inactivity. Please log in again."},
+
+	// Error pages' headings: what happened, in words (error.<what> explains it).
+	"error.not_found.heading":   {"ページが見つかりません", "Page not found"},
+	"error.method.heading":      {"この操作はできません", "This action is not available here"},
+	"error.forbidden.heading":   {"このページは表示できません", "You cannot view this page"},
+	"error.csrf.heading":        {"フォームの有効期限が切れました", "This form has expired"},
+	"error.too_large.heading":   {"送信内容が大きすぎます", "Too much was sent"},
+	"error.bad_request.heading": {"送信内容を読み取れませんでした", "We could not read what was sent"},
+	"error.internal.heading":    {"システムで問題が発生しました", "Something went wrong on our side"},
+	"error.unavailable.heading": {"ただいまご利用いただけません", "The service is not available right now"},
 
 	"password.too_short":     {"パスワードは8文字以上にしてください。", "Use at least 8 characters for the password."},
 	"password.too_long":      {"パスワードは64文字以内にしてください。", "Use at most 64 characters for the password."},

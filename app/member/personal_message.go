@@ -73,20 +73,6 @@ func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string
 	return changed, err
 }
 
-// MessageBrands returns the brands whose challenge screens preview the member's message: those of the
-// member's cards, or JCB's when the member holds none.
-func MessageBrands(ctx context.Context, gdb *gorm.DB, memberID uint) ([]string, error) {
-	var brands []string
-	if err := gdb.WithContext(ctx).Model(&db.Card{}).Where("member_id = ?", memberID).
-		Distinct("brand").Order("brand").Pluck("brand", &brands).Error; err != nil {
-		return nil, err
-	}
-	if len(brands) == 0 {
-		brands = []string{db.BrandJCB}
-	}
-	return brands, nil
-}
-
 func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePage, error) {
 	page := viewmember.MessagePage{LoginID: m.LoginID, First: needsMessage(m)}
 	if !m.PersonalMessageIsDefault {
@@ -94,9 +80,33 @@ func (p *Portal) messagePage(c echo.Context, m *db.Member) (viewmember.MessagePa
 	} else {
 		page.Legacy = m.PersonalMessage
 	}
-	brands, err := MessageBrands(c.Request().Context(), p.DB, m.ID)
-	page.Brands = brands
-	return page, err
+	cards, err := previewCards(c.Request().Context(), p.DB, m.ID)
+	if err != nil {
+		return page, err
+	}
+	page.PreviewCards = cards
+	return page, nil
+}
+
+// previewCards picks, for each brand the member holds, the first of their cards (by brand, then
+// registration order): the preview shows each brand's challenge as it will look for that card. A
+// member without cards (support removed them) still sees the JCB screen.
+func previewCards(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.PreviewCard, error) {
+	var cards []db.Card
+	if err := gdb.WithContext(ctx).Select("brand", "last4").Where("member_id = ?", memberID).
+		Order("brand").Order("id").Find(&cards).Error; err != nil {
+		return nil, err
+	}
+	var out []viewmember.PreviewCard
+	for _, c := range cards {
+		if len(out) == 0 || out[len(out)-1].Brand != c.Brand {
+			out = append(out, viewmember.PreviewCard{Brand: c.Brand, Last4: c.Last4})
+		}
+	}
+	if len(out) == 0 {
+		out = []viewmember.PreviewCard{{Brand: db.BrandJCB}}
+	}
+	return out, nil
 }
 
 func (p *Portal) messageForm(c echo.Context) error {

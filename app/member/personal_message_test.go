@@ -7,6 +7,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/db"
+	viewmember "honnin/views/member"
 )
 
 func TestNormalizeMessage(t *testing.T) {
@@ -81,23 +82,30 @@ func TestSetMessageClearsTheFlagsAndRecordsTheChange(t *testing.T) {
 	}
 }
 
-func TestMessageBrands(t *testing.T) {
+func TestPreviewCards(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	tests := []struct {
 		member string
 		want   string
 	}{
-		{"yamada01", "jcb,visa"},
-		{"sato03", "visa"},
+		{"yamada01", "jcb 0019,visa 0010"}, // one card per brand, each previewed with its own last 4 digits
+		{"sato03", "visa 0028"},
+	}
+	show := func(cards []viewmember.PreviewCard) string {
+		var out []string
+		for _, c := range cards {
+			out = append(out, c.Brand+" "+c.Last4)
+		}
+		return strings.Join(out, ",")
 	}
 	for _, tt := range tests {
-		brands, err := MessageBrands(ctx, f.DB, f.member(t, tt.member).ID)
-		if err != nil || strings.Join(brands, ",") != tt.want {
-			t.Errorf("%s: %v %v, want %s", tt.member, brands, err, tt.want)
+		cards, err := previewCards(ctx, f.DB, f.member(t, tt.member).ID)
+		if err != nil || show(cards) != tt.want {
+			t.Errorf("%s: %v %v, want %s", tt.member, show(cards), err, tt.want)
 		}
 	}
-	if brands, err := MessageBrands(ctx, f.DB, 999999); err != nil || strings.Join(brands, ",") != "jcb" {
-		t.Errorf("no cards: %v %v, want jcb", brands, err)
+	if cards, err := previewCards(ctx, f.DB, 999999); err != nil || show(cards) != "jcb " {
+		t.Errorf("no cards: %q %v, want the JCB screen without digits", show(cards), err)
 	}
 }

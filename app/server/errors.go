@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 
@@ -27,8 +28,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	status, key := classify(err)
+	// The reference is what a member reads out on the phone; the log line ties it to the request ID.
+	reference := newErrorReference()
 	if status >= 500 {
-		s.Log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID, "path", c.Request().URL.Path, "err", err.Error())
+		s.Log.ErrorContext(c.Request().Context(), "request failed", "request_id", requestID, "reference", reference,
+			"path", c.Request().URL.Path, "err", err.Error())
+	} else {
+		s.Log.InfoContext(c.Request().Context(), "error page", "request_id", requestID, "reference", reference,
+			"status", status, "path", c.Request().URL.Path)
 	}
 	path := c.Request().URL.Path
 	// The page is written even when the request's deadline has passed (which may be why it failed):
@@ -41,7 +48,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case strings.HasPrefix(path, "/3ds/") && !strings.HasPrefix(path, "/3ds/challenge"), strings.HasPrefix(path, "/internal/"), strings.HasPrefix(path, "/demo/ds/"):
 		rerr = c.JSON(status, map[string]string{"error": http.StatusText(status), "requestId": requestID})
 	default:
-		rerr = views.Render(c, status, layout.ErrorPage(status, key, requestID))
+		rerr = views.Render(c, status, layout.ErrorPage(key, reference))
 	}
 	if rerr != nil {
 		s.Log.Error("error page failed", "request_id", requestID, "err", rerr.Error())
@@ -78,4 +85,19 @@ func classify(err error) (int, string) {
 		}
 	}
 	return http.StatusInternalServerError, "error.internal"
+}
+
+// referenceAlphabet leaves out characters that look or sound alike (0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V):
+// a reference is read from a screen and spoken over the phone.
+const referenceAlphabet = "ACDEFGHJKMNPQRTWXY34679"
+
+// newErrorReference is a short reference for an error page, 8 characters in two groups ("K7QM-3XPR"):
+// 23^8 (about 8·10^10) values, so two errors in the same logs practically never share one.
+func newErrorReference() string {
+	b := make([]byte, 9)
+	for i := range b {
+		b[i] = referenceAlphabet[rand.IntN(len(referenceAlphabet))]
+	}
+	b[4] = '-'
+	return string(b)
 }

@@ -7,11 +7,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served on the internal listener only when HONNIN_PPROF is on
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -40,6 +42,9 @@ type Server struct {
 	Sealer   *security.Sealer
 	Keys     security.Keys
 	Registry *prometheus.Registry
+	// Announce, when set, gets one plain line with the URLs to open once both listeners serve: the
+	// terminal of someone who typed `go tool task run` (the logs stay JSON on stderr).
+	Announce io.Writer
 
 	public, internal *echo.Echo
 	workers          []func(context.Context)
@@ -209,6 +214,9 @@ func (s *Server) Serve(ctx context.Context, publicLn, internalLn net.Listener, g
 	}()
 	s.Log.Info("honnin serving", "public", publicLn.Addr().String(), "internal", internalLn.Addr().String(),
 		"database", map[bool]string{true: "sqlite", false: "postgres"}[s.Config.Embedded()], "demo", s.Config.Demo)
+	if s.Announce != nil {
+		fmt.Fprintln(s.Announce, ServingLine(s.Config, internalLn.Addr()))
+	}
 
 	var serveErr error
 	select {
@@ -286,4 +294,18 @@ func every(ctx context.Context, interval time.Duration, f func()) {
 		case <-t.C:
 		}
 	}
+}
+
+// ServingLine names what to open: the portal, the demo shop (in demo mode) and the support console,
+// whose listener is often on another address than the public URL.
+func ServingLine(cfg config.Config, internal net.Addr) string {
+	line := "honnin is serving: portal " + cfg.BaseURL + "/"
+	if cfg.Demo {
+		line += "  demo shop " + cfg.BaseURL + "/demo/shop"
+	}
+	host := internal.String()
+	if tcp, ok := internal.(*net.TCPAddr); ok && (tcp.IP == nil || tcp.IP.IsUnspecified()) {
+		host = net.JoinHostPort("localhost", strconv.Itoa(tcp.Port))
+	}
+	return line + "  support console http://" + host + "/"
 }

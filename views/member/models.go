@@ -58,9 +58,15 @@ type MessagePage struct {
 	// Message is what was typed; Preview shows it as the challenge screen will.
 	Message string
 	Preview bool
-	Brands  []string
-	Err     string
-	Notice  string
+	// PreviewCards are the cards the preview shows the challenge for: one per brand the member holds.
+	PreviewCards []PreviewCard
+	Err          string
+	Notice       string
+}
+
+// PreviewCard is a brand the member holds, with the last digits of one of its cards.
+type PreviewCard struct {
+	Brand, Last4 string
 }
 
 // ProofPage asks for the card details that prove ownership (registration, or adding a card when

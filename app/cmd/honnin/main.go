@@ -57,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		err = serve(ctx, cfg, log)
+		err = serve(ctx, cfg, log, stdout)
 	case "migrate":
 		fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -124,8 +124,11 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger) error {
-	return withServer(ctx, cfg, log, func(s *server.Server) error { return s.Run(ctx, 20*time.Second) })
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		s.Announce = stdout
+		return s.Run(ctx, 20*time.Second)
+	})
 }
 
 // withServer boots (keys, migrations, demo data when on), runs f, and closes the database after it.
