@@ -118,11 +118,12 @@ func TestPortalLockoutAndUnlockAfterTheSetTime(t *testing.T) {
 			"HONNIN_LOCK_THRESHOLD": "3", "HONNIN_LOCK_DURATION": "4s", "HONNIN_SUPPORT_PHONE": "0120-111-222",
 		}})
 		u := testkit.NewUser(t, app.URL)
-		logIn(t, u, "nobody-here", "wrong-password-x")
-		unknownID := u.Text()
-		// Every wrong password gets the answer an unknown ID gets, the one that locks the ID and those
-		// after it too: only someone who knows the password learns that the ID is locked.
+		// Every wrong password gets the answer an unknown ID gets at the same count of failures (warnings
+		// included), the one that locks the ID and those after it too: only someone who knows the
+		// password learns that the ID is locked.
 		for i := range 4 {
+			logIn(t, u, "nobody-here", "wrong-password-x")
+			unknownID := u.Text()
 			logIn(t, u, "yamada01", "wrong-password-x")
 			sees(t, u, ja("login.wrong"))
 			doesNotSee(t, u, "0120-111-222", strings.Split(ja("login.locked", "X"), "X")[0])
