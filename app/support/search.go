@@ -45,6 +45,7 @@ type SearchQuery struct {
 type MemberHit struct {
 	Member      db.Member
 	LockedUntil *time.Time // set when the ID is locked now
+	Failures    int64      // failures in a row, when locked (see FailuresInARow)
 	Cards       []db.Card
 }
 
@@ -181,6 +182,9 @@ func SearchMembers(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, q
 		hit := MemberHit{Member: m, Cards: byMember[m.ID]}
 		if credentials.IsLocked(&m, now) {
 			hit.LockedUntil = m.LockedUntil
+			if hit.Failures, err = FailuresInARow(ctx, gdb, m.ID); err != nil {
+				return SearchResult{}, "", err
+			}
 		}
 		res.Members = append(res.Members, hit)
 	}
@@ -277,7 +281,7 @@ func (s *Console) runSearch(c echo.Context, q SearchQuery) error {
 // memberRow is what the search results show of a hit.
 func memberRow(hit MemberHit) viewsupport.MemberRow {
 	m := hit.Member
-	row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, LockedUntil: hit.LockedUntil}
+	row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, LockedUntil: hit.LockedUntil, Failures: hit.Failures}
 	for _, c := range hit.Cards {
 		row.Cards = append(row.Cards, cardView(c))
 	}

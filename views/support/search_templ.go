@@ -527,9 +527,9 @@ func Search(me *Me, p SearchPage) templ.Component {
 								return templ_7745c5c3_Err
 							}
 							var templ_7745c5c3_Var35 string
-							templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(layout.T(ctx, "support.member.locked_until", When(*m.LockedUntil)))
+							templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(layout.T(ctx, "support.member.locked_badge", m.Failures, When(*m.LockedUntil)))
 							if templ_7745c5c3_Err != nil {
-								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/support/search.templ`, Line: 107, Col: 111}
+								return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/support/search.templ`, Line: 107, Col: 123}
 							}
 							_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 							if templ_7745c5c3_Err != nil {
