@@ -15,6 +15,7 @@ var migrations = []*gormigrate.Migration{
 	challengeIndexesAfter4c6bffc,
 	auditEventsAppendOnly,
 	challengeCheckingAndShownTo,
+	cardHolderNameKey,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -28,6 +28,7 @@ const (
 	ByPAN    = "pan"    // full card number, hashed: never kept anywhere
 	ByPhone  = "phone"  // holder phone number, hashed
 	ByMember = "member" // member number
+	ByHolder = "holder" // holder name from the card file, whole, normalised (db.HolderNameKey)
 )
 
 // PageSize is how many members a page of results shows.
@@ -158,6 +159,18 @@ func SearchMembers(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, q
 		}
 		members = members.Where("id = ?", id)
 		audit = "member " + MemberNumber(id)
+	case ByHolder:
+		// Equality on the indexed key, never LIKE: the look-up reads the index on both databases.
+		key := db.HolderNameKey(q.Q)
+		if key == "" {
+			return SearchResult{}, "support.search.empty", nil
+		}
+		if len([]rune(key)) > 100 {
+			return SearchResult{}, "support.search.holder_too_long", nil
+		}
+		members = members.Where("id IN (?)", gdb.Model(&db.Card{}).Select("member_id").
+			Where("holder_name_key = ? AND member_id IS NOT NULL", key))
+		audit = "holder name " + key
 	default:
 		return SearchResult{}, "support.search.empty", nil
 	}
