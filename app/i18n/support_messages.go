@@ -285,6 +285,8 @@ var supportMessages = map[string]Text{
 	"support.event.threeds_change":     {"本人認証サービスの設定", "3-D Secure setting"},
 	"support.event.result.enrolled":    {"利用する", "enrolled"},
 	"support.event.result.stopped":     {"停止", "stopped"},
+	"support.event.result.card_moved":  {"カードを移動", "card moved"},
+	"support.event.result.closed":      {"ID解約", "ID closed"},
 	"support.member.locked_badge":      {"ロック中（連続失敗 %d 回・%s まで）", "locked until %[2]s (%[1]d failures in a row)"},
 	"support.detail.search_login":      {"ログインIDが「%s」で始まる", "login ID starting with %s"},
 	"support.detail.search_card":       {"カード番号の下4桁 %s・有効期限 %s", "card ending %s, expiry %s"},
