@@ -18,6 +18,7 @@ var migrations = []*gormigrate.Migration{
 	areqCountersAVReplayHashVersions,
 	cardChallengeLock,
 	loginIDFailures,
+	cardHolderNameKey,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -44,6 +44,7 @@ type Card struct {
 	BirthDateHash  string `gorm:"size:64;not null"`
 	PhoneHash      string `gorm:"size:64;not null;index"`
 	HolderName     string `gorm:"size:100;not null"`
+	HolderNameKey  string `gorm:"size:100;not null;default:'';index"` // HolderNameKey(HolderName), kept by BeforeSave
 	Status         string `gorm:"size:8;not null"`
 	MemberID       *uint  `gorm:"index"`
 	Member         *Member

@@ -154,7 +154,10 @@ func TestSupportRefusedSignInsAudited(t *testing.T) {
 		admin := signInStaff(t, app, "admin01")
 		admin.Lang = "ja"
 		admin.Get("/audit?action=denied")
-		testkit.Contains(t, admin.Text(), "拒否された操作すべて", "拒否: ", string(support.FailCodeReused), string(support.FailLocked))
+		testkit.Contains(t, admin.Text(), "拒否された操作すべて", "拒否: ", "使用済みの認証アプリのコード", "ロック中のログイン名", "スタッフ agent01")
+		if page := admin.Text(); strings.Contains(page, string(support.FailCodeReused)) || strings.Contains(page, "staff agent01") {
+			t.Error("a Japanese agent reads a detail in English")
+		}
 	})
 }
 

@@ -187,7 +187,7 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 		return tx.Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "pan_hash"}},
 			DoUpdates: clause.AssignmentColumns([]string{"pan_sealed", "key_version", "bin", "last4", "pan_length",
-				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "status", "updated_at",
+				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "updated_at",
 				"hash_key_version", "holder_hash_key_version"}),
 		}).CreateInBatches(rows, 500).Error
 	})

@@ -12,7 +12,7 @@ var acsMessages = map[string]Text{
 	"acs.card":             {"カード番号", "Card"},
 	"acs.personal_message": {"パーソナルメッセージ", "Your personal message"},
 	"acs.personal_message.advice": {
-		"ご登録のパーソナルメッセージと違うときは、入力せずにカードデスク(%s)へご連絡ください。",
+		"ご登録のパーソナルメッセージと違うときは、入力せずにカードデスク（%s）へご連絡ください。",
 		"Not the personal message you set? Enter nothing and call our card desk (%s).",
 	},
 	"acs.login_id": {"%sのID", "%s ID"},
@@ -26,7 +26,7 @@ var acsMessages = map[string]Text{
 	"acs.error.wrong":      {"IDまたはパスワードが正しくありません。", "The ID or password is not correct."},
 	"acs.tries_left.one":   {"あと%d回入力できます。", "You have %d more try."},
 	"acs.tries_left.other": {"あと%d回入力できます。", "You have %d more tries."},
-	"acs.forgot":           {"IDやパスワードをお忘れのお客さまは、%sで再登録(新規登録)をしてください。", "Forgot your ID or password? Register again on %s."},
+	"acs.forgot":           {"IDやパスワードをお忘れのお客さまは、%sで再登録（新規登録）をしてください。", "Forgot your ID or password? Register again on %s."},
 	"acs.preview.shop":     {"お買い物をするお店", "The shop you buy from"},
 	"acs.return":           {"ショップへ戻る", "Back to the shop"},
 	"acs.return.noscript":  {"「ショップへ戻る」を押して、お買い物を続けてください。", "Press \"Back to the shop\" to continue your purchase."},
@@ -45,7 +45,7 @@ var acsMessages = map[string]Text{
 		"This ID is locked after too many wrong entries (until %s).",
 	},
 	"acs.result.locked.how": {
-		"時間がたつと自動で解除されます。すぐに使いたい場合は、カードデスク(%s)へお電話いただくか、%sで再登録をしてください。「ショップへ戻る」を押すと、ショップでほかのお支払い方法を選べます。",
+		"時間がたつと自動で解除されます。すぐに使いたい場合は、カードデスク（%s）へお電話いただくか、%sで再登録をしてください。「ショップへ戻る」を押すと、ショップでほかのお支払い方法を選べます。",
 		"It opens again by itself after that time. To use it sooner, call our card desk (%s) or register again on %s. Press \"Back to the shop\" to choose another way to pay.",
 	},
 	"acs.problem.unreadable": {

@@ -27,14 +27,14 @@ const (
 	HistoryLogin     = "login"         // portal logins and logouts
 	HistoryTry       = "challenge_try" // tries and results of challenges
 	HistoryLock      = "lock"          // locks and unlocks
-	HistoryAccount   = "account"       // registration and credential changes
+	HistoryAccount   = "account"       // registration, credential and 3-D Secure changes
 )
 
 var historyEventKinds = map[string][]string{
 	HistoryLogin:   {db.EventLogin, db.EventLogout},
 	HistoryTry:     {db.EventChallengeTry, db.EventChallengeResult},
 	HistoryLock:    {db.EventLock, db.EventUnlock},
-	HistoryAccount: {db.EventRegistration, db.EventCredentialChange},
+	HistoryAccount: {db.EventRegistration, db.EventCredentialChange, db.EventThreeDSChange},
 }
 
 // HistoryFilter narrows the account's history; From and To are dates (YYYY-MM-DD, Japan time, inclusive).
@@ -57,6 +57,7 @@ func parseDay(s string) (time.Time, bool) {
 type Account struct {
 	Member      db.Member
 	LockedUntil *time.Time // set when the ID is locked now
+	Failures    int64      // failed logins and tries in a row (see FailuresInARow)
 	Cards       []db.Card
 	// CardChallengeLocks: the cards whose challenges are locked now (wrong answers typed with other IDs), until when.
 	CardChallengeLocks map[uint]time.Time
@@ -78,8 +79,14 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 		return Account{}, nil, err
 	}
 	m := &acc.Member
+	acc.Failures = int64(m.FailedAttempts)
 	if credentials.IsLocked(m, now) {
 		acc.LockedUntil = m.LockedUntil
+		n, err := FailuresInARow(ctx, gdb, m.ID)
+		if err != nil {
+			return Account{}, nil, err
+		}
+		acc.Failures = n
 	}
 	if err := gdb.Where("member_id = ?", m.ID).Order("id").Find(&acc.Cards).Error; err != nil {
 		return acc, nil, err
@@ -151,7 +158,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 	m := acc.Member
 	v := viewsupport.Account{
 		ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, ClosedAt: m.ClosedAt,
-		LockedUntil: acc.LockedUntil, FailedAttempts: m.FailedAttempts, CreatedAt: m.CreatedAt, LastLoginAt: m.LastLoginAt,
+		LockedUntil: acc.LockedUntil, FailedAttempts: acc.Failures, CreatedAt: m.CreatedAt, LastLoginAt: m.LastLoginAt,
 		MessageIsDefault: m.PersonalMessageIsDefault, MessageRequired: m.PersonalMessageRequired,
 		ChallengesCut: acc.ChallengesCut, EventsCut: acc.EventsCut,
 		Filter:   viewsupport.HistoryFilter{Kind: f.Kind, From: f.From, To: f.To},
@@ -174,7 +181,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 		})
 	}
 	for _, ev := range acc.Events {
-		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: ev.Detail, IP: ev.IP}
+		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: EventDetailText(locale, ev.Kind, ev.Detail), IP: ev.IP}
 		if ev.CardID != nil {
 			row.Card = v.CardMask[*ev.CardID]
 		}

@@ -72,6 +72,11 @@ func TestMemberActions(t *testing.T) {
 				if c.ThreeDS != db.ThreeDSStopped || c.ThreeDSChanged == nil || time.Since(*c.ThreeDSChanged) > time.Minute {
 					t.Errorf("card: %s %v", c.ThreeDS, c.ThreeDSChanged)
 				}
+				var evs []db.AuthEvent
+				f.DB.Where("member_id = ? AND kind = ?", m.ID, db.EventThreeDSChange).Find(&evs)
+				if len(evs) != 1 || evs[0].CardID == nil || *evs[0].CardID != c.ID || evs[0].Result != db.ThreeDSStopped {
+					t.Errorf("the member's history has %+v, want one stop of card %d", evs, c.ID)
+				}
 			}},
 	}
 	for _, tt := range tests {
@@ -147,7 +152,12 @@ func TestMemberActionErrors(t *testing.T) {
 	if err := CloseMember(ctx, f.DB, sup, sato.ID, "r"); !errors.Is(err, ErrAlreadyClosed) {
 		t.Errorf("close twice: %v", err)
 	}
-	// Only the successful actions are audited: one resume and one close.
+	// Only the successful actions are audited (one resume and one close), and only the resume is in a history.
+	var changes []db.AuthEvent
+	f.DB.Where("kind = ?", db.EventThreeDSChange).Find(&changes)
+	if len(changes) != 1 || *changes[0].MemberID != sato.ID || changes[0].Result != db.ThreeDSEnrolled {
+		t.Errorf("3-D Secure changes in members' histories: %+v", changes)
+	}
 	evs := f.audits(t)
 	if len(evs) != 2 || evs[0].Action != ActionResumeThreeDS || evs[0].TargetCardID == nil || evs[1].Action != ActionClose {
 		t.Errorf("audit rows %+v", evs)

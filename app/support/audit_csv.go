@@ -13,7 +13,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/i18n"
 	"honnin/db"
+	viewsupport "honnin/views/support"
 )
 
 // AuditCSVLimit caps one export; narrower filters export the rest.
@@ -29,8 +31,10 @@ func csvCell(s string) string {
 }
 
 // WriteAuditCSV writes the filtered audit log as CSV (UTF-8 with a BOM, so that spreadsheets read the
-// Japanese text), oldest first. Audit events never hold a card number, password or TOTP secret.
-func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, w io.Writer) error {
+// Japanese text), oldest first, with times in Japan time as on the screen. The action and detail
+// columns keep what was stored (codes to filter on); action_name and detail_text say the same in
+// the reader's language. Audit events never hold a card number, password or TOTP secret.
+func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, l i18n.Locale, w io.Writer) error {
 	q, _, err := auditQuery(ctx, gdb, f)
 	if err != nil {
 		return err
@@ -39,7 +43,7 @@ func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, w io.Writer
 		return err
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"id", "time_utc", "staff", "action", "member", "target", "card_id", "reason", "detail", "client_address"}); err != nil {
+	if err := cw.Write([]string{"id", "time_jst", "staff", "action", "member", "target", "card_id", "reason", "detail", "client_address", "action_name", "detail_text"}); err != nil {
 		return err
 	}
 	var last uint
@@ -56,8 +60,9 @@ func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, w io.Writer
 			if ev.TargetCardID != nil {
 				card = strconv.FormatUint(uint64(*ev.TargetCardID), 10)
 			}
-			row := []string{strconv.FormatUint(uint64(ev.ID), 10), ev.CreatedAt.UTC().Format(time.RFC3339), ev.StaffLogin, ev.Action,
-				member, ev.Target, card, ev.Reason, ev.Detail, ev.IP}
+			row := []string{strconv.FormatUint(uint64(ev.ID), 10), ev.CreatedAt.In(jst).Format(time.RFC3339), ev.StaffLogin, ev.Action,
+				member, ev.Target, card, ev.Reason, ev.Detail, ev.IP,
+				viewsupport.ActionName(i18n.WithLocale(ctx, l), ev.Action), AuditDetailText(l, ev.Action, ev.Detail)}
 			for i := range row {
 				row[i] = csvCell(row[i])
 			}
@@ -83,7 +88,7 @@ func (s *Console) auditCSV(c echo.Context) error {
 	}
 	// Rendered into memory first, so that a failure gives an error page instead of half a file.
 	var b strings.Builder
-	if err := WriteAuditCSV(ctx, s.DB, f, &b); err != nil {
+	if err := WriteAuditCSV(ctx, s.DB, f, i18n.FromContext(ctx), &b); err != nil {
 		return err
 	}
 	h := c.Response().Header()

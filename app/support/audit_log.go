@@ -131,9 +131,10 @@ func (s *Console) auditLog(c echo.Context) error {
 		Pager: viewsupport.Pager{Page: res.Page, Pages: res.Pages, Total: res.Total},
 		CSV:   "/audit.csv?" + f.Values().Encode(),
 	}
+	locale := i18n.FromContext(c.Request().Context())
 	for _, ev := range res.Events {
-		row := viewsupport.AuditRow{At: ev.CreatedAt, Staff: ev.StaffLogin, Action: ev.Action, Target: ev.Target,
-			Reason: ev.Reason, Detail: ev.Detail, IP: ev.IP}
+		row := viewsupport.AuditRow{At: ev.CreatedAt, Staff: ev.StaffLogin, Action: ev.Action, Target: AuditTargetText(locale, ev.Target),
+			Reason: ev.Reason, Detail: AuditDetailText(locale, ev.Action, ev.Detail), IP: ev.IP}
 		if ev.TargetMemberID != nil {
 			row.MemberID, row.Member = *ev.TargetMemberID, MemberNumber(*ev.TargetMemberID)
 		}

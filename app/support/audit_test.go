@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"honnin/app/i18n"
 	"honnin/db"
 )
 
@@ -76,7 +77,7 @@ func TestAuditQueryAndCSV(t *testing.T) {
 	}
 
 	var b strings.Builder
-	if err := WriteAuditCSV(ctx, f.DB, AuditFilter{}, &b); err != nil {
+	if err := WriteAuditCSV(ctx, f.DB, AuditFilter{}, i18n.JA, &b); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

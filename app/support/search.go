@@ -28,6 +28,7 @@ const (
 	ByPAN    = "pan"    // full card number, hashed: never kept anywhere
 	ByPhone  = "phone"  // holder phone number, hashed
 	ByMember = "member" // member number
+	ByHolder = "holder" // holder name from the card file, whole, normalised (db.HolderNameKey)
 )
 
 // PageSize is how many members a page of results shows.
@@ -45,6 +46,7 @@ type SearchQuery struct {
 type MemberHit struct {
 	Member      db.Member
 	LockedUntil *time.Time // set when the ID is locked now
+	Failures    int64      // failures in a row, when locked (see FailuresInARow)
 	Cards       []db.Card
 }
 
@@ -157,6 +159,18 @@ func SearchMembers(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, q
 		}
 		members = members.Where("id = ?", id)
 		audit = "member " + MemberNumber(id)
+	case ByHolder:
+		// Equality on the indexed key, never LIKE: the look-up reads the index on both databases.
+		key := db.HolderNameKey(q.Q)
+		if key == "" {
+			return SearchResult{}, "support.search.empty", nil
+		}
+		if len([]rune(key)) > 100 {
+			return SearchResult{}, "support.search.holder_too_long", nil
+		}
+		members = members.Where("id IN (?)", gdb.Model(&db.Card{}).Select("member_id").
+			Where("holder_name_key = ? AND member_id IS NOT NULL", key))
+		audit = "holder name " + key
 	default:
 		return SearchResult{}, "support.search.empty", nil
 	}
@@ -181,6 +195,9 @@ func SearchMembers(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, q
 		hit := MemberHit{Member: m, Cards: byMember[m.ID]}
 		if credentials.IsLocked(&m, now) {
 			hit.LockedUntil = m.LockedUntil
+			if hit.Failures, err = FailuresInARow(ctx, gdb, m.ID); err != nil {
+				return SearchResult{}, "", err
+			}
 		}
 		res.Members = append(res.Members, hit)
 	}
@@ -277,7 +294,7 @@ func (s *Console) runSearch(c echo.Context, q SearchQuery) error {
 // memberRow is what the search results show of a hit.
 func memberRow(hit MemberHit) viewsupport.MemberRow {
 	m := hit.Member
-	row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, LockedUntil: hit.LockedUntil}
+	row := viewsupport.MemberRow{ID: m.ID, Number: MemberNumber(m.ID), LoginID: m.LoginID, Status: m.Status, LockedUntil: hit.LockedUntil, Failures: hit.Failures}
 	for _, c := range hit.Cards {
 		row.Cards = append(row.Cards, cardView(c))
 	}

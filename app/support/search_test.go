@@ -14,6 +14,12 @@ func TestSearchMembers(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	now := time.Now()
+	var satoCard db.Card // the card file names this holder in half-width kana
+	f.DB.Where("member_id = ?", f.member(t, "sato03").ID).Take(&satoCard)
+	satoCard.HolderName = "ｻﾄｳ ｼﾞﾛｳ"
+	if err := f.DB.Save(&satoCard).Error; err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name      string
 		q         SearchQuery
@@ -51,6 +57,13 @@ func TestSearchMembers(t *testing.T) {
 		{"member number full-width", SearchQuery{By: ByMember, Q: "Ｍ３"}, []string{"sato03"}, "", "", nil},
 		{"member number unknown", SearchQuery{By: ByMember, Q: "M9999999"}, nil, "", "", nil},
 		{"member number bad", SearchQuery{By: ByMember, Q: "M-1; DROP TABLE members"}, nil, "support.search.member_invalid", "", nil},
+		{"holder full-width kana finds half-width", SearchQuery{By: ByHolder, Q: "サトウ ジロウ"}, []string{"sato03"}, "", "サトウジロウ", nil},
+		{"holder hiragana, ideographic space", SearchQuery{By: ByHolder, Q: "さとう　じろう"}, []string{"sato03"}, "", "", nil},
+		{"holder Latin, lower-case", SearchQuery{By: ByHolder, Q: "tanaka miki"}, []string{"tanaka04a", "tanaka04b"}, "", "TANAKAMIKI", nil},
+		{"holder family name only", SearchQuery{By: ByHolder, Q: "サトウ"}, nil, "", "", nil},
+		{"holder wildcard is literal", SearchQuery{By: ByHolder, Q: "%"}, nil, "", "", nil},
+		{"holder empty", SearchQuery{By: ByHolder, Q: "　"}, nil, "support.search.empty", "", nil},
+		{"holder too long", SearchQuery{By: ByHolder, Q: strings.Repeat("ア", 101)}, nil, "support.search.holder_too_long", "", nil},
 		{"unknown kind", SearchQuery{By: "nope", Q: "x"}, nil, "support.search.empty", "", nil},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,8 @@ import (
 
 // SetCardThreeDS stops (stop=true) or resumes 3-D Secure for one of the member's cards. Only a card
 // that is enrolled can be stopped and only a stopped one resumed; the change is conditional on that
-// state, so that two staff acting at once cannot both succeed.
+// state, so that two staff acting at once cannot both succeed. The member's own history shows the
+// change as it shows one the member made, written in the same transaction as the audit event.
 func SetCardThreeDS(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID uint, stop bool, reason string) error {
 	action, from, to := ActionResumeThreeDS, db.ThreeDSStopped, db.ThreeDSEnrolled
 	if stop {
@@ -33,6 +34,10 @@ func SetCardThreeDS(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID
 		}
 		if res.RowsAffected != 1 {
 			return db.AuditEvent{}, ErrCardState
+		}
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &c.ID, Kind: db.EventThreeDSChange, Result: to,
+			Detail: "support: " + a.Login, IP: a.IP}).Error; err != nil {
+			return db.AuditEvent{}, err
 		}
 		return db.AuditEvent{Action: action, TargetCardID: &c.ID,
 			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + from + " → " + to}, nil

@@ -28,6 +28,7 @@ type MemberRow struct {
 	LoginID     string
 	Status      string
 	LockedUntil *time.Time // set when locked now
+	Failures    int64      // failures in a row, when locked
 	Cards       []Card
 }
 
