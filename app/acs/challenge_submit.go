@@ -204,7 +204,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		return step{}, err
 	}
 	if err := a.DB.WithContext(ctx).Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: truncate(origin.UserAgent, 300)}).Error; err != nil {
+		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
 		return step{}, err
 	}
 	res, ends := verdict(c, ch.MemberID, ch.Tries, a.Config.ChallengeTries)

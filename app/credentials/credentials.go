@@ -371,7 +371,7 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origi
 		}
 		res.JustLocked, res.LockedUntil = true, *until
 		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
-			Kind: db.EventLock, Result: "locked", IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
+			Kind: db.EventLock, Result: "locked", IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
 	})
 	if err == nil && res.JustLocked && c.OnLock != nil {
 		c.OnLock(via)
@@ -393,7 +393,7 @@ func (c *Checker) failCard(ctx context.Context, cardID uint, holder *db.Member, 
 			return nil
 		}
 		ev := db.AuthEvent{CardID: &cardID, ChallengeID: from.ChallengeID, Kind: db.EventLock, Result: ResultCardLocked,
-			IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}
+			IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}
 		if holder != nil {
 			ev.MemberID = &holder.ID
 		}
@@ -415,7 +415,7 @@ func Unlock(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from
 		return err
 	}
 	return tx.WithContext(ctx).Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventUnlock, Result: "unlocked",
-		Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
+		Detail: detail, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
 }
 
 // UnlockCards clears the challenge lock and failure count of every card the member holds, and records
@@ -433,16 +433,9 @@ func UnlockCards(ctx context.Context, tx *gorm.DB, memberID uint, detail string,
 	}
 	for _, id := range locked {
 		if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &id, Kind: db.EventUnlock, Result: ResultCardUnlocked,
-			Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error; err != nil {
+			Detail: detail, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error; err != nil {
 			return 0, err
 		}
 	}
 	return len(locked), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

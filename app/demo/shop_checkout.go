@@ -20,6 +20,7 @@ import (
 
 	"honnin/app/emv"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -135,8 +136,8 @@ func (s *Shop) Checkout(ctx context.Context, f CheckoutForm, b Browser, shopBase
 		"purchaseExponent":       exponent,
 		"purchaseDate":           time.Now().UTC().Format("20060102150405"),
 		"notificationURL":        shopBase + "/demo/shop/notify",
-		"browserAcceptHeader":    orDefault(clip(b.Accept, 2048), "text/html"),
-		"browserUserAgent":       orDefault(clip(b.UserAgent, 2048), "unknown"),
+		"browserAcceptHeader":    orDefault(security.Truncate(b.Accept, 2048), "text/html"),
+		"browserUserAgent":       orDefault(security.Truncate(b.UserAgent, 2048), "unknown"),
 		"browserLanguage":        browserLanguage(f.Language, b.AcceptLanguage, l),
 		"messageCategory":        "01",
 		"messageType":            "AReq",
@@ -291,13 +292,6 @@ func orDefault(v, def string) string {
 		return def
 	}
 	return v
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

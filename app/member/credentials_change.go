@@ -133,7 +133,7 @@ func (p *Portal) credentialsChange(c echo.Context) error {
 		return err
 	case probs.Any():
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Credentials(viewmember.CredentialsPage{
-			LoginID: m.LoginID, NewLoginID: truncate(strings.TrimSpace(in.NewLoginID), 40), Problems: probs}))
+			LoginID: m.LoginID, NewLoginID: security.Truncate(strings.TrimSpace(in.NewLoginID), 40), Problems: probs}))
 	}
 	// This session stays (with a new token); every other one ends with the old version.
 	if err := p.renewKeepingDeadline(ctx); err != nil {

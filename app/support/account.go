@@ -12,6 +12,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewsupport "honnin/views/support"
@@ -213,7 +214,7 @@ func (s *Console) account(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := HistoryFilter{Kind: truncate(c.QueryParam("kind"), 20), From: truncate(c.QueryParam("from"), 20), To: truncate(c.QueryParam("to"), 20)}
+	f := HistoryFilter{Kind: security.Truncate(c.QueryParam("kind"), 20), From: security.Truncate(c.QueryParam("from"), 20), To: security.Truncate(c.QueryParam("to"), 20)}
 	if err := RecordAccountView(c.Request().Context(), s.DB, s.actor(c), id, f); err != nil {
 		if errors.Is(err, ErrNoMember) {
 			return echo.NewHTTPError(http.StatusNotFound)

@@ -179,7 +179,7 @@ func (s *Console) renderMemberAction(c echo.Context, status int, a memberAction,
 		return err
 	}
 	v := viewsupport.MemberActionPage{Key: a.Key, MemberID: m.ID, LoginID: m.LoginID, Number: MemberNumber(m.ID),
-		Path: a.Path, Reason: truncate(reason, 500), Problem: problem, Error: errKey, Danger: a.Name == ActionClose}
+		Path: a.Path, Reason: security.Truncate(reason, 500), Problem: problem, Error: errKey, Danger: a.Name == ActionClose}
 	if card != nil {
 		v.CardID = card.ID
 		v.Card = viewsupport.BrandName(card.Brand) + " " + security.MaskBINLast4(card.BIN, card.Last4, card.PANLength)

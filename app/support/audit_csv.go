@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -78,7 +79,7 @@ func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, w io.Writer
 func (s *Console) auditCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := auditFilterFrom(c)
-	if err := WriteAudit(s.DB.WithContext(ctx), s.actor(c), db.AuditEvent{Action: ActionExportAudit, Detail: truncate("filter: "+f.Values().Encode(), 500)}); err != nil {
+	if err := WriteAudit(s.DB.WithContext(ctx), s.actor(c), db.AuditEvent{Action: ActionExportAudit, Detail: security.Truncate("filter: "+f.Values().Encode(), 500)}); err != nil {
 		return err
 	}
 	// Rendered into memory first, so that a failure gives an error page instead of half a file.
