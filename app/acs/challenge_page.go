@@ -78,7 +78,7 @@ func (a *ACS) render(c echo.Context, s step) error {
 		switch {
 		case s.kind == stepLocked:
 			page.Kind, page.MessageKey, page.Auto = "error", "acs.result.locked", false
-			page.MessageArgs = []any{s.lockedUntil.In(jst).Format("2006-01-02 15:04")}
+			page.MessageArgs = []any{s.lockedUntil.In(i18n.IssuerZone).Format("2006-01-02 15:04")}
 			page.ExtraKeys = []string{"acs.result.locked.how"}
 		case ch.State == db.ChallengeSucceeded:
 			page.Kind, page.MessageKey = "ok", "acs.result.ok"

@@ -46,11 +46,9 @@ type HistoryFilter struct {
 // ErrNoMember means there is no member with that number.
 var ErrNoMember = errors.New("support: no such member")
 
-var jst = time.FixedZone("JST", 9*3600)
-
 // parseDay reads a YYYY-MM-DD date as the start of that day in Japan time.
 func parseDay(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02", s, jst)
+	t, err := time.ParseInLocation("2006-01-02", s, i18n.IssuerZone)
 	return t, err == nil
 }
 

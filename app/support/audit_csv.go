@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/i18n"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -88,6 +89,6 @@ func (s *Console) auditCSV(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="honnin-audit-%s.csv"`, db.Now().In(jst).Format("20060102-150405")))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="honnin-audit-%s.csv"`, db.Now().In(i18n.IssuerZone).Format("20060102-150405")))
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
 }

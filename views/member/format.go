@@ -10,12 +10,9 @@ import (
 	"honnin/views/layout"
 )
 
-// japan is the time zone every time on the portal is shown in (Japan has no daylight saving time).
-var japan = time.FixedZone("JST", 9*3600)
-
 // When formats a time in Japan time for the page's language.
 func When(ctx context.Context, t time.Time) string {
-	t = t.In(japan)
+	t = t.In(i18n.IssuerZone)
 	if i18n.FromContext(ctx) == i18n.EN {
 		return t.Format("2 Jan 2006 15:04") + " (Japan time)"
 	}

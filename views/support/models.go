@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"honnin/app/i18n"
 	"honnin/views/layout"
 )
 
@@ -38,15 +39,12 @@ type Pager struct {
 	Prev, Next  string // links, empty when none
 }
 
-// jst is the issuer's clock: Japan has no daylight saving time.
-var jst = time.FixedZone("JST", 9*3600)
-
 // When shows a time in Japan time to the second.
 func When(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(jst).Format("2006-01-02 15:04:05")
+	return t.In(i18n.IssuerZone).Format("2006-01-02 15:04:05")
 }
 
 // WhenPtr shows an optional time, or a dash.
