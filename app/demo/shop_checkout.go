@@ -298,10 +298,9 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 // setShopCSP lets the shop's page frame the ACS and post the creq to it.
 func setShopCSP(c echo.Context, acsURL string) {
-	origin := ""
+	acs := []string{"'self'"}
 	if u, err := url.Parse(acsURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		origin = " " + u.Scheme + "://" + u.Host
+		acs = append(acs, u.Scheme+"://"+u.Host)
 	}
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; frame-src 'self'"+origin+"; form-action 'self'"+origin+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	c.Response().Header().Set("Content-Security-Policy", security.CSP{FrameSrc: acs, FormAction: acs}.String())
 }
