@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/cards"
 	"honnin/app/credentials"
 	"honnin/app/i18n"
 	"honnin/app/security"
@@ -162,7 +163,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 			card.ChallengeLockedUntil = &until
 		}
 		v.Cards = append(v.Cards, card)
-		v.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + card.Masked
+		v.CardMask[c.ID] = cards.BrandName(c.Brand) + " " + card.Masked
 	}
 	locale := i18n.FromContext(ctx)
 	for _, ch := range acc.Challenges {

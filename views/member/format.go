@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"honnin/app/i18n"
-	"honnin/db"
 	"honnin/views/layout"
 )
 
@@ -17,36 +16,6 @@ func When(ctx context.Context, t time.Time) string {
 		return t.Format("2 Jan 2006 15:04") + " (Japan time)"
 	}
 	return t.Format("2006年1月2日 15:04")
-}
-
-// Programme names a brand's 3-D Secure programme.
-func Programme(brand string) string {
-	switch brand {
-	case db.BrandJCB:
-		return "J/Secure"
-	case db.BrandVisa:
-		return "Visa Secure"
-	}
-	return "3-D Secure"
-}
-
-// BrandName names a card brand.
-func BrandName(brand string) string {
-	switch brand {
-	case db.BrandJCB:
-		return "JCB"
-	case db.BrandVisa:
-		return "Visa"
-	}
-	return strings.ToUpper(brand)
-}
-
-// MarkURL is the programme's mark (our own drawing) for a brand.
-func MarkURL(brand string) string {
-	if brand == db.BrandVisa {
-		return "/static/img/mark-visasecure.svg"
-	}
-	return "/static/img/mark-jsecure.svg"
 }
 
 // Field is one labelled input of a form.

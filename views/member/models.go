@@ -19,14 +19,6 @@ type CardRow struct {
 	ChallengeLockedUntil *time.Time
 }
 
-// ExpiryText shows a YYMM expiry as MM/YY.
-func (c CardRow) ExpiryText() string {
-	if len(c.Expiry) != 4 {
-		return c.Expiry
-	}
-	return c.Expiry[2:] + "/" + c.Expiry[:2]
-}
-
 // LoginPage is the login form.
 type LoginPage struct {
 	LoginID     string

@@ -55,36 +55,6 @@ func WhenPtr(ctx context.Context, t *time.Time) string {
 	return When(*t)
 }
 
-// BrandName is a brand's display name.
-func BrandName(brand string) string {
-	switch brand {
-	case "jcb":
-		return "JCB"
-	case "visa":
-		return "Visa"
-	}
-	return brand
-}
-
-// Programme is the brand's 3-D Secure programme name.
-func Programme(brand string) string {
-	switch brand {
-	case "jcb":
-		return "J/Secure"
-	case "visa":
-		return "Visa Secure"
-	}
-	return "3-D Secure"
-}
-
-// ShowExpiry turns YYMM into MM/YY as printed on the card.
-func ShowExpiry(yymm string) string {
-	if len(yymm) != 4 {
-		return yymm
-	}
-	return yymm[2:] + "/" + yymm[:2]
-}
-
 // Label translates prefix+value when the catalog has it, else shows the value as it is.
 func Label(ctx context.Context, prefix, value string) string {
 	key := prefix + value
