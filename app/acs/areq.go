@@ -261,7 +261,7 @@ func browserLocale(tag string) i18n.Locale {
 type decisionColumns struct {
 	ID                     uint
 	Status, Expiry, Brand  string
-	ThreeDS                string `gorm:"column:three_ds"`
+	ThreeDS                db.ThreeDSState `gorm:"column:three_ds"`
 	MemberID               *uint
 	MemberStatus           *string
 	MemberMessageIsDefault *bool

@@ -175,16 +175,16 @@ func verdict(check credentials.Result, holder *uint, tries, maxTries int) (res r
 }
 
 // tryLabel is the auth event's result for a checked answer.
-func tryLabel(check credentials.Result) string {
+func tryLabel(check credentials.Result) db.EventResult {
 	switch {
 	case check.Outcome == credentials.CardLocked:
-		return credentials.ResultCardLocked
+		return db.ResultCardLocked
 	case check.Outcome == credentials.Locked || check.JustLocked:
-		return "locked"
+		return db.ResultLocked
 	case check.Outcome == credentials.OK:
-		return "ok"
+		return db.ResultOK
 	}
-	return "wrong_credentials"
+	return db.ResultWrongCredentials
 }
 
 // check checks a taken answer and makes the move it calls for: to succeeded or failed, or back to

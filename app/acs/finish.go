@@ -100,7 +100,7 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		}
 		id := ch.ACSTransID
 		if err := tx.Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-			Kind: db.EventChallengeResult, Result: res.State, Detail: resultDetail(res),
+			Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
 			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
 			return err
 		}

@@ -101,7 +101,7 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 		if upd.RowsAffected != 1 {
 			return ErrStaleSession
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: "ok",
+		return tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: db.ResultOK,
 			Detail: strings.Join(what, ","), IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	if probs.Any() {

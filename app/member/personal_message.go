@@ -68,7 +68,7 @@ func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string
 		if changed {
 			detail = "changed"
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventMessageChange, Result: "ok", Detail: detail,
+		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventMessageChange, Result: db.ResultOK, Detail: detail,
 			IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	return changed, err

@@ -101,7 +101,7 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 				return err
 			}
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: "ok",
+		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: db.ResultOK,
 			Detail: detail, IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	if err != nil {
@@ -127,10 +127,10 @@ func releasePreviousHolder(ctx context.Context, tx *gorm.DB, holder, cardID uint
 		return err
 	}
 	changes := map[string]any{"session_version": gorm.Expr("session_version + 1")}
-	result := "card_moved"
+	result := db.ResultCardMoved
 	if left == 0 {
 		changes["status"], changes["closed_at"] = db.MemberClosed, now
-		result = "closed"
+		result = db.ResultClosed
 	}
 	if err := tx.Model(&db.Member{}).Where("id = ?", holder).Updates(changes).Error; err != nil {
 		return err

@@ -174,7 +174,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 		})
 	}
 	for _, ev := range acc.Events {
-		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: ev.Detail, IP: ev.IP}
+		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: string(ev.Result), Detail: ev.Detail, IP: ev.IP}
 		if ev.CardID != nil {
 			row.Card = v.CardMask[*ev.CardID]
 		}

@@ -35,6 +35,6 @@ func SetCardThreeDS(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID
 			return db.AuditEvent{}, ErrCardState
 		}
 		return db.AuditEvent{Action: action, TargetCardID: &c.ID,
-			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + from + " → " + to}, nil
+			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + string(from) + " → " + string(to)}, nil
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"honnin/app/i18n"
+	"honnin/db"
 	"honnin/views/layout"
 )
 
@@ -15,7 +16,7 @@ type Card struct {
 	Masked         string
 	Expiry         string // YYMM
 	Status         string
-	ThreeDS        string
+	ThreeDS        db.ThreeDSState
 	ThreeDSChanged *time.Time
 	// ChallengeLockedUntil is set while the card's challenges are locked after repeated wrong answers
 	// typed with another ID than the member's.
