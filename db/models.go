@@ -23,11 +23,14 @@ const (
 	CardStolen = "stolen"
 )
 
-// A card's 3-D Secure state.
+// ThreeDSState is a card's 3-D Secure state.
+type ThreeDSState string
+
+// A card's 3-D Secure states.
 const (
-	ThreeDSNone     = "none"     // no member yet: not enrolled
-	ThreeDSEnrolled = "enrolled" // enrolled by registration
-	ThreeDSStopped  = "stopped"  // the member (or support) stopped it
+	ThreeDSNone     ThreeDSState = "none"     // no member yet: not enrolled
+	ThreeDSEnrolled ThreeDSState = "enrolled" // enrolled by registration
+	ThreeDSStopped  ThreeDSState = "stopped"  // the member (or support) stopped it
 )
 
 // Card is a payment card from the issuer's core system. The number itself is only ever sealed.
@@ -48,7 +51,7 @@ type Card struct {
 	Status         string `gorm:"size:8;not null"`
 	MemberID       *uint  `gorm:"index"`
 	Member         *Member
-	ThreeDS        string `gorm:"column:three_ds;size:10;not null;default:none"`
+	ThreeDS        ThreeDSState `gorm:"column:three_ds;size:10;not null;default:none"`
 	RegisteredAt   *time.Time
 	ThreeDSChanged *time.Time `gorm:"column:three_ds_changed_at"`
 	// ChallengeFailures counts consecutive wrong challenge answers typed with an ID that is not the
@@ -186,18 +189,34 @@ const (
 	EventMessageChange    = "message_change" // the member set (Detail "set") or changed ("changed") the personal message
 )
 
+// EventResult is how an AuthEvent ended. A 3-D Secure change records the card's new ThreeDSState, a
+// challenge result the challenge's end state (ChallengeSucceeded, ...), both converted.
+type EventResult string
+
+// Results of AuthEvents.
+const (
+	ResultOK               EventResult = "ok"
+	ResultWrongCredentials EventResult = "wrong_credentials"
+	ResultLocked           EventResult = "locked"        // the member's ID locked, or was locked
+	ResultUnlocked         EventResult = "unlocked"      // support lifted the ID's lock
+	ResultCardLocked       EventResult = "card_locked"   // a card's challenges locked (kind EventLock)
+	ResultCardUnlocked     EventResult = "card_unlocked" // a card's challenges unlocked (kind EventUnlock)
+	ResultCardMoved        EventResult = "card_moved"    // re-registration moved the card to a new ID
+	ResultClosed           EventResult = "closed"        // re-registration moved the ID's last card away
+)
+
 // AuthEvent records a login, a challenge try or result, a lock or an unlock.
 type AuthEvent struct {
-	ID          uint      `gorm:"primaryKey"`
-	MemberID    *uint     `gorm:"index:idx_auth_events_member_time"`
-	CardID      *uint     `gorm:"index"`
-	ChallengeID *string   `gorm:"size:36;index"`
-	Kind        string    `gorm:"size:20;not null"`
-	Result      string    `gorm:"size:20;not null"` // ok, wrong_credentials, locked, succeeded, failed, cancelled, expired, ...
-	Detail      string    `gorm:"size:200"`
-	IP          string    `gorm:"column:ip;size:45"`
-	UserAgent   string    `gorm:"size:300"`
-	CreatedAt   time.Time `gorm:"index:idx_auth_events_member_time"`
+	ID          uint        `gorm:"primaryKey"`
+	MemberID    *uint       `gorm:"index:idx_auth_events_member_time"`
+	CardID      *uint       `gorm:"index"`
+	ChallengeID *string     `gorm:"size:36;index"`
+	Kind        string      `gorm:"size:20;not null"`
+	Result      EventResult `gorm:"size:20;not null"`
+	Detail      string      `gorm:"size:200"`
+	IP          string      `gorm:"column:ip;size:45"`
+	UserAgent   string      `gorm:"size:300"`
+	CreatedAt   time.Time   `gorm:"index:idx_auth_events_member_time"`
 }
 
 // Staff roles, each including the rights of those before it.

@@ -151,7 +151,7 @@ func TestACSChallengeSuccess(t *testing.T) {
 					t.Errorf("more than one RReq")
 				}
 				tries := events(t, app, acsID, db.EventChallengeTry)
-				if len(tries) < 1 || tries[0].Result != "ok" {
+				if len(tries) < 1 || tries[0].Result != db.ResultOK {
 					t.Errorf("try events: %+v", tries)
 				}
 				if strings.Contains(app.Logs.String(), tc.pan) || strings.Contains(app.Logs.String(), "fuji-san-2026") {

@@ -213,7 +213,10 @@ func TestPortalBrowserStopAndResumeThreeDS(t *testing.T) {
 		b.logIn("yamada01", "fuji-san-2026")
 		b.mustBeAt("/my")
 
-		for _, step := range []struct{ radio, key, state string }{
+		for _, step := range []struct {
+			radio, key string
+			state      db.ThreeDSState
+		}{
 			{field + "-off", "threeds.confirm.stop_body", db.ThreeDSStopped},
 			{field + "-on", "threeds.confirm.resume_body", db.ThreeDSEnrolled},
 		} {

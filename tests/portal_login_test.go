@@ -58,7 +58,7 @@ func TestPortalLoginAndLogout(t *testing.T) {
 		app.DB.Where("kind = ?", db.EventLogin).Order("id").Find(&events)
 		var results []string
 		for _, e := range events {
-			results = append(results, e.Result)
+			results = append(results, string(e.Result))
 			if e.IP == "" {
 				t.Errorf("login event without an IP: %+v", e)
 			}

@@ -241,7 +241,7 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		app.DB.Where("kind IN ?", []string{db.EventRegistration, db.EventUnlock}).Order("id").Find(&events)
 		var got []string
 		for _, e := range events {
-			got = append(got, e.Kind+":"+e.Result+":"+e.Detail)
+			got = append(got, e.Kind+":"+string(e.Result)+":"+e.Detail)
 		}
 		if want := "unlock:unlocked:re-registration,registration:card_moved:re-registration: card moved to a new ID,registration:ok:re-registration"; strings.Join(got, ",") != want {
 			t.Errorf("events = %v\nwant %s", got, want)

@@ -73,7 +73,7 @@ func TestPortalStopAndResumeThreeDS(t *testing.T) {
 		}
 		var events []db.AuthEvent
 		app.DB.Where("kind = ?", db.EventThreeDSChange).Order("id").Find(&events)
-		if len(events) != 2 || events[0].Result != "stopped" || events[1].Result != "enrolled" {
+		if len(events) != 2 || events[0].Result != db.EventResult(db.ThreeDSStopped) || events[1].Result != db.EventResult(db.ThreeDSEnrolled) {
 			t.Errorf("3-D Secure events: %+v", events)
 		}
 

@@ -80,7 +80,7 @@ func supportBrowser(t *testing.T, b testkit.Backend) {
 	app.DB.Where("login_id = ?", "yamada01").Take(&yamada)
 	// Locked as five wrong portal logins would leave it.
 	app.DB.Model(&yamada).Updates(map[string]any{"locked_until": time.Now().Add(25 * time.Minute), "failed_attempts": 0})
-	app.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLock, Result: "locked", IP: "198.51.100.23"})
+	app.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLock, Result: db.ResultLocked, IP: "198.51.100.23"})
 
 	browserSignIn(t, ctx, app, "agent01")
 	err := chromedp.Do(ctx,

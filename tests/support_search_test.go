@@ -118,7 +118,7 @@ func TestSupportAccountView(t *testing.T) {
 		app.DB.Where("login_id = ?", "yamada01").Take(&m)
 		until := time.Now().Add(20 * time.Minute)
 		app.DB.Model(&m).Updates(map[string]any{"locked_until": until, "failed_attempts": 0})
-		app.DB.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventLock, Result: "locked", IP: "192.0.2.7"})
+		app.DB.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventLock, Result: db.ResultLocked, IP: "192.0.2.7"})
 
 		u := signInStaff(t, app, "agent01")
 		u.Get("/members/" + itoa(m.ID))

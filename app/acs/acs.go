@@ -6,7 +6,6 @@ package acs
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,9 +67,6 @@ func (a *ACS) Register(public, internal *echo.Echo) {
 func (a *ACS) Workers() []func(context.Context) {
 	return []func(context.Context){a.runSweeper, a.runOutbox}
 }
-
-// jst is the issuer's time zone, for card expiry and the times members read.
-var jst = time.FixedZone("JST", 9*60*60)
 
 // signal wakes the outbox deliverer without blocking.
 func (a *ACS) signal() {

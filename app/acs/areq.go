@@ -256,7 +256,7 @@ func (a *ACS) notEnrolledInfo(l i18n.Locale) string {
 	if l == i18n.EN && a.Config.PortalNameEN != "" {
 		portal = a.Config.PortalNameEN
 	}
-	return truncate(i18n.Tr(l, "acs.cardholder_info.not_enrolled", portal), maxCardholderInfo)
+	return security.Truncate(i18n.Tr(l, "acs.cardholder_info.not_enrolled", portal), maxCardholderInfo)
 }
 
 func browserLocale(tag string) i18n.Locale {
@@ -274,7 +274,7 @@ func browserLocale(tag string) i18n.Locale {
 type decisionColumns struct {
 	ID                     uint
 	Status, Expiry, Brand  string
-	ThreeDS                string `gorm:"column:three_ds"`
+	ThreeDS                db.ThreeDSState `gorm:"column:three_ds"`
 	MemberID               *uint
 	MemberStatus           *string
 	MemberMessageIsDefault *bool

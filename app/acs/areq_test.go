@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"honnin/app/emv"
+	"honnin/app/i18n"
 	"honnin/db"
 )
 
@@ -79,7 +80,7 @@ func TestDecodeAReq(t *testing.T) {
 }
 
 func TestDecide(t *testing.T) {
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, jst)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, i18n.IssuerZone)
 	id := uint(1)
 	member := &db.Member{ID: 1, Status: db.MemberActive}
 	card := func(edit func(c *db.Card)) *db.Card {

@@ -338,12 +338,12 @@ func TestVerdict(t *testing.T) {
 func TestTryLabel(t *testing.T) {
 	for _, tt := range []struct {
 		check credentials.Result
-		want  string
+		want  db.EventResult
 	}{
-		{credentials.Result{Outcome: credentials.OK}, "ok"},
-		{credentials.Result{Outcome: credentials.Wrong}, "wrong_credentials"},
-		{credentials.Result{Outcome: credentials.Locked}, "locked"},
-		{credentials.Result{Outcome: credentials.Wrong, JustLocked: true}, "locked"},
+		{credentials.Result{Outcome: credentials.OK}, db.ResultOK},
+		{credentials.Result{Outcome: credentials.Wrong}, db.ResultWrongCredentials},
+		{credentials.Result{Outcome: credentials.Locked}, db.ResultLocked},
+		{credentials.Result{Outcome: credentials.Wrong, JustLocked: true}, db.ResultLocked},
 	} {
 		if got := tryLabel(tt.check); got != tt.want {
 			t.Errorf("tryLabel(%+v) = %s, want %s", tt.check, got, tt.want)

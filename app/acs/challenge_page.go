@@ -12,6 +12,7 @@ import (
 
 	"honnin/app/emv"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewacs "honnin/views/acs"
@@ -78,7 +79,7 @@ func (a *ACS) render(c echo.Context, s step) error {
 		switch {
 		case s.kind == stepLocked:
 			page.Kind, page.MessageKey, page.Auto = "error", "acs.result.locked", false
-			page.MessageArgs = []any{s.lockedUntil.In(jst).Format("2006-01-02 15:04")}
+			page.MessageArgs = []any{s.lockedUntil.In(i18n.IssuerZone).Format("2006-01-02 15:04")}
 			page.ExtraKeys = []string{"acs.result.locked.how"}
 		case ch.State == db.ChallengeSucceeded:
 			page.Kind, page.MessageKey = "ok", "acs.result.ok"
@@ -138,14 +139,13 @@ func notifyOrigin(raw string, allowHTTP bool) (origin string, ok bool) {
 // setChallengeHeaders replaces the default frame-ancestors 'none' (challenge pages live in the shop's
 // iframe) and lets forms post to the shop's origin, one that notifyOrigin built.
 func setChallengeHeaders(c echo.Context, origin string) {
-	formAction := "'self'"
+	csp := security.CSP{FormAction: []string{"'self'"}, FrameAncestors: []string{"http:", "https:"}}
 	if origin != "" {
-		formAction += " " + origin
+		csp.FormAction = append(csp.FormAction, origin)
 	}
 	h := c.Response().Header()
 	h.Del("X-Frame-Options")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; form-action "+formAction+"; frame-ancestors http: https:; base-uri 'none'; object-src 'none'")
+	h.Set("Content-Security-Policy", csp.String())
 }
 
 func encodeJSON(v any) string {

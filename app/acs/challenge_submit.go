@@ -175,16 +175,16 @@ func verdict(check credentials.Result, holder *uint, tries, maxTries int) (res r
 }
 
 // tryLabel is the auth event's result for a checked answer.
-func tryLabel(check credentials.Result) string {
+func tryLabel(check credentials.Result) db.EventResult {
 	switch {
 	case check.Outcome == credentials.CardLocked:
-		return credentials.ResultCardLocked
+		return db.ResultCardLocked
 	case check.Outcome == credentials.Locked || check.JustLocked:
-		return "locked"
+		return db.ResultLocked
 	case check.Outcome == credentials.OK:
-		return "ok"
+		return db.ResultOK
 	}
-	return "wrong_credentials"
+	return db.ResultWrongCredentials
 }
 
 // check checks a taken answer and makes the move it calls for: to succeeded or failed, or back to
@@ -204,7 +204,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		return step{}, err
 	}
 	if err := a.DB.WithContext(ctx).Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: truncate(origin.UserAgent, 300)}).Error; err != nil {
+		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
 		return step{}, err
 	}
 	res, ends := verdict(c, ch.MemberID, ch.Tries, a.Config.ChallengeTries)

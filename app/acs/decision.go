@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"honnin/app/emv"
+	"honnin/app/i18n"
 	"honnin/db"
 )
 
@@ -51,6 +52,6 @@ func expiredCard(yymm string, now time.Time) bool {
 	if err1 != nil || err2 != nil || mm < 1 || mm > 12 {
 		return true
 	}
-	firstAfter := time.Date(2000+yy, time.Month(mm)+1, 1, 0, 0, 0, 0, jst)
+	firstAfter := time.Date(2000+yy, time.Month(mm)+1, 1, 0, 0, 0, 0, i18n.IssuerZone)
 	return !now.Before(firstAfter)
 }

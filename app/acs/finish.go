@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/emv"
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -99,8 +100,8 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		}
 		id := ch.ACSTransID
 		if err := tx.Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-			Kind: db.EventChallengeResult, Result: res.State, Detail: resultDetail(res),
-			IP: origin.IP, UserAgent: truncate(origin.UserAgent, 300)}).Error; err != nil {
+			Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
+			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
 			return err
 		}
 		won = true
@@ -160,16 +161,6 @@ func buildCRes(ch *db.Challenge) emv.CRes {
 
 // eventOrigin is who caused an event (the shopper's browser), for the auth event.
 type eventOrigin struct{ IP, UserAgent string }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
-}
 
 // end runs finish with the ACS's RReq addressing; when it was this call that ended the challenge, it
 // counts the outcome and wakes the outbox.

@@ -174,21 +174,12 @@ func TestBuildRReq(t *testing.T) {
 	}
 }
 
-func TestResultDetailAndTruncate(t *testing.T) {
+func TestResultDetail(t *testing.T) {
 	if got := resultDetail(resultCancelled); got != "transStatus=N reason=01 challengeCancel=01" {
 		t.Errorf("resultDetail = %q", got)
 	}
 	if got := resultDetail(resultSucceeded("x")); got != "transStatus=Y eci=05" {
 		t.Errorf("resultDetail = %q", got)
-	}
-	for _, tt := range []struct {
-		s    string
-		n    int
-		want string
-	}{{"abc", 5, "abc"}, {"abcdef", 3, "abc"}, {"茶茶", 4, "茶"}, {"茶", 2, ""}} {
-		if got := truncate(tt.s, tt.n); got != tt.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
-		}
 	}
 }
 

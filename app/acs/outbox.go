@@ -15,6 +15,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"honnin/app/emv"
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -166,7 +167,7 @@ func (a *ACS) deliver(ctx context.Context, m *db.OutboxMessage) bool {
 	}
 	a.Log.Warn("RReq not delivered; will retry", "acs_trans_id", m.ACSTransID, "attempts", m.Attempts, "problem", problem, "next", next)
 	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).Where("id = ? AND delivered_at IS NULL", m.ID).
-		Updates(map[string]any{"next_attempt_at": next, "last_error": truncate(problem, 500)}).Error
+		Updates(map[string]any{"next_attempt_at": next, "last_error": security.Truncate(problem, 500)}).Error
 	if err != nil {
 		a.Log.Warn("RReq retry not recorded", "acs_trans_id", m.ACSTransID, "err", err.Error())
 	}

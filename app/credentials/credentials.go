@@ -371,7 +371,7 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origi
 		}
 		res.JustLocked, res.LockedUntil = true, *until
 		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
-			Kind: db.EventLock, Result: "locked", IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
+			Kind: db.EventLock, Result: db.ResultLocked, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
 	})
 	if err == nil && res.JustLocked && c.OnLock != nil {
 		c.OnLock(via)
@@ -392,8 +392,8 @@ func (c *Checker) failCard(ctx context.Context, cardID uint, holder *db.Member, 
 		if !just {
 			return nil
 		}
-		ev := db.AuthEvent{CardID: &cardID, ChallengeID: from.ChallengeID, Kind: db.EventLock, Result: ResultCardLocked,
-			IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}
+		ev := db.AuthEvent{CardID: &cardID, ChallengeID: from.ChallengeID, Kind: db.EventLock, Result: db.ResultCardLocked,
+			IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}
 		if holder != nil {
 			ev.MemberID = &holder.ID
 		}
@@ -402,20 +402,14 @@ func (c *Checker) failCard(ctx context.Context, cardID uint, holder *db.Member, 
 	return res, err
 }
 
-// Results of the lock and unlock events of a card's challenges (kind db.EventLock, db.EventUnlock).
-const (
-	ResultCardLocked   = "card_locked"
-	ResultCardUnlocked = "card_unlocked"
-)
-
 // Unlock clears a member's lock and failure count and records who did it (support, or re-registration).
 func Unlock(ctx context.Context, tx *gorm.DB, memberID uint, detail string, from Origin) error {
 	if err := tx.WithContext(ctx).Model(&db.Member{}).Where("id = ?", memberID).
 		Updates(map[string]any{"failed_attempts": 0, "locked_until": nil}).Error; err != nil {
 		return err
 	}
-	return tx.WithContext(ctx).Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventUnlock, Result: "unlocked",
-		Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error
+	return tx.WithContext(ctx).Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventUnlock, Result: db.ResultUnlocked,
+		Detail: detail, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
 }
 
 // UnlockCards clears the challenge lock and failure count of every card the member holds, and records
@@ -432,17 +426,10 @@ func UnlockCards(ctx context.Context, tx *gorm.DB, memberID uint, detail string,
 		return 0, err
 	}
 	for _, id := range locked {
-		if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &id, Kind: db.EventUnlock, Result: ResultCardUnlocked,
-			Detail: detail, IP: from.IP, UserAgent: truncate(from.UserAgent, 300)}).Error; err != nil {
+		if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &id, Kind: db.EventUnlock, Result: db.ResultCardUnlocked,
+			Detail: detail, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error; err != nil {
 			return 0, err
 		}
 	}
 	return len(locked), nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

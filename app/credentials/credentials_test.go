@@ -42,7 +42,7 @@ func newCard(t *testing.T, gdb *gorm.DB, holder uint, last4 string) db.Card {
 	return c
 }
 
-func lockEvents(gdb *gorm.DB, result string, memberID uint) int64 {
+func lockEvents(gdb *gorm.DB, result db.EventResult, memberID uint) int64 {
 	var n int64
 	gdb.Model(&db.AuthEvent{}).Where("member_id = ? AND kind = ? AND result = ?", memberID, db.EventLock, result).Count(&n)
 	return n
@@ -101,7 +101,7 @@ func TestSharedLockout(t *testing.T) {
 				t.Fatalf("%s: locked until %v, want about an hour from now", s.name, res.LockedUntil)
 			}
 		}
-		if n := lockEvents(gdb, "locked", alice.ID); n != 1 || len(locks) != 1 || locks[0] != credentials.ViaPortal {
+		if n := lockEvents(gdb, db.ResultLocked, alice.ID); n != 1 || len(locks) != 1 || locks[0] != credentials.ViaPortal {
 			t.Errorf("lock events = %d, OnLock calls %v; want 1 and [portal]", n, locks)
 		}
 		var card db.Card
@@ -214,8 +214,8 @@ func TestBurstLocksOnce(t *testing.T) {
 				} else if count[-1] != 1 || count[credentials.OK] != 0 || count[credentials.Wrong]+count[credentials.Locked]+1 != burst || spent >= burst/2 {
 					t.Errorf("outcomes %v, %d hashes; want one locking, the rest wrong or locked, few hashes", count, spent)
 				}
-				if onLock.Load() != 1 || lockEvents(gdb, "locked", m.ID) != 1 {
-					t.Errorf("OnLock called %d times, %d lock events; want 1 each", onLock.Load(), lockEvents(gdb, "locked", m.ID))
+				if onLock.Load() != 1 || lockEvents(gdb, db.ResultLocked, m.ID) != 1 {
+					t.Errorf("OnLock called %d times, %d lock events; want 1 each", onLock.Load(), lockEvents(gdb, db.ResultLocked, m.ID))
 				}
 				var after db.Member
 				gdb.Take(&after, m.ID)
@@ -277,7 +277,7 @@ func TestCardLock(t *testing.T) {
 		if credentials.CardLockedUntil(&after, db.Now()) == nil || after.ChallengeFailures != 0 {
 			t.Errorf("card after the answers: failures %d, locked until %v", after.ChallengeFailures, after.ChallengeLockedUntil)
 		}
-		if n := lockEvents(gdb, credentials.ResultCardLocked, holder.ID); n != 1 {
+		if n := lockEvents(gdb, db.ResultCardLocked, holder.ID); n != 1 {
 			t.Errorf("card lock events in the holder's history = %d, want 1", n)
 		}
 		var m db.Member
@@ -300,7 +300,7 @@ func TestCardLock(t *testing.T) {
 			t.Fatalf("UnlockCards = %d, %v; want 1 card", n, err)
 		}
 		var unlocks int64
-		gdb.Model(&db.AuthEvent{}).Where("member_id = ? AND card_id = ? AND kind = ? AND result = ?", holder.ID, card.ID, db.EventUnlock, credentials.ResultCardUnlocked).Count(&unlocks)
+		gdb.Model(&db.AuthEvent{}).Where("member_id = ? AND card_id = ? AND kind = ? AND result = ?", holder.ID, card.ID, db.EventUnlock, db.ResultCardUnlocked).Count(&unlocks)
 		if unlocks != 1 {
 			t.Errorf("card unlock events = %d, want 1", unlocks)
 		}

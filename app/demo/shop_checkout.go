@@ -20,6 +20,7 @@ import (
 
 	"honnin/app/emv"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -135,8 +136,8 @@ func (s *Shop) Checkout(ctx context.Context, f CheckoutForm, b Browser, shopBase
 		"purchaseExponent":       exponent,
 		"purchaseDate":           time.Now().UTC().Format("20060102150405"),
 		"notificationURL":        shopBase + "/demo/shop/notify",
-		"browserAcceptHeader":    orDefault(clip(b.Accept, 2048), "text/html"),
-		"browserUserAgent":       orDefault(clip(b.UserAgent, 2048), "unknown"),
+		"browserAcceptHeader":    orDefault(security.Truncate(b.Accept, 2048), "text/html"),
+		"browserUserAgent":       orDefault(security.Truncate(b.UserAgent, 2048), "unknown"),
 		"browserLanguage":        browserLanguage(f.Language, b.AcceptLanguage, l),
 		"messageCategory":        "01",
 		"messageType":            "AReq",
@@ -293,21 +294,13 @@ func orDefault(v, def string) string {
 	return v
 }
 
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
-}
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // setShopCSP lets the shop's page frame the ACS and post the creq to it.
 func setShopCSP(c echo.Context, acsURL string) {
-	origin := ""
+	acs := []string{"'self'"}
 	if u, err := url.Parse(acsURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
-		origin = " " + u.Scheme + "://" + u.Host
+		acs = append(acs, u.Scheme+"://"+u.Host)
 	}
-	c.Response().Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; frame-src 'self'"+origin+"; form-action 'self'"+origin+"; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+	c.Response().Header().Set("Content-Security-Policy", security.CSP{FrameSrc: acs, FormAction: acs}.String())
 }

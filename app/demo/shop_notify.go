@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"honnin/app/emv"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -23,7 +24,7 @@ func (s *Shop) notify(c echo.Context) error {
 	// The page is shown in the shop's own iframe and takes the whole window to the result.
 	h := c.Response().Header()
 	h.Set("X-Frame-Options", "SAMEORIGIN")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'; object-src 'none'")
+	h.Set("Content-Security-Policy", security.CSP{FrameAncestors: []string{"'self'"}}.String())
 	return views.Render(c, http.StatusOK, viewdemo.Notify("/demo/shop/result/"+tx))
 }
 

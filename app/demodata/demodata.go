@@ -47,7 +47,7 @@ type Member struct {
 	LoginID, Password, PersonalMessage string
 	Legacy                             bool // still carries the legacy default message
 	Cards                              []string
-	ThreeDS                            string
+	ThreeDS                            db.ThreeDSState
 }
 
 // Members are the demo members.

@@ -34,7 +34,7 @@ func AddCard(ctx context.Context, gdb *gorm.DB, memberID uint, card *db.Card, fr
 			refusal = "cards.add.other_id"
 			return nil
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &card.ID, Kind: db.EventRegistration, Result: "ok",
+		return tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &card.ID, Kind: db.EventRegistration, Result: db.ResultOK,
 			Detail: "card added", IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	return refusal, err

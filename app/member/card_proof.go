@@ -89,7 +89,7 @@ func ProveCard(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, in Ca
 	lookUp := cards.PANHashes(sealer, security.PAN(pan))
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		card, res.Refusal, res.Until, err = judgeProof(tx, panHash, lookUp, truncate(ip, 90), lim, func(c db.Card, found bool) bool {
+		card, res.Refusal, res.Until, err = judgeProof(tx, panHash, lookUp, security.Truncate(ip, 90), lim, func(c db.Card, found bool) bool {
 			holderVersion := c.HolderHashKeyVersion
 			if !found {
 				holderVersion = sealer.HashKeyVersion() // the same work as for a card, so that timing does not tell

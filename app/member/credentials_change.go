@@ -101,7 +101,7 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 		if upd.RowsAffected != 1 {
 			return ErrStaleSession
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: "ok",
+		return tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: db.ResultOK,
 			Detail: strings.Join(what, ","), IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	if probs.Any() {
@@ -133,7 +133,7 @@ func (p *Portal) credentialsChange(c echo.Context) error {
 		return err
 	case probs.Any():
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.Credentials(viewmember.CredentialsPage{
-			LoginID: m.LoginID, NewLoginID: truncate(strings.TrimSpace(in.NewLoginID), 40), Problems: probs}))
+			LoginID: m.LoginID, NewLoginID: security.Truncate(strings.TrimSpace(in.NewLoginID), 40), Problems: probs}))
 	}
 	// This session stays (with a new token); every other one ends with the old version.
 	if err := p.renewKeepingDeadline(ctx); err != nil {

@@ -9,7 +9,6 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
-	"honnin/app/credentials"
 	"honnin/app/i18n"
 	"honnin/db"
 	"honnin/views"
@@ -48,9 +47,9 @@ func eventResult(e db.AuthEvent) string {
 	switch e.Kind {
 	case db.EventLogin:
 		switch e.Result {
-		case "ok":
+		case db.ResultOK:
 			return "history.login.ok"
-		case "locked":
+		case db.ResultLocked:
 			return "history.login.locked"
 		}
 		return "history.login.wrong"
@@ -65,7 +64,7 @@ func eventResult(e db.AuthEvent) string {
 		}
 		return "history.registration.moved"
 	case db.EventThreeDSChange:
-		if e.Result == db.ThreeDSStopped {
+		if db.ThreeDSState(e.Result) == db.ThreeDSStopped {
 			return "history.threeds.stopped"
 		}
 		return "history.threeds.enrolled"
@@ -93,9 +92,9 @@ func eventWhat(e db.AuthEvent) string {
 // the member's ID, or returns "".
 func cardLockEvent(e db.AuthEvent) string {
 	switch {
-	case e.Kind == db.EventLock && e.Result == credentials.ResultCardLocked:
+	case e.Kind == db.EventLock && e.Result == db.ResultCardLocked:
 		return "card_lock"
-	case e.Kind == db.EventUnlock && e.Result == credentials.ResultCardUnlocked:
+	case e.Kind == db.EventUnlock && e.Result == db.ResultCardUnlocked:
 		return "card_unlock"
 	}
 	return ""
@@ -136,7 +135,7 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 	}
 	for _, e := range events {
 		row := viewmember.HistoryRow{At: e.CreatedAt, What: eventWhat(e), Result: eventResult(e), IP: e.IP,
-			ThisComputer: isLoopback(e.IP), Good: e.Result == "ok"}
+			ThisComputer: isLoopback(e.IP), Good: e.Result == db.ResultOK}
 		if e.CardID != nil {
 			if card, ok := byID[*e.CardID]; ok {
 				row.Brand, row.Last4 = card.Brand, card.Last4

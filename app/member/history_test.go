@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"honnin/app/credentials"
 	"honnin/app/demodata"
 	"honnin/db"
 )
@@ -26,10 +25,10 @@ func TestHistory(t *testing.T) {
 			t.Fatalf("challenge %d: %v", i, err)
 		}
 	}
-	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogin, Result: "ok", IP: "192.0.2.9", CreatedAt: base.Add(30 * time.Second)})
-	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogout, Result: "ok", CreatedAt: base.Add(40 * time.Second)})
-	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, CardID: &jcb.ID, Kind: db.EventLock, Result: credentials.ResultCardLocked, CreatedAt: base.Add(50 * time.Second)})
-	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventMessageChange, Result: "ok", Detail: "changed", IP: "::1", CreatedAt: base.Add(55 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogin, Result: db.ResultOK, IP: "192.0.2.9", CreatedAt: base.Add(30 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventLogout, Result: db.ResultOK, CreatedAt: base.Add(40 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, CardID: &jcb.ID, Kind: db.EventLock, Result: db.ResultCardLocked, CreatedAt: base.Add(50 * time.Second)})
+	f.DB.Create(&db.AuthEvent{MemberID: &yamada.ID, Kind: db.EventMessageChange, Result: db.ResultOK, Detail: "changed", IP: "::1", CreatedAt: base.Add(55 * time.Second)})
 
 	rows, err := History(ctx, f.DB, yamada.ID)
 	if err != nil {

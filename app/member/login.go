@@ -28,7 +28,7 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 	ev := db.AuthEvent{Kind: db.EventLogin, IP: from.IP, UserAgent: from.UserAgent}
 	switch res.Outcome {
 	case credentials.OK:
-		ev.Result = "ok"
+		ev.Result = db.ResultOK
 		ev.MemberID = &res.Member.ID
 		now := db.Now()
 		if err := gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", res.Member.ID).
@@ -37,10 +37,10 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 		}
 		res.Member.PreviousLoginAt, res.Member.LastLoginAt = res.Member.LastLoginAt, &now
 	case credentials.Locked:
-		ev.Result = "locked"
+		ev.Result = db.ResultLocked
 		ev.MemberID = &res.Member.ID
 	default:
-		ev.Result = "wrong_credentials"
+		ev.Result = db.ResultWrongCredentials
 		// Attribute the failure to the member the typed ID names, so that they can see it in their history.
 		if id := credentials.NormalizeLoginID(loginID); id != "" {
 			var m db.Member

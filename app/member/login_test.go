@@ -15,14 +15,14 @@ func TestLogin(t *testing.T) {
 	tests := []struct {
 		name, id, password string
 		want               credentials.Outcome
-		event              string
+		event              db.EventResult
 		attributed         bool
 	}{
-		{"right pair", "yamada01", "fuji-san-2026", credentials.OK, "ok", true},
-		{"upper case full-width ID", "ＹＡＭＡＤＡ01", "fuji-san-2026", credentials.OK, "ok", true},
-		{"wrong password", "yamada01", "fuji-san-2025", credentials.Wrong, "wrong_credentials", true},
-		{"unknown ID", "nobody", "fuji-san-2026", credentials.Wrong, "wrong_credentials", false},
-		{"empty", "", "", credentials.Wrong, "wrong_credentials", false},
+		{"right pair", "yamada01", "fuji-san-2026", credentials.OK, db.ResultOK, true},
+		{"upper case full-width ID", "ＹＡＭＡＤＡ01", "fuji-san-2026", credentials.OK, db.ResultOK, true},
+		{"wrong password", "yamada01", "fuji-san-2025", credentials.Wrong, db.ResultWrongCredentials, true},
+		{"unknown ID", "nobody", "fuji-san-2026", credentials.Wrong, db.ResultWrongCredentials, false},
+		{"empty", "", "", credentials.Wrong, db.ResultWrongCredentials, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -54,7 +54,7 @@ func TestLogin(t *testing.T) {
 	}
 	var ev db.AuthEvent
 	f.DB.Where("kind = ?", db.EventLogin).Order("id desc").Take(&ev)
-	if ev.Result != "wrong_credentials" {
+	if ev.Result != db.ResultWrongCredentials {
 		t.Errorf("a wrong password to the locked ID was recorded as %q", ev.Result)
 	}
 	res, err := Login(ctx, f.DB, f.Checker, "sato03", "shimizu-port-9", from)
@@ -63,7 +63,7 @@ func TestLogin(t *testing.T) {
 	}
 	var last db.AuthEvent
 	f.DB.Where("kind = ?", db.EventLogin).Order("id desc").Take(&last)
-	if last.Result != "locked" {
+	if last.Result != db.ResultLocked {
 		t.Errorf("the right password to the locked ID was recorded as %q", last.Result)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // RecordLogout writes the logout into the member's history.
 func RecordLogout(ctx context.Context, gdb *gorm.DB, memberID uint, from credentials.Origin) error {
-	return gdb.WithContext(ctx).Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventLogout, Result: "ok",
+	return gdb.WithContext(ctx).Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventLogout, Result: db.ResultOK,
 		IP: from.IP, UserAgent: from.UserAgent}).Error
 }
 

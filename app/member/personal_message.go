@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewmember "honnin/views/member"
@@ -67,7 +68,7 @@ func SetMessage(ctx context.Context, gdb *gorm.DB, memberID uint, message string
 		if changed {
 			detail = "changed"
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventMessageChange, Result: "ok", Detail: detail,
+		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventMessageChange, Result: db.ResultOK, Detail: detail,
 			IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	return changed, err
@@ -131,7 +132,7 @@ func (p *Portal) messageSave(c echo.Context) error {
 	typed := c.FormValue("message")
 	msg, problem := NormalizeMessage(typed, p.Config.LegacyPersonalMessage)
 	if problem != "" {
-		page.Message, page.Err = truncate(typed, 400), problem
+		page.Message, page.Err = security.Truncate(typed, 400), problem
 		return views.Render(c, http.StatusUnprocessableEntity, viewmember.PersonalMessage(page))
 	}
 	if c.FormValue("action") == "preview" {

@@ -75,7 +75,7 @@ func TestSetMessageClearsTheFlagsAndRecordsTheChange(t *testing.T) {
 			if ev.Detail != tt.wantDetail || ev.IP != "203.0.113.7" {
 				t.Errorf("event %+v, want detail %q", ev, tt.wantDetail)
 			}
-			if strings.Contains(ev.Detail+ev.Result, "浜名湖") {
+			if strings.Contains(ev.Detail+string(ev.Result), "浜名湖") {
 				t.Errorf("the message itself reached the event")
 			}
 		})

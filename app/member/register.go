@@ -101,7 +101,7 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 				return err
 			}
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: "ok",
+		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: db.ResultOK,
 			Detail: detail, IP: from.IP, UserAgent: from.UserAgent}).Error
 	})
 	if err != nil {
@@ -127,10 +127,10 @@ func releasePreviousHolder(ctx context.Context, tx *gorm.DB, holder, cardID uint
 		return err
 	}
 	changes := map[string]any{"session_version": gorm.Expr("session_version + 1")}
-	result := "card_moved"
+	result := db.ResultCardMoved
 	if left == 0 {
 		changes["status"], changes["closed_at"] = db.MemberClosed, now
-		result = "closed"
+		result = db.ResultClosed
 	}
 	if err := tx.Model(&db.Member{}).Where("id = ?", holder).Updates(changes).Error; err != nil {
 		return err
@@ -149,8 +149,8 @@ func proofFromForm(c echo.Context) CardProof {
 
 // proofPage re-displays the proof form with what was typed, except the card number.
 func proofPage(action, loginID string, in CardProof, res ProofResult) viewmember.ProofPage {
-	page := viewmember.ProofPage{Action: action, LoginID: loginID, Expiry: truncate(strings.TrimSpace(in.Expiry), 20),
-		BirthDate: truncate(strings.TrimSpace(in.BirthDate), 20), Phone: truncate(strings.TrimSpace(in.Phone), 30),
+	page := viewmember.ProofPage{Action: action, LoginID: loginID, Expiry: security.Truncate(strings.TrimSpace(in.Expiry), 20),
+		BirthDate: security.Truncate(strings.TrimSpace(in.BirthDate), 20), Phone: security.Truncate(strings.TrimSpace(in.Phone), 30),
 		Problems: res.Problems, Refusal: res.Refusal}
 	if !res.Until.IsZero() {
 		u := res.Until
@@ -306,7 +306,7 @@ func (p *Portal) registerAccount(c echo.Context) error {
 	}
 	typedID := c.FormValue("login_id")
 	page := viewmember.AccountPage{Brand: card.Brand, Last4: card.Last4, Rereg: holder != 0, Problems: i18n.Problems{},
-		LoginID: truncate(strings.TrimSpace(typedID), 40)}
+		LoginID: security.Truncate(strings.TrimSpace(typedID), 40)}
 	id, problem := CheckNewLoginID(typedID)
 	if problem == "" {
 		// Checked before the password so that every problem shows at once (Register checks again).

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -122,12 +122,5 @@ func (p *Portal) optionalLoginID(c echo.Context) string {
 
 // origin is where a request came from, for events.
 func origin(c echo.Context) credentials.Origin {
-	return credentials.Origin{IP: c.RealIP(), UserAgent: truncate(c.Request().UserAgent(), 300)}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
+	return credentials.Origin{IP: c.RealIP(), UserAgent: security.Truncate(c.Request().UserAgent(), 300)}
 }

@@ -41,7 +41,7 @@ func TestRecordLogout(t *testing.T) {
 	}
 	var ev db.AuthEvent
 	f.DB.Order("id desc").Take(&ev)
-	if ev.Kind != db.EventLogout || ev.Result != "ok" || ev.MemberID == nil || *ev.MemberID != yamada.ID || ev.IP != "192.0.2.3" {
+	if ev.Kind != db.EventLogout || ev.Result != db.ResultOK || ev.MemberID == nil || *ev.MemberID != yamada.ID || ev.IP != "192.0.2.3" {
 		t.Errorf("logout event %+v", ev)
 	}
 }

@@ -19,7 +19,7 @@ import (
 type ThreeDSChange struct {
 	CardID       uint
 	Brand, Last4 string
-	From, To     string
+	From, To     db.ThreeDSState
 }
 
 // ReadThreeDSChoices reads the form's choice for each of the member's active cards ("card_<id>" =
@@ -31,7 +31,7 @@ func ReadThreeDSChoices(get func(string) string, cards []db.Card) ([]ThreeDSChan
 		if !changeable(c) {
 			continue
 		}
-		v := get("card_" + strconv.FormatUint(uint64(c.ID), 10))
+		v := db.ThreeDSState(get("card_" + strconv.FormatUint(uint64(c.ID), 10)))
 		switch v {
 		case "":
 			continue
@@ -70,7 +70,7 @@ func SetThreeDS(ctx context.Context, gdb *gorm.DB, memberID uint, changes []Thre
 				return ErrCardChanged
 			}
 			cardID := ch.CardID
-			if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &cardID, Kind: db.EventThreeDSChange, Result: ch.To,
+			if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &cardID, Kind: db.EventThreeDSChange, Result: db.EventResult(ch.To),
 				IP: from.IP, UserAgent: from.UserAgent}).Error; err != nil {
 				return err
 			}

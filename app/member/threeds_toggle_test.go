@@ -70,7 +70,7 @@ func TestChangeThreeDS(t *testing.T) {
 		t.Fatalf("yamada01's cards: %+v %v", cards, err)
 	}
 	stop := []ThreeDSChange{{CardID: cards[0].ID, From: db.ThreeDSEnrolled, To: db.ThreeDSStopped}}
-	state := func() string {
+	state := func() db.ThreeDSState {
 		var c db.Card
 		f.DB.Take(&c, cards[0].ID)
 		return c.ThreeDS
@@ -78,7 +78,7 @@ func TestChangeThreeDS(t *testing.T) {
 	tests := []struct {
 		name, password, problem string
 		err                     error
-		state                   string
+		state                   db.ThreeDSState
 	}{
 		{"no password", "", "credentials.current_required", nil, db.ThreeDSEnrolled},
 		{"wrong password", "fuji-san-2025", "credentials.current_wrong", nil, db.ThreeDSEnrolled},

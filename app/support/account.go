@@ -10,8 +10,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/cards"
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewsupport "honnin/views/support"
@@ -45,11 +47,9 @@ type HistoryFilter struct {
 // ErrNoMember means there is no member with that number.
 var ErrNoMember = errors.New("support: no such member")
 
-var jst = time.FixedZone("JST", 9*3600)
-
 // parseDay reads a YYYY-MM-DD date as the start of that day in Japan time.
 func parseDay(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02", s, jst)
+	t, err := time.ParseInLocation("2006-01-02", s, i18n.IssuerZone)
 	return t, err == nil
 }
 
@@ -170,7 +170,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 			card.ChallengeLockedUntil = &until
 		}
 		v.Cards = append(v.Cards, card)
-		v.CardMask[c.ID] = viewsupport.BrandName(c.Brand) + " " + card.Masked
+		v.CardMask[c.ID] = cards.BrandName(c.Brand) + " " + card.Masked
 	}
 	locale := i18n.FromContext(ctx)
 	for _, ch := range acc.Challenges {
@@ -181,7 +181,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 		})
 	}
 	for _, ev := range acc.Events {
-		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: ev.Result, Detail: EventDetailText(locale, ev.Kind, ev.Detail), IP: ev.IP}
+		row := viewsupport.EventRow{At: ev.CreatedAt, Kind: ev.Kind, Result: string(ev.Result), Detail: EventDetailText(locale, ev.Kind, ev.Detail), IP: ev.IP}
 		if ev.CardID != nil {
 			row.Card = v.CardMask[*ev.CardID]
 		}
@@ -220,7 +220,7 @@ func (s *Console) account(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f := HistoryFilter{Kind: truncate(c.QueryParam("kind"), 20), From: truncate(c.QueryParam("from"), 20), To: truncate(c.QueryParam("to"), 20)}
+	f := HistoryFilter{Kind: security.Truncate(c.QueryParam("kind"), 20), From: security.Truncate(c.QueryParam("from"), 20), To: security.Truncate(c.QueryParam("to"), 20)}
 	if err := RecordAccountView(c.Request().Context(), s.DB, s.actor(c), id, f); err != nil {
 		if errors.Is(err, ErrNoMember) {
 			return echo.NewHTTPError(http.StatusNotFound)

@@ -29,9 +29,9 @@ func TestLoadAccount(t *testing.T) {
 		}
 	}
 	for _, ev := range []db.AuthEvent{
-		{MemberID: &m.ID, Kind: db.EventLogin, Result: "ok", CreatedAt: day(10)},
-		{MemberID: &m.ID, Kind: db.EventLock, Result: "locked", CreatedAt: day(15)},
-		{MemberID: &m.ID, Kind: db.EventUnlock, Result: "unlocked", CreatedAt: day(16)},
+		{MemberID: &m.ID, Kind: db.EventLogin, Result: db.ResultOK, CreatedAt: day(10)},
+		{MemberID: &m.ID, Kind: db.EventLock, Result: db.ResultLocked, CreatedAt: day(15)},
+		{MemberID: &m.ID, Kind: db.EventUnlock, Result: db.ResultUnlocked, CreatedAt: day(16)},
 	} {
 		if err := f.DB.Create(&ev).Error; err != nil {
 			t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"honnin/app/cards"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
@@ -179,10 +180,10 @@ func (s *Console) renderMemberAction(c echo.Context, status int, a memberAction,
 		return err
 	}
 	v := viewsupport.MemberActionPage{Key: a.Key, MemberID: m.ID, LoginID: m.LoginID, Number: MemberNumber(m.ID),
-		Path: a.Path, Reason: truncate(reason, 500), Problem: problem, Error: errKey, Danger: a.Name == ActionClose}
+		Path: a.Path, Reason: security.Truncate(reason, 500), Problem: problem, Error: errKey, Danger: a.Name == ActionClose}
 	if card != nil {
 		v.CardID = card.ID
-		v.Card = viewsupport.BrandName(card.Brand) + " " + security.MaskBINLast4(card.BIN, card.Last4, card.PANLength)
+		v.Card = cards.BrandName(card.Brand) + " " + security.MaskBINLast4(card.BIN, card.Last4, card.PANLength)
 	}
 	return views.Render(c, status, viewsupport.MemberAction(me(c), v))
 }

@@ -74,7 +74,7 @@ func TestMemberActions(t *testing.T) {
 				}
 				var evs []db.AuthEvent
 				f.DB.Where("member_id = ? AND kind = ?", m.ID, db.EventThreeDSChange).Find(&evs)
-				if len(evs) != 1 || evs[0].CardID == nil || *evs[0].CardID != c.ID || evs[0].Result != db.ThreeDSStopped {
+				if len(evs) != 1 || evs[0].CardID == nil || *evs[0].CardID != c.ID || evs[0].Result != db.EventResult(db.ThreeDSStopped) {
 					t.Errorf("the member's history has %+v, want one stop of card %d", evs, c.ID)
 				}
 			}},
@@ -155,7 +155,7 @@ func TestMemberActionErrors(t *testing.T) {
 	// Only the successful actions are audited (one resume and one close), and only the resume is in a history.
 	var changes []db.AuthEvent
 	f.DB.Where("kind = ?", db.EventThreeDSChange).Find(&changes)
-	if len(changes) != 1 || *changes[0].MemberID != sato.ID || changes[0].Result != db.ThreeDSEnrolled {
+	if len(changes) != 1 || *changes[0].MemberID != sato.ID || changes[0].Result != db.EventResult(db.ThreeDSEnrolled) {
 		t.Errorf("3-D Secure changes in members' histories: %+v", changes)
 	}
 	evs := f.audits(t)

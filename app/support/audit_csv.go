@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	viewsupport "honnin/views/support"
 )
@@ -60,7 +61,7 @@ func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, l i18n.Loca
 			if ev.TargetCardID != nil {
 				card = strconv.FormatUint(uint64(*ev.TargetCardID), 10)
 			}
-			row := []string{strconv.FormatUint(uint64(ev.ID), 10), ev.CreatedAt.In(jst).Format(time.RFC3339), ev.StaffLogin, ev.Action,
+			row := []string{strconv.FormatUint(uint64(ev.ID), 10), ev.CreatedAt.In(i18n.IssuerZone).Format(time.RFC3339), ev.StaffLogin, ev.Action,
 				member, ev.Target, card, ev.Reason, ev.Detail, ev.IP,
 				viewsupport.ActionName(i18n.WithLocale(ctx, l), ev.Action), AuditDetailText(l, ev.Action, ev.Detail)}
 			for i := range row {
@@ -83,7 +84,7 @@ func WriteAuditCSV(ctx context.Context, gdb *gorm.DB, f AuditFilter, l i18n.Loca
 func (s *Console) auditCSV(c echo.Context) error {
 	ctx := c.Request().Context()
 	f := auditFilterFrom(c)
-	if err := WriteAudit(s.DB.WithContext(ctx), s.actor(c), db.AuditEvent{Action: ActionExportAudit, Detail: truncate("filter: "+f.Values().Encode(), 500)}); err != nil {
+	if err := WriteAudit(s.DB.WithContext(ctx), s.actor(c), db.AuditEvent{Action: ActionExportAudit, Detail: security.Truncate("filter: "+f.Values().Encode(), 500)}); err != nil {
 		return err
 	}
 	// Rendered into memory first, so that a failure gives an error page instead of half a file.
@@ -92,6 +93,6 @@ func (s *Console) auditCSV(c echo.Context) error {
 		return err
 	}
 	h := c.Response().Header()
-	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="honnin-audit-%s.csv"`, db.Now().In(jst).Format("20060102-150405")))
+	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="honnin-audit-%s.csv"`, db.Now().In(i18n.IssuerZone).Format("20060102-150405")))
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", []byte(b.String()))
 }

@@ -12,6 +12,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
 	viewsupport "honnin/views/support"
@@ -37,8 +38,8 @@ func (f AuditFilter) Values() url.Values {
 }
 
 func auditFilterFrom(c echo.Context) AuditFilter {
-	return AuditFilter{Staff: truncate(c.QueryParam("staff"), 40), Action: truncate(c.QueryParam("action"), 50),
-		Member: truncate(c.QueryParam("member"), 40), From: truncate(c.QueryParam("from"), 20), To: truncate(c.QueryParam("to"), 20)}
+	return AuditFilter{Staff: security.Truncate(c.QueryParam("staff"), 40), Action: security.Truncate(c.QueryParam("action"), 50),
+		Member: security.Truncate(c.QueryParam("member"), 40), From: security.Truncate(c.QueryParam("from"), 20), To: security.Truncate(c.QueryParam("to"), 20)}
 }
 
 // AuditActions are the actions the filter offers; "denied" matches every refused one.

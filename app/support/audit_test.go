@@ -56,8 +56,8 @@ func TestAuditQueryAndCSV(t *testing.T) {
 		{"by member login", AuditFilter{Member: "yamada01"}, 1, ""},
 		{"by member number", AuditFilter{Member: MemberNumber(yamada.ID)}, 1, ""},
 		{"unknown member", AuditFilter{Member: "nobody"}, 0, ""},
-		{"today", AuditFilter{From: time.Now().In(jst).Format("2006-01-02"), To: time.Now().In(jst).Format("2006-01-02")}, 3, ""},
-		{"tomorrow on", AuditFilter{From: time.Now().In(jst).AddDate(0, 0, 1).Format("2006-01-02")}, 0, ""},
+		{"today", AuditFilter{From: time.Now().In(i18n.IssuerZone).Format("2006-01-02"), To: time.Now().In(i18n.IssuerZone).Format("2006-01-02")}, 3, ""},
+		{"tomorrow on", AuditFilter{From: time.Now().In(i18n.IssuerZone).AddDate(0, 0, 1).Format("2006-01-02")}, 0, ""},
 		{"bad date", AuditFilter{To: "soon"}, 3, "to"},
 		{"SQL in filters", AuditFilter{Staff: "' OR 1=1 --", Action: "x' OR 'a'='a"}, 0, ""},
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"honnin/app/cards"
 	"honnin/app/i18n"
 	viewsupport "honnin/views/support"
 )
@@ -55,7 +56,7 @@ var auditShapes = map[string][]detailShape{
 	ActionSearch: {
 		shape(`login ID starting with (.*)`, "support.detail.search_login", verbatim),
 		shape(`card ending (\d{4}), expiry (\d{4})`, "support.detail.search_card",
-			func(_ i18n.Locale, m []string) []any { return []any{m[1], viewsupport.ShowExpiry(m[2])} }),
+			func(_ i18n.Locale, m []string) []any { return []any{m[1], cards.ExpiryText(m[2])} }),
 		shape(`full card number \(not recorded\)`, "support.detail.search_pan", verbatim),
 		shape(`phone number ending (\d{4})`, "support.detail.search_phone", verbatim),
 		shape(`member (M\d+)`, "support.detail.search_member", verbatim),
@@ -107,7 +108,7 @@ var deniedRole = shape(`role (\w+) below (\w+)`, "support.detail.denied_role",
 
 var threeDSChangeShape = shape(`(\w+) (\S+): (\w+) → (\w+)`, "support.detail.threeds_change",
 	func(l i18n.Locale, m []string) []any {
-		return []any{viewsupport.BrandName(m[1]), m[2], threeDSWord(l, m[3]), threeDSWord(l, m[4])}
+		return []any{cards.BrandName(m[1]), m[2], threeDSWord(l, m[3]), threeDSWord(l, m[4])}
 	})
 
 func kindOrAll(kind string) string {

@@ -20,7 +20,7 @@ func FailuresInARow(ctx context.Context, gdb *gorm.DB, memberID uint) (int64, er
 	var since time.Time
 	var reset db.AuthEvent
 	err := gdb.Select("created_at").Where("member_id = ?", memberID).
-		Where("(kind IN ? AND result = ?) OR kind = ?", []string{db.EventLogin, db.EventChallengeTry}, "ok", db.EventUnlock).
+		Where("(kind IN ? AND result = ?) OR kind = ?", []string{db.EventLogin, db.EventChallengeTry}, db.ResultOK, db.EventUnlock).
 		Order("created_at DESC").Take(&reset).Error
 	switch {
 	case err == nil:
@@ -31,7 +31,7 @@ func FailuresInARow(ctx context.Context, gdb *gorm.DB, memberID uint) (int64, er
 	var n int64
 	err = gdb.Model(&db.AuthEvent{}).Where("member_id = ? AND created_at > ?", memberID, since).
 		Where("(kind IN ? AND result = ?) OR (kind = ? AND challenge_id IS NOT NULL)",
-			[]string{db.EventLogin, db.EventChallengeTry}, "wrong_credentials", db.EventLock).
+			[]string{db.EventLogin, db.EventChallengeTry}, db.ResultWrongCredentials, db.EventLock).
 		Count(&n).Error
 	return n, err
 }

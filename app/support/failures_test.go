@@ -41,7 +41,7 @@ func TestFailuresInARow(t *testing.T) {
 			f.DB.Where("member_id = ?", m.ID).Delete(&db.AuthEvent{})
 			at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
 			for i, e := range tt.events {
-				row := db.AuthEvent{MemberID: &m.ID, Kind: e.kind, Result: e.result, CreatedAt: at.Add(time.Duration(i) * time.Minute)}
+				row := db.AuthEvent{MemberID: &m.ID, Kind: e.kind, Result: db.EventResult(e.result), CreatedAt: at.Add(time.Duration(i) * time.Minute)}
 				if e.viaChallenge {
 					row.ChallengeID = &challenge
 				}

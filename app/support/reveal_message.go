@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/i18n"
+	"honnin/app/security"
 	"honnin/db"
 	viewsupport "honnin/views/support"
 )
@@ -55,7 +56,7 @@ func (s *Console) revealMessage(c echo.Context) error {
 	status := http.StatusOK
 	if problems.Any() {
 		status = http.StatusUnprocessableEntity
-		extra.RevealProblems, extra.RevealReason = problems, truncate(reason, 500)
+		extra.RevealProblems, extra.RevealReason = problems, security.Truncate(reason, 500)
 	} else {
 		extra.RevealedMessage = &msg
 	}

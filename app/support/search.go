@@ -254,9 +254,9 @@ func (s *Console) searchCardNumber(c echo.Context) error {
 
 func (s *Console) runSearch(c echo.Context, q SearchQuery) error {
 	ctx := c.Request().Context()
-	page := viewsupport.SearchPage{By: q.By, Expiry: truncate(q.Expiry, 20), Searched: true}
+	page := viewsupport.SearchPage{By: q.By, Expiry: security.Truncate(q.Expiry, 20), Searched: true}
 	if q.By != ByPAN { // the card number is never written back into the page
-		page.Q = truncate(q.Q, 100)
+		page.Q = security.Truncate(q.Q, 100)
 	}
 	res, problem, err := SearchMembers(ctx, s.DB, s.Sealer, q, db.Now())
 	if err != nil {

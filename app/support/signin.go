@@ -222,7 +222,7 @@ func (s *Console) signIn(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	form := viewsupport.SignInForm{Login: truncate(login, 40)}
+	form := viewsupport.SignInForm{Login: security.Truncate(login, 40)}
 	switch res.Outcome {
 	case SignInWrong, SignInLocked, SignInCodeReused:
 		if err := s.auditRefusedSignIn(c, res); err != nil {

@@ -58,7 +58,7 @@ func CreateStaff(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, sea
 }
 
 func (s *Console) staffCreate(c echo.Context) error {
-	form := viewsupport.StaffForm{Login: truncate(c.FormValue("login"), 40), Role: c.FormValue("role"), Reason: truncate(c.FormValue("reason"), 500)}
+	form := viewsupport.StaffForm{Login: security.Truncate(c.FormValue("login"), 40), Role: c.FormValue("role"), Reason: security.Truncate(c.FormValue("reason"), 500)}
 	ns, problems, err := CreateStaff(c.Request().Context(), s.DB, s.Hasher, s.Sealer, s.Config.IssuerNameEN, s.actor(c),
 		c.FormValue("login"), c.FormValue("role"), c.FormValue("reason"))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
@@ -154,7 +153,7 @@ func (s *Console) requireRole(min, action string) echo.MiddlewareFunc {
 			}
 			if !RoleAtLeast(st.Role, min) {
 				a := s.actor(c)
-				ev := db.AuditEvent{Action: "denied:" + action, Target: truncate(c.Request().Method+" "+c.Request().URL.Path, 100),
+				ev := db.AuditEvent{Action: "denied:" + action, Target: security.Truncate(c.Request().Method+" "+c.Request().URL.Path, 100),
 					Detail: "role " + st.Role + " below " + min}
 				if err := WriteAudit(s.DB.WithContext(c.Request().Context()), a, ev); err != nil {
 					return err
@@ -206,12 +205,12 @@ func WriteAudit(tx *gorm.DB, a Actor, ev db.AuditEvent) error {
 		id := a.StaffID
 		ev.StaffID = &id
 	}
-	ev.StaffLogin = truncate(a.Login, 40)
-	ev.IP = truncate(a.IP, 45)
-	ev.Action = truncate(ev.Action, 40)
-	ev.Target = truncate(ScrubCardNumbers(ev.Target), 100)
-	ev.Reason = truncate(ScrubCardNumbers(ev.Reason), 500)
-	ev.Detail = truncate(ScrubCardNumbers(ev.Detail), 500)
+	ev.StaffLogin = security.Truncate(a.Login, 40)
+	ev.IP = security.Truncate(a.IP, 45)
+	ev.Action = security.Truncate(ev.Action, 40)
+	ev.Target = security.Truncate(ScrubCardNumbers(ev.Target), 100)
+	ev.Reason = security.Truncate(ScrubCardNumbers(ev.Reason), 500)
+	ev.Detail = security.Truncate(ScrubCardNumbers(ev.Detail), 500)
 	ev.CreatedAt = db.Now()
 	return tx.Create(&ev).Error
 }
@@ -229,18 +228,6 @@ func ScrubCardNumbers(s string) string {
 func (s *Console) flash(ctx context.Context, key string) { s.Sessions.Put(ctx, keyFlash, key) }
 
 func (s *Console) popFlash(ctx context.Context) string { return s.Sessions.PopString(ctx, keyFlash) }
-
-// truncate cuts s to at most n bytes without splitting a character.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
 
 // cleanReason trims a reason; it must say something.
 func cleanReason(s string) string { return strings.TrimSpace(s) }

@@ -35,11 +35,11 @@ func SetCardThreeDS(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID
 		if res.RowsAffected != 1 {
 			return db.AuditEvent{}, ErrCardState
 		}
-		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &c.ID, Kind: db.EventThreeDSChange, Result: to,
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &c.ID, Kind: db.EventThreeDSChange, Result: db.EventResult(to),
 			Detail: "support: " + a.Login, IP: a.IP}).Error; err != nil {
 			return db.AuditEvent{}, err
 		}
 		return db.AuditEvent{Action: action, TargetCardID: &c.ID,
-			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + from + " → " + to}, nil
+			Detail: c.Brand + " " + security.MaskBINLast4(c.BIN, c.Last4, c.PANLength) + ": " + string(from) + " → " + string(to)}, nil
 	})
 }

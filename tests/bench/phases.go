@@ -91,7 +91,7 @@ func (env *environment) dbRoundTrip(ctx context.Context, _ int) error {
 		Limit(1).Find(&card).Error; err != nil {
 		return err
 	}
-	return env.DB.WithContext(ctx).Create(&db.AuthEvent{Kind: "bench", Result: "ok"}).Error
+	return env.DB.WithContext(ctx).Create(&db.AuthEvent{Kind: "bench", Result: db.ResultOK}).Error
 }
 
 func benchClient() *http.Client {

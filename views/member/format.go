@@ -6,50 +6,16 @@ import (
 	"time"
 
 	"honnin/app/i18n"
-	"honnin/db"
 	"honnin/views/layout"
 )
 
-// japan is the time zone every time on the portal is shown in (Japan has no daylight saving time).
-var japan = time.FixedZone("JST", 9*3600)
-
 // When formats a time in Japan time for the page's language.
 func When(ctx context.Context, t time.Time) string {
-	t = t.In(japan)
+	t = t.In(i18n.IssuerZone)
 	if i18n.FromContext(ctx) == i18n.EN {
 		return t.Format("2 Jan 2006 15:04") + " (Japan time)"
 	}
 	return t.Format("2006年1月2日 15:04")
-}
-
-// Programme names a brand's 3-D Secure programme.
-func Programme(brand string) string {
-	switch brand {
-	case db.BrandJCB:
-		return "J/Secure"
-	case db.BrandVisa:
-		return "Visa Secure"
-	}
-	return "3-D Secure"
-}
-
-// BrandName names a card brand.
-func BrandName(brand string) string {
-	switch brand {
-	case db.BrandJCB:
-		return "JCB"
-	case db.BrandVisa:
-		return "Visa"
-	}
-	return strings.ToUpper(brand)
-}
-
-// MarkURL is the programme's mark (our own drawing) for a brand.
-func MarkURL(brand string) string {
-	if brand == db.BrandVisa {
-		return "/static/img/mark-visasecure.svg"
-	}
-	return "/static/img/mark-jsecure.svg"
 }
 
 // Field is one labelled input of a form.

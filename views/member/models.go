@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"honnin/app/i18n"
+	"honnin/db"
 )
 
 // CardRow is one card as a member sees it: last four digits only.
@@ -13,18 +14,10 @@ type CardRow struct {
 	Last4   string
 	Expiry  string // YYMM
 	Status  string // active, closed, lost, stolen
-	ThreeDS string // none, enrolled, stopped
+	ThreeDS db.ThreeDSState
 	// ChallengeLockedUntil is set while the card's challenges are locked after repeated wrong answers
 	// typed with another ID.
 	ChallengeLockedUntil *time.Time
-}
-
-// ExpiryText shows a YYMM expiry as MM/YY.
-func (c CardRow) ExpiryText() string {
-	if len(c.Expiry) != 4 {
-		return c.Expiry
-	}
-	return c.Expiry[2:] + "/" + c.Expiry[:2]
 }
 
 // LoginPage is the login form.
@@ -124,7 +117,8 @@ type ThreeDSRow struct {
 
 // ThreeDSChangeRow is one change to confirm.
 type ThreeDSChangeRow struct {
-	Field, Brand, Last4, From, To string
+	Field, Brand, Last4 string
+	From, To            db.ThreeDSState
 }
 
 // ThreeDSPage is the 3-D Secure overview, the change form and its confirmation.
@@ -139,8 +133,8 @@ type ThreeDSPage struct {
 }
 
 // Choice is what a card's radio group shows as chosen: what was sent, else the card's state.
-func (p ThreeDSPage) Choice(r ThreeDSRow) string {
-	if v := p.Selected[r.Field]; v == "enrolled" || v == "stopped" {
+func (p ThreeDSPage) Choice(r ThreeDSRow) db.ThreeDSState {
+	if v := db.ThreeDSState(p.Selected[r.Field]); v == db.ThreeDSEnrolled || v == db.ThreeDSStopped {
 		return v
 	}
 	return r.ThreeDS
@@ -149,7 +143,7 @@ func (p ThreeDSPage) Choice(r ThreeDSRow) string {
 // AnyStop reports whether a change stops 3-D Secure for a card.
 func (p ThreeDSPage) AnyStop() bool {
 	for _, c := range p.Changes {
-		if c.To == "stopped" {
+		if c.To == db.ThreeDSStopped {
 			return true
 		}
 	}

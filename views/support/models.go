@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"honnin/app/i18n"
+	"honnin/db"
 	"honnin/views/layout"
 )
 
@@ -14,7 +16,7 @@ type Card struct {
 	Masked         string
 	Expiry         string // YYMM
 	Status         string
-	ThreeDS        string
+	ThreeDS        db.ThreeDSState
 	ThreeDSChanged *time.Time
 	// ChallengeLockedUntil is set while the card's challenges are locked after repeated wrong answers
 	// typed with another ID than the member's.
@@ -39,15 +41,12 @@ type Pager struct {
 	Prev, Next  string // links, empty when none
 }
 
-// jst is the issuer's clock: Japan has no daylight saving time.
-var jst = time.FixedZone("JST", 9*3600)
-
 // When shows a time in Japan time to the second.
 func When(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(jst).Format("2006-01-02 15:04:05")
+	return t.In(i18n.IssuerZone).Format("2006-01-02 15:04:05")
 }
 
 // WhenPtr shows an optional time, or a dash.
@@ -56,36 +55,6 @@ func WhenPtr(ctx context.Context, t *time.Time) string {
 		return layout.T(ctx, "support.none")
 	}
 	return When(*t)
-}
-
-// BrandName is a brand's display name.
-func BrandName(brand string) string {
-	switch brand {
-	case "jcb":
-		return "JCB"
-	case "visa":
-		return "Visa"
-	}
-	return brand
-}
-
-// Programme is the brand's 3-D Secure programme name.
-func Programme(brand string) string {
-	switch brand {
-	case "jcb":
-		return "J/Secure"
-	case "visa":
-		return "Visa Secure"
-	}
-	return "3-D Secure"
-}
-
-// ShowExpiry turns YYMM into MM/YY as printed on the card.
-func ShowExpiry(yymm string) string {
-	if len(yymm) != 4 {
-		return yymm
-	}
-	return yymm[2:] + "/" + yymm[:2]
 }
 
 // Label translates prefix+value when the catalog has it, else shows the value as it is.
