@@ -97,7 +97,8 @@ type Member struct {
 	UpdatedAt      time.Time
 }
 
-// Challenge states (docs/architecture.md: created → shown → succeeded | failed | cancelled | expired).
+// Challenge states (docs/architecture.md: created → shown ⇄ checking → succeeded | failed | cancelled | expired;
+// answered when the ARes itself was final).
 const (
 	ChallengeCreated   = "created"
 	ChallengeShown     = "shown"
