@@ -19,6 +19,7 @@ var migrations = []*gormigrate.Migration{
 	cardChallengeLock,
 	loginIDFailures,
 	cardHolderNameKey,
+	riskBasedAuthentication,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -160,6 +160,20 @@ type Challenge struct {
 	UpdatedAt           time.Time
 	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
 	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
+
+	// The risk decision (app/risk), kept so that it can be explained and replayed: the facts it read
+	// (JSON risk.Facts), the signals that fired (JSON []risk.Fired), the score and the rule that settled
+	// it when the score alone did not. Empty for AReqs the decision table ended before risk was asked.
+	RiskFacts string `gorm:"type:text;not null;default:''"`
+	RiskFired string `gorm:"type:text;not null;default:''"`
+	RiskScore *int
+	RiskWhy   string `gorm:"size:24;not null;default:''"`
+	// DeviceHash identifies the shopper's device (risk.DeviceHash); MerchantKey the merchant
+	// (risk.MerchantKey). A successful challenge makes both known for the card.
+	DeviceHash  string `gorm:"size:64;not null;default:''"`
+	MerchantKey string `gorm:"size:80;not null;default:''"`
+	// WhiteListStatus is the trust-list status sent in the ARes, CRes and RReq (2.2.0), empty when none.
+	WhiteListStatus string `gorm:"size:1;not null;default:''"`
 }
 
 // OutboxMessage is one RReq waiting for (or done with) delivery to a Directory Server.
@@ -340,7 +354,52 @@ type DemoResult struct {
 	UpdatedAt            time.Time
 }
 
+// DeviceData is what the 3DS Method's script collected in a shopper's browser (JSON risk.MethodData),
+// waiting for the AReq that carries the same threeDSServerTransID. Unclaimed rows expire in minutes.
+type DeviceData struct {
+	ThreeDSServerTransID string    `gorm:"column:three_ds_server_trans_id;primaryKey;size:36"`
+	Data                 string    `gorm:"type:text;not null"`
+	ExpiresAt            time.Time `gorm:"not null;index"`
+	CreatedAt            time.Time
+}
+
+// TableName keeps the table's name as written (no plural of data).
+func (DeviceData) TableName() string { return "device_data" }
+
+// KnownDevice is a device that authenticated successfully for a card: until ExpiresAt, purchases
+// from it count as coming from a known device. The member and support can remove it.
+type KnownDevice struct {
+	ID         uint   `gorm:"primaryKey"`
+	CardID     uint   `gorm:"not null;uniqueIndex:idx_known_devices_card_device"`
+	DeviceHash string `gorm:"size:64;not null;uniqueIndex:idx_known_devices_card_device"`
+	// Label describes the device to its member (browser and system, from the User-Agent).
+	Label      string    `gorm:"size:100;not null;default:''"`
+	ExpiresAt  time.Time `gorm:"not null"`
+	LastUsedAt time.Time `gorm:"not null"`
+	CreatedAt  time.Time
+}
+
+// TrustedMerchant is a merchant the member put on the card's trust list (3-D Secure 2.2.0
+// whitelisting) from a challenge page; the member and support can remove it.
+type TrustedMerchant struct {
+	ID           uint   `gorm:"primaryKey"`
+	CardID       uint   `gorm:"not null;uniqueIndex:idx_trusted_merchants_card_merchant"`
+	MerchantKey  string `gorm:"size:80;not null;uniqueIndex:idx_trusted_merchants_card_merchant"`
+	MerchantName string `gorm:"size:40;not null;default:''"`
+	CreatedAt    time.Time
+}
+
+// RiskRuleSet is one saved version of the risk rules (JSON risk.Rules). The newest row is in force;
+// older rows are the history of changes, each with the reason staff gave.
+type RiskRuleSet struct {
+	ID        uint   `gorm:"primaryKey"`
+	Rules     string `gorm:"type:text;not null"`
+	Reason    string `gorm:"size:500;not null"`
+	StaffID   *uint
+	CreatedAt time.Time
+}
+
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}}
 }

@@ -63,6 +63,7 @@ const (
 	ReasonInvalidCard       TransStatusReason = "06"
 	ReasonNoCardRecord      TransStatusReason = "08"
 	ReasonStolenCard        TransStatusReason = "10"
+	ReasonSuspectedFraud    TransStatusReason = "11"
 	ReasonNotPermitted      TransStatusReason = "12"
 	ReasonNotEnrolled       TransStatusReason = "13"
 	ReasonTimedOut          TransStatusReason = "14"
