@@ -211,3 +211,26 @@ type MessageCategory string
 
 // MessageCategories is the code list of messageCategory.
 var MessageCategories = map[MessageCategory]string{"01": "payment", "02": "non-payment"}
+
+// WhiteListStatus is whiteListStatus (2.2.0): the merchant's place on the cardholder's trust list.
+type WhiteListStatus string
+
+// Trust-list statuses Honnin sends.
+const (
+	WhiteListTrusted     WhiteListStatus = "Y"
+	WhiteListNotTrusted  WhiteListStatus = "N"
+	WhiteListNotEligible WhiteListStatus = "E"
+)
+
+// WhiteListStatuses is the code list of whiteListStatus.
+var WhiteListStatuses = map[WhiteListStatus]string{"Y": "trusted by the cardholder", "N": "not trusted",
+	"E": "not eligible", "P": "pending confirmation", "R": "rejected", "U": "status unknown"}
+
+// WhiteListStatusSource is whiteListStatusSource: who set the trust-list status.
+type WhiteListStatusSource string
+
+// WhiteListSourceACS: Honnin, the ACS, sets every status it sends.
+const WhiteListSourceACS WhiteListStatusSource = "03"
+
+// WhiteListStatusSources is the code list of whiteListStatusSource.
+var WhiteListStatusSources = map[WhiteListStatusSource]string{"01": "3DS Server", "02": "Directory Server", "03": "ACS"}

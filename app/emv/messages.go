@@ -41,10 +41,31 @@ type AReq struct {
 	BrowserScreenWidth                string       `json:"browserScreenWidth,omitempty"`
 	BrowserTZ                         string       `json:"browserTZ,omitempty"`
 	BrowserUserAgent                  string       `json:"browserUserAgent,omitempty"`
-	MessageCategory                   string       `json:"messageCategory"`
-	MessageType                       MessageType  `json:"messageType"`
-	MessageVersion                    string       `json:"messageVersion"`
-	DeviceChannel                     string       `json:"deviceChannel"`
+	// Cardholder data the requestor holds, read by the risk engine.
+	AddrMatch       string      `json:"addrMatch,omitempty"`
+	AcctInfo        *AcctInfo   `json:"acctInfo,omitempty"`
+	MessageCategory string      `json:"messageCategory"`
+	MessageType     MessageType `json:"messageType"`
+	MessageVersion  string      `json:"messageVersion"`
+	DeviceChannel   string      `json:"deviceChannel"`
+}
+
+// AcctInfo is what the 3DS Requestor knows of the shopper's account with it (all optional).
+type AcctInfo struct {
+	ChAccAgeInd           string `json:"chAccAgeInd,omitempty"`
+	ChAccChange           string `json:"chAccChange,omitempty"`
+	ChAccChangeInd        string `json:"chAccChangeInd,omitempty"`
+	ChAccDate             string `json:"chAccDate,omitempty"`
+	ChAccPwChange         string `json:"chAccPwChange,omitempty"`
+	ChAccPwChangeInd      string `json:"chAccPwChangeInd,omitempty"`
+	NbPurchaseAccount     string `json:"nbPurchaseAccount,omitempty"`
+	ProvisionAttemptsDay  string `json:"provisionAttemptsDay,omitempty"`
+	TxnActivityDay        string `json:"txnActivityDay,omitempty"`
+	TxnActivityYear       string `json:"txnActivityYear,omitempty"`
+	ShipAddressUsage      string `json:"shipAddressUsage,omitempty"`
+	ShipAddressUsageInd   string `json:"shipAddressUsageInd,omitempty"`
+	ShipNameIndicator     string `json:"shipNameIndicator,omitempty"`
+	SuspiciousAccActivity string `json:"suspiciousAccActivity,omitempty"`
 }
 
 // ARes is the answer to an AReq.
@@ -64,6 +85,9 @@ type ARes struct {
 	AuthenticationValue  string             `json:"authenticationValue,omitempty"`
 	ECI                  ECI                `json:"eci,omitempty"`
 	CardholderInfo       string             `json:"cardholderInfo,omitempty"`
+	// 2.2.0 trust list (whitelisting); sent only together.
+	WhiteListStatus       WhiteListStatus       `json:"whiteListStatus,omitempty"`
+	WhiteListStatusSource WhiteListStatusSource `json:"whiteListStatusSource,omitempty"`
 }
 
 // CReq is the browser's challenge request (the creq form field, base64url JSON).
@@ -83,6 +107,9 @@ type CRes struct {
 	MessageVersion         string      `json:"messageVersion"`
 	TransStatus            TransStatus `json:"transStatus"`
 	ChallengeCompletionInd YesNo       `json:"challengeCompletionInd"`
+	// 2.2.0 trust list, as in the ARes.
+	WhiteListStatus       WhiteListStatus       `json:"whiteListStatus,omitempty"`
+	WhiteListStatusSource WhiteListStatusSource `json:"whiteListStatusSource,omitempty"`
 }
 
 // RReq is the result sent to the Directory Server once a challenge has ended.
@@ -101,6 +128,9 @@ type RReq struct {
 	ECI                  ECI                  `json:"eci,omitempty"`
 	TransStatusReason    TransStatusReason    `json:"transStatusReason,omitempty"`
 	ChallengeCancel      ChallengeCancel      `json:"challengeCancel,omitempty"`
+	// 2.2.0 trust list, as in the ARes.
+	WhiteListStatus       WhiteListStatus       `json:"whiteListStatus,omitempty"`
+	WhiteListStatusSource WhiteListStatusSource `json:"whiteListStatusSource,omitempty"`
 }
 
 // RRes is the Directory Server's receipt for an RReq.
