@@ -19,6 +19,8 @@ var migrations = []*gormigrate.Migration{
 	cardChallengeLock,
 	loginIDFailures,
 	cardHolderNameKey,
+	retention,
+	monthlyPartitions,
 }
 
 // migrationsTable records the IDs of the applied steps.
