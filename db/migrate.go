@@ -20,6 +20,8 @@ var migrations = []*gormigrate.Migration{
 	loginIDFailures,
 	cardHolderNameKey,
 	riskBasedAuthentication,
+	retention,
+	monthlyPartitions,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -92,9 +92,11 @@ type Member struct {
 	SessionVersion int    `gorm:"not null;default:1"`
 	Status         string `gorm:"size:8;not null;default:active"`
 	ClosedAt       *time.Time
-	Cards          []Card
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// PersonalDataRemovedAt is when the retention sweeper removed a closed ID's personal data.
+	PersonalDataRemovedAt *time.Time
+	Cards                 []Card
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Challenge states (docs/architecture.md: created → shown ⇄ checking → succeeded | failed | cancelled | expired;
@@ -156,7 +158,7 @@ type Challenge struct {
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
-	CreatedAt           time.Time
+	CreatedAt           time.Time `gorm:"index"` // the retention sweeper removes by it
 	UpdatedAt           time.Time
 	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
 	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
@@ -184,7 +186,7 @@ type OutboxMessage struct {
 	Body          string     `gorm:"type:text;not null"`
 	Attempts      int        `gorm:"not null;default:0"`
 	NextAttemptAt time.Time  `gorm:"not null;index:idx_outbox_pending"`
-	DeliveredAt   *time.Time `gorm:"index:idx_outbox_pending"`
+	DeliveredAt   *time.Time `gorm:"index:idx_outbox_pending;index:idx_outbox_delivered,where:delivered_at IS NOT NULL"`
 	LastError     string     `gorm:"size:500"`
 	CreatedAt     time.Time  `gorm:"index:idx_outbox_undelivered,where:delivered_at IS NULL"` // the backlog metric's query
 	UpdatedAt     time.Time
@@ -231,7 +233,7 @@ type AuthEvent struct {
 	Detail      string      `gorm:"size:200"`
 	IP          string      `gorm:"column:ip;size:45"`
 	UserAgent   string      `gorm:"size:300"`
-	CreatedAt   time.Time   `gorm:"index:idx_auth_events_member_time"`
+	CreatedAt   time.Time   `gorm:"index:idx_auth_events_member_time;index"` // the second for the retention sweeper
 }
 
 // Staff roles, each including the rights of those before it.
@@ -275,6 +277,30 @@ type AuditEvent struct {
 	Detail         string    `gorm:"size:500"`
 	IP             string    `gorm:"column:ip;size:45"`
 	CreatedAt      time.Time `gorm:"index"`
+}
+
+// Audit actions that Honnin itself records (StaffLogin SystemActor); the console's own are in app/support.
+const (
+	SystemActor               = "honnin"
+	ActionAuditRemoved        = "audit_removed"         // the retention sweeper removed audit events past their period
+	ActionPersonalDataRemoved = "personal_data_removed" // the retention sweeper removed a closed ID's personal data
+)
+
+// AuditRemoval permits the removal of audit events made before RemovableBefore. The database refuses to delete
+// any other audit event (migrations 0003 and 0030); the retention sweeper writes a permit, the audit
+// event that records the removal, and the delete in one transaction. Permits are never removed.
+type AuditRemoval struct {
+	ID              uint      `gorm:"primaryKey"`
+	RemovableBefore time.Time `gorm:"not null"`
+	CreatedAt       time.Time
+}
+
+// SweepClaim is a background job's next turn, shared by every node: a node runs the job only when its
+// conditional update moves NextRunAt forward, so two nodes never run the same turn.
+type SweepClaim struct {
+	Name      string    `gorm:"primaryKey;size:40"`
+	NextRunAt time.Time `gorm:"not null"`
+	Holder    string    `gorm:"size:100;not null;default:''"` // the node that ran the last turn, for operators
 }
 
 // ErrAppendOnly is returned by any attempt to change or remove an AuditEvent through GORM.
@@ -401,5 +427,5 @@ type RiskRuleSet struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}, &AuditRemoval{}, &SweepClaim{}}
 }

@@ -112,6 +112,8 @@ type Config struct {
 	InternalTLSCert string
 	InternalTLSKey  string
 
+	Retention Retention
+
 	MaxBodyBytes int64
 	LogLevel     string
 	// Pprof serves Go's profiler under /debug/pprof/ on the internal listener.
@@ -309,11 +311,50 @@ func Load(getenv func(string) string) (Config, error) {
 		r.errs = append(r.errs, err)
 	}
 
+	c.Retention = readRetention(&r)
+
 	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
 	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
 	c.Pprof = r.boolean("HONNIN_PPROF", false)
 
 	return c, errors.Join(r.errs...)
+}
+
+// Retention says how long stored data is kept: whole calendar months for what disputes and the audit
+// need, days for operational rows. Past it the retention sweeper removes the rows (app/retention).
+type Retention struct {
+	TransactionMonths int // challenges: every AReq and what followed it (disputes, the member's history)
+	EventMonths       int // auth_events: logins, tries, locks (the console's and the member's history)
+	// ClosedMemberMonths after an ID was closed its personal data (login ID, password hash, personal
+	// message, login times) is removed; what remains is the bare row other records point at.
+	ClosedMemberMonths int
+	// AuditMonths of 0 keeps the audit log for ever; otherwise it is at least as long as every other
+	// period, so that the log outlives what it describes.
+	AuditMonths       int
+	DeliveredRReqDays int // RReq outbox rows once the Directory Server took them
+	// SweepEvery is how often one node (whichever claims the turn) runs the sweep.
+	SweepEvery time.Duration
+	// BatchRows is how many rows one delete removes in its own short transaction.
+	BatchRows int
+}
+
+// readRetention reads the retention periods. Their defaults are what an issuer can defend: 18 months
+// covers the card schemes' dispute windows (120 days from the transaction plus the chargeback cycle, up to
+// 540 days), 13 months a full year of login history for the member and support.
+func readRetention(r *reader) Retention {
+	ret := Retention{
+		TransactionMonths: r.intRange("HONNIN_RETAIN_TRANSACTIONS_MONTHS", 18, 1, 120),
+		EventMonths:       r.intRange("HONNIN_RETAIN_EVENTS_MONTHS", 13, 1, 120),
+		AuditMonths:       r.intRange("HONNIN_RETAIN_AUDIT_MONTHS", 0, 0, 1200),
+		DeliveredRReqDays: r.intRange("HONNIN_RETAIN_DELIVERED_RREQ_DAYS", 30, 1, 3650),
+		SweepEvery:        r.duration("HONNIN_RETENTION_SWEEP_EVERY", time.Hour),
+		BatchRows:         r.intRange("HONNIN_RETENTION_BATCH_ROWS", 5000, 10, 1_000_000),
+	}
+	ret.ClosedMemberMonths = r.intRange("HONNIN_RETAIN_CLOSED_MEMBER_MONTHS", ret.TransactionMonths, 0, 120)
+	if ret.AuditMonths != 0 && ret.AuditMonths < max(ret.TransactionMonths, ret.EventMonths, ret.ClosedMemberMonths) {
+		r.fail("HONNIN_RETAIN_AUDIT_MONTHS", "must be 0 (keep for ever) or at least as long as the transactions', events' and closed IDs' periods")
+	}
+	return ret
 }
 
 // FromEnv loads the configuration from the process environment.

@@ -133,6 +133,8 @@ func TestLoadDefaults(t *testing.T) {
 		DSResultsURLBrand:       map[string]string{"jcb": "", "visa": ""},
 		MaxBodyBytes:            64 * 1024,
 		LogLevel:                "info",
+		Retention: config.Retention{TransactionMonths: 18, EventMonths: 13, ClosedMemberMonths: 18, DeliveredRReqDays: 30,
+			SweepEvery: time.Hour, BatchRows: 5000},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -393,6 +395,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"AReq limit zero", map[string]string{"HONNIN_AREQ_LIMIT_PER_CARD": "0"}, []string{"HONNIN_AREQ_LIMIT_PER_CARD"}},
 		{"AReq DS limit word", map[string]string{"HONNIN_AREQ_LIMIT_PER_DS": "many"}, []string{"HONNIN_AREQ_LIMIT_PER_DS"}},
 		{"AReq window too short", map[string]string{"HONNIN_AREQ_LIMIT_WINDOW": "500ms"}, []string{"HONNIN_AREQ_LIMIT_WINDOW"}},
+		{"audit kept shorter than transactions", map[string]string{"HONNIN_RETAIN_AUDIT_MONTHS": "12"}, []string{"HONNIN_RETAIN_AUDIT_MONTHS"}},
+		{"retention not a number", map[string]string{"HONNIN_RETAIN_TRANSACTIONS_MONTHS": "18mo", "HONNIN_RETAIN_EVENTS_MONTHS": "0"},
+			[]string{"HONNIN_RETAIN_TRANSACTIONS_MONTHS", "HONNIN_RETAIN_EVENTS_MONTHS"}},
 		{"AV key version 256", map[string]string{"HONNIN_AV_KEY_VERSION": "256"}, []string{"HONNIN_AV_KEY_VERSION"}},
 		{"AV old key version 300", map[string]string{"HONNIN_AV_OLD_KEYS": "300:b2xk"}, []string{"HONNIN_AV_OLD_KEYS"}},
 		{"hash old keys without version", map[string]string{"HONNIN_HASH_OLD_KEYS": "b2xk"}, []string{"HONNIN_HASH_OLD_KEYS"}},

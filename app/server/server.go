@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served on the internal listener only when HONNIN_PPROF is on
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -28,6 +29,7 @@ import (
 	demoshop "honnin/app/demo"
 	"honnin/app/demodata"
 	"honnin/app/member"
+	"honnin/app/retention"
 	"honnin/app/security"
 	"honnin/app/support"
 	"honnin/db"
@@ -146,6 +148,8 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 		s.internal.GET("/debug/pprof/*", echo.WrapHandler(http.DefaultServeMux))
 	}
 	s.workers = append(s.workers, func(ctx context.Context) { every(ctx, 5*time.Minute, func() { cleanupSessions(ctx, store, log) }) })
+	sweeper := &retention.Sweeper{DB: gdb, Policy: cfg.Retention, Log: log, Node: nodeName()}
+	s.workers = append(s.workers, sweeper.Run)
 	return s, nil
 }
 
@@ -280,6 +284,12 @@ func cleanupSessions(ctx context.Context, store *db.SessionStore, log *slog.Logg
 	} else if n > 0 {
 		log.Debug("expired sessions removed", "count", n)
 	}
+}
+
+// nodeName tells nodes apart where they record their work (host name and process id).
+func nodeName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
 }
 
 // every runs f now and then at each interval until ctx ends.

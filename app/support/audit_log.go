@@ -45,7 +45,7 @@ func auditFilterFrom(c echo.Context) AuditFilter {
 // AuditActions are the actions the filter offers; "denied" matches every refused one.
 var AuditActions = []string{ActionSignIn, ActionStaffLocked, ActionSearch, ActionViewMember, ActionRevealMessage, ActionUnlock, ActionStopThreeDS, ActionResumeThreeDS,
 	ActionEndSessions, ActionClose, ActionRequireMessage, ActionCreateStaff, ActionDisableStaff, ActionResetTOTP,
-	ActionExportAudit, "denied"}
+	ActionExportAudit, db.ActionAuditRemoved, db.ActionPersonalDataRemoved, "denied"}
 
 // auditQuery applies the filter. Problems name fields that could not be read (that filter is then not applied).
 func auditQuery(ctx context.Context, gdb *gorm.DB, f AuditFilter) (*gorm.DB, i18n.Problems, error) {

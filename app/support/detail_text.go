@@ -9,6 +9,7 @@ import (
 
 	"honnin/app/cards"
 	"honnin/app/i18n"
+	"honnin/db"
 	viewsupport "honnin/views/support"
 )
 
@@ -99,6 +100,13 @@ var auditShapes = map[string][]detailShape{
 	ActionExportAudit: {
 		shape(`filter: (.*)`, "support.detail.export_filter",
 			func(l i18n.Locale, m []string) []any { return []any{filterWords(m[1])} }),
+	},
+	db.ActionAuditRemoved: {
+		shape(`(\d+) audit events made before (.*) removed`, "support.detail.audit_removed",
+			func(_ i18n.Locale, m []string) []any { return []any{m[1], jstTime(m[2])} }),
+	},
+	db.ActionPersonalDataRemoved: {
+		shape(`login ID, password, personal message, login times and addresses removed`, "support.detail.personal_data_removed", verbatim),
 	},
 }
 

@@ -33,6 +33,10 @@ func TestAuditDetailText(t *testing.T) {
 		{ActionCreateStaff, "role supervisor", "権限: 責任者", "role supervisor"},
 		{ActionExportAudit, "filter: from=2026-11-01&staff=admin01", "条件: staff=admin01, from=2026-11-01", "filter: staff=admin01, from=2026-11-01"},
 		{ActionExportAudit, "filter: ", "条件: —", "filter: —"},
+		{db.ActionAuditRemoved, "120 audit events made before 2025-06-01T00:00:00Z removed", "2025-06-01 09:00:00（日本時間）より前の監査ログ120件を削除",
+			"120 audit events made before 2025-06-01 09:00:00 (JST) removed"},
+		{db.ActionPersonalDataRemoved, "login ID, password, personal message, login times and addresses removed",
+			"ログインID、パスワード、パーソナルメッセージ、ログイン日時と接続元を削除", "login ID, password, personal message, login times and addresses removed"},
 		{ActionSearch, "something new", "something new", "something new"},
 	}
 	for _, tt := range tests {
