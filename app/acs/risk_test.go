@@ -159,7 +159,9 @@ func TestTrustListOn220(t *testing.T) {
 	}
 
 	// Later, from a new device, with 08: the trust list offsets the new device.
-	fresh := func(m map[string]any) { m["threeDSRequestorChallengeInd"], m["browserUserAgent"] = "08", "a new browser" }
+	fresh := func(m map[string]any) {
+		m["threeDSRequestorChallengeInd"], m["browserUserAgent"] = "08", "a new browser"
+	}
 	ares, _ = f.aresFor(t, demodata.YamadaJCB, fresh)
 	if ares.TransStatus != emv.StatusY || ares.WhiteListStatus != emv.WhiteListTrusted || ares.WhiteListStatusSource != emv.WhiteListSourceACS {
 		t.Fatalf("08 at a trusted shop: %+v, want frictionless Y with whiteListStatus Y", ares)
