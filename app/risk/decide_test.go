@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"honnin/app/emv"
+	"honnin/app/i18n"
 )
 
 // quiet is a purchase about which nothing is new or unusual: no signal fires under the default rules.
@@ -259,6 +260,23 @@ func TestDeviceLabel(t *testing.T) {
 	for ua, want := range tests {
 		if got := DeviceLabel(ua); got != want {
 			t.Errorf("DeviceLabel(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}
+
+func TestEverySignalAndRuleHasWords(t *testing.T) {
+	keys := []string{}
+	for _, s := range AllSignals {
+		keys = append(keys, "risk.signal."+string(s))
+	}
+	for _, w := range []string{WhyFrequencyLimit, WhyChallengeMandate, WhyChallengeAsked, WhyInformational, WhyLocked} {
+		keys = append(keys, "risk.why."+w)
+	}
+	for _, k := range keys {
+		for _, l := range []i18n.Locale{i18n.JA, i18n.EN} {
+			if i18n.Tr(l, k) == k {
+				t.Errorf("%s has no %v words", k, l)
+			}
 		}
 	}
 }
