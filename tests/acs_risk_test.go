@@ -72,7 +72,7 @@ func TestRiskFrictionless(t *testing.T) {
 			}
 		}
 
-		metrics := testkit.ReadAll(t, must(http.Get(app.Internal + "/metrics")).Body)
+		metrics := testkit.ReadAll(t, must(http.Get(app.Internal+"/metrics")).Body)
 		for _, want := range []string{`honnin_risk_decisions_total{top_signal="no_method_data",trans_status="Y"} 1`,
 			`honnin_risk_decisions_total{top_signal="amount_over_threshold",trans_status="C"} 1`} {
 			if !strings.Contains(metrics, want) {
