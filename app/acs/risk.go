@@ -74,17 +74,12 @@ func (a *ACS) gatherFacts(ctx context.Context, req *emv.AReq, card *db.Card, rul
 		v.MerchantKey = risk.MerchantKey(req.AcquirerBIN, req.AcquirerMerchantID)
 	}
 
-	known, err := cardKnows(ctx, a.DB, card.ID, v.DeviceHash, v.MerchantKey, now)
+	small := f.MessageCategory == "01" && f.AmountMinor <= rules.SmallAmountFor(f.Currency)
+	c, known, err := countAndAsk(ctx, a.DB, card.ID, v.DeviceHash, v.MerchantKey, small, now)
 	if err != nil {
 		return riskView{}, err
 	}
 	f.DeviceKnown, f.MerchantKnown, f.MerchantTrusted = known.DeviceKnown, known.MerchantKnown, known.MerchantTrusted
-
-	small := f.MessageCategory == "01" && f.AmountMinor <= rules.SmallAmountFor(f.Currency)
-	c, err := countCardRisk(ctx, a.DB, card.ID, v.MerchantKey, small, now)
-	if err != nil {
-		return riskView{}, err
-	}
 	f.AReqsHour, f.AReqsDay, f.SmallAmountsHour, f.MerchantsHour = c.HourAReqs, c.DayAReqs, c.HourSmall, c.merchants()
 	if c.FailuresSince != nil && c.FailuresSince.After(now.Add(-24*time.Hour)) {
 		f.FailedChallenges24h = c.Failures
@@ -126,14 +121,53 @@ type knowledge struct {
 	DeviceKnown, MerchantKnown, MerchantTrusted bool
 }
 
+// countAndAsk counts the AReq in the card's counters and asks what the card's history knows of the
+// device and the merchant. On PostgreSQL both are one statement (the upsert in a WITH clause), since
+// every AReq pays for each round trip; SQLite, in process, takes them one after the other.
+func countAndAsk(ctx context.Context, gdb *gorm.DB, cardID uint, deviceHash, merchantKey string, small bool, now time.Time) (riskCounts, knowledge, error) {
+	if !db.IsPostgres(gdb) {
+		k, err := cardKnows(ctx, gdb, cardID, deviceHash, merchantKey, now)
+		if err != nil {
+			return riskCounts{}, k, err
+		}
+		c, err := countCardRisk(ctx, gdb, cardID, merchantKey, small, now)
+		return c, k, err
+	}
+	upsert, args := countStatement(cardID, merchantKey, small, now)
+	var rows []struct {
+		HourAReqs                                   int `gorm:"column:hour_areqs"`
+		HourSmall                                   int
+		HourMerchants                               string
+		DayAReqs                                    int `gorm:"column:day_areqs"`
+		FailuresSince                               *time.Time
+		Failures                                    int
+		DeviceKnown, MerchantKnown, MerchantTrusted bool
+	}
+	err := gdb.WithContext(ctx).Raw(`WITH counted AS (`+upsert+`) SELECT counted.*, `+knowsColumns+` FROM counted`,
+		append(args, cardID, deviceHash, now, cardID, merchantKey, cardID, merchantKey)...).Scan(&rows).Error
+	if err != nil {
+		return riskCounts{}, knowledge{}, err
+	}
+	if len(rows) != 1 {
+		return riskCounts{}, knowledge{}, errors.New("acs: the card's risk counters returned no row")
+	}
+	r := rows[0]
+	return riskCounts{HourAReqs: r.HourAReqs, HourSmall: r.HourSmall, HourMerchants: r.HourMerchants, DayAReqs: r.DayAReqs,
+			FailuresSince: r.FailuresSince, Failures: r.Failures},
+		knowledge{DeviceKnown: r.DeviceKnown, MerchantKnown: r.MerchantKnown, MerchantTrusted: r.MerchantTrusted}, nil
+}
+
+// knowsColumns answer whether the device is known (and still trusted) for the card, whether the card
+// authenticated at the merchant before, and whether the member trusts it.
+const knowsColumns = `EXISTS (SELECT 1 FROM known_devices WHERE card_id = ? AND device_hash = ? AND expires_at > ?) AS device_known,
+		EXISTS (SELECT 1 FROM known_merchants WHERE card_id = ? AND merchant_key = ?) AS merchant_known,
+		EXISTS (SELECT 1 FROM trusted_merchants WHERE card_id = ? AND merchant_key = ?) AS merchant_trusted`
+
 // cardKnows asks, in one statement, whether the device is known (and still trusted) for the card,
 // whether the card authenticated at the merchant before, and whether the member trusts it.
 func cardKnows(ctx context.Context, gdb *gorm.DB, cardID uint, deviceHash, merchantKey string, now time.Time) (knowledge, error) {
 	var k knowledge
-	err := gdb.WithContext(ctx).Raw(`SELECT
-		EXISTS (SELECT 1 FROM known_devices WHERE card_id = ? AND device_hash = ? AND expires_at > ?) AS device_known,
-		EXISTS (SELECT 1 FROM known_merchants WHERE card_id = ? AND merchant_key = ?) AS merchant_known,
-		EXISTS (SELECT 1 FROM trusted_merchants WHERE card_id = ? AND merchant_key = ?) AS merchant_trusted`,
+	err := gdb.WithContext(ctx).Raw(`SELECT `+knowsColumns,
 		cardID, deviceHash, now, cardID, merchantKey, cardID, merchantKey).Scan(&k).Error
 	return k, err
 }
@@ -171,13 +205,25 @@ func merchantToken(merchantKey string) string {
 // the row as it now stands. One statement: concurrent AReqs for the card serialise on its row, so
 // a burst of card testing is counted exactly, on every node.
 func countCardRisk(ctx context.Context, gdb *gorm.DB, cardID uint, merchantKey string, small bool, now time.Time) (riskCounts, error) {
+	stmt, args := countStatement(cardID, merchantKey, small, now)
+	var rows []riskCounts
+	if err := gdb.WithContext(ctx).Raw(stmt, args...).Scan(&rows).Error; err != nil {
+		return riskCounts{}, err
+	}
+	if len(rows) != 1 {
+		return riskCounts{}, errors.New("acs: the card's risk counters returned no row")
+	}
+	return rows[0], nil
+}
+
+// countStatement is countCardRisk's upsert and its arguments.
+func countStatement(cardID uint, merchantKey string, small bool, now time.Time) (string, []any) {
 	hour, day := now.UTC().Truncate(time.Hour), now.UTC().Truncate(24*time.Hour)
 	smallCount := 0
 	if small {
 		smallCount = 1
 	}
-	var rows []riskCounts
-	err := gdb.WithContext(ctx).Raw(`INSERT INTO card_risk_counters
+	return `INSERT INTO card_risk_counters
 		(card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures)
 		VALUES (?, ?, 1, ?, ?, ?, 1, 0)
 		ON CONFLICT (card_id) DO UPDATE SET
@@ -192,14 +238,7 @@ func countCardRisk(ctx context.Context, gdb *gorm.DB, cardID uint, merchantKey s
 		day_areqs = CASE WHEN card_risk_counters.day_start = excluded.day_start THEN card_risk_counters.day_areqs + 1 ELSE 1 END,
 		day_start = excluded.day_start
 		RETURNING hour_areqs, hour_small, hour_merchants, day_areqs, failures_since, failures`,
-		cardID, hour, smallCount, merchantToken(merchantKey), day, maxHourMerchants*merchantTokenLen).Scan(&rows).Error
-	if err != nil {
-		return riskCounts{}, err
-	}
-	if len(rows) != 1 {
-		return riskCounts{}, errors.New("acs: the card's risk counters returned no row")
-	}
-	return rows[0], nil
+		[]any{cardID, hour, smallCount, merchantToken(merchantKey), day, maxHourMerchants * merchantTokenLen}
 }
 
 // countFailure adds a failed challenge to the card's failures of the last day (a window that began
