@@ -269,3 +269,21 @@ func TestAReqAcctInfoReachesTheFacts(t *testing.T) {
 		t.Errorf("decision %s/%s, want N/11", ch.TransStatus, ch.TransStatusReason)
 	}
 }
+
+func TestTopSignalLabel(t *testing.T) {
+	tests := []struct {
+		fired []risk.Fired
+		want  string
+	}{
+		{nil, "none"},
+		{[]risk.Fired{{Signal: risk.SignalTrustedMerchant, Weight: -30}}, "none"},
+		{[]risk.Fired{{Signal: risk.SignalNewMerchant, Weight: 15}, {Signal: risk.SignalNoMethodData, Weight: 25}}, "no_method_data"},
+		{[]risk.Fired{{Signal: risk.SignalAmountOverThreshold, Weight: 40}, {Signal: risk.SignalNewDevice, Weight: 40}}, "amount_over_threshold"},
+		{[]risk.Fired{{Signal: "made_up", Weight: 99}}, "none"},
+	}
+	for _, tt := range tests {
+		if got := topSignal(tt.fired); got != tt.want {
+			t.Errorf("topSignal(%v) = %q, want %q", tt.fired, got, tt.want)
+		}
+	}
+}
