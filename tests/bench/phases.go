@@ -159,7 +159,20 @@ func (env *environment) areq(ctx context.Context, client *http.Client) error {
 }
 
 func (env *environment) sendAReq(ctx context.Context, client *http.Client, pan string) (map[string]any, error) {
-	ares, err := env.postAReq(ctx, client, env.areqBody(pan))
+	return env.expectChallenge(env.postAReq(ctx, client, env.areqBody(pan)))
+}
+
+// mandated is an AReq body whose requestor mandates a challenge (threeDSRequestorChallengeInd 04).
+func mandated(body []byte) []byte {
+	from := []byte(`"threeDSRequestorChallengeInd":"01"`)
+	if !bytes.Contains(body, from) {
+		panic("bench: the AReq template no longer holds threeDSRequestorChallengeInd 01")
+	}
+	return bytes.Replace(body, from, []byte(`"threeDSRequestorChallengeInd":"04"`), 1)
+}
+
+// expectChallenge passes on an ARes that asks for a challenge and turns anything else into an error.
+func (env *environment) expectChallenge(ares map[string]any, err error) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
