@@ -92,8 +92,9 @@ func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
 	return a.DSAuth(r)
 }
 
-// authenticate decides an AReq from the Directory Server ds per the decision table, stores the
-// transaction and returns the ARes.
+// authenticate decides an AReq from the Directory Server ds per the decision table and, for a member
+// who uses 3-D Secure, the risk engine; stores the transaction with the risk decision's facts and
+// signals, and returns the ARes.
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
 	pan := req.AcctNumber
 	ch := db.Challenge{
