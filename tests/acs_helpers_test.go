@@ -64,6 +64,16 @@ func areqFor(pan string) map[string]any {
 	}
 }
 
+// mandatedAReq is areqFor with the requestor mandating a challenge (threeDSRequestorChallengeInd 04):
+// the risk engine then challenges whatever the card's history, unless the score reaches the deny band.
+// Tests of the challenge's machinery use it, so that a browser made known by an earlier success does
+// not turn their next purchase frictionless.
+func mandatedAReq(pan string) map[string]any {
+	m := areqFor(pan)
+	m["threeDSRequestorChallengeInd"] = "04"
+	return m
+}
+
 // demoExpiry is a demo card's expiry as the shopper types it ("2912" for any other number).
 func demoExpiry(pan string) string {
 	for _, c := range demodata.Cards {
