@@ -135,13 +135,8 @@ func countAndAsk(ctx context.Context, gdb *gorm.DB, cardID uint, deviceHash, mer
 	}
 	upsert, args := countStatement(cardID, merchantKey, small, now)
 	var rows []struct {
-		HourAReqs                                   int `gorm:"column:hour_areqs"`
-		HourSmall                                   int
-		HourMerchants                               string
-		DayAReqs                                    int `gorm:"column:day_areqs"`
-		FailuresSince                               *time.Time
-		Failures                                    int
-		DeviceKnown, MerchantKnown, MerchantTrusted bool
+		Counts riskCounts `gorm:"embedded"`
+		Known  knowledge  `gorm:"embedded"`
 	}
 	err := gdb.WithContext(ctx).Raw(`WITH counted AS (`+upsert+`) SELECT counted.*, `+knowsColumns+` FROM counted`,
 		append(args, cardID, deviceHash, now, cardID, merchantKey, cardID, merchantKey)...).Scan(&rows).Error
@@ -149,12 +144,9 @@ func countAndAsk(ctx context.Context, gdb *gorm.DB, cardID uint, deviceHash, mer
 		return riskCounts{}, knowledge{}, err
 	}
 	if len(rows) != 1 {
-		return riskCounts{}, knowledge{}, errors.New("acs: the card's risk counters returned no row")
+		return riskCounts{}, knowledge{}, errNoCounterRow
 	}
-	r := rows[0]
-	return riskCounts{HourAReqs: r.HourAReqs, HourSmall: r.HourSmall, HourMerchants: r.HourMerchants, DayAReqs: r.DayAReqs,
-			FailuresSince: r.FailuresSince, Failures: r.Failures},
-		knowledge{DeviceKnown: r.DeviceKnown, MerchantKnown: r.MerchantKnown, MerchantTrusted: r.MerchantTrusted}, nil
+	return rows[0].Counts, rows[0].Known, nil
 }
 
 // knowsColumns answer whether the device is known (and still trusted) for the card, whether the card
@@ -171,6 +163,9 @@ func cardKnows(ctx context.Context, gdb *gorm.DB, cardID uint, deviceHash, merch
 		cardID, deviceHash, now, cardID, merchantKey, cardID, merchantKey).Scan(&k).Error
 	return k, err
 }
+
+// errNoCounterRow means the counters' upsert returned no row, which a working database never does.
+var errNoCounterRow = errors.New("acs: the card's risk counters returned no row")
 
 // riskCounts is a card's counter row as one AReq left it.
 type riskCounts struct {
@@ -211,7 +206,7 @@ func countCardRisk(ctx context.Context, gdb *gorm.DB, cardID uint, merchantKey s
 		return riskCounts{}, err
 	}
 	if len(rows) != 1 {
-		return riskCounts{}, errors.New("acs: the card's risk counters returned no row")
+		return riskCounts{}, errNoCounterRow
 	}
 	return rows[0], nil
 }
