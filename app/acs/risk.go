@@ -32,7 +32,8 @@ func (a *ACS) rules() risk.Rules { return a.Risk.Current() }
 // gatherFacts reads what the risk engine needs about an AReq for an enrolled card: the AReq's own
 // fields, the 3DS Method's device data (claimed, so that no other AReq can use them), the card's
 // known devices and merchants, its counters (this AReq counted) and the member's recent changes and
-// locks. Three indexed statements at most; nothing scans the card's history.
+// locks. Two indexed statements at most on PostgreSQL (three on SQLite); nothing scans the card's
+// history.
 func (a *ACS) gatherFacts(ctx context.Context, req *emv.AReq, card *db.Card, rules risk.Rules, now time.Time) (riskView, error) {
 	f := risk.Facts{
 		MessageVersion: req.MessageVersion, MessageCategory: req.MessageCategory,
