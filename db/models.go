@@ -88,6 +88,9 @@ type Member struct {
 	LastLoginAt             *time.Time
 	PreviousLoginAt         *time.Time
 	PasswordChangedAt       time.Time
+	// CredentialsChangedAt is when the member last changed the login ID or the password (not set by
+	// registration): the risk engine treats purchases soon after such a change as riskier.
+	CredentialsChangedAt *time.Time
 	// SessionVersion ends every session of the member when raised (credential change, support action).
 	SessionVersion int    `gorm:"not null;default:1"`
 	Status         string `gorm:"size:8;not null;default:active"`
@@ -427,5 +430,30 @@ type RiskRuleSet struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}, &AuditRemoval{}, &SweepClaim{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}, &AuditRemoval{}, &SweepClaim{}, &CardRiskCounter{}, &KnownMerchant{}}
+}
+
+// CardRiskCounter is one card's recent activity as the risk engine needs it, kept up to date by each
+// AReq and each failed challenge so that a decision never scans the card's history. The hour and day
+// counts are of fixed windows starting at HourStart and DayStart; HourMerchants holds short digests
+// of the distinct merchants of the hour window, space-separated and bounded.
+type CardRiskCounter struct {
+	CardID        uint      `gorm:"primaryKey;autoIncrement:false"`
+	HourStart     time.Time `gorm:"not null"`
+	HourAReqs     int       `gorm:"column:hour_areqs;not null;default:0"`
+	HourSmall     int       `gorm:"not null;default:0"`
+	HourMerchants string    `gorm:"size:400;not null;default:''"`
+	DayStart      time.Time `gorm:"not null"`
+	DayAReqs      int       `gorm:"column:day_areqs;not null;default:0"`
+	// Failures counts failed challenges since FailuresSince; a window older than a day counts as none.
+	FailuresSince *time.Time
+	Failures      int `gorm:"not null;default:0"`
+}
+
+// KnownMerchant is a merchant at which the card authenticated successfully; purchases there count
+// as from a known merchant.
+type KnownMerchant struct {
+	CardID      uint      `gorm:"primaryKey;autoIncrement:false"`
+	MerchantKey string    `gorm:"primaryKey;size:80"`
+	LastSeenAt  time.Time `gorm:"not null"`
 }

@@ -22,7 +22,9 @@ var notesCodes = map[string]map[string]bool{
 	"errorComponent":         set("A"),
 	"errorCode": set("101", "102", "201", "202", "203", "204", "301", "302", "303", "304", "305", "306", "307",
 		"402", "403", "404", "405"),
-	"errorMessageType": set("AReq", "CReq"),
+	"errorMessageType":      set("AReq", "CReq"),
+	"whiteListStatus":       set("Y", "N", "E", "P", "R", "U"),
+	"whiteListStatusSource": set("01", "02", "03"),
 }
 
 func set(vals ...string) map[string]bool {
@@ -64,7 +66,8 @@ func checkCodes(t *testing.T, name string, m map[string]any) {
 // TestCodeListsRefuseUnknownValues keeps checkCodes honest: it must refuse values outside the lists.
 func TestCodeListsRefuseUnknownValues(t *testing.T) {
 	for field, bad := range map[string]string{"transStatus": "X", "transStatusReason": "27", "eci": "02",
-		"authenticationMethod": "12", "challengeCancel": "02", "errorCode": "999", "interactionCounter": "3"} {
+		"authenticationMethod": "12", "challengeCancel": "02", "errorCode": "999", "interactionCounter": "3",
+		"whiteListStatus": "X", "whiteListStatusSource": "04"} {
 		inner := &testing.T{}
 		checkCodes(inner, "probe", map[string]any{field: bad})
 		if !inner.Failed() {

@@ -64,6 +64,16 @@ func areqFor(pan string) map[string]any {
 	}
 }
 
+// mandatedAReq is areqFor with the requestor mandating a challenge (threeDSRequestorChallengeInd 04):
+// the risk engine then challenges whatever the card's history, unless the score reaches the deny band.
+// Tests of the challenge's machinery use it, so that a browser made known by an earlier success does
+// not turn their next purchase frictionless.
+func mandatedAReq(pan string) map[string]any {
+	m := areqFor(pan)
+	m["threeDSRequestorChallengeInd"] = "04"
+	return m
+}
+
 // demoExpiry is a demo card's expiry as the shopper types it ("2912" for any other number).
 func demoExpiry(pan string) string {
 	for _, c := range demodata.Cards {
@@ -179,6 +189,15 @@ func checkARes(t *testing.T, areq, ares map[string]any) {
 		if str(ares, "transStatusReason") != "" || str(ares, "eci") != "" || str(ares, "authenticationValue") != "" {
 			t.Errorf("ARes C carries a reason, ECI or value: %v", ares)
 		}
+	case "Y":
+		// Frictionless: the same ECI and value as a challenged Y.
+		if str(ares, "eci") != "05" || len(str(ares, "authenticationValue")) != 28 || str(ares, "transStatusReason") != "" {
+			t.Errorf("ARes Y: eci %q, authenticationValue %q, reason %q", str(ares, "eci"), str(ares, "authenticationValue"), str(ares, "transStatusReason"))
+		}
+	case "I":
+		if str(areq, "messageVersion") != "2.2.0" || str(ares, "authenticationValue") != "" || str(ares, "eci") != "" {
+			t.Errorf("ARes I: %v, want 2.2.0 without a value", ares)
+		}
 	case "N", "U", "R":
 		requireFields(t, "ARes "+str(ares, "transStatus"), ares, "transStatusReason")
 		for _, f := range []string{"acsURL", "eci", "authenticationValue", "acsChallengeMandated"} {
@@ -188,7 +207,22 @@ func checkARes(t *testing.T, areq, ares map[string]any) {
 		}
 	}
 	onlyFields(t, "ARes", ares, append(aresRequired, "transStatusReason", "acsURL", "acsChallengeMandated",
-		"authenticationType", "authenticationValue", "eci", "cardholderInfo")...)
+		"authenticationType", "authenticationValue", "eci", "cardholderInfo", "whiteListStatus", "whiteListStatusSource")...)
+	checkTrustList(t, "ARes", ares)
+}
+
+// checkTrustList asserts that a message carries whiteListStatus only on 2.2.0, always with the ACS
+// (03) as its source.
+func checkTrustList(t *testing.T, name string, m map[string]any) {
+	t.Helper()
+	status, source := str(m, "whiteListStatus"), str(m, "whiteListStatusSource")
+	switch {
+	case status == "" && source == "":
+	case str(m, "messageVersion") != "2.2.0":
+		t.Errorf("%s %s carries the trust list: %v", name, str(m, "messageVersion"), m)
+	case status == "" || source != "03":
+		t.Errorf("%s whiteListStatus %q with source %q, want both, the source 03", name, status, source)
+	}
 }
 
 // checkErro asserts an Erro with the code and, when given, a detail naming the field.
@@ -313,7 +347,9 @@ func checkCRes(t *testing.T, p page, ares map[string]any, status string) map[str
 	}
 	noEmptyFields(t, "CRes", c)
 	checkCodes(t, "CRes", c)
-	onlyFields(t, "CRes", c, "threeDSServerTransID", "acsTransID", "messageType", "messageVersion", "transStatus", "challengeCompletionInd")
+	onlyFields(t, "CRes", c, "threeDSServerTransID", "acsTransID", "messageType", "messageVersion", "transStatus", "challengeCompletionInd",
+		"whiteListStatus", "whiteListStatusSource")
+	checkTrustList(t, "CRes", c)
 	return c
 }
 
@@ -389,7 +425,8 @@ func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel stri
 	noEmptyFields(t, "RReq", r)
 	checkCodes(t, "RReq", r)
 	onlyFields(t, "RReq", r, append(rreqRequired, "authenticationType", "authenticationMethod", "authenticationValue",
-		"eci", "transStatusReason", "challengeCancel")...)
+		"eci", "transStatusReason", "challengeCancel", "whiteListStatus", "whiteListStatusSource")...)
+	checkTrustList(t, "RReq", r)
 	want := map[string]string{"threeDSServerTransID": str(ares, "threeDSServerTransID"), "acsTransID": str(ares, "acsTransID"),
 		"dsTransID": str(ares, "dsTransID"), "messageType": "RReq", "messageVersion": str(ares, "messageVersion"),
 		"transStatus": status, "transStatusReason": reason, "challengeCancel": cancel}

@@ -94,14 +94,14 @@ func TestFaultsDatabaseUnreachable(t *testing.T) {
 	member := loggedIn(t, app, "yamada01", "fuji-san-2026")
 	// Challenges under way when the database goes: two with the password page open, one whose CReq
 	// has not arrived yet.
-	aresOK, pageOK := challengeFor(t, app, areqFor(demodata.YamadaJCB))
-	aresCancel, pageCancel := challengeFor(t, app, areqFor(demodata.YamadaVisa))
-	aresLate := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
+	aresOK, pageOK := challengeFor(t, app, mandatedAReq(demodata.YamadaJCB))
+	aresCancel, pageCancel := challengeFor(t, app, mandatedAReq(demodata.YamadaVisa))
+	aresLate := postAReq(t, app.URL, mandatedAReq(demodata.YamadaJCB))
 	if str(aresLate, "transStatus") != "C" {
 		t.Fatalf("no challenge: %v", aresLate)
 	}
 
-	traffic := sendAReqs(app.URL, demodata.YamadaJCB, 4)
+	traffic := sendAReqs(app.URL, demodata.TanakaJCB, 4)
 	eventually(t, "AReqs answered before the cut", func() bool { n, _ := traffic.counts(); return n >= 5 })
 
 	proxy.Cut()
@@ -109,7 +109,7 @@ func TestFaultsDatabaseUnreachable(t *testing.T) {
 	_, erroBefore := traffic.counts()
 	eventually(t, "Erro 403 answers while the database is away", func() bool { _, n := traffic.counts(); return n >= erroBefore+10 })
 
-	m, err := tryAReq(app.URL, areqFor(demodata.YamadaVisa))
+	m, err := tryAReq(app.URL, mandatedAReq(demodata.YamadaVisa))
 	if err != nil || !isErro403(m) {
 		t.Errorf("AReq while the database is away: %v %v; want Erro 403 within %v", m, err, dsPatience)
 	} else {
@@ -146,7 +146,7 @@ func TestFaultsDatabaseUnreachable(t *testing.T) {
 	proxy.Restore()
 	t.Log("database back")
 	eventually(t, "AReqs answered with an ARes again", func() bool {
-		m, err := tryAReq(app.URL, areqFor(demodata.YamadaJCB))
+		m, err := tryAReq(app.URL, mandatedAReq(demodata.YamadaJCB))
 		return err == nil && str(m, "messageType") == "ARes"
 	})
 	aresAfter, _ := traffic.counts()
@@ -198,12 +198,12 @@ func TestFaultsDatabaseRestart(t *testing.T) {
 		}
 	}
 
-	traffic := sendAReqs(app.URL, demodata.YamadaVisa, 4)
+	traffic := sendAReqs(app.URL, demodata.TanakaJCB, 4)
 	var started []map[string]any
 	for round := range 3 {
 		// Before the restart: a challenge with its page open, and one whose CReq is yet to come.
-		aresOpen, pOpen := challengeFor(t, app, areqFor(demodata.YamadaJCB))
-		aresLater := postAReq(t, app.URL, areqFor(demodata.YamadaVisa))
+		aresOpen, pOpen := challengeFor(t, app, mandatedAReq(demodata.YamadaJCB))
+		aresLater := postAReq(t, app.URL, mandatedAReq(demodata.YamadaVisa))
 		started = append(started, aresOpen, aresLater)
 		before, _ := traffic.counts()
 
@@ -269,13 +269,13 @@ func TestFaultsDatabaseSilent(t *testing.T) {
 	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir,
 		Env: map[string]string{"HONNIN_REQUEST_TIMEOUT": "1s"}})
 	member := loggedIn(t, app, "yamada01", "fuji-san-2026")
-	aresLate := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
+	aresLate := postAReq(t, app.URL, mandatedAReq(demodata.YamadaJCB))
 	if str(aresLate, "transStatus") != "C" {
 		t.Fatalf("no challenge: %v", aresLate)
 	}
 
 	proxy.Stall()
-	traffic := sendAReqs(app.URL, demodata.YamadaJCB, 4)
+	traffic := sendAReqs(app.URL, demodata.TanakaJCB, 4)
 	eventually(t, "Erro 403 answers while the database is silent", func() bool { _, n := traffic.counts(); return n >= 8 })
 	status, body, err := getQuick(member, "/my/cards")
 	friendlyUnavailable(t, "a member's page", status, body, err)

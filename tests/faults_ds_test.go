@@ -24,11 +24,11 @@ func TestFaultsDirectoryServerDown(t *testing.T) {
 			"HONNIN_RREQ_RETRY_MIN": retryMin.String(), "HONNIN_RREQ_RETRY_MAX": retryMax.String()}})
 
 		proxy.Cut()
-		aresY, p := challengeFor(t, app, areqFor(demodata.YamadaJCB))
+		aresY, p := challengeFor(t, app, mandatedAReq(demodata.YamadaJCB))
 		checkCRes(t, answer(t, app.URL, p, "yamada01", "fuji-san-2026", "submit"), aresY, "Y")
-		aresN, p := challengeFor(t, app, areqFor(demodata.YamadaVisa))
+		aresN, p := challengeFor(t, app, mandatedAReq(demodata.YamadaVisa))
 		checkCRes(t, answer(t, app.URL, p, "", "", "cancel"), aresN, "N")
-		aresIdle := postAReq(t, app.URL, areqFor(demodata.YamadaJCB)) // nobody opens it: it expires
+		aresIdle := postAReq(t, app.URL, mandatedAReq(demodata.YamadaJCB)) // nobody opens it: it expires
 
 		// The RReqs are tried again and again, each wait longer than the one before, up to the maximum.
 		var rows []db.OutboxMessage
@@ -69,7 +69,7 @@ func TestFaultsDirectoryServerDown(t *testing.T) {
 		eventually(t, "a delivery waiting on the silent Directory Server", func() bool { return proxy.Accepted() > before })
 		app.Stop()
 		app2 := app.Join(t, nil)
-		aresY2, p := challengeFor(t, app2, areqFor(demodata.YamadaVisa))
+		aresY2, p := challengeFor(t, app2, mandatedAReq(demodata.YamadaVisa))
 		checkCRes(t, answer(t, app2.URL, p, "yamada01", "fuji-san-2026", "submit"), aresY2, "Y")
 
 		proxy.Restore()

@@ -24,7 +24,7 @@ func TestFaultsTwoNodes(t *testing.T) {
 	nodes := []*testkit.App{a, b}
 
 	// Started on A, finished on B.
-	ares := postAReq(t, a.URL, areqFor(demodata.YamadaJCB))
+	ares := postAReq(t, a.URL, mandatedAReq(demodata.YamadaJCB))
 	if str(ares, "transStatus") != "C" {
 		t.Fatalf("no challenge: %v", ares)
 	}
@@ -46,7 +46,7 @@ func TestFaultsTwoNodes(t *testing.T) {
 			pan = demodata.YamadaVisa
 		}
 		start := nodes[i%2]
-		ares, p := challengeFor(t, start, areqFor(pan))
+		ares, p := challengeFor(t, start, mandatedAReq(pan))
 		raced = append(raced, ares)
 		var wg sync.WaitGroup
 		pages := make([]page, 2)
@@ -68,8 +68,8 @@ func TestFaultsTwoNodes(t *testing.T) {
 	var unopened, unanswered []map[string]any
 	for i := range 8 {
 		n := nodes[i%2]
-		unopened = append(unopened, postAReq(t, n.URL, areqFor(demodata.YamadaVisa)))
-		ares, _ := challengeFor(t, n, areqFor(demodata.YamadaJCB))
+		unopened = append(unopened, postAReq(t, n.URL, mandatedAReq(demodata.YamadaVisa)))
+		ares, _ := challengeFor(t, n, mandatedAReq(demodata.YamadaJCB))
 		unanswered = append(unanswered, ares)
 	}
 	for _, ares := range unopened {

@@ -13,6 +13,7 @@ import (
 
 	"honnin/app/config"
 	"honnin/app/credentials"
+	"honnin/app/risk"
 	"honnin/app/security"
 )
 
@@ -29,6 +30,8 @@ type Deps struct {
 	DSAuth DSAuthenticator
 	// Checker is the one credential check and lockout, shared with the portal.
 	Checker *credentials.Checker
+	// Risk gives the risk rules in force; nil means the default rules.
+	Risk risk.Source
 }
 
 // ACS serves the protocol endpoints and the challenge pages.
@@ -41,6 +44,9 @@ type ACS struct {
 
 // New returns the ACS.
 func New(d Deps) *ACS {
+	if d.Risk == nil {
+		d.Risk = risk.Static(risk.DefaultRules())
+	}
 	a := &ACS{
 		Deps:   d,
 		kick:   make(chan struct{}, 1),

@@ -17,6 +17,7 @@ import (
 	"honnin/app/cards"
 	"honnin/app/emv"
 	"honnin/app/i18n"
+	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -91,8 +92,9 @@ func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
 	return a.DSAuth(r)
 }
 
-// authenticate decides an AReq from the Directory Server ds per the decision table, stores the
-// transaction and returns the ARes.
+// authenticate decides an AReq from the Directory Server ds per the decision table and, for a member
+// who uses 3-D Secure, the risk engine; stores the transaction with the risk decision's facts and
+// signals, and returns the ARes.
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
 	pan := req.AcctNumber
 	ch := db.Challenge{
@@ -158,6 +160,31 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			a.m.countCardCheckFailure(cardCheckExpiry)
 		}
 	}
+	var decision *risk.Decision
+	if status == emv.StatusC {
+		// The decision table leaves a member who uses 3-D Secure: the risk engine decides.
+		rules := a.rules()
+		view, err := a.gatherFacts(ctx, req, card, rules, now)
+		if err != nil {
+			a.Log.Error("AReq risk facts could not be read", "err", err.Error())
+			return nil, a.storeErro(req, err)
+		}
+		d := risk.Decide(view.Facts, rules)
+		decision = &d
+		status, reason = d.Status, d.Reason
+		if err := recordDecision(&ch, view, d); err != nil {
+			return nil, a.storeErro(req, err)
+		}
+		if status == emv.StatusY {
+			av, err := authenticationValue(a.AVKey, avInput{PAN: pan.Digits(), Amount: req.PurchaseAmount, Currency: req.PurchaseCurrency,
+				PurchaseDate: req.PurchaseDate, TransStatus: string(emv.StatusY), ECI: string(emv.ECIAuthenticated), ACSTransID: ch.ACSTransID})
+			if err != nil {
+				a.Log.Error("frictionless authentication value could not be made", "err", err.Error())
+				return nil, a.storeErro(req, err)
+			}
+			ch.ECI, ch.AuthenticationValue = string(emv.ECIAuthenticated), av
+		}
+	}
 	if card != nil {
 		ch.CardID = &card.ID
 		ch.MemberID = card.MemberID
@@ -191,6 +218,14 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		MessageVersion:       req.MessageVersion,
 		TransStatus:          status,
 		TransStatusReason:    reason,
+		ECI:                  emv.ECI(ch.ECI),
+		AuthenticationValue:  ch.AuthenticationValue,
+	}
+	if ch.WhiteListStatus != "" {
+		ares.WhiteListStatus, ares.WhiteListStatusSource = emv.WhiteListStatus(ch.WhiteListStatus), emv.WhiteListSourceACS
+	}
+	if decision != nil {
+		a.m.countDecision(*decision)
 	}
 	if status == emv.StatusC {
 		ares.ACSURL = a.Config.BaseURL + "/3ds/challenge"
@@ -275,9 +310,13 @@ type decisionColumns struct {
 	ID                     uint
 	Status, Expiry, Brand  string
 	ThreeDS                db.ThreeDSState `gorm:"column:three_ds"`
+	ChallengeLockedUntil   *time.Time
 	MemberID               *uint
 	MemberStatus           *string
 	MemberMessageIsDefault *bool
+	// What the risk engine reads of the member.
+	MemberLockedUntil          *time.Time
+	MemberCredentialsChangedAt *time.Time
 }
 
 // findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
@@ -286,8 +325,9 @@ type decisionColumns struct {
 func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
 	var row decisionColumns
 	q := a.DB.WithContext(ctx).Table("cards").
-		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.member_id, " +
-			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default").
+		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.challenge_locked_until, cards.member_id, " +
+			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default, " +
+			"members.locked_until AS member_locked_until, members.credentials_changed_at AS member_credentials_changed_at").
 		Joins("LEFT JOIN members ON members.id = cards.member_id")
 	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
 		q = q.Where("cards.pan_hash IN ?", hashes)
@@ -301,9 +341,11 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 	if res.RowsAffected == 0 {
 		return nil, gorm.ErrRecordNotFound
 	}
-	card := &db.Card{ID: row.ID, Status: row.Status, Expiry: row.Expiry, Brand: row.Brand, ThreeDS: row.ThreeDS, MemberID: row.MemberID}
+	card := &db.Card{ID: row.ID, Status: row.Status, Expiry: row.Expiry, Brand: row.Brand, ThreeDS: row.ThreeDS,
+		ChallengeLockedUntil: row.ChallengeLockedUntil, MemberID: row.MemberID}
 	if row.MemberID != nil && row.MemberStatus != nil {
-		card.Member = &db.Member{ID: *row.MemberID, Status: *row.MemberStatus, PersonalMessageIsDefault: row.MemberMessageIsDefault != nil && *row.MemberMessageIsDefault}
+		card.Member = &db.Member{ID: *row.MemberID, Status: *row.MemberStatus, PersonalMessageIsDefault: row.MemberMessageIsDefault != nil && *row.MemberMessageIsDefault,
+			LockedUntil: row.MemberLockedUntil, CredentialsChangedAt: row.MemberCredentialsChangedAt}
 	}
 	return card, nil
 }

@@ -52,6 +52,19 @@ func TestDecodeAReq(t *testing.T) {
 		{name: "escaped control character", edit: func(m map[string]any) { m["merchantName"] = "Fuji\aTea" }, code: "203", want: "merchantName"},
 		{name: "NUL in the user agent", edit: func(m map[string]any) { m["browserUserAgent"] = "UA\x00" }, code: "203", want: "browserUserAgent"},
 		{name: "C1 control in the requestor name", edit: func(m map[string]any) { m["threeDSRequestorName"] = "Shop\u0085" }, code: "203", want: "threeDSRequestorName"},
+		{name: "addrMatch and acctInfo", edit: func(m map[string]any) {
+			m["addrMatch"], m["acctInfo"] = "N", map[string]any{"chAccAgeInd": "01", "shipAddressUsage": "20261101", "txnActivityDay": "3"}
+		}},
+		{name: "addrMatch not Y or N", edit: func(m map[string]any) { m["addrMatch"] = "X" }, code: "203", want: "addrMatch"},
+		{name: "acctInfo not an object", edit: func(m map[string]any) { m["acctInfo"] = "01" }, code: "203", want: "acctInfo"},
+		{name: "acctInfo field of the wrong format", edit: func(m map[string]any) {
+			m["acctInfo"] = map[string]any{"shipAddressUsageInd": "09", "chAccDate": "20261340"}
+		}, code: "203", want: "acctInfo.chAccDate,acctInfo.shipAddressUsageInd"},
+		{name: "challenge indicator 09 on 2.2.0", edit: func(m map[string]any) { m["threeDSRequestorChallengeInd"] = "09" }},
+		{name: "challenge indicator 09 is not 2.1.0's", edit: func(m map[string]any) {
+			m["messageVersion"], m["threeDSRequestorChallengeInd"] = "2.1.0", "09"
+			delete(m, "browserJavascriptEnabled")
+		}, code: "203", want: "threeDSRequestorChallengeInd"},
 		{name: "a tab in the accept header is allowed", edit: func(m map[string]any) { m["browserAcceptHeader"] = "text/html,\t*/*" }},
 	}
 	for _, tt := range tests {

@@ -71,7 +71,7 @@ func (a *ACS) render(c echo.Context, s step) error {
 			Brand: brand, WindowSize: window, ACSTransID: ch.ACSTransID, Token: s.token,
 			MerchantName: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 			Last4: ch.Last4, PersonalMessage: s.personalMessage, LoginID: s.loginID, ErrorKey: s.errorKey, TriesLeft: s.triesLeft,
-			PortalURL: a.Config.BaseURL + "/",
+			PortalURL: a.Config.BaseURL + "/", OfferTrust: trustOffered(ch),
 		}))
 	case stepFinal, stepLocked:
 		page := viewacs.ReturnPage{Brand: brand, WindowSize: window, NotificationURL: target,

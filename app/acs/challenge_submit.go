@@ -23,6 +23,8 @@ type answer struct {
 	ACSTransID, Token string
 	LoginID, Password string
 	Cancel            bool
+	// TrustMerchant: the member ticked 「このお店を信頼する」 (offered only when the requestor asked).
+	TrustMerchant bool
 }
 
 // checkWait bounds how long a repeated submit waits for the check of the answer it repeats.
@@ -34,7 +36,7 @@ func (a *ACS) challengeSubmit(c echo.Context) error {
 	ans := answer{
 		ACSTransID: c.FormValue("acsTransID"), Token: c.FormValue("token"),
 		LoginID: c.FormValue("loginID"), Password: c.FormValue("password"),
-		Cancel: c.FormValue("action") == "cancel",
+		Cancel: c.FormValue("action") == "cancel", TrustMerchant: c.FormValue("trustMerchant") == "yes",
 	}
 	if len(ans.LoginID) > 256 || len(ans.Password) > 1024 {
 		ans.LoginID, ans.Password = "", ""
@@ -220,12 +222,18 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		// The form stays open with the next token; the ID is kept, the password never.
 		return a.formStep(ctx, ch, next, ans.LoginID, "acs.error.wrong")
 	}
+	var extra map[string]any
 	if res.State == db.ChallengeSucceeded {
 		if res.AV, err = a.authValue(ctx, ch); err != nil {
 			return step{}, err
 		}
+		res.DeviceTrustDays = a.rules().DeviceTrustDays
+		if ans.TrustMerchant && trustOffered(ch) {
+			res.TrustMerchant = true
+			extra = map[string]any{"white_list_status": string(emv.WhiteListTrusted)}
+		}
 	}
-	if _, err := a.end(ctx, id, guard{states: []string{db.ChallengeChecking}}, res, nil, origin); err != nil {
+	if _, err := a.end(ctx, id, guard{states: []string{db.ChallengeChecking}}, res, extra, origin); err != nil {
 		return step{}, err
 	}
 	return a.finalAfterMove(ctx, id)

@@ -262,8 +262,68 @@ var areqStrings = map[string]fieldCheck{
 	"browserUserAgent":                  maxLen(2048),
 	"messageCategory":                   oneOf("01", "02"),
 	"deviceChannel":                     oneOf("01", "02", "03"),
+	"addrMatch":                         oneOf("Y", "N"),
 	"cardholderName":                    maxLen(45),
 	"email":                             maxLen(254),
+}
+
+// acctInfoStrings are the fields of the AReq's acctInfo object Honnin checks, with their formats.
+var acctInfoStrings = map[string]fieldCheck{
+	"chAccAgeInd":           oneOf("01", "02", "03", "04", "05"),
+	"chAccChange":           yyyymmdd,
+	"chAccChangeInd":        oneOf("01", "02", "03", "04"),
+	"chAccDate":             yyyymmdd,
+	"chAccPwChange":         yyyymmdd,
+	"chAccPwChangeInd":      oneOf("01", "02", "03", "04", "05"),
+	"nbPurchaseAccount":     digits(1, 4),
+	"provisionAttemptsDay":  digits(1, 3),
+	"txnActivityDay":        digits(1, 3),
+	"txnActivityYear":       digits(1, 3),
+	"shipAddressUsage":      yyyymmdd,
+	"shipAddressUsageInd":   oneOf("01", "02", "03", "04"),
+	"shipNameIndicator":     oneOf("01", "02"),
+	"suspiciousAccActivity": oneOf("01", "02"),
+}
+
+func yyyymmdd(s string) bool {
+	_, err := time.Parse("20060102", s)
+	return len(s) == 8 && digitsRE.MatchString(s) && err == nil
+}
+
+// challengeInds210 are the threeDSRequestorChallengeInd values of 2.1.0; 05 to 09 came with 2.2.0.
+var challengeInds210 = oneOf("01", "02", "03", "04")
+
+// decodeAcctInfo reads the acctInfo object: the names of fields of the wrong type and of a wrong
+// format are returned apart, as "acctInfo.<field>" (or "acctInfo" when it is no object).
+func decodeAcctInfo(raw json.RawMessage) (info *emv.AcctInfo, badType, badFormat []string) {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil || m == nil {
+		return nil, []string{"acctInfo"}, nil
+	}
+	str := map[string]string{}
+	for name, check := range acctInfoStrings {
+		v, ok := m[name]
+		if !ok {
+			continue
+		}
+		s, ok := jsonString(v)
+		if !ok {
+			badType = append(badType, "acctInfo."+name)
+			continue
+		}
+		str[name] = s
+		if s == "" || !check(s) {
+			badFormat = append(badFormat, "acctInfo."+name)
+		}
+	}
+	return &emv.AcctInfo{
+		ChAccAgeInd: str["chAccAgeInd"], ChAccChange: str["chAccChange"], ChAccChangeInd: str["chAccChangeInd"],
+		ChAccDate: str["chAccDate"], ChAccPwChange: str["chAccPwChange"], ChAccPwChangeInd: str["chAccPwChangeInd"],
+		NbPurchaseAccount: str["nbPurchaseAccount"], ProvisionAttemptsDay: str["provisionAttemptsDay"],
+		TxnActivityDay: str["txnActivityDay"], TxnActivityYear: str["txnActivityYear"], ShipAddressUsage: str["shipAddressUsage"],
+		ShipAddressUsageInd: str["shipAddressUsageInd"], ShipNameIndicator: str["shipNameIndicator"],
+		SuspiciousAccActivity: str["suspiciousAccActivity"],
+	}, badType, badFormat
 }
 
 // areqBools are the AReq's boolean fields.
@@ -351,6 +411,14 @@ func decodeAReq(data []byte) (*emv.AReq, *emv.Erro) {
 			bools[name] = b
 		}
 	}
+	if ind, ok := str["threeDSRequestorChallengeInd"]; ok && version == emv.V210 && !challengeInds210(ind) {
+		badFormat = append(badFormat, "threeDSRequestorChallengeInd")
+	}
+	var acctInfo *emv.AcctInfo
+	if raw, ok := m["acctInfo"]; ok {
+		info, typ, format := decodeAcctInfo(raw)
+		acctInfo, badType, badFormat = info, append(badType, typ...), append(badFormat, format...)
+	}
 	if ext, ok := m["messageExtension"]; ok {
 		var exts []struct {
 			ID       string `json:"id"`
@@ -396,7 +464,7 @@ func decodeAReq(data []byte) (*emv.AReq, *emv.Erro) {
 		BrowserLanguage: str["browserLanguage"], BrowserColorDepth: str["browserColorDepth"],
 		BrowserScreenHeight: str["browserScreenHeight"], BrowserScreenWidth: str["browserScreenWidth"], BrowserTZ: str["browserTZ"],
 		BrowserUserAgent: str["browserUserAgent"], MessageCategory: str["messageCategory"], MessageType: emv.TypeAReq,
-		MessageVersion: version, DeviceChannel: str["deviceChannel"],
+		MessageVersion: version, DeviceChannel: str["deviceChannel"], AddrMatch: str["addrMatch"], AcctInfo: acctInfo,
 	}
 	if b, ok := bools["browserJavaEnabled"]; ok {
 		a.BrowserJavaEnabled = &b

@@ -21,6 +21,10 @@ type result struct {
 	Cancel      emv.ChallengeCancel
 	ECI         emv.ECI
 	AV          string
+	// With a success: how many days the device stays known, and whether the member put the merchant
+	// on the card's trust list.
+	DeviceTrustDays int
+	TrustMerchant   bool
 }
 
 // Results of the decision table's challenge rows.
@@ -91,6 +95,16 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		if err := tx.Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
 			return err
 		}
+		switch {
+		case res.State == db.ChallengeSucceeded:
+			if err := learnFromSuccess(tx, &ch, res.DeviceTrustDays, res.TrustMerchant, now); err != nil {
+				return err
+			}
+		case res.State == db.ChallengeFailed && ch.CardID != nil:
+			if err := countFailure(tx, *ch.CardID, now); err != nil {
+				return err
+			}
+		}
 		body, err := json.Marshal(buildRReq(&ch))
 		if err != nil {
 			return err
@@ -143,6 +157,7 @@ func buildRReq(ch *db.Challenge) emv.RReq {
 	}
 	if ch.MessageVersion == emv.V220 {
 		r.AuthenticationMethod = emv.AuthenticationMethodStaticPasscode
+		r.WhiteListStatus, r.WhiteListStatusSource = trustList(ch)
 	}
 	if r.TransStatus == emv.StatusY || r.TransStatus == emv.StatusA {
 		r.TransStatusReason = ""
@@ -153,10 +168,23 @@ func buildRReq(ch *db.Challenge) emv.RReq {
 // buildCRes is the final CRes of a finished challenge; it depends only on the stored row, so a double
 // submit shows the same CRes.
 func buildCRes(ch *db.Challenge) emv.CRes {
-	return emv.CRes{
+	c := emv.CRes{
 		ThreeDSServerTransID: ch.ThreeDSServerTransID, ACSTransID: ch.ACSTransID, MessageType: emv.TypeCRes,
 		MessageVersion: ch.MessageVersion, TransStatus: emv.TransStatus(ch.TransStatus), ChallengeCompletionInd: emv.Yes,
 	}
+	if ch.MessageVersion == emv.V220 {
+		c.WhiteListStatus, c.WhiteListStatusSource = trustList(ch)
+	}
+	return c
+}
+
+// trustList is a 2.2.0 transaction's trust-list status and its source (the ACS), both empty when
+// none was sent in the ARes.
+func trustList(ch *db.Challenge) (emv.WhiteListStatus, emv.WhiteListStatusSource) {
+	if ch.WhiteListStatus == "" {
+		return "", ""
+	}
+	return emv.WhiteListStatus(ch.WhiteListStatus), emv.WhiteListSourceACS
 }
 
 // eventOrigin is who caused an event (the shopper's browser), for the auth event.

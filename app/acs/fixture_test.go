@@ -15,6 +15,7 @@ import (
 	"honnin/app/credentials"
 	"honnin/app/demodata"
 	"honnin/app/emv"
+	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -24,6 +25,16 @@ type fixture struct {
 	*ACS
 	ctx context.Context
 	now time.Time
+	// mandate makes every AReq of aresFor ask for a challenge (threeDSRequestorChallengeInd 04), and
+	// the rules never refuse: the challenge's own tests start from a challenge whatever the history.
+	mandate bool
+}
+
+// newRiskFixture is a fixture whose AReqs are decided by the default risk rules.
+func newRiskFixture(t *testing.T) *fixture {
+	f := newFixture(t)
+	f.mandate, f.Risk = false, risk.Static(risk.DefaultRules())
+	return f
 }
 
 const (
@@ -57,7 +68,10 @@ func newFixture(t *testing.T) *fixture {
 	checker := &credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: cfg.LockThreshold, LockFor: cfg.LockDuration}}
 	a := New(Deps{DB: gdb, Config: cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Sealer: sealer, Hasher: hasher,
 		AVKey: AVKeyring{Version: 1, Keys: map[int][]byte{1: key()}}, Checker: checker})
-	return &fixture{ACS: a, ctx: context.Background(), now: db.Now()}
+	never := risk.DefaultRules()
+	never.DenyFrom, never.FrequencyLimitDay = 1<<30, 0
+	a.Risk = risk.Static(never)
+	return &fixture{ACS: a, ctx: context.Background(), now: db.Now(), mandate: true}
 }
 
 // testAReq is a valid 2.2.0 browser AReq for a payment with the card pan, as decodeAReq returns it.
@@ -80,6 +94,15 @@ func testAReq(t *testing.T, pan string, edit func(m map[string]any)) *emv.AReq {
 // aresFor sends an AReq for pan and returns the ARes and the stored challenge.
 func (f *fixture) aresFor(t *testing.T, pan string, edit func(m map[string]any)) (*emv.ARes, *db.Challenge) {
 	t.Helper()
+	if f.mandate {
+		given := edit
+		edit = func(m map[string]any) {
+			m["threeDSRequestorChallengeInd"] = "04"
+			if given != nil {
+				given(m)
+			}
+		}
+	}
 	ares, e := f.ACS.authenticate(f.ctx, testAReq(t, pan, edit), OpenDS, f.now)
 	if e != nil {
 		t.Fatalf("AReq answered Erro %+v", e)

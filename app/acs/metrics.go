@@ -2,11 +2,13 @@ package acs
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"honnin/app/emv"
+	"honnin/app/risk"
 	"honnin/db"
 )
 
@@ -18,6 +20,7 @@ type metrics struct {
 	challenges *prometheus.CounterVec // finished challenges by outcome
 	rreqOut    *prometheus.CounterVec // RReq delivery attempts by outcome
 	cardChecks *prometheus.CounterVec // AReqs whose card details did not match the card, by check
+	decisions  *prometheus.CounterVec // risk decisions by transStatus and the signal that weighed most
 }
 
 // cardCheckExpiry labels an AReq whose cardExpiryDate was not the card's.
@@ -35,11 +38,14 @@ func newMetrics() metrics {
 			Help: "RReq delivery attempts, by outcome."}, []string{"outcome"}),
 		cardChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_acs_card_check_failures_total",
 			Help: "AReqs for a known card whose card details did not match it (ended N, reason 01), by check."}, []string{"check"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_risk_decisions_total",
+			Help: "Risk decisions for members who use 3-D Secure, by transStatus (Y frictionless, C, N, I) and the signal that added most to the score (none when none fired)."},
+			[]string{"trans_status", "top_signal"}),
 	}
 }
 
 func (m metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut, m.cardChecks}
+	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut, m.cardChecks, m.decisions}
 }
 
 // label returns v when it is one of allowed, else "other".
@@ -113,4 +119,22 @@ func outboxBacklog(ctx context.Context, a *ACS) (int64, time.Time, error) {
 	var oldest db.OutboxMessage
 	err := gdb.Select("id", "created_at").Where("delivered_at IS NULL").Order("created_at").Limit(1).Find(&oldest).Error
 	return n, oldest.CreatedAt, err
+}
+
+// countDecision counts a risk decision under its status and its top signal. Signal names come from
+// risk.AllSignals only, so the labels stay bounded.
+func (m metrics) countDecision(d risk.Decision) {
+	m.decisions.WithLabelValues(label(d.Status, emv.TransStatuses), topSignal(d.Fired)).Inc()
+}
+
+// topSignal names the fired signal with the largest weight (the first of equals, in AllSignals
+// order), "none" when none fired with a positive weight.
+func topSignal(fired []risk.Fired) string {
+	top, weight := "none", 0
+	for _, f := range fired {
+		if f.Weight > weight && slices.Contains(risk.AllSignals, f.Signal) {
+			top, weight = string(f.Signal), f.Weight
+		}
+	}
+	return top
 }

@@ -20,7 +20,12 @@ var acsMessages = map[string]Text{
 		"IDを複数お持ちのお客さまは、このカードを登録したIDを入力してください。",
 		"If you have several IDs, use the one this card is registered to.",
 	},
-	"acs.password":         {"%sのパスワード", "%s password"},
+	"acs.password":       {"%sのパスワード", "%s password"},
+	"acs.trust_merchant": {"このお店を信頼する", "Trust this shop"},
+	"acs.trust_merchant.hint": {
+		"信頼したお店でのお買い物では、本人認証の画面が出ないことがあります。信頼したお店は%sでいつでも解除できます。",
+		"Purchases at a shop you trust may pass without this screen. You can remove trusted shops on %s at any time.",
+	},
 	"acs.submit":           {"送信", "Submit"},
 	"acs.cancel":           {"キャンセル", "Cancel"},
 	"acs.error.wrong":      {"IDまたはパスワードが正しくありません。", "The ID or password is not correct."},

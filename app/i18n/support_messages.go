@@ -237,6 +237,7 @@ var supportMessages = map[string]Text{
 	"support.history.result":             {"結果", "Result"},
 	"support.history.reason":             {"理由", "Reason"},
 	"support.history.tries":              {"入力回数", "Tries"},
+	"support.history.risk":               {"リスク判定", "Risk decision"},
 	"support.history.cancel":             {"（中断コード %s）", "(cancel code %s)"},
 	"support.history.detail":             {"詳細", "Detail"},
 	"support.history.ip":                 {"接続元", "Client address"},
@@ -247,6 +248,8 @@ var supportMessages = map[string]Text{
 	"support.challenge.state.failed":    {"認証失敗", "failed"},
 	"support.challenge.state.cancelled": {"中断", "cancelled"},
 	"support.challenge.state.expired":   {"時間切れ", "timed out"},
+	"support.challenge.state.answered":  {"即時回答", "answered at once"},
+	"support.challenge.state.checking":  {"確認中", "checking the answer"},
 
 	"support.tsr.01": {"本人確認に失敗", "cardholder check failed"},
 	"support.tsr.02": {"不明な端末", "unknown device"},

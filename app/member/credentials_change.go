@@ -89,6 +89,8 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 		changes["password_hash"], changes["password_changed_at"] = hash, db.Now()
 		what = append(what, "password")
 	}
+	// The risk engine challenges purchases soon after a change of ID or password.
+	changes["credentials_changed_at"] = db.Now()
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := tx.Model(&db.Member{}).Where("id = ? AND session_version = ? AND status = ?", m.ID, m.SessionVersion, db.MemberActive).Updates(changes)
 		if upd.Error != nil {

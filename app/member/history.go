@@ -36,7 +36,13 @@ func challengeResult(c db.Challenge) string {
 	switch c.TransStatus {
 	case "C":
 		return "history.result.pending"
-	case "Y", "A":
+	case "Y":
+		if c.State == db.ChallengeAnswered {
+			// The risk engine approved it without the password screen.
+			return "risk.frictionless"
+		}
+		return "history.result.succeeded"
+	case "A":
 		return "history.result.succeeded"
 	}
 	return "history.result.not_authenticated"
@@ -125,7 +131,7 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 			rows = append(rows, viewmember.HistoryRow{
 				At: ch.CreatedAt, What: "history.what.authentication", Brand: card.Brand, Last4: card.Last4,
 				Shop: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
-				Result: challengeResult(ch), Good: ch.State == db.ChallengeSucceeded,
+				Result: challengeResult(ch), Good: ch.State == db.ChallengeSucceeded || ch.TransStatus == "Y",
 			})
 		}
 	}

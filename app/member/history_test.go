@@ -18,6 +18,7 @@ func TestHistory(t *testing.T) {
 	for i, c := range []db.Challenge{
 		{ACSTransID: "a1", CardID: &jcb.ID, MerchantName: "Old Shop", PurchaseAmount: "1200", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base},
 		{ACSTransID: "a2", CardID: &jcb.ID, MerchantName: "New Shop", PurchaseAmount: "999", PurchaseExponent: 2, PurchaseCurrency: "840", State: db.ChallengeCancelled, TransStatus: "N", CreatedAt: base.Add(time.Minute)},
+		{ACSTransID: "a4", CardID: &jcb.ID, MerchantName: "Tea Shop", PurchaseAmount: "3000", PurchaseCurrency: "392", State: db.ChallengeAnswered, TransStatus: "Y", CreatedAt: base.Add(3 * time.Minute)},
 		{ACSTransID: "a3", CardID: &sato.ID, MerchantName: "Not Yamada's", PurchaseAmount: "1", PurchaseCurrency: "392", State: db.ChallengeSucceeded, TransStatus: "Y", CreatedAt: base.Add(2 * time.Minute)},
 	} {
 		c.ThreeDSServerTransID, c.DSTransID, c.MessageVersion, c.MessageCategory, c.Deadline = "s", "d-"+c.ACSTransID, "2.2.0", "01", base
@@ -38,7 +39,8 @@ func TestHistory(t *testing.T) {
 	for _, r := range rows {
 		got = append(got, r.What+"|"+r.Last4+"|"+r.Shop+"|"+r.Amount+"|"+r.Result)
 	}
-	want := []string{"history.what.authentication|0019|New Shop|9.99 USD|history.result.cancelled",
+	want := []string{"history.what.authentication|0019|Tea Shop|3,000円|risk.frictionless",
+		"history.what.authentication|0019|New Shop|9.99 USD|history.result.cancelled",
 		"history.what.message_change||||history.message.changed",
 		"history.what.card_lock|0019|||history.event.card_lock",
 		"history.what.login||||history.login.ok",

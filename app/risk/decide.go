@@ -8,10 +8,12 @@ const (
 	WhyChallengeMandate = "challenge_mandated"  // threeDSRequestorChallengeInd 04
 	WhyChallengeAsked   = "challenge_requested" // threeDSRequestorChallengeInd 03 or 09
 	WhyInformational    = "informational"       // threeDSRequestorChallengeInd 06 on 2.2.0, low risk
+	WhyLocked           = "locked"              // the member's ID or the card's challenges are locked now
 )
 
 // Decide scores f under r and turns the score and the requestor's indicators into a decision.
-// The order: the frequency limit refuses outright; the deny band refuses (N, 11) whatever the
+// The order: the frequency limit refuses outright; a lock in force is a challenge (its page tells the
+// member about the lock, and it ends N, reason 01); the deny band refuses (N, 11) whatever the
 // requestor asked; a mandated or requested challenge is a challenge; 06 on 2.2.0 at low risk is
 // informational (I); otherwise the score's band decides.
 func Decide(f Facts, r Rules) Decision {
@@ -22,6 +24,8 @@ func Decide(f Facts, r Rules) Decision {
 	switch {
 	case r.FrequencyLimitDay > 0 && f.AReqsDay > r.FrequencyLimitDay:
 		d.Status, d.Reason, d.Why = emv.StatusN, emv.ReasonFrequencyLimit, WhyFrequencyLimit
+	case f.LockedNow:
+		d.Status, d.Why = emv.StatusC, WhyLocked
 	case d.Score >= r.DenyFrom:
 		d.Status, d.Reason = emv.StatusN, emv.ReasonSuspectedFraud
 	case f.ChallengeInd == "04":

@@ -54,3 +54,34 @@ func DeviceHash(b Browser, m *MethodData) string {
 func MerchantKey(acquirerBIN, acquirerMerchantID string) string {
 	return acquirerBIN + ":" + acquirerMerchantID
 }
+
+// DeviceLabel describes a device to its member from its User-Agent: the browser and the system
+// ("Chrome / Windows"), or the User-Agent's start when neither is recognised. It is shown in lists
+// of known devices, never used to decide.
+func DeviceLabel(userAgent string) string {
+	browser := firstMatch(userAgent, [][2]string{{"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"},
+		{"CriOS/", "Chrome"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"}})
+	system := firstMatch(userAgent, [][2]string{{"iPhone", "iPhone"}, {"iPad", "iPad"}, {"Android", "Android"},
+		{"Windows", "Windows"}, {"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"}})
+	switch {
+	case browser != "" && system != "":
+		return browser + " / " + system
+	case browser != "" || system != "":
+		return browser + system
+	}
+	const max = 100
+	if r := []rune(strings.TrimSpace(userAgent)); len(r) > max {
+		return string(r[:max])
+	}
+	return strings.TrimSpace(userAgent)
+}
+
+// firstMatch is the name of the first pair whose marker s contains, "" when none.
+func firstMatch(s string, pairs [][2]string) string {
+	for _, p := range pairs {
+		if strings.Contains(s, p[0]) {
+			return p[1]
+		}
+	}
+	return ""
+}

@@ -81,6 +81,9 @@ type Facts struct {
 	CredentialsChanged24h bool `json:"credentialsChanged24h"`
 	FailedChallenges24h   int  `json:"failedChallenges24h"`
 	Locked24h             bool `json:"locked24h"`
+	// LockedNow: the member's ID or the card's challenges are locked at this moment. Such a purchase
+	// is never frictionless: the challenge page tells the member about the lock.
+	LockedNow bool `json:"lockedNow,omitempty"`
 }
 
 // Rules are the issuer's tunable settings. They are data: stored in the database, edited in the

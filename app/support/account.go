@@ -178,6 +178,7 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 			At: ch.CreatedAt, Shop: ch.MerchantName, Requestor: ch.RequestorName, Brand: ch.Brand, Last4: ch.Last4,
 			Amount: i18n.FormatAmount(locale, ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 			State:  ch.State, TransStatus: ch.TransStatus, Reason: ch.TransStatusReason, Cancel: ch.ChallengeCancel, Tries: ch.Tries,
+			Frictionless: ch.State == db.ChallengeAnswered && ch.TransStatus == "Y", Risk: RiskExplanation(locale, ch),
 		})
 	}
 	for _, ev := range acc.Events {

@@ -81,7 +81,9 @@ func hiddenFields(page string) map[string]string {
 // (as the shop's page), the challenge page, the password submit, and the final page with the CRes.
 func (env *environment) challengeRoundTrip(ctx context.Context, _ int) error {
 	c := browser()
-	ares, err := env.sendAReq(ctx, c, env.CardPANs[rand.IntN(len(env.CardPANs))])
+	// The requestor mandates the challenge: a card drawn twice would otherwise pass frictionless from
+	// the browser its first challenge made known.
+	ares, err := env.expectChallenge(env.postAReq(ctx, c, mandated(env.areqBody(env.CardPANs[rand.IntN(len(env.CardPANs))]))))
 	if err != nil {
 		return err
 	}
