@@ -20,6 +20,7 @@ var migrations = []*gormigrate.Migration{
 	loginIDFailures,
 	cardHolderNameKey,
 	riskBasedAuthentication,
+	riskRulesChainAndWhatIfIndex,
 }
 
 // migrationsTable records the IDs of the applied steps.

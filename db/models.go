@@ -156,8 +156,9 @@ type Challenge struct {
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// The what-if replays the AReqs decided by risk over the last days through this partial index.
+	CreatedAt time.Time `gorm:"index:idx_challenges_risk_created,where:risk_facts <> ''"`
+	UpdatedAt time.Time
 	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
 	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 
@@ -392,11 +393,14 @@ type TrustedMerchant struct {
 // RiskRuleSet is one saved version of the risk rules (JSON risk.Rules). The newest row is in force;
 // older rows are the history of changes, each with the reason staff gave.
 type RiskRuleSet struct {
-	ID        uint   `gorm:"primaryKey"`
-	Rules     string `gorm:"type:text;not null"`
-	Reason    string `gorm:"size:500;not null"`
-	StaffID   *uint
-	CreatedAt time.Time
+	ID    uint   `gorm:"primaryKey"`
+	Rules string `gorm:"type:text;not null"`
+	// ReplacesID is the rule set this one replaced (0: the built-in defaults). It is unique, so of two
+	// edits made from the same version only the first is saved.
+	ReplacesID uint   `gorm:"not null;default:0;uniqueIndex"`
+	Reason     string `gorm:"size:500;not null"`
+	StaffID    *uint
+	CreatedAt  time.Time
 }
 
 // AllModels lists every table, in an order that satisfies foreign keys.
