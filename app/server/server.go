@@ -28,6 +28,7 @@ import (
 	demoshop "honnin/app/demo"
 	"honnin/app/demodata"
 	"honnin/app/member"
+	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/app/support"
 	"honnin/db"
@@ -49,6 +50,7 @@ type Server struct {
 	public, internal *echo.Echo
 	workers          []func(context.Context)
 	dsAuth           *dsAuth
+	riskRules        *risk.Store
 }
 
 // Boot prepares everything a process needs: keys (made once in embedded mode), the database (migrated,
@@ -129,7 +131,17 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
 		Checker: checker})
 	members.Register(s.public)
-	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
+	// The risk rules in force: loaded now, reloaded by a worker so that a change saved on any node
+	// reaches this one; the ACS decides with them and the console edits them.
+	loadCtx, cancelLoad := context.WithTimeout(context.Background(), cfg.RequestTimeout)
+	s.riskRules, err = risk.NewStore(loadCtx, gdb, log)
+	cancelLoad()
+	if err != nil {
+		return nil, fmt.Errorf("risk rules: %w", err)
+	}
+	s.workers = append(s.workers, func(ctx context.Context) { s.riskRules.Run(ctx, cfg.RiskRulesReload) })
+	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts,
+		RiskRules: s.riskRules}).Register(s.internal)
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
 		DSAuth: s.dsAuth.authenticate, Checker: checker})
@@ -148,6 +160,9 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.workers = append(s.workers, func(ctx context.Context) { every(ctx, 5*time.Minute, func() { cleanupSessions(ctx, store, log) }) })
 	return s, nil
 }
+
+// RiskRules is the risk rules in force on this node.
+func (s *Server) RiskRules() *risk.Store { return s.riskRules }
 
 // Public is the public listener's handler: portal, ACS, demo.
 func (s *Server) Public() http.Handler { return s.public }
