@@ -203,6 +203,9 @@ const (
 	EventCredentialChange = "credential_change"
 	EventThreeDSChange    = "threeds_change"
 	EventMessageChange    = "message_change" // the member set (Detail "set") or changed ("changed") the personal message
+	// EventTrustChange: the member removed a known device (Detail "device removed") or a trusted shop
+	// ("shop removed") of a card.
+	EventTrustChange = "trust_change"
 )
 
 // EventResult is how an AuthEvent ended. A 3-D Secure change records the card's new ThreeDSState, a
