@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/uuid"
 
 	"honnin/app/risk"
@@ -207,4 +208,47 @@ func countRuleSets(t *testing.T, app *testkit.App) int64 {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestSupportRiskRulesBrowser: in Chromium, an admin opens the rules from the menu, tries a draft, reads
+// the counts, and saves it with a reason.
+func TestSupportRiskRulesBrowser(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		large := lowRisk
+		large.AmountMinor = 45000
+		storeDecision(t, app, lowRisk, time.Now().Add(-time.Hour))
+		storeDecision(t, app, large, time.Now().Add(-2*time.Hour))
+		ctx := testkit.Browser(t)
+		browserSignIn(t, ctx, app, "admin01")
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`nav a[href="/risk"]`)),
+			chromedp.WaitVisible(chromedp.ID("rules-form")),
+			chromedp.SetValue(chromedp.ID("threshold-0"), "50000"), // 392, the first currency row
+			chromedp.Click(chromedp.ID("rules-try")),
+			chromedp.WaitVisible(chromedp.ID("what-if")),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := browserText(t, ctx, "#what-if-Y"); !strings.Contains(got, "1") || !strings.Contains(got, "2") || !strings.Contains(got, "+1") {
+			t.Errorf("the frictionless row reads %q, want 1 in force, 2 under the draft, +1", got)
+		}
+		testkit.Screenshot(t, ctx, "support-risk-rules-what-if")
+		if err := chromedp.Do(ctx,
+			chromedp.SendKeys(chromedp.ID("reason"), "Tea sets above 30,000 yen are normal"),
+			chromedp.Click(chromedp.ID("rules-save")),
+			chromedp.WaitVisible(chromedp.CSS(`p.notice--ok`)),
+		); err != nil {
+			t.Fatal(err)
+		}
+		if got := browserText(t, ctx, "#in-force"); !strings.Contains(got, "version 1") {
+			t.Errorf("after saving the page says %q", got)
+		}
+		if got := browserText(t, ctx, "#rules-history"); !strings.Contains(got, "amountThreshold.392 30000→50000") || !strings.Contains(got, "Tea sets above") {
+			t.Errorf("the history reads %q", got)
+		}
+		if app.Server.RiskRules().Current().AmountThreshold["392"] != 50000 {
+			t.Error("the saved threshold is not in force")
+		}
+	})
 }

@@ -47,6 +47,7 @@ var riskRulesMessages = map[string]Text{
 	"support.risk.counts":        {"回数と期間", "Counts and periods"},
 	"support.risk.weights":       {"項目と重み", "Signals and weights"},
 	"support.risk.weights_hint":  {"0にした項目は判定に使いません。マイナスの重みは点数を下げます。", "A signal with weight 0 is not used. A negative weight lowers the score."},
+	"support.risk.range":         {"%d〜%d", "from %d to %d"},
 	"support.risk.signal":        {"項目", "Signal"},
 	"support.risk.weight":        {"重み", "Weight"},
 	"support.risk.meaning":       {"意味", "Meaning"},

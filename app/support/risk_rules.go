@@ -173,7 +173,9 @@ func ReadRulesForm(get func(string) string) (risk.Rules, viewsupport.RiskRulesFo
 			}
 		}
 	}
-	f.Currencies = append(f.Currencies, viewsupport.CurrencyRow{})
+	if !slices.Contains(f.Currencies, viewsupport.CurrencyRow{}) {
+		f.Currencies = append(f.Currencies, viewsupport.CurrencyRow{}) // room to add a currency
+	}
 	if !p.Any() {
 		// The form's checks are the rules' own; this only catches a gap between the two.
 		if err := r.Validate(); err != nil {
