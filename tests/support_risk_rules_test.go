@@ -185,6 +185,13 @@ func TestSupportRiskRules(t *testing.T) {
 		if got := other.Server.RiskRules().Current().ChallengeFrom; got != 45 {
 			t.Fatalf("the other node decides with challengeFrom %d", got)
 		}
+		resp, err := http.Get(other.Internal + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if metrics := testkit.ReadAll(t, resp.Body); !strings.Contains(metrics, "honnin_risk_rules_version 1\n") {
+			t.Error("the other node's metrics do not show rules version 1")
+		}
 
 		// An edit started before that save (from the defaults) would undo it: refused, the newest shown.
 		fields.Set("base", "0")

@@ -55,13 +55,17 @@ func (s *Store) InForce() InForce { return *s.inForce.Load() }
 // that cannot be read (it was validated when saved, so only a hand-edited row can be wrong) is
 // logged and skipped: the node keeps deciding with the rules it has.
 func (s *Store) Reload(ctx context.Context) error {
-	var newest db.RiskRuleSet
-	err := s.db.WithContext(ctx).Order("id DESC").Limit(1).Find(&newest).Error
-	if err != nil {
+	// The poll reads one id from the primary key's index; the rules themselves only when they changed.
+	var newestID uint
+	if err := s.db.WithContext(ctx).Model(&db.RiskRuleSet{}).Select("COALESCE(MAX(id), 0)").Scan(&newestID).Error; err != nil {
 		return err
 	}
-	if newest.ID == 0 || newest.ID == s.inForce.Load().Version {
+	if newestID == 0 || newestID == s.inForce.Load().Version {
 		return nil
+	}
+	var newest db.RiskRuleSet
+	if err := s.db.WithContext(ctx).Take(&newest, newestID).Error; err != nil {
+		return err
 	}
 	r, err := ParseRules(newest.Rules)
 	if err != nil {
