@@ -36,8 +36,9 @@ func TestPortalAndSupportTrustLists(t *testing.T) {
 		}
 
 		u := loggedIn(t, app, "yamada01", "fuji-san-2026")
+		u.Get("/my/threeds")
 		if !strings.Contains(u.Last, `href="/my/trust"`) {
-			t.Error("the member's menu has no link to the devices and shops")
+			t.Error("the 3-D Secure page has no link to the devices and shops")
 		}
 		u.Get("/my/trust")
 		sees(t, u, ja("trust.title"), ja("trust.devices"), "Chrome on Android", "Safari on iPad", ja("trust.shops"), "静岡茶園オンライン",

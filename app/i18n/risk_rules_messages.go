@@ -102,6 +102,7 @@ var riskRulesMessages = map[string]Text{
 	"support.risk.history.none":    {"まだ変更はありません。初期設定のルールを適用しています。", "No changes yet: the built-in defaults are in force."},
 
 	"trust.nav":   {"端末とお店", "Devices and shops"},
+	"trust.open":  {"端末とお店を確認する", "See your devices and shops"},
 	"trust.title": {"本人認証に成功した端末と信頼するお店", "Your known devices and trusted shops"},
 	"trust.lead": {
 		"本人認証に成功した端末や、お客さまが信頼すると決めたお店では、少額のお買い物などで確認画面が出ないことがあります。心当たりのないものや、手放した端末は削除してください。",
