@@ -20,7 +20,7 @@ var migrations = []*gormigrate.Migration{
 	loginIDFailures,
 	cardHolderNameKey,
 	riskBasedAuthentication,
-	riskRulesChainAndWhatIfIndex,
+	riskRulesChain,
 }
 
 // migrationsTable records the IDs of the applied steps.

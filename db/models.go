@@ -156,9 +156,8 @@ type Challenge struct {
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
-	// The what-if replays the AReqs decided by risk over the last days through this partial index.
-	CreatedAt time.Time `gorm:"index:idx_challenges_risk_created,where:risk_facts <> ''"`
-	UpdatedAt time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
 	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 

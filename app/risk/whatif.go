@@ -46,7 +46,7 @@ type WhatIfResult struct {
 
 // WhatIf replays the facts stored with every AReq decided by risk since since under the rules in
 // force and under a draft. It reads one row at a time, so its memory does not grow with the days'
-// volume, and goes through the partial index on the AReqs' time.
+// volume; the rows are found by created_at, as the retention sweeper finds them.
 func WhatIf(ctx context.Context, gdb *gorm.DB, inForce, draft Rules, since time.Time) (WhatIfResult, error) {
 	res := WhatIfResult{Since: since}
 	rows, err := gdb.WithContext(ctx).Model(&db.Challenge{}).Select("risk_facts").
