@@ -21,6 +21,7 @@ var migrations = []*gormigrate.Migration{
 	cardHolderNameKey,
 	riskBasedAuthentication,
 	riskCountersKnownMerchants,
+	riskRulesChain,
 	retention,
 	monthlyPartitions,
 }

@@ -207,6 +207,9 @@ const (
 	EventCredentialChange = "credential_change"
 	EventThreeDSChange    = "threeds_change"
 	EventMessageChange    = "message_change" // the member set (Detail "set") or changed ("changed") the personal message
+	// EventTrustChange: the member removed a known device (Detail "device removed") or a trusted shop
+	// ("shop removed") of a card.
+	EventTrustChange = "trust_change"
 )
 
 // EventResult is how an AuthEvent ended. A 3-D Secure change records the card's new ThreeDSState, a
@@ -421,11 +424,14 @@ type TrustedMerchant struct {
 // RiskRuleSet is one saved version of the risk rules (JSON risk.Rules). The newest row is in force;
 // older rows are the history of changes, each with the reason staff gave.
 type RiskRuleSet struct {
-	ID        uint   `gorm:"primaryKey"`
-	Rules     string `gorm:"type:text;not null"`
-	Reason    string `gorm:"size:500;not null"`
-	StaffID   *uint
-	CreatedAt time.Time
+	ID    uint   `gorm:"primaryKey"`
+	Rules string `gorm:"type:text;not null"`
+	// ReplacesID is the rule set this one replaced (0: the built-in defaults). It is unique, so of two
+	// edits made from the same version only the first is saved.
+	ReplacesID uint   `gorm:"not null;default:0;uniqueIndex"`
+	Reason     string `gorm:"size:500;not null"`
+	StaffID    *uint
+	CreatedAt  time.Time
 }
 
 // AllModels lists every table, in an order that satisfies foreign keys.

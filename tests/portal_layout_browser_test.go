@@ -97,7 +97,7 @@ func TestPortalBrowserHeadingsAndRadiosOnAPhone(t *testing.T) {
 		b := newBrowserUser(t, app)
 		b.logIn("yamada01", "fuji-san-2026")
 		b.onPhone()
-		for _, path := range []string{"/my", "/my/cards", "/my/threeds", "/my/threeds/change", "/my/message", "/my/credentials", "/my/history", "/help"} {
+		for _, path := range []string{"/my", "/my/cards", "/my/threeds", "/my/threeds/change", "/my/message", "/my/credentials", "/my/history", "/my/trust", "/help"} {
 			for _, lang := range []string{"ja", "en"} {
 				b.open(path + "?lang=" + lang)
 				outside := b.measure(`[...document.querySelectorAll('main h1, main h2, main legend, main .notice strong')].filter(h => {

@@ -105,6 +105,10 @@ type Config struct {
 	AReqLimitPerDS   int
 	AReqLimitWindow  time.Duration
 
+	// RiskRulesReload is how often every node looks for a newer risk rule set saved in the console: a
+	// change is in force everywhere within this time, without a restart.
+	RiskRulesReload time.Duration
+
 	// AVVerifyToken is the bearer token the issuer's authorisation system shows to /internal/av/verify.
 	AVVerifyToken string
 
@@ -281,6 +285,11 @@ func Load(getenv func(string) string) (Config, error) {
 	c.AReqLimitWindow = r.duration("HONNIN_AREQ_LIMIT_WINDOW", time.Minute)
 	if c.AReqLimitWindow < time.Second {
 		r.fail("HONNIN_AREQ_LIMIT_WINDOW", "must be at least 1s")
+	}
+
+	c.RiskRulesReload = r.duration("HONNIN_RISK_RULES_RELOAD", 2*time.Second)
+	if c.RiskRulesReload < 100*time.Millisecond || c.RiskRulesReload > time.Minute {
+		r.fail("HONNIN_RISK_RULES_RELOAD", "must be between 100ms and 1m")
 	}
 
 	demoToken := ""

@@ -110,6 +110,7 @@ func TestLoadDefaults(t *testing.T) {
 		AReqLimitPerCard:        10,
 		AReqLimitPerDS:          2000,
 		AReqLimitWindow:         time.Minute,
+		RiskRulesReload:         2 * time.Second,
 		AVVerifyToken:           config.DemoAVVerifyToken,
 		Argon2:                  security.Argon2Params{Time: 2, MemoryKiB: 19 * 1024, Parallelism: 1, MaxParallel: runtime.NumCPU()},
 		LockThreshold:           5,
@@ -203,10 +204,10 @@ func TestLoadValid(t *testing.T) {
 			}
 		}},
 		{"limits and key versions", with(postgres, "HONNIN_AREQ_LIMIT_PER_CARD", "3", "HONNIN_AREQ_LIMIT_PER_DS", "50",
-			"HONNIN_AREQ_LIMIT_WINDOW", "10m", "HONNIN_HASH_KEY_VERSION", "2", "HONNIN_HASH_OLD_KEYS", "1:b2xk",
+			"HONNIN_AREQ_LIMIT_WINDOW", "10m", "HONNIN_RISK_RULES_RELOAD", "500ms", "HONNIN_HASH_KEY_VERSION", "2", "HONNIN_HASH_OLD_KEYS", "1:b2xk",
 			"HONNIN_AV_KEY_VERSION", "255", "HONNIN_AV_OLD_KEYS", "254:b2xk"), func(t *testing.T, c config.Config) {
-			if c.AReqLimitPerCard != 3 || c.AReqLimitPerDS != 50 || c.AReqLimitWindow != 10*time.Minute {
-				t.Errorf("limits %d %d %v", c.AReqLimitPerCard, c.AReqLimitPerDS, c.AReqLimitWindow)
+			if c.AReqLimitPerCard != 3 || c.AReqLimitPerDS != 50 || c.AReqLimitWindow != 10*time.Minute || c.RiskRulesReload != 500*time.Millisecond {
+				t.Errorf("limits %d %d %v, risk rules reload %v", c.AReqLimitPerCard, c.AReqLimitPerDS, c.AReqLimitWindow, c.RiskRulesReload)
 			}
 			if c.HashKeyVersion != 2 || c.HashOldKeys[1] != "b2xk" || c.AVKeyVersion != 255 || c.AVOldKeys[254] != "b2xk" {
 				t.Errorf("key versions %d %v %d %v", c.HashKeyVersion, c.HashOldKeys, c.AVKeyVersion, c.AVOldKeys)
@@ -398,6 +399,8 @@ func TestLoadInvalid(t *testing.T) {
 		{"audit kept shorter than transactions", map[string]string{"HONNIN_RETAIN_AUDIT_MONTHS": "12"}, []string{"HONNIN_RETAIN_AUDIT_MONTHS"}},
 		{"retention not a number", map[string]string{"HONNIN_RETAIN_TRANSACTIONS_MONTHS": "18mo", "HONNIN_RETAIN_EVENTS_MONTHS": "0"},
 			[]string{"HONNIN_RETAIN_TRANSACTIONS_MONTHS", "HONNIN_RETAIN_EVENTS_MONTHS"}},
+		{"risk rules reload too often", map[string]string{"HONNIN_RISK_RULES_RELOAD": "10ms"}, []string{"HONNIN_RISK_RULES_RELOAD"}},
+		{"risk rules reload too rarely", map[string]string{"HONNIN_RISK_RULES_RELOAD": "5m"}, []string{"HONNIN_RISK_RULES_RELOAD"}},
 		{"AV key version 256", map[string]string{"HONNIN_AV_KEY_VERSION": "256"}, []string{"HONNIN_AV_KEY_VERSION"}},
 		{"AV old key version 300", map[string]string{"HONNIN_AV_OLD_KEYS": "300:b2xk"}, []string{"HONNIN_AV_OLD_KEYS"}},
 		{"hash old keys without version", map[string]string{"HONNIN_HASH_OLD_KEYS": "b2xk"}, []string{"HONNIN_HASH_OLD_KEYS"}},

@@ -22,7 +22,7 @@ func TestJapaneseTypography(t *testing.T) {
 
 // The issuer speaks to its members as お客さま and by its own name: never あなた, never 当社.
 func TestPortalAddressesMembersPolitely(t *testing.T) {
-	for _, c := range []map[string]Text{commonMessages, memberMessages} {
+	for _, c := range []map[string]Text{commonMessages, memberMessages, riskRulesMessages} {
 		for key, text := range c {
 			for _, word := range []string{"あなた", "当社", "貴方"} {
 				if strings.Contains(text.JA, word) {

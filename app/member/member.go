@@ -60,4 +60,6 @@ func (p *Portal) Register(e *echo.Echo) {
 	my.GET("/threeds/change", p.threeDSChangeForm)
 	my.POST("/threeds/change", p.threeDSChange)
 	my.GET("/history", p.history)
+	my.GET("/trust", p.trustPage)
+	my.POST("/trust/remove", p.trustRemove)
 }

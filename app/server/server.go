@@ -30,6 +30,7 @@ import (
 	"honnin/app/demodata"
 	"honnin/app/member"
 	"honnin/app/retention"
+	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/app/support"
 	"honnin/db"
@@ -51,6 +52,7 @@ type Server struct {
 	public, internal *echo.Echo
 	workers          []func(context.Context)
 	dsAuth           *dsAuth
+	riskRules        *risk.Store
 }
 
 // Boot prepares everything a process needs: keys (made once in embedded mode), the database (migrated,
@@ -131,7 +133,20 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
 		Checker: checker})
 	members.Register(s.public)
-	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
+	// The risk rules in force: loaded now, reloaded by a worker so that a change saved on any node
+	// reaches this one; the ACS decides with them and the console edits them.
+	loadCtx, cancelLoad := context.WithTimeout(context.Background(), cfg.RequestTimeout)
+	s.riskRules, err = risk.NewStore(loadCtx, gdb, log)
+	cancelLoad()
+	if err != nil {
+		return nil, fmt.Errorf("risk rules: %w", err)
+	}
+	s.workers = append(s.workers, func(ctx context.Context) { s.riskRules.Run(ctx, cfg.RiskRulesReload) })
+	s.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_risk_rules_version",
+		Help: "The version of the risk rules this node decides with (0: the built-in defaults); every node should show the newest within seconds."},
+		func() float64 { return float64(s.riskRules.InForce().Version) }))
+	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts,
+		RiskRules: s.riskRules}).Register(s.internal)
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
 		DSAuth: s.dsAuth.authenticate, Checker: checker})
@@ -152,6 +167,9 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.workers = append(s.workers, sweeper.Run)
 	return s, nil
 }
+
+// RiskRules is the risk rules in force on this node.
+func (s *Server) RiskRules() *risk.Store { return s.riskRules }
 
 // Public is the public listener's handler: portal, ACS, demo.
 func (s *Server) Public() http.Handler { return s.public }

@@ -36,7 +36,7 @@ var historyEventKinds = map[string][]string{
 	HistoryLogin:   {db.EventLogin, db.EventLogout},
 	HistoryTry:     {db.EventChallengeTry, db.EventChallengeResult},
 	HistoryLock:    {db.EventLock, db.EventUnlock},
-	HistoryAccount: {db.EventRegistration, db.EventCredentialChange, db.EventThreeDSChange},
+	HistoryAccount: {db.EventRegistration, db.EventCredentialChange, db.EventThreeDSChange, db.EventTrustChange},
 }
 
 // HistoryFilter narrows the account's history; From and To are dates (YYYY-MM-DD, Japan time, inclusive).
@@ -241,6 +241,9 @@ func (s *Console) renderAccount(c echo.Context, status int, id uint, f HistoryFi
 		return err
 	}
 	v := accountView(c.Request().Context(), acc, f)
+	if v.Trust, err = CardTrust(c.Request().Context(), s.DB, acc.Cards, db.Now()); err != nil {
+		return err
+	}
 	v.Problems = problems
 	v.AccountExtra = extra
 	st := current(c)

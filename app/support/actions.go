@@ -51,6 +51,8 @@ var memberActions = []memberAction{
 		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, c uint, r string) error {
 			return SetCardThreeDS(ctx, gdb, a, m, c, false, r)
 		}},
+	{Name: ActionResetTrust, Path: "trust-reset", Key: "trust_reset", Role: db.RoleAgent, Card: true,
+		Do: ResetCardTrust},
 	{Name: ActionClose, Path: "close", Key: "close", Role: db.RoleSupervisor,
 		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
 			return CloseMember(ctx, gdb, a, m, r)

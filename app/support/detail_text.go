@@ -79,6 +79,10 @@ var auditShapes = map[string][]detailShape{
 	},
 	ActionStopThreeDS:   {threeDSChangeShape},
 	ActionResumeThreeDS: {threeDSChangeShape},
+	ActionResetTrust: {
+		shape(`(\w+) (\S+): (\d+) devices, (\d+) shops removed`, "support.detail.reset_trust",
+			func(_ i18n.Locale, m []string) []any { return []any{cards.BrandName(m[1]), m[2], m[3], m[4]} }),
+	},
 	ActionSignIn: {
 		shape(`setup completed`, "support.detail.setup_completed", verbatim),
 	},
@@ -194,6 +198,10 @@ var eventShapes = map[string][]detailShape{
 		shape(`re-registration`, "support.detail.rereg", verbatim),
 		shape(`card added`, "support.detail.card_added", verbatim),
 		shape(`re-registration: card moved to a new ID`, "support.detail.card_moved", verbatim),
+	},
+	db.EventTrustChange: {
+		shape(`device removed`, "support.detail.trust_device_removed", verbatim),
+		shape(`shop removed`, "support.detail.trust_shop_removed", verbatim),
 	},
 	"challenge_result": {
 		shape(`transStatus=(\w)(.*)`, "support.detail.trans_status", verbatim),

@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/config"
+	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/db"
 	viewsupport "honnin/views/support"
@@ -28,6 +29,8 @@ type Deps struct {
 	Sessions *scs.SessionManager // the staff manager (cookie honnin_staff)
 	// OnLock is called each time failed sign-ins lock a staff login (for the lockout metric).
 	OnLock func()
+	// RiskRules are the risk rules in force on this node; admins change them on the rules page.
+	RiskRules *risk.Store
 }
 
 // Console serves the support console on the internal listener.
@@ -96,6 +99,8 @@ func (s *Console) Register(e *echo.Echo) {
 	staff(http.MethodPost, "/staff", s.staffCreate, db.RoleAdmin, ActionCreateStaff)
 	staff(http.MethodPost, "/staff/:id/disable", s.staffDisable, db.RoleAdmin, ActionDisableStaff)
 	staff(http.MethodPost, "/staff/:id/reset-totp", s.staffResetTOTP, db.RoleAdmin, ActionResetTOTP)
+	staff(http.MethodGet, "/risk", s.riskRulesPage, db.RoleSupervisor, ActionViewRiskRules)
+	staff(http.MethodPost, "/risk", s.riskRulesPost, db.RoleAdmin, ActionChangeRiskRules)
 	staff(http.MethodGet, "/audit", s.auditLog, db.RoleAdmin, "view_audit")
 	staff(http.MethodGet, "/audit.csv", s.auditCSV, db.RoleAdmin, ActionExportAudit)
 }
