@@ -22,6 +22,9 @@ var migrations = []*gormigrate.Migration{
 	riskBasedAuthentication,
 	retention,
 	monthlyPartitions,
+	historyIndexes,
+	loginIDPrefixIndex,
+	attemptsRetention,
 }
 
 // migrationsTable records the IDs of the applied steps.
