@@ -101,6 +101,10 @@ func sizePhases(env *environment, d time.Duration) []phase {
 			if emptyRate == 0 {
 				emptyRate = rate
 			}
+			// The sizes take long to fill: each figure is logged at once, so an interrupted run keeps them.
+			for _, r := range rows {
+				log.Printf("%s, %s: %.0f/s, p50 %s, p99 %s, %d errors", r.Phase, r.Measure, r.Result.Rate, round(r.Result.P50), round(r.Result.P99), r.Result.Errors)
+			}
 			return rows, err
 		}})
 	}
