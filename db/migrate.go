@@ -24,6 +24,9 @@ var migrations = []*gormigrate.Migration{
 	riskRulesChain,
 	retention,
 	monthlyPartitions,
+	historyIndexes,
+	loginIDPrefixIndex,
+	attemptsRetention,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -41,6 +41,10 @@ func declaredShape(t *testing.T, b testkit.Backend) map[string][]string {
 		for table, local := range db.PartitionedTables {
 			shape[table] = asPartitioned(table, local, shape[table])
 		}
+		// The models cannot declare an operator class for PostgreSQL alone (migration 0033).
+		shape["members"] = append(shape["members"],
+			"index CREATE INDEX "+db.LoginIDPrefixIndex+" ON public.members USING btree (login_id varchar_pattern_ops)")
+		slices.Sort(shape["members"])
 	}
 	return shape
 }
@@ -258,12 +262,20 @@ func sampleRow(t *testing.T, gdb *gorm.DB, table string) map[string]any {
 	return row
 }
 
-// tablesInOrder lists the database's tables, those of AllModels first in its (foreign-key) order.
+// tablesInOrder lists the database's tables, those of AllModels first in its (foreign-key) order. The
+// monthly partitions of a partitioned table (PostgreSQL) are left out: its rows go in through the table.
 func tablesInOrder(t *testing.T, gdb *gorm.DB) []string {
 	t.Helper()
 	present, err := gdb.Migrator().GetTables()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if db.IsPostgres(gdb) {
+		var partitions []string
+		if err := gdb.Raw(`SELECT relname FROM pg_class WHERE relispartition AND relkind = 'r'`).Scan(&partitions).Error; err != nil {
+			t.Fatal(err)
+		}
+		present = slices.DeleteFunc(present, func(table string) bool { return slices.Contains(partitions, table) })
 	}
 	var ordered []string
 	for _, m := range db.AllModels() {

@@ -125,8 +125,8 @@ type Challenge struct {
 	DSTransID            string `gorm:"column:ds_trans_id;size:36;not null;uniqueIndex"`
 	MessageVersion       string `gorm:"size:8;not null"`
 	MessageCategory      string `gorm:"size:2;not null"`
-	CardID               *uint  `gorm:"index"`
-	MemberID             *uint  `gorm:"index"`
+	CardID               *uint  `gorm:"index:idx_challenges_card_time"`   // with created_at: a card's newest first
+	MemberID             *uint  `gorm:"index:idx_challenges_member_time"` // with created_at: a member's newest first
 	Brand                string `gorm:"size:8"`
 	Last4                string `gorm:"column:last4;size:4"`
 	PurchaseAmount       string `gorm:"size:48"`
@@ -161,8 +161,9 @@ type Challenge struct {
 	Deadline            time.Time `gorm:"not null;index:idx_challenges_state_deadline"`
 	ShownAt             *time.Time
 	FinishedAt          *time.Time
-	CreatedAt           time.Time `gorm:"index"` // the retention sweeper removes by it
-	UpdatedAt           time.Time
+	// The retention sweeper removes by created_at; the history reads order by it per card and member.
+	CreatedAt time.Time `gorm:"index;index:idx_challenges_card_time;index:idx_challenges_member_time"`
+	UpdatedAt time.Time
 	// AVVerifiedAt is when the authorisation system first verified the value: a second check is a replay.
 	AVVerifiedAt *time.Time `gorm:"column:av_verified_at"`
 
@@ -337,7 +338,7 @@ type Session struct {
 type RegistrationAttempt struct {
 	ID        uint      `gorm:"primaryKey"`
 	Key       string    `gorm:"size:100;not null;index:idx_registration_attempts_key_time"` // "card:<hash>" or "ip:<addr>"
-	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time"`
+	CreatedAt time.Time `gorm:"index:idx_registration_attempts_key_time;index"`             // the second for the retention sweeper
 }
 
 // AReqCounter counts AReqs per key ("card:<pan hash>" or "ds:<identity>") in fixed windows, shared by
@@ -358,7 +359,7 @@ type LoginIDFailure struct {
 	IDHash         string `gorm:"column:id_hash;primaryKey;size:64"`
 	FailedAttempts int    `gorm:"not null;default:0"`
 	LockedUntil    *time.Time
-	UpdatedAt      time.Time
+	UpdatedAt      time.Time `gorm:"index"` // the retention sweeper removes by it
 }
 
 // DemoResult is what the demo shop and its Directory Server simulator learnt about one purchase: the

@@ -321,6 +321,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	c.Retention = readRetention(&r)
+	if days(c.Retention.RegistrationAttemptDays) < c.RegistrationWindow {
+		r.fail("HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS", "must be at least as long as HONNIN_REGISTRATION_WINDOW, whose limit counts these tries")
+	}
+	if days(c.Retention.LoginIDFailureDays) < c.LockDuration {
+		r.fail("HONNIN_RETAIN_LOGIN_ID_FAILURES_DAYS", "must be at least as long as HONNIN_LOCK_DURATION, so that removing a count never lifts a lock")
+	}
 
 	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
 	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
@@ -341,6 +347,12 @@ type Retention struct {
 	// period, so that the log outlives what it describes.
 	AuditMonths       int
 	DeliveredRReqDays int // RReq outbox rows once the Directory Server took them
+	// RegistrationAttemptDays keeps failed card-ownership proofs (a card's keyed hash or a client
+	// address, per try); at least as long as the registration limit's window, which counts them.
+	RegistrationAttemptDays int
+	// LoginIDFailureDays keeps the failure count of a login ID that names no member after its last
+	// failure; at least as long as the lock it may carry, so that removal never lifts a lock.
+	LoginIDFailureDays int
 	// SweepEvery is how often one node (whichever claims the turn) runs the sweep.
 	SweepEvery time.Duration
 	// BatchRows is how many rows one delete removes in its own short transaction.
@@ -352,12 +364,14 @@ type Retention struct {
 // 540 days), 13 months a full year of login history for the member and support.
 func readRetention(r *reader) Retention {
 	ret := Retention{
-		TransactionMonths: r.intRange("HONNIN_RETAIN_TRANSACTIONS_MONTHS", 18, 1, 120),
-		EventMonths:       r.intRange("HONNIN_RETAIN_EVENTS_MONTHS", 13, 1, 120),
-		AuditMonths:       r.intRange("HONNIN_RETAIN_AUDIT_MONTHS", 0, 0, 1200),
-		DeliveredRReqDays: r.intRange("HONNIN_RETAIN_DELIVERED_RREQ_DAYS", 30, 1, 3650),
-		SweepEvery:        r.duration("HONNIN_RETENTION_SWEEP_EVERY", time.Hour),
-		BatchRows:         r.intRange("HONNIN_RETENTION_BATCH_ROWS", 5000, 10, 1_000_000),
+		TransactionMonths:       r.intRange("HONNIN_RETAIN_TRANSACTIONS_MONTHS", 18, 1, 120),
+		EventMonths:             r.intRange("HONNIN_RETAIN_EVENTS_MONTHS", 13, 1, 120),
+		AuditMonths:             r.intRange("HONNIN_RETAIN_AUDIT_MONTHS", 0, 0, 1200),
+		DeliveredRReqDays:       r.intRange("HONNIN_RETAIN_DELIVERED_RREQ_DAYS", 30, 1, 3650),
+		RegistrationAttemptDays: r.intRange("HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS", 30, 1, 3650),
+		LoginIDFailureDays:      r.intRange("HONNIN_RETAIN_LOGIN_ID_FAILURES_DAYS", 30, 1, 3650),
+		SweepEvery:              r.duration("HONNIN_RETENTION_SWEEP_EVERY", time.Hour),
+		BatchRows:               r.intRange("HONNIN_RETENTION_BATCH_ROWS", 5000, 10, 1_000_000),
 	}
 	ret.ClosedMemberMonths = r.intRange("HONNIN_RETAIN_CLOSED_MEMBER_MONTHS", ret.TransactionMonths, 0, 120)
 	if ret.AuditMonths != 0 && ret.AuditMonths < max(ret.TransactionMonths, ret.EventMonths, ret.ClosedMemberMonths) {
@@ -365,6 +379,8 @@ func readRetention(r *reader) Retention {
 	}
 	return ret
 }
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // FromEnv loads the configuration from the process environment.
 func FromEnv() (Config, error) { return Load(os.Getenv) }

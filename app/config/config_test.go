@@ -135,7 +135,7 @@ func TestLoadDefaults(t *testing.T) {
 		MaxBodyBytes:            64 * 1024,
 		LogLevel:                "info",
 		Retention: config.Retention{TransactionMonths: 18, EventMonths: 13, ClosedMemberMonths: 18, DeliveredRReqDays: 30,
-			SweepEvery: time.Hour, BatchRows: 5000},
+			RegistrationAttemptDays: 30, LoginIDFailureDays: 30, SweepEvery: time.Hour, BatchRows: 5000},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", c, want)
@@ -401,6 +401,11 @@ func TestLoadInvalid(t *testing.T) {
 			[]string{"HONNIN_RETAIN_TRANSACTIONS_MONTHS", "HONNIN_RETAIN_EVENTS_MONTHS"}},
 		{"risk rules reload too often", map[string]string{"HONNIN_RISK_RULES_RELOAD": "10ms"}, []string{"HONNIN_RISK_RULES_RELOAD"}},
 		{"risk rules reload too rarely", map[string]string{"HONNIN_RISK_RULES_RELOAD": "5m"}, []string{"HONNIN_RISK_RULES_RELOAD"}},
+		{"registration tries kept shorter than their window", map[string]string{"HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS": "1", "HONNIN_REGISTRATION_WINDOW": "48h"},
+			[]string{"HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS"}},
+		{"unknown IDs' failures kept shorter than a lock", map[string]string{"HONNIN_RETAIN_LOGIN_ID_FAILURES_DAYS": "2", "HONNIN_LOCK_DURATION": "72h"},
+			[]string{"HONNIN_RETAIN_LOGIN_ID_FAILURES_DAYS"}},
+		{"registration tries kept 0 days", map[string]string{"HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS": "0"}, []string{"HONNIN_RETAIN_REGISTRATION_ATTEMPTS_DAYS"}},
 		{"AV key version 256", map[string]string{"HONNIN_AV_KEY_VERSION": "256"}, []string{"HONNIN_AV_KEY_VERSION"}},
 		{"AV old key version 300", map[string]string{"HONNIN_AV_OLD_KEYS": "300:b2xk"}, []string{"HONNIN_AV_OLD_KEYS"}},
 		{"hash old keys without version", map[string]string{"HONNIN_HASH_OLD_KEYS": "b2xk"}, []string{"HONNIN_HASH_OLD_KEYS"}},

@@ -122,8 +122,12 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 	}
 	var rows []viewmember.HistoryRow
 	if len(ids) > 0 {
-		var challenges []db.Challenge
-		if err := gdb.Where("card_id IN ?", ids).Order("created_at desc").Limit(HistoryLimit).Find(&challenges).Error; err != nil {
+		keys := make([]db.ChallengeKey, 0, len(ids))
+		for _, id := range ids {
+			keys = append(keys, db.ChallengeKey{Column: "card_id", Value: id})
+		}
+		challenges, err := db.NewestChallenges(gdb, HistoryLimit, nil, keys...)
+		if err != nil {
 			return nil, err
 		}
 		for _, ch := range challenges {

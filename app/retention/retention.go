@@ -1,5 +1,6 @@
 // Package retention removes stored data once its retention period (config.Retention) has passed:
-// transactions, authentication events and delivered outbox rows by age, closed IDs' personal data, and
+// transactions, authentication events, delivered outbox rows, failed registration tries and unknown
+// login IDs' failure counts by age, closed IDs' personal data, and
 // audit events only by their own setting, each removal of audit events itself recorded in the audit log.
 //
 // On PostgreSQL the transaction and event tables are partitioned by calendar month (db migration 0031):
@@ -58,6 +59,8 @@ var rules = []rule{
 	{table: "challenges", key: "acs_trans_id", column: "created_at", keep: months(func(r config.Retention) int { return r.TransactionMonths })},
 	{table: "auth_events", key: "id", column: "created_at", keep: months(func(r config.Retention) int { return r.EventMonths })},
 	{table: "outbox_messages", key: "id", column: "delivered_at", keep: days(func(r config.Retention) int { return r.DeliveredRReqDays })},
+	{table: "registration_attempts", key: "id", column: "created_at", keep: days(func(r config.Retention) int { return r.RegistrationAttemptDays })},
+	{table: "login_id_failures", key: "id_hash", column: "updated_at", keep: days(func(r config.Retention) int { return r.LoginIDFailureDays })},
 }
 
 // claimName is the sweep's row in sweep_claims.

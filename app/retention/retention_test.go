@@ -90,6 +90,21 @@ func TestSweepRemovesWhatIsPastRetention(t *testing.T) {
 			return m.ID
 		}
 		at := func(d time.Duration) *time.Time { v := now.Add(-d); return &v }
+		registrationTry := func(ago time.Duration) uint {
+			a := db.RegistrationAttempt{Key: "ip:192.0.2.7", CreatedAt: now.Add(-ago)}
+			if err := gdb.Create(&a).Error; err != nil {
+				t.Fatal(err)
+			}
+			return a.ID
+		}
+		oldTry, keptTry := registrationTry(31*24*time.Hour), registrationTry(29*24*time.Hour)
+		unknownIDFailure := func(key string, ago time.Duration) string {
+			if err := gdb.Create(&db.LoginIDFailure{IDHash: key, FailedAttempts: 2, UpdatedAt: now.Add(-ago)}).Error; err != nil {
+				t.Fatal(err)
+			}
+			return key
+		}
+		oldFailure, keptFailure := unknownIDFailure("old-unknown-id", 31*24*time.Hour), unknownIDFailure("recent-unknown-id", 29*24*time.Hour)
 		oldRReq := delivered(40*24*time.Hour, at(31*24*time.Hour))
 		keptRReq := delivered(40*24*time.Hour, at(29*24*time.Hour))
 		pendingRReq := delivered(90*24*time.Hour, nil) // never delivered: kept whatever its age
@@ -119,6 +134,8 @@ func TestSweepRemovesWhatIsPastRetention(t *testing.T) {
 			{"auth_events", "id = ?", oldEvent, false}, {"auth_events", "id = ?", keptEvent, true},
 			{"outbox_messages", "id = ?", oldRReq, false}, {"outbox_messages", "id = ?", keptRReq, true},
 			{"outbox_messages", "id = ?", pendingRReq, true},
+			{"registration_attempts", "id = ?", oldTry, false}, {"registration_attempts", "id = ?", keptTry, true},
+			{"login_id_failures", "id_hash = ?", oldFailure, false}, {"login_id_failures", "id_hash = ?", keptFailure, true},
 			{"audit_events", "id = ?", oldAudit.ID, false}, {"audit_events", "id = ?", keptAudit.ID, true},
 		} {
 			if got := exists(t, gdb, c.table, c.where, c.arg); got != c.kept {

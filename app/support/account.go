@@ -131,11 +131,13 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 	}
 
 	if f.Kind == HistoryAll || f.Kind == HistoryChallenge {
-		q := gdb.Model(&db.Challenge{}).Where("member_id = ?", m.ID)
-		if len(cardIDs) > 0 {
-			q = gdb.Model(&db.Challenge{}).Where("member_id = ? OR card_id IN ?", m.ID, cardIDs)
+		keys := []db.ChallengeKey{{Column: "member_id", Value: m.ID}}
+		for _, id := range cardIDs {
+			keys = append(keys, db.ChallengeKey{Column: "card_id", Value: id})
 		}
-		if err := between(q, "created_at").Order("created_at DESC").Limit(HistoryLimit).Find(&acc.Challenges).Error; err != nil {
+		var err error
+		acc.Challenges, err = db.NewestChallenges(gdb, HistoryLimit, func(q *gorm.DB) *gorm.DB { return between(q, "created_at") }, keys...)
+		if err != nil {
 			return acc, nil, err
 		}
 		acc.ChallengesCut = len(acc.Challenges) == HistoryLimit

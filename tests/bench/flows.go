@@ -47,24 +47,30 @@ func fetch(ctx context.Context, c *http.Client, method, u string, form url.Value
 
 // portalLogin is one member logging in: the login page, the form post, the page after it.
 func (env *environment) portalLogin(ctx context.Context, _ int) error {
+	_, err := env.logIn(ctx, "tanaka04a", "tanaka-jcb-01")
+	return err
+}
+
+// logIn logs a member in to the portal and returns the browser holding the session.
+func (env *environment) logIn(ctx context.Context, loginID, password string) (*http.Client, error) {
 	c := browser()
 	page, _, err := fetch(ctx, c, http.MethodGet, env.BaseURL+"/login", nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m := csrfField.FindStringSubmatch(page)
 	if m == nil {
-		return fmt.Errorf("login page without a CSRF token")
+		return nil, fmt.Errorf("login page without a CSRF token")
 	}
-	form := url.Values{"_csrf": {html.UnescapeString(m[1])}, "login_id": {"tanaka04a"}, "password": {"tanaka-jcb-01"}}
+	form := url.Values{"_csrf": {html.UnescapeString(m[1])}, "login_id": {loginID}, "password": {password}}
 	_, resp, err := fetch(ctx, c, http.MethodPost, env.BaseURL+"/login", form)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/my" {
-		return fmt.Errorf("login ended at %s with %d", resp.Request.URL.Path, resp.StatusCode)
+		return nil, fmt.Errorf("login ended at %s with %d", resp.Request.URL.Path, resp.StatusCode)
 	}
-	return nil
+	return c, nil
 }
 
 var hiddenField = regexp.MustCompile(`name="(acsTransID|token|try|cres)" value="([^"]*)"`)

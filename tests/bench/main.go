@@ -59,7 +59,7 @@ func main() {
 	defer env.Close()
 
 	rep := report{When: time.Now().UTC(), CPUs: runtime.NumCPU(), GoVer: runtime.Version(), Cards: *cardCount, Argon2: env.argon2Desc()}
-	for _, phase := range phases(env, *phaseTime) {
+	for _, phase := range append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...) {
 		if *only != "" && !strings.HasPrefix(phase.name, "baseline") && !strings.Contains(phase.name, *only) {
 			continue
 		}
@@ -79,6 +79,7 @@ func main() {
 	}
 	fmt.Printf("\nwrote %s\n", *out)
 	if len(rep.Failures) > 0 {
+		env.Close() // os.Exit skips the deferred Close: the server and its database would outlive the run
 		os.Exit(1)
 	}
 }
