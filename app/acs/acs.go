@@ -37,6 +37,7 @@ type ACS struct {
 	kick   chan struct{} // wakes the outbox deliverer after a result was written
 	m      metrics
 	client httpDoer
+	writes *areqWrites
 }
 
 // New returns the ACS.
@@ -46,6 +47,7 @@ func New(d Deps) *ACS {
 		kick:   make(chan struct{}, 1),
 		m:      newMetrics(),
 		client: newDSClient(),
+		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
 	}
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
