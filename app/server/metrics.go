@@ -12,6 +12,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/security"
+	"honnin/db"
 )
 
 type httpMetrics struct {
@@ -29,7 +30,9 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"listener", "route"}),
 	}
-	reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "honnin_db_statements_total",
+			Help: "SQL statements run (transactions' BEGIN and COMMIT not included)."}, func() float64 { return float64(db.Statements()) }))
 	return m
 }
 
