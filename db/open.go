@@ -154,8 +154,20 @@ var statements atomic.Uint64
 // Statements is how many SQL statements this process has run through a logged connection.
 func Statements() uint64 { return statements.Load() }
 
+type statementCounterKey struct{}
+
+// CountStatements returns a context whose statements (through a logged connection) are also counted
+// in the returned counter: what one HTTP request cost the database.
+func CountStatements(ctx context.Context) (context.Context, *atomic.Uint64) {
+	n := new(atomic.Uint64)
+	return context.WithValue(ctx, statementCounterKey{}, n), n
+}
+
 func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	statements.Add(1)
+	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Uint64); ok {
+		n.Add(1)
+	}
 	elapsed := time.Since(begin)
 	switch {
 	case err != nil && err != gorm.ErrRecordNotFound && ctx.Err() == nil:
