@@ -104,7 +104,8 @@ func (c *Checker) activeMember(ctx context.Context, query string, arg any) (*db.
 	return &m, nil
 }
 
-// CheckLogin verifies a portal login. Failures count against the member the typed ID names. A locked
+// CheckLogin verifies a portal login; a success also stamps the member's login times (LastLoginAt is
+// now, PreviousLoginAt the login before). Failures count against the member the typed ID names. A locked
 // ID is told apart only to someone who gave its right password: any wrong password, including the
 // one that locks the ID, gets the answer an unknown ID gets, and every answer costs one hash, so that
 // neither the page nor its timing tells an ID exists or is locked.
@@ -125,7 +126,7 @@ func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from
 		return Result{}, err
 	}
 	if match {
-		return c.succeed(ctx, typed)
+		return c.succeedLogin(ctx, typed)
 	}
 	res, err := c.fail(ctx, typed, ViaPortal, from)
 	if res.Outcome == Locked {
@@ -312,6 +313,33 @@ func (c *Checker) succeed(ctx context.Context, m *db.Member) (Result, error) {
 		}
 	}
 	m.FailedAttempts, m.LockedUntil = 0, nil
+	return Result{Outcome: OK, Member: m}, nil
+}
+
+// succeedLogin is succeed for a portal login, in one statement: the run of failures ends and the
+// login is stamped (last_login_at now, the one before it in previous_login_at), unless the ID locked
+// while the password was hashed.
+func (c *Checker) succeedLogin(ctx context.Context, m *db.Member) (Result, error) {
+	gdb := c.DB.WithContext(ctx)
+	now := db.Now()
+	stamped := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).
+		Updates(map[string]any{"failed_attempts": 0, "locked_until": nil,
+			"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now})
+	if stamped.Error != nil {
+		return Result{}, stamped.Error
+	}
+	if stamped.RowsAffected == 0 {
+		var cur db.Member
+		if err := gdb.Select("id", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
+			return Result{}, err
+		}
+		if IsLocked(&cur, now) {
+			return Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}, nil
+		}
+		return c.succeedLogin(ctx, m) // the lock ended between the two statements
+	}
+	m.FailedAttempts, m.LockedUntil = 0, nil
+	m.PreviousLoginAt, m.LastLoginAt = m.LastLoginAt, &now
 	return Result{Outcome: OK, Member: m}, nil
 }
 
