@@ -354,3 +354,44 @@ func TestLoginStampsTimes(t *testing.T) {
 		}
 	})
 }
+
+// A burst of wrong answers typed with other IDs locks the card's challenges once; the answers still
+// queued for a hash when it locks are answered CardLocked without one.
+func TestCardBurstSpendsFewHashes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		gdb := testkit.OpenDB(t, b)
+		params := security.FastArgon2ForTests
+		params.MaxParallel, params.MemoryKiB, params.Time = 1, 8*1024, 2 // slow enough that the burst queues
+		hasher := security.NewHasher(params)
+		holder := newMember(t, gdb, hasher, "frank01")
+		card := newCard(t, gdb, holder.ID, "0027")
+		c := credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: 3, LockFor: time.Hour}}
+		const burst = 40
+		before := hasher.Stats().Hashes
+		var locked atomic.Int32
+		var wg sync.WaitGroup
+		for i := range burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := c.CheckAnswer(ctx, credentials.Card{ID: card.ID, Holder: &holder.ID}, fmt.Sprintf("stranger%02d", i), "guess", credentials.Origin{})
+				if err != nil {
+					t.Errorf("answer %d: %v", i, err)
+				}
+				if res.Outcome == credentials.CardLocked {
+					locked.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if spent := hasher.Stats().Hashes - before; spent >= burst/2 || locked.Load() < burst/2 {
+			t.Errorf("%d hashes, %d answers CardLocked; want the queued answers refused without a hash", spent, locked.Load())
+		}
+		var holderNow db.Member
+		gdb.Take(&holderNow, holder.ID)
+		if holderNow.FailedAttempts != 0 || holderNow.LockedUntil != nil {
+			t.Errorf("the holder's ID was touched: %+v", holderNow)
+		}
+	})
+}
