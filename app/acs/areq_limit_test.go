@@ -2,8 +2,12 @@ package acs_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"honnin/app/acs"
 	"honnin/db"
@@ -122,4 +126,63 @@ func TestNewAReqLimits(t *testing.T) {
 			t.Errorf("%s: Exceeded is not strictly above the limits", tt.name)
 		}
 	}
+}
+
+// Batches from two nodes (two pools on one database) counting the same keys at once never deadlock,
+// and every AReq gets a count of its own: the counts of one key are exactly 1..n.
+func TestCountAReqsAcrossNodes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		url, dir := testkit.NewDatabaseURL(t, b)
+		var nodes []*gorm.DB
+		for range 2 {
+			gdb, err := db.Open(url, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close(gdb) })
+			nodes = append(nodes, gdb)
+		}
+		if err := db.Migrate(nodes[0]); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 11, 26, 10, 0, 30, 0, time.UTC)
+		const writers, batches = 8, 10
+		var mu sync.Mutex
+		seen := map[string][]int{}
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range batches {
+					// Keys in a different order in every batch: the lock order must not depend on it.
+					hits := []acs.AReqHit{{CardKey: "card:a", DSKey: "ds:x#0", At: now}, {CardKey: "card:b", DSKey: "ds:x#1", At: now}}
+					if (w+i)%2 == 1 {
+						hits[0], hits[1] = acs.AReqHit{CardKey: "card:b", DSKey: "ds:x#1", At: now}, acs.AReqHit{CardKey: "card:a", DSKey: "ds:x#0", At: now}
+					}
+					got, err := acs.CountAReqs(context.Background(), nodes[w%2], time.Minute, hits)
+					if err != nil {
+						t.Errorf("writer %d: %v", w, err)
+						return
+					}
+					mu.Lock()
+					for j, h := range hits {
+						seen[h.CardKey] = append(seen[h.CardKey], got[j].Card)
+						seen[h.DSKey] = append(seen[h.DSKey], got[j].DS)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		for key, counts := range seen {
+			slices.Sort(counts)
+			for i, c := range counts {
+				if c != i+1 {
+					t.Errorf("%s: counts %v, want 1..%d each once", key, counts, writers*batches)
+					break
+				}
+			}
+		}
+	})
 }
