@@ -36,7 +36,7 @@ func processCPU(pid int) time.Duration {
 // bench's database. Backends are found by the pids pg_stat_activity names and read from /proc every
 // 200 ms, because a pool closes connections whose query a run's end cancelled, and a backend's CPU
 // goes with its process; the WAL writer and the checkpointer are shared with the machine's other
-// databases and left out.
+// databases and left out, and so is the meter's own connection (to the admin database).
 type cpuMeter struct {
 	env                         *environment
 	server, client              time.Duration
@@ -104,7 +104,7 @@ func (env *environment) serverCPU() time.Duration {
 // backendCPU is the CPU time so far of each backend connected to the bench's database.
 func (env *environment) backendCPU(ctx context.Context) map[int]time.Duration {
 	var pids []int
-	env.DB.WithContext(ctx).Raw("SELECT pid FROM pg_stat_activity WHERE datname = current_database()").Scan(&pids)
+	env.meterDB.WithContext(ctx).Raw("SELECT pid FROM pg_stat_activity WHERE datname = ?", env.dbName).Scan(&pids)
 	out := make(map[int]time.Duration, len(pids))
 	for _, pid := range pids {
 		if t := processCPU(pid); t > 0 {

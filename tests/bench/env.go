@@ -41,6 +41,7 @@ type environment struct {
 	dbName    string
 	dbURL     string
 	DB        *gorm.DB // the bench's own pool, for the baseline and set-up
+	meterDB   *gorm.DB // one connection to the admin database, for the CPU meter
 	BaseURL   string
 	Internal  string
 	server    *exec.Cmd
@@ -127,6 +128,12 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	}
 	if env.DB, err = db.Open(env.dbURL, env.dir, nil); err != nil { // the same driver and pool settings as the server
 		return nil, err
+	}
+	if env.meterDB, err = gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err != nil {
+		return nil, err
+	}
+	if sqlDB, err := env.meterDB.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(1)
 	}
 	return env, env.enrolBenchCards(ctx)
 }
@@ -249,6 +256,9 @@ func (env *environment) Close() {
 	}
 	if env.DB != nil {
 		db.Close(env.DB)
+	}
+	if env.meterDB != nil {
+		db.Close(env.meterDB)
 	}
 	if env.dbName != "" {
 		if admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err == nil {
