@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -146,7 +147,27 @@ func (g gormLogger) Error(ctx context.Context, msg string, _ ...any) {
 
 const slowQuery = 200 * time.Millisecond
 
+// statements counts the SQL statements run through a logged connection (a server's), for the metric
+// that shows what a request costs the database.
+var statements atomic.Uint64
+
+// Statements is how many SQL statements this process has run through a logged connection.
+func Statements() uint64 { return statements.Load() }
+
+type statementCounterKey struct{}
+
+// CountStatements returns a context whose statements (through a logged connection) are also counted
+// in the returned counter: what one HTTP request cost the database.
+func CountStatements(ctx context.Context) (context.Context, *atomic.Uint64) {
+	n := new(atomic.Uint64)
+	return context.WithValue(ctx, statementCounterKey{}, n), n
+}
+
 func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	statements.Add(1)
+	if n, ok := ctx.Value(statementCounterKey{}).(*atomic.Uint64); ok {
+		n.Add(1)
+	}
 	elapsed := time.Since(begin)
 	switch {
 	case err != nil && err != gorm.ErrRecordNotFound && ctx.Err() == nil:

@@ -40,6 +40,7 @@ type ACS struct {
 	kick   chan struct{} // wakes the outbox deliverer after a result was written
 	m      metrics
 	client httpDoer
+	writes *areqWrites
 }
 
 // New returns the ACS.
@@ -52,6 +53,7 @@ func New(d Deps) *ACS {
 		kick:   make(chan struct{}, 1),
 		m:      newMetrics(),
 		client: newDSClient(),
+		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
 	}
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)

@@ -127,7 +127,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 
 	panHash := a.Sealer.PANHash(pan)
 	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
-	counts, err := CountAReq(ctx, a.DB, limits.CardKey, limits.DSKey, a.Config.AReqLimitWindow, now)
+	counts, err := a.countAReq(ctx, limits, now)
 	if err != nil {
 		a.Log.Error("AReq counters could not be updated", "err", err.Error())
 		return nil, a.storeErro(req, err)
@@ -198,7 +198,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ch.State = db.ChallengeAnswered
 		ch.FinishedAt = &now
 	}
-	if err := a.DB.WithContext(ctx).Create(&ch).Error; err != nil {
+	if err := a.storeChallenge(ctx, &ch); err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			e := newErro(emv.ErrTransData, "dsTransID", emv.TypeAReq, req.MessageVersion)
 			e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID

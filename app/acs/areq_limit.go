@@ -3,6 +3,9 @@ package acs
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -14,31 +17,78 @@ import (
 // AReq included.
 type AReqCounts struct{ Card, DS int }
 
-// CountAReq adds one AReq to the card's and the Directory Server's counters of the window that holds
-// now, and returns both counts. One statement writes and reads both rows, so the limit costs each AReq
-// one indexed round trip and holds across nodes: concurrent AReqs serialise on the counter rows.
-func CountAReq(ctx context.Context, gdb *gorm.DB, cardKey, dsKey string, window time.Duration, now time.Time) (AReqCounts, error) {
-	start := now.UTC().Truncate(window)
-	var rows []db.AReqCounter
-	err := gdb.WithContext(ctx).Raw(`INSERT INTO areq_counters ("key", window_start, count) VALUES (?, ?, 1), (?, ?, 1)
-		ON CONFLICT ("key", window_start) DO UPDATE SET count = areq_counters.count + 1 RETURNING "key", count`,
-		cardKey, start, dsKey, start).Scan(&rows).Error
-	if err != nil {
-		return AReqCounts{}, err
+// AReqHit is one AReq to count: its counter keys and when it came.
+type AReqHit struct {
+	CardKey, DSKey string
+	At             time.Time
+}
+
+// CountAReqs adds each hit to its card's and its Directory Server's counter of the window that holds
+// its time, and returns the counts each hit would have seen had they been counted one after another,
+// in order. One statement per window writes and reads every row of the batch, so the limit costs a
+// batch of AReqs one indexed statement and holds across nodes: concurrent batches serialise on the
+// counter rows, which every node locks in the same (sorted) order so that two batches never deadlock.
+func CountAReqs(ctx context.Context, gdb *gorm.DB, window time.Duration, hits []AReqHit) ([]AReqCounts, error) {
+	counts := make([]AReqCounts, len(hits))
+	byWindow := map[time.Time][]int{}
+	for i, h := range hits {
+		start := h.At.UTC().Truncate(window)
+		byWindow[start] = append(byWindow[start], i)
 	}
-	var c AReqCounts
-	for _, r := range rows {
-		switch r.Key {
-		case cardKey:
-			c.Card = r.Count
-		case dsKey:
-			c.DS = r.Count
+	for start, idx := range byWindow {
+		// ordinal[i] is hit i's place among the hits on the same key: its count is the key's new total
+		// minus the hits that come after it.
+		added := map[string]int{}
+		cardOrdinal, dsOrdinal := make([]int, len(hits)), make([]int, len(hits))
+		for _, i := range idx {
+			added[hits[i].CardKey]++
+			cardOrdinal[i] = added[hits[i].CardKey]
+			added[hits[i].DSKey]++
+			dsOrdinal[i] = added[hits[i].DSKey]
+		}
+		keys := slices.Sorted(maps.Keys(added))
+		values := make([]string, len(keys))
+		args := make([]any, 0, 3*len(keys))
+		for j, k := range keys {
+			values[j] = "(?, ?, ?)"
+			args = append(args, k, start, added[k])
+		}
+		upsert := `INSERT INTO areq_counters ("key", window_start, count) VALUES ` + strings.Join(values, ", ") + `
+			ON CONFLICT ("key", window_start) DO UPDATE SET count = areq_counters.count + excluded.count RETURNING "key", count`
+		var rows []db.AReqCounter
+		var err error
+		if db.IsPostgres(gdb) {
+			// A rate limit does not need its last few counts to survive a crash of the database: the
+			// commit does not wait for its flush to disk, so the AReq waits for one flush (its row's),
+			// not two. The row's commit flushes the counters' log records anyway.
+			err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+				if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+					return err
+				}
+				return tx.Raw(upsert, args...).Scan(&rows).Error
+			})
+		} else {
+			err = gdb.WithContext(ctx).Raw(upsert, args...).Scan(&rows).Error
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) != len(keys) {
+			return nil, fmt.Errorf("acs: AReq counters returned %d rows, want %d", len(rows), len(keys))
+		}
+		total := make(map[string]int, len(rows))
+		for _, r := range rows {
+			total[r.Key] = r.Count
+		}
+		for _, i := range idx {
+			h := hits[i]
+			counts[i] = AReqCounts{
+				Card: total[h.CardKey] - added[h.CardKey] + cardOrdinal[i],
+				DS:   total[h.DSKey] - added[h.DSKey] + dsOrdinal[i],
+			}
 		}
 	}
-	if len(rows) != 2 {
-		return c, fmt.Errorf("acs: AReq counters returned %d rows, want 2", len(rows))
-	}
-	return c, nil
+	return counts, nil
 }
 
 // SweepAReqCounters removes the counters of windows that ended before now.

@@ -2,8 +2,12 @@ package acs_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"honnin/app/acs"
 	"honnin/db"
@@ -27,8 +31,8 @@ func TestCountAReq(t *testing.T) {
 			{"next window starts again", "card:a", "ds:x", now.Add(time.Minute), 1, 1},
 		}
 		for _, s := range steps {
-			got, err := acs.CountAReq(ctx, gdb, s.card, s.ds, time.Minute, s.at)
-			if err != nil || got.Card != s.wantCard || got.DS != s.wd {
+			got, err := acs.CountAReqs(ctx, gdb, time.Minute, []acs.AReqHit{{CardKey: s.card, DSKey: s.ds, At: s.at}})
+			if err != nil || got[0].Card != s.wantCard || got[0].DS != s.wd {
 				t.Errorf("%s: %+v %v, want card %d, DS %d", s.name, got, err, s.wantCard, s.wd)
 			}
 		}
@@ -37,6 +41,40 @@ func TestCountAReq(t *testing.T) {
 		gdb.Model(&db.AReqCounter{}).Count(&left)
 		if err != nil || n != 4 || left != 2 {
 			t.Errorf("sweep removed %d (%v), %d left; want 4 removed, the current window's 2 left", n, err, left)
+		}
+	})
+}
+
+// A batch counts as if its hits came one after another, in order: repeated keys, two windows, and
+// counters that already had hits.
+func TestCountAReqsBatch(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		now := time.Date(2026, 11, 26, 10, 0, 30, 0, time.UTC)
+		if _, err := acs.CountAReqs(ctx, gdb, time.Minute, []acs.AReqHit{{CardKey: "card:a", DSKey: "ds:x", At: now}}); err != nil {
+			t.Fatal(err)
+		}
+		hits := []acs.AReqHit{
+			{CardKey: "card:a", DSKey: "ds:x", At: now},
+			{CardKey: "card:b", DSKey: "ds:x", At: now},
+			{CardKey: "card:a", DSKey: "ds:y", At: now},
+			{CardKey: "card:a", DSKey: "ds:x", At: now.Add(time.Minute)},
+			{CardKey: "card:a", DSKey: "ds:x", At: now},
+		}
+		want := []acs.AReqCounts{{Card: 2, DS: 2}, {Card: 1, DS: 3}, {Card: 3, DS: 1}, {Card: 1, DS: 1}, {Card: 4, DS: 4}}
+		got, err := acs.CountAReqs(ctx, gdb, time.Minute, hits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("hit %d: %+v, want %+v", i, got[i], want[i])
+			}
+		}
+		var total int64
+		gdb.Model(&db.AReqCounter{}).Where("key = ?", "card:a").Select("SUM(count)").Scan(&total)
+		if total != 5 {
+			t.Errorf("card:a counted %d times in all, want 5", total)
 		}
 	})
 }
@@ -88,4 +126,63 @@ func TestNewAReqLimits(t *testing.T) {
 			t.Errorf("%s: Exceeded is not strictly above the limits", tt.name)
 		}
 	}
+}
+
+// Batches from two nodes (two pools on one database) counting the same keys at once never deadlock,
+// and every AReq gets a count of its own: the counts of one key are exactly 1..n.
+func TestCountAReqsAcrossNodes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		url, dir := testkit.NewDatabaseURL(t, b)
+		var nodes []*gorm.DB
+		for range 2 {
+			gdb, err := db.Open(url, dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close(gdb) })
+			nodes = append(nodes, gdb)
+		}
+		if err := db.Migrate(nodes[0]); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Date(2026, 11, 26, 10, 0, 30, 0, time.UTC)
+		const writers, batches = 8, 10
+		var mu sync.Mutex
+		seen := map[string][]int{}
+		var wg sync.WaitGroup
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range batches {
+					// Keys in a different order in every batch: the lock order must not depend on it.
+					hits := []acs.AReqHit{{CardKey: "card:a", DSKey: "ds:x#0", At: now}, {CardKey: "card:b", DSKey: "ds:x#1", At: now}}
+					if (w+i)%2 == 1 {
+						hits[0], hits[1] = acs.AReqHit{CardKey: "card:b", DSKey: "ds:x#1", At: now}, acs.AReqHit{CardKey: "card:a", DSKey: "ds:x#0", At: now}
+					}
+					got, err := acs.CountAReqs(context.Background(), nodes[w%2], time.Minute, hits)
+					if err != nil {
+						t.Errorf("writer %d: %v", w, err)
+						return
+					}
+					mu.Lock()
+					for j, h := range hits {
+						seen[h.CardKey] = append(seen[h.CardKey], got[j].Card)
+						seen[h.DSKey] = append(seen[h.DSKey], got[j].DS)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		for key, counts := range seen {
+			slices.Sort(counts)
+			for i, c := range counts {
+				if c != i+1 {
+					t.Errorf("%s: counts %v, want 1..%d each once", key, counts, writers*batches)
+					break
+				}
+			}
+		}
+	})
 }

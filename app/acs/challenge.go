@@ -111,17 +111,14 @@ func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData str
 		}
 		opened := map[string]any{"session_data": sessionData, "challenge_window_size": creq.ChallengeWindowSize, "shown_to_hash": viewer}
 		if member != nil && credentials.IsLocked(member, now) {
-			moved, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeCreated}}, resultLocked, opened, origin)
+			ended, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeCreated}}, resultLocked, opened, origin)
 			if err != nil {
 				return step{}, err
 			}
-			if !moved {
+			if ended == nil {
 				continue
 			}
-			if ch, err = a.load(ctx, ch.ACSTransID); err != nil {
-				return step{}, err
-			}
-			return step{kind: stepLocked, ch: ch, lockedUntil: *member.LockedUntil}, nil
+			return step{kind: stepLocked, ch: ended, lockedUntil: *member.LockedUntil}, nil
 		}
 		token := security.NewToken(24)
 		moved, err := a.show(ctx, ch, token, opened, now)

@@ -110,12 +110,12 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 		case behind > 0:
 			return a.formStep(ctx, ch, live, ans.LoginID, "acs.error.wrong")
 		case ans.Cancel:
-			moved, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeShown}, tokenHash: ch.TokenHash}, resultCancelled, nil, origin)
+			ended, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeShown}, tokenHash: ch.TokenHash}, resultCancelled, nil, origin)
 			if err != nil {
 				return step{}, err
 			}
-			if moved {
-				return a.finalAfterMove(ctx, ch.ACSTransID)
+			if ended != nil {
+				return a.finalStep(ctx, ended)
 			}
 		case ch.Tries >= a.Config.ChallengeTries:
 			// Only a lowered HONNIN_CHALLENGE_TRIES leaves a form open with no tries left.
@@ -233,8 +233,12 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 			extra = map[string]any{"white_list_status": string(emv.WhiteListTrusted)}
 		}
 	}
-	if _, err := a.end(ctx, id, guard{states: []string{db.ChallengeChecking}}, res, extra, origin); err != nil {
+	ended, err := a.end(ctx, id, guard{states: []string{db.ChallengeChecking}}, res, extra, origin)
+	if err != nil {
 		return step{}, err
+	}
+	if ended != nil {
+		return a.finalStep(ctx, ended)
 	}
 	return a.finalAfterMove(ctx, id)
 }

@@ -260,9 +260,9 @@ func TestFinishGuards(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, s := f.opened(t, demodata.YamadaJCB)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
-			moved, err := finish(f.ctx, f.DB, s.ch.ACSTransID, tt.g(s), resultTooMany, map[string]any{"session_data": "changed"},
+			ended, err := finish(f.ctx, f.DB, s.ch.ACSTransID, tt.g(s), resultTooMany, map[string]any{"session_data": "changed"},
 				f.rreqURL, browser)
-			if err != nil || moved != tt.moved {
+			if moved := ended != nil; err != nil || moved != tt.moved {
 				t.Fatalf("finish moved %v (%v), want %v", moved, err, tt.moved)
 			}
 			after := f.row(t, s.ch.ACSTransID)

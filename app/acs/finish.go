@@ -69,12 +69,12 @@ type guard struct {
 
 // finish is the move of a challenge to a terminal state: one conditional UPDATE (extra holds further
 // columns to set with it), the RReq into the outbox and the result's auth event, all in one
-// transaction. It reports false (and changes nothing) when the guard no longer held: someone else (a
-// double submit, another node, the sweeper) moved the challenge first, so every challenge ends
-// exactly once.
-func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, rreqURL func(*db.Challenge) string, origin eventOrigin) (bool, error) {
+// transaction. It returns the ended challenge as stored, or nil (and changes nothing) when the guard
+// no longer held: someone else (a double submit, another node, the sweeper) moved the challenge
+// first, so every challenge ends exactly once.
+func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, rreqURL func(*db.Challenge) string, origin eventOrigin) (*db.Challenge, error) {
 	now := db.Now()
-	won := false
+	var won *db.Challenge
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
 			"state": res.State, "trans_status": string(res.TransStatus), "trans_status_reason": string(res.Reason),
@@ -118,10 +118,13 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
 			return err
 		}
-		won = true
+		won = &ch
 		return nil
 	})
-	return won, err
+	if err != nil {
+		return nil, err
+	}
+	return won, nil
 }
 
 func resultDetail(r result) string {
@@ -191,14 +194,14 @@ func trustList(ch *db.Challenge) (emv.WhiteListStatus, emv.WhiteListStatusSource
 type eventOrigin struct{ IP, UserAgent string }
 
 // end runs finish with the ACS's RReq addressing; when it was this call that ended the challenge, it
-// counts the outcome and wakes the outbox.
-func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (bool, error) {
-	won, err := finish(ctx, a.DB, acsTransID, g, res, extra, a.rreqURL, origin)
-	if won {
+// counts the outcome, wakes the outbox and returns the ended challenge (nil when someone else ended it).
+func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (*db.Challenge, error) {
+	ended, err := finish(ctx, a.DB, acsTransID, g, res, extra, a.rreqURL, origin)
+	if ended != nil {
 		a.m.countChallenge(res.State)
 		a.signal()
 	}
-	return won, err
+	return ended, err
 }
 
 // expire is the move any open challenge makes once its deadline has passed (created, shown or
@@ -207,5 +210,6 @@ func (a *ACS) expire(ctx context.Context, ch *db.Challenge, now time.Time, origi
 	if terminal(ch.State) || now.Before(ch.Deadline) {
 		return false, nil
 	}
-	return a.end(ctx, ch.ACSTransID, guard{states: []string{ch.State}}, resultExpired(ch.State), nil, origin)
+	ended, err := a.end(ctx, ch.ACSTransID, guard{states: []string{ch.State}}, resultExpired(ch.State), nil, origin)
+	return ended != nil, err
 }

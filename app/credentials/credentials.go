@@ -104,7 +104,8 @@ func (c *Checker) activeMember(ctx context.Context, query string, arg any) (*db.
 	return &m, nil
 }
 
-// CheckLogin verifies a portal login. Failures count against the member the typed ID names. A locked
+// CheckLogin verifies a portal login; a success also stamps the member's login times (LastLoginAt is
+// now, PreviousLoginAt the login before). Failures count against the member the typed ID names. A locked
 // ID is told apart only to someone who gave its right password: any wrong password, including the
 // one that locks the ID, gets the answer an unknown ID gets, and every answer costs one hash, so that
 // neither the page nor its timing tells an ID exists or is locked.
@@ -125,7 +126,7 @@ func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from
 		return Result{}, err
 	}
 	if match {
-		return c.succeed(ctx, typed)
+		return c.succeedLogin(ctx, typed)
 	}
 	res, err := c.fail(ctx, typed, ViaPortal, from)
 	if res.Outcome == Locked {
@@ -175,7 +176,8 @@ func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password 
 	if holder != nil && IsLocked(holder, now) {
 		return Result{Outcome: Locked, Member: holder, LockedUntil: *holder.LockedUntil}, nil
 	}
-	if until, err := c.cardLockedUntil(ctx, card.ID, now); err != nil || until != nil {
+	until, cardFailures, err := c.cardLock(ctx, card.ID, now)
+	if err != nil || until != nil {
 		return cardLocked(until), err
 	}
 	stillOpen := c.cardStillOpen(ctx, card.ID, holder)
@@ -190,7 +192,9 @@ func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password 
 		return c.lockedMeanwhile(err, holder)
 	}
 	res, err := c.settle(ctx, holder, match, nil, ViaChallenge, from)
-	if err == nil && res.Outcome == OK {
+	// The holder's right answer ends the card's run of wrong answers; a card with none (the usual case)
+	// needs no write. A wrong answer counted while this one was hashed stays counted.
+	if err == nil && res.Outcome == OK && cardFailures != 0 {
 		err = c.DB.WithContext(ctx).Model(&db.Card{}).Where("id = ? AND challenge_failures <> 0", card.ID).
 			Update("challenge_failures", 0).Error
 	}
@@ -239,34 +243,47 @@ func (c *Checker) memberStillOpen(ctx context.Context, memberID uint) func() err
 	}
 }
 
-// cardStillOpen is memberStillOpen for a challenge answer: the holder's ID and the card's challenges.
+// cardStillOpen is memberStillOpen for a challenge answer: the holder's ID and the card's challenges,
+// read in one statement.
 func (c *Checker) cardStillOpen(ctx context.Context, cardID uint, holder *db.Member) func() error {
 	return func() error {
+		var holderID uint // 0 joins no member
 		if holder != nil {
-			if err := c.memberStillOpen(ctx, holder.ID)(); err != nil {
-				return err
-			}
+			holderID = holder.ID
 		}
-		until, err := c.cardLockedUntil(ctx, cardID, db.Now())
-		if err != nil {
+		var locks []struct {
+			MemberLockedUntil *time.Time
+			CardLockedUntil   *time.Time
+		}
+		if err := c.DB.WithContext(ctx).Table("cards").
+			Select("members.locked_until AS member_locked_until, cards.challenge_locked_until AS card_locked_until").
+			Joins("LEFT JOIN members ON members.id = ?", holderID).Where("cards.id = ?", cardID).Scan(&locks).Error; err != nil {
 			return err
 		}
-		if until != nil {
-			return lockedError{card: true, until: *until}
+		if len(locks) == 0 {
+			return nil
+		}
+		now := db.Now()
+		if l := locks[0].MemberLockedUntil; l != nil && l.After(now) {
+			return lockedError{until: *l}
+		}
+		if l := locks[0].CardLockedUntil; l != nil && l.After(now) {
+			return lockedError{card: true, until: *l}
 		}
 		return nil
 	}
 }
 
-func (c *Checker) cardLockedUntil(ctx context.Context, cardID uint, now time.Time) (*time.Time, error) {
+// cardLock reads a card's challenge lock as of now (nil when open) and its count of wrong answers.
+func (c *Checker) cardLock(ctx context.Context, cardID uint, now time.Time) (until *time.Time, failures int, err error) {
 	var card db.Card
-	if err := c.DB.WithContext(ctx).Select("id", "challenge_locked_until").Where("id = ?", cardID).Take(&card).Error; err != nil {
+	if err := c.DB.WithContext(ctx).Select("id", "challenge_locked_until", "challenge_failures").Where("id = ?", cardID).Take(&card).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, nil
+			return nil, 0, nil
 		}
-		return nil, err
+		return nil, 0, err
 	}
-	return CardLockedUntil(&card, now), nil
+	return CardLockedUntil(&card, now), card.ChallengeFailures, nil
 }
 
 // verify checks password against m's hash; a hash this package cannot read matches nothing.
@@ -312,6 +329,33 @@ func (c *Checker) succeed(ctx context.Context, m *db.Member) (Result, error) {
 		}
 	}
 	m.FailedAttempts, m.LockedUntil = 0, nil
+	return Result{Outcome: OK, Member: m}, nil
+}
+
+// succeedLogin is succeed for a portal login, in one statement: the run of failures ends and the
+// login is stamped (last_login_at now, the one before it in previous_login_at), unless the ID locked
+// while the password was hashed.
+func (c *Checker) succeedLogin(ctx context.Context, m *db.Member) (Result, error) {
+	gdb := c.DB.WithContext(ctx)
+	now := db.Now()
+	stamped := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).
+		Updates(map[string]any{"failed_attempts": 0, "locked_until": nil,
+			"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now})
+	if stamped.Error != nil {
+		return Result{}, stamped.Error
+	}
+	if stamped.RowsAffected == 0 {
+		var cur db.Member
+		if err := gdb.Select("id", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
+			return Result{}, err
+		}
+		if IsLocked(&cur, now) {
+			return Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}, nil
+		}
+		return c.succeedLogin(ctx, m) // the lock ended between the two statements
+	}
+	m.FailedAttempts, m.LockedUntil = 0, nil
+	m.PreviousLoginAt, m.LastLoginAt = m.LastLoginAt, &now
 	return Result{Outcome: OK, Member: m}, nil
 }
 

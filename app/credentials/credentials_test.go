@@ -312,3 +312,86 @@ func TestCardLock(t *testing.T) {
 		}
 	})
 }
+
+// A portal login ends the run of failures and stamps the login times in one statement; one whose ID
+// locked while it hashed stamps nothing.
+func TestLoginStampsTimes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		gdb := testkit.OpenDB(t, b)
+		hasher := security.NewHasher(security.FastArgon2ForTests)
+		carol := newMember(t, gdb, hasher, "carol01")
+		c := credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: 3, LockFor: time.Hour}}
+		if res, err := c.CheckLogin(ctx, "carol01", "wrong", credentials.Origin{}); err != nil || res.Outcome != credentials.Wrong {
+			t.Fatal(res, err)
+		}
+		first, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", credentials.Origin{})
+		if err != nil || first.Outcome != credentials.OK || first.Member.LastLoginAt == nil || first.Member.PreviousLoginAt != nil {
+			t.Fatalf("first login: %+v %v", first, err)
+		}
+		second, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", credentials.Origin{})
+		if err != nil || second.Outcome != credentials.OK || second.Member.PreviousLoginAt == nil ||
+			!second.Member.PreviousLoginAt.Equal(*first.Member.LastLoginAt) {
+			t.Fatalf("second login: %+v %v; want the first login as the previous one", second, err)
+		}
+		var stored db.Member
+		gdb.First(&stored, carol.ID)
+		if stored.FailedAttempts != 0 || stored.LastLoginAt == nil || !stored.LastLoginAt.Equal(*second.Member.LastLoginAt) ||
+			stored.PreviousLoginAt == nil || !stored.PreviousLoginAt.Equal(*first.Member.LastLoginAt) {
+			t.Errorf("stored %+v: want no failures and the two logins' times", stored)
+		}
+
+		until := db.Now().Add(time.Hour)
+		gdb.Model(&db.Member{}).Where("id = ?", carol.ID).Update("locked_until", until)
+		locked, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", credentials.Origin{})
+		if err != nil || locked.Outcome != credentials.Locked {
+			t.Fatalf("login to a locked ID: %+v %v", locked, err)
+		}
+		var after db.Member
+		gdb.First(&after, carol.ID)
+		if !after.LastLoginAt.Equal(*stored.LastLoginAt) {
+			t.Errorf("a refused login moved the login time to %v", after.LastLoginAt)
+		}
+	})
+}
+
+// A burst of wrong answers typed with other IDs locks the card's challenges once; the answers still
+// queued for a hash when it locks are answered CardLocked without one.
+func TestCardBurstSpendsFewHashes(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx := context.Background()
+		gdb := testkit.OpenDB(t, b)
+		params := security.FastArgon2ForTests
+		params.MaxParallel, params.MemoryKiB, params.Time = 1, 8*1024, 2 // slow enough that the burst queues
+		hasher := security.NewHasher(params)
+		holder := newMember(t, gdb, hasher, "frank01")
+		card := newCard(t, gdb, holder.ID, "0027")
+		c := credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: 3, LockFor: time.Hour}}
+		const burst = 40
+		before := hasher.Stats().Hashes
+		var locked atomic.Int32
+		var wg sync.WaitGroup
+		for i := range burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := c.CheckAnswer(ctx, credentials.Card{ID: card.ID, Holder: &holder.ID}, fmt.Sprintf("stranger%02d", i), "guess", credentials.Origin{})
+				if err != nil {
+					t.Errorf("answer %d: %v", i, err)
+				}
+				if res.Outcome == credentials.CardLocked {
+					locked.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if spent := hasher.Stats().Hashes - before; spent >= burst/2 || locked.Load() < burst/2 {
+			t.Errorf("%d hashes, %d answers CardLocked; want the queued answers refused without a hash", spent, locked.Load())
+		}
+		var holderNow db.Member
+		gdb.Take(&holderNow, holder.ID)
+		if holderNow.FailedAttempts != 0 || holderNow.LockedUntil != nil {
+			t.Errorf("the holder's ID was touched: %+v", holderNow)
+		}
+	})
+}

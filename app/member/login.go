@@ -17,8 +17,8 @@ import (
 )
 
 // Login checks an ID and password with the shared check (whose failures count together with the
-// challenge page's and lock the ID at the threshold), records the attempt as a login event, and on
-// success remembers the login time (the previous one is what the member is shown). Only a right
+// challenge page's and lock the ID at the threshold, and which on success stamps the login time: the
+// previous one is what the member is shown), and records the attempt as a login event. Only a right
 // password to a locked ID is answered Locked; every wrong one is answered Wrong.
 func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, loginID, password string, from credentials.Origin) (credentials.Result, error) {
 	res, err := checker.CheckLogin(ctx, loginID, password, from)
@@ -30,12 +30,6 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 	case credentials.OK:
 		ev.Result = db.ResultOK
 		ev.MemberID = &res.Member.ID
-		now := db.Now()
-		if err := gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", res.Member.ID).
-			Updates(map[string]any{"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now}).Error; err != nil {
-			return res, err
-		}
-		res.Member.PreviousLoginAt, res.Member.LastLoginAt = res.Member.LastLoginAt, &now
 	case credentials.Locked:
 		ev.Result = db.ResultLocked
 		ev.MemberID = &res.Member.ID

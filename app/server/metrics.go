@@ -12,11 +12,13 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/security"
+	"honnin/db"
 )
 
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	statements *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
@@ -28,8 +30,13 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 			Name: "honnin_http_request_duration_seconds", Help: "HTTP request latency by listener and route.",
 			Buckets: []float64{.001, .0025, .005, .01, .02, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"listener", "route"}),
+		statements: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "honnin_http_request_db_statements_total", Help: "SQL statements run while answering HTTP requests, by listener and route.",
+		}, []string{"listener", "route"}),
 	}
-	reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(m.requests, m.duration, m.statements, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "honnin_db_statements_total",
+			Help: "SQL statements run, in requests and in the background (transactions' BEGIN and COMMIT not included)."}, func() float64 { return float64(db.Statements()) }))
 	return m
 }
 
@@ -37,6 +44,8 @@ func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
+			ctx, statements := db.CountStatements(c.Request().Context())
+			c.SetRequest(c.Request().WithContext(ctx))
 			err := next(c)
 			route := c.Path() // the route pattern, never the raw path: bounded label values
 			if route == "" {
@@ -52,6 +61,9 @@ func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {
 			}
 			m.requests.WithLabelValues(listener, route, strconv.Itoa(status)).Inc()
 			m.duration.WithLabelValues(listener, route).Observe(time.Since(start).Seconds())
+			if n := statements.Load(); n > 0 {
+				m.statements.WithLabelValues(listener, route).Add(float64(n))
+			}
 			return err
 		}
 	}

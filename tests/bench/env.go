@@ -41,9 +41,12 @@ type environment struct {
 	dbName    string
 	dbURL     string
 	DB        *gorm.DB // the bench's own pool, for the baseline and set-up
+	meterDB   *gorm.DB // one connection to the admin database, for the CPU meter
 	BaseURL   string
 	Internal  string
 	server    *exec.Cmd
+	bin       string
+	environ   []string // the server's environment, HONNIN_DATABASE_URL aside
 	dsResults *http.Server
 	cfg       config.Config
 	CardPANs  []string
@@ -62,8 +65,8 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 		return nil, err
 	}
 	log.Printf("building honnin")
-	bin := filepath.Join(env.dir, "honnin")
-	build := exec.Command("go", "build", "-o", bin, "./app/cmd/honnin")
+	env.bin = filepath.Join(env.dir, "honnin")
+	build := exec.Command("go", "build", "-o", env.bin, "./app/cmd/honnin")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		return nil, fmt.Errorf("build: %w", err)
@@ -89,6 +92,10 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 		"HONNIN_DS_CLIENT_FINGERPRINTS": "*:" + benchDSFingerprint,
 		"HONNIN_AREQ_LIMIT_PER_CARD":    "1000000",
 		"HONNIN_AREQ_LIMIT_PER_DS":      "1000000000",
+		// The AReq phases leave a few hundred thousand challenges that no CReq follows. Expiring each is a
+		// transaction and an RReq of its own; with the default 30 s the sweeper would do that work during
+		// the password phases and take their CPU. An hour keeps it out of the run.
+		"HONNIN_CREQ_TIMEOUT": "1h",
 	}
 	// Argon2 parameters, if set in the caller's environment, pass through; otherwise the defaults apply.
 	for _, kv := range os.Environ() {
@@ -99,9 +106,11 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	if env.cfg, err = config.Load(func(k string) string { return vars[k] }); err != nil {
 		return nil, err
 	}
-	environ := os.Environ()
+	env.environ = os.Environ()
 	for k, v := range vars {
-		environ = append(environ, k+"="+v)
+		if k != "HONNIN_DATABASE_URL" {
+			env.environ = append(env.environ, k+"="+v)
+		}
 	}
 
 	csvPath := filepath.Join(env.dir, "cards.csv")
@@ -109,22 +118,22 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 		return nil, err
 	}
 	log.Printf("importing %d cards", cardCount)
-	imp := exec.Command(bin, "cards", "import", csvPath)
-	imp.Env, imp.Stdout, imp.Stderr = environ, io.Discard, os.Stderr
+	imp := exec.Command(env.bin, "cards", "import", csvPath)
+	imp.Env, imp.Stdout, imp.Stderr = append(env.environ, "HONNIN_DATABASE_URL="+env.dbURL), io.Discard, os.Stderr
 	if err := imp.Run(); err != nil {
 		return nil, fmt.Errorf("import: %w", err)
 	}
-
-	env.server = exec.Command(bin, "serve")
-	env.server.Env, env.server.Stdout, env.server.Stderr = environ, io.Discard, os.Stderr
-	if err := env.server.Start(); err != nil {
-		return nil, err
-	}
-	if err := waitReady(ctx, env.BaseURL+"/readyz"); err != nil {
+	if err := env.startServer(ctx, env.dbURL); err != nil {
 		return nil, err
 	}
 	if env.DB, err = db.Open(env.dbURL, env.dir, nil); err != nil { // the same driver and pool settings as the server
 		return nil, err
+	}
+	if env.meterDB, err = gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err != nil {
+		return nil, err
+	}
+	if sqlDB, err := env.meterDB.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(1)
 	}
 	return env, env.enrolBenchCards(ctx)
 }
@@ -163,17 +172,93 @@ func (env *environment) createDatabase() error {
 	return nil
 }
 
-// Close stops the server and drops the database.
-func (env *environment) Close() {
+// startServer runs `honnin serve` on the database at dbURL and waits until it is ready.
+func (env *environment) startServer(ctx context.Context, dbURL string) error {
+	env.server = exec.Command(env.bin, "serve")
+	env.server.Env, env.server.Stdout, env.server.Stderr = append(env.environ, "HONNIN_DATABASE_URL="+dbURL), io.Discard, os.Stderr
+	if err := env.server.Start(); err != nil {
+		return err
+	}
+	return waitReady(ctx, env.BaseURL+"/readyz")
+}
+
+// stopServer stops the server gracefully.
+func (env *environment) stopServer() {
 	if env.server != nil && env.server.Process != nil {
 		_ = env.server.Process.Signal(os.Interrupt)
 		_ = env.server.Wait()
 	}
+	env.server = nil
+}
+
+// statements is the server's count of SQL statements run so far (honnin_db_statements_total).
+func (env *environment) statements(ctx context.Context) (float64, error) {
+	var total float64
+	err := env.scrapeMetrics(ctx, func(name, labels string, v float64) {
+		if name == "honnin_db_statements_total" {
+			total = v
+		}
+	})
+	return total, err
+}
+
+// routeStatements is the server's count of SQL statements run so far while answering the routes named
+// (honnin_http_request_db_statements_total), on every listener.
+func (env *environment) routeStatements(ctx context.Context, routes []string) (float64, error) {
+	var total float64
+	err := env.scrapeMetrics(ctx, func(name, labels string, v float64) {
+		if name != "honnin_http_request_db_statements_total" {
+			return
+		}
+		for _, r := range routes {
+			if strings.Contains(labels, `route="`+r+`"`) {
+				total += v
+			}
+		}
+	})
+	return total, err
+}
+
+// scrapeMetrics reads the server's metrics and calls each for every sample.
+func (env *environment) scrapeMetrics(ctx context.Context, each func(name, labels string, v float64)) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, env.Internal+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		series, value, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+		if err != nil {
+			continue
+		}
+		name, labels, _ := strings.Cut(series, "{")
+		each(name, labels, v)
+	}
+	return sc.Err()
+}
+
+// Close stops the server and drops the database.
+func (env *environment) Close() {
+	env.stopServer()
 	if env.dsResults != nil {
 		_ = env.dsResults.Close()
 	}
 	if env.DB != nil {
 		db.Close(env.DB)
+	}
+	if env.meterDB != nil {
+		db.Close(env.meterDB)
 	}
 	if env.dbName != "" {
 		if admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err == nil {
@@ -186,6 +271,9 @@ func (env *environment) Close() {
 
 // PeakRSS returns the server's peak resident memory since the last reset, in KiB.
 func (env *environment) PeakRSS() int64 {
+	if env.server == nil {
+		return 0
+	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", env.server.Process.Pid))
 	if err != nil {
 		return 0
@@ -203,6 +291,9 @@ func (env *environment) PeakRSS() int64 {
 
 // ResetPeakRSS starts a new peak-memory window (Linux: writing 5 to clear_refs resets VmHWM).
 func (env *environment) ResetPeakRSS() {
+	if env.server == nil {
+		return
+	}
 	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", env.server.Process.Pid), []byte("5"), 0o200)
 }
 

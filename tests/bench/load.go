@@ -20,6 +20,7 @@ type Result struct {
 	Rate     float64       `json:"rate_per_s"`
 	P50      time.Duration `json:"p50_ns"`
 	P99      time.Duration `json:"p99_ns"`
+	Max      time.Duration `json:"max_ns"`
 	FirstErr string        `json:"first_error,omitempty"`
 }
 
@@ -53,6 +54,7 @@ func (r *recorder) result(elapsed time.Duration) Result {
 	if n := len(r.latencies); n > 0 {
 		res.P50 = r.latencies[n*50/100]
 		res.P99 = r.latencies[min(n-1, n*99/100)]
+		res.Max = r.latencies[n-1]
 	}
 	return res
 }
@@ -83,10 +85,12 @@ func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
 	return rec.result(time.Since(start))
 }
 
-// MaxSustained raises the concurrency step by step and keeps the best rate reached with no error.
-func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (best Result, workers int) {
+// MaxSustained raises the concurrency step by step and keeps the best rate reached with no error;
+// all is how many operations succeeded over every step (what the CPU of the whole phase was spent on).
+func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (best Result, workers int, all int64) {
 	for _, n := range levels {
 		r := Closed(ctx, n, d, op)
+		all += r.Ops - r.Errors
 		if r.Errors == 0 && r.Rate > best.Rate {
 			best, workers = r, n
 		}
@@ -94,29 +98,37 @@ func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (be
 			break
 		}
 	}
-	return best, workers
+	return best, workers, all
 }
 
 // Open sends op at a fixed rate for d, whatever the latency (an open loop, as a Directory Server's
-// traffic is), and reports the latency distribution.
-func Open(ctx context.Context, rate int, d time.Duration, op Op) Result {
+// traffic is), and reports the latency distribution. Latency counts from when a request was due, not
+// from when it was sent: a late sender adds its delay to the figure instead of hiding it (no
+// coordinated omission).
+func Open(ctx context.Context, rate float64, d time.Duration, op Op) Result {
 	var rec recorder
+	elapsed := OpenEach(ctx, rate, d, op, func(_ time.Duration, latency time.Duration, err error) { rec.record(latency, err) })
+	return rec.result(elapsed)
+}
+
+// OpenEach is Open reporting each request: when it was due (from the start) and its latency.
+func OpenEach(ctx context.Context, rate float64, d time.Duration, op Op, done func(due, latency time.Duration, err error)) time.Duration {
 	var wg sync.WaitGroup
-	interval := time.Second / time.Duration(rate)
+	interval := time.Duration(float64(time.Second) / rate)
 	total := int(d / interval)
 	start := time.Now()
 	for i := range total {
-		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+		due := time.Duration(i) * interval
+		if wait := time.Until(start.Add(due)); wait > 0 {
 			time.Sleep(wait)
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t0 := time.Now()
 			err := op(ctx, i)
-			rec.record(time.Since(t0), err)
+			done(due, time.Since(start.Add(due)), err)
 		}()
 	}
 	wg.Wait()
-	return rec.result(time.Since(start))
+	return time.Since(start)
 }

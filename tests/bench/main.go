@@ -30,6 +30,10 @@ type Row struct {
 	Target   string  `json:"target,omitempty"`
 	Met      *bool   `json:"target_met,omitempty"`
 	PeakRSS  int64   `json:"server_peak_rss_kib,omitempty"`
+	// CPU is the CPU time per successful operation over the whole phase, by party.
+	CPU *CPUPerOp `json:"cpu_per_op,omitempty"`
+	// Statements is the server's SQL statements per operation.
+	Statements float64 `json:"sql_statements_per_op,omitempty"`
 }
 
 type report struct {
@@ -87,7 +91,7 @@ func main() {
 func printTable(w *os.File, rep report) {
 	fmt.Fprintf(w, "\nHonnin benchmark, %s, %d CPUs, %s, %d cards, argon2id %s\n\n", rep.When.Format(time.RFC3339), rep.CPUs, rep.GoVer, rep.Cards, rep.Argon2)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "phase\tmeasure\trate/s\tp50\tp99\terrors\tworkers\tvs baseline\ttarget\tpeak RSS")
+	fmt.Fprintln(tw, "phase\tmeasure\trate/s\tp50\tp99\tmax\terrors\tworkers\tvs baseline\ttarget\tCPU µs/op: server\tclient\tPostgreSQL\tSQL/op\tpeak RSS")
 	for _, r := range rep.Rows {
 		ratio, target := "", ""
 		if r.Baseline != "" {
@@ -105,8 +109,17 @@ func printTable(w *os.File, rep report) {
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%d MiB", r.PeakRSS/1024)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
-			round(r.Result.P50), round(r.Result.P99), r.Result.Errors, r.Workers, ratio, target, rss)
+		server, client, pg := "", "", ""
+		if r.CPU != nil {
+			server, client, pg = micros(r.CPU.Server), micros(r.CPU.Client), micros(r.CPU.Postgres)
+		}
+		stmts := ""
+		if r.Statements > 0 {
+			stmts = fmt.Sprintf("%.1f", r.Statements)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
+			round(r.Result.P50), round(r.Result.P99), round(r.Result.Max), r.Result.Errors, r.Workers, ratio, target,
+			server, client, pg, stmts, rss)
 	}
 	tw.Flush()
 	for _, f := range rep.Failures {
@@ -122,3 +135,10 @@ func round(d time.Duration) string {
 }
 
 func met(ok bool) *bool { return &ok }
+
+func micros(us float64) string {
+	if us == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f", us)
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"honnin/app/security"
 	"honnin/db"
+	"honnin/tests/testkit"
 )
 
 type phase struct {
@@ -27,66 +29,116 @@ var jsonUnmarshal = json.Unmarshal
 
 func phases(env *environment, d time.Duration) []phase {
 	levels := []int{4, 8, 16, 32, 64}
-	var dbBase, hashBase, areqBase Result
+	var dbBase, hashBase, areqBest Result
 	return []phase{
 		{"baseline: PostgreSQL read+insert", func(ctx context.Context) ([]Row, error) {
-			r, w := MaxSustained(ctx, levels, d, env.dbRoundTrip)
+			cpu := env.startCPU(ctx)
+			r, w, all := MaxSustained(ctx, levels, d, env.dbRoundTrip)
 			if r.Ops == 0 {
 				return nil, fmt.Errorf("no successful round trip")
 			}
 			dbBase = r
-			return []Row{{Phase: "baseline", Measure: "PostgreSQL indexed read + insert, max rate", Result: r, Workers: w}}, nil
+			return []Row{{Phase: "baseline", Measure: "PostgreSQL indexed read + insert, max rate", Result: r, Workers: w,
+				CPU: cpu.perOp(ctx, all)}}, nil
 		}},
 		{"baseline: argon2id", func(ctx context.Context) ([]Row, error) {
 			hasher := security.NewHasher(env.cfg.Argon2)
+			cpu := env.startCPU(ctx)
 			r := Closed(ctx, runtime.NumCPU(), d, func(ctx context.Context, _ int) error {
 				_, err := hasher.Hash(ctx, "correct horse battery staple")
 				return err
 			})
 			hashBase = r
-			return []Row{{Phase: "baseline", Measure: "argon2id hash, max rate", Result: r, Workers: runtime.NumCPU()}}, nil
+			return []Row{{Phase: "baseline", Measure: "argon2id hash, max rate", Result: r, Workers: runtime.NumCPU(),
+				CPU: cpu.perOp(ctx, r.Ops)}}, nil
 		}},
 		{"AReq → ARes", func(ctx context.Context) ([]Row, error) {
 			client := benchClient()
 			op := func(ctx context.Context, _ int) error { return env.areq(ctx, client) }
 			env.ResetPeakRSS()
-			best, w := MaxSustained(ctx, levels, d, op)
+			cpu, stmts := env.startCPU(ctx), env.mustStatements(ctx)
+			best, w, all := MaxSustained(ctx, levels, d, op)
+			areqBest = best
 			maxRow := Row{Phase: "AReq → ARes", Measure: "max sustained rate, no errors", Result: best, Workers: w,
-				Baseline: "PostgreSQL baseline", Ratio: best.Rate / dbBase.Rate, Target: "≥ 50%", PeakRSS: env.PeakRSS()}
-			maxRow.Met = met(maxRow.Ratio >= 0.5)
-			areqBase = best
-			env.ResetPeakRSS()
-			fixed := Open(ctx, 500, d, op)
-			fixedRow := Row{Phase: "AReq → ARes", Measure: "latency at 500/s", Result: fixed, Target: "p99 ≤ 20ms", PeakRSS: env.PeakRSS()}
-			fixedRow.Met = met(fixed.Errors == 0 && fixed.P99 <= 20*time.Millisecond)
-			return []Row{maxRow, fixedRow}, nil
+				Baseline: "PostgreSQL baseline", Ratio: best.Rate / dbBase.Rate, Target: "≥ 100%", PeakRSS: env.PeakRSS(),
+				CPU: cpu.perOp(ctx, all), Statements: (env.mustStatements(ctx) - stmts) / float64(all)}
+			maxRow.Met = met(maxRow.Ratio >= 1)
+			rows := []Row{maxRow}
+			// The open-loop curve: a Directory Server sends at its shoppers' pace, not when the last
+			// answer came back.
+			for _, share := range []float64{0.25, 0.5, 0.75, 1} {
+				rate := share * dbBase.Rate
+				env.ResetPeakRSS()
+				cpu := env.startCPU(ctx)
+				r := Open(ctx, rate, d/2, op)
+				row := Row{Phase: "AReq → ARes", Measure: fmt.Sprintf("open loop at %.0f%% of the baseline (%.0f/s)", share*100, rate),
+					Result: r, PeakRSS: env.PeakRSS(), CPU: cpu.perOp(ctx, r.Ops-r.Errors)}
+				switch share {
+				case 0.5:
+					row.Target, row.Met = "p99 ≤ 20ms", met(r.Errors == 0 && r.P99 <= 20*time.Millisecond)
+				case 0.75:
+					row.Target, row.Met = "no Erro", met(r.Errors == 0)
+				}
+				rows = append(rows, row)
+			}
+			return rows, nil
 		}},
 		{"frictionless AReq → ARes", func(ctx context.Context) ([]Row, error) {
-			if areqBase.Rate == 0 {
+			if areqBest.Rate == 0 {
 				return nil, fmt.Errorf("needs the AReq → ARes phase's rate")
 			}
 			// Device data for every AReq the levels can send at up to 1.5 times the challenge path's rate.
-			load, err := env.prepareFrictionless(ctx, int(1.5*areqBase.Rate*d.Seconds())*len(levels)+1000)
+			load, err := env.prepareFrictionless(ctx, int(1.5*areqBest.Rate*d.Seconds())*len(levels)+1000)
 			if err != nil {
 				return nil, err
 			}
 			client := benchClient()
 			env.ResetPeakRSS()
-			best, w := MaxSustained(ctx, levels, d, func(ctx context.Context, _ int) error { return env.frictionlessAReq(ctx, client, load) })
+			best, w, _ := MaxSustained(ctx, levels, d, func(ctx context.Context, _ int) error { return env.frictionlessAReq(ctx, client, load) })
 			if best.Ops == 0 {
 				r := Closed(ctx, 1, time.Second, func(ctx context.Context, _ int) error { return env.frictionlessAReq(ctx, client, load) })
 				return nil, fmt.Errorf("no frictionless AReq: %s", r.FirstErr)
 			}
 			row := Row{Phase: "frictionless AReq → ARes", Measure: "max sustained rate, 3DS Method data present", Result: best, Workers: w,
-				Baseline: "challenge-path AReq", Ratio: best.Rate / areqBase.Rate, Target: "≥ 90%", PeakRSS: env.PeakRSS()}
+				Baseline: "challenge-path AReq", Ratio: best.Rate / areqBest.Rate, Target: "≥ 90%", PeakRSS: env.PeakRSS()}
 			row.Met = met(row.Ratio >= 0.9)
 			return []Row{row}, nil
 		}},
 		{"challenge round trip", func(ctx context.Context) ([]Row, error) {
-			return env.hashBoundPhase(ctx, d, hashBase, "challenge round trip (AReq, CReq, page, submit, CRes)", env.challengeRoundTrip)
+			rows, err := env.hashBoundPhase(ctx, d, hashBase, "challenge round trip (AReq, CReq, page, submit, CRes)", env.challengeRoundTrip)
+			if err != nil {
+				return nil, err
+			}
+			answer, err := env.statementsPer(ctx, 20, env.challengeRoundTrip, "/3ds/challenge/submit")
+			if err != nil {
+				return nil, err
+			}
+			page, err := env.statementsPer(ctx, 20, env.challengeRoundTrip, "/3ds/challenge")
+			if err != nil {
+				return nil, err
+			}
+			return append(rows,
+				Row{Phase: "challenge round trip", Measure: "SQL statements of the CReq and challenge page", Statements: page},
+				Row{Phase: "challenge round trip", Measure: "SQL statements of the password submit (to the CRes page)", Statements: answer}), nil
 		}},
 		{"portal login", func(ctx context.Context) ([]Row, error) {
-			return env.hashBoundPhase(ctx, d, hashBase, "portal login (page, submit, home)", env.portalLogin)
+			rows, err := env.hashBoundPhase(ctx, d, hashBase, "portal login (page, submit, home)", env.portalLogin)
+			if err != nil {
+				return nil, err
+			}
+			per, err := env.statementsPer(ctx, 20, env.portalLogin, "/login", "/my")
+			if err != nil {
+				return nil, err
+			}
+			return append(rows, Row{Phase: "portal login", Measure: "SQL statements of one login (page, submit, home)", Statements: per}), nil
+		}},
+		{"stall drill", func(ctx context.Context) ([]Row, error) {
+			// Half of what both the database and Honnin sustain: a busy hour, with room to catch up.
+			rate := dbBase.Rate
+			if areqBest.Rate > 0 {
+				rate = min(rate, areqBest.Rate)
+			}
+			return env.stallDrill(ctx, rate/2)
 		}},
 	}
 }
@@ -95,15 +147,86 @@ func phases(env *environment, d time.Duration) []phase {
 func (env *environment) hashBoundPhase(ctx context.Context, d time.Duration, hashBase Result, name string,
 	flow func(ctx context.Context, worker int) error) ([]Row, error) {
 	env.ResetPeakRSS()
-	best, w := MaxSustained(ctx, []int{runtime.NumCPU(), 2 * runtime.NumCPU(), 4 * runtime.NumCPU(), 8 * runtime.NumCPU()}, d, flow)
+	cpu, stmts := env.startCPU(ctx), env.mustStatements(ctx)
+	best, w, all := MaxSustained(ctx, []int{runtime.NumCPU(), 2 * runtime.NumCPU(), 4 * runtime.NumCPU(), 8 * runtime.NumCPU()}, d, flow)
 	if best.Ops == 0 {
 		r := Closed(ctx, 1, 2*time.Second, flow)
 		return nil, fmt.Errorf("no run completed without errors: %s", r.FirstErr)
 	}
 	row := Row{Phase: name, Measure: "max sustained rate, no errors", Result: best, Workers: w,
-		Baseline: "argon2id baseline", Ratio: best.Rate / hashBase.Rate, Target: "≥ 80%", PeakRSS: env.PeakRSS()}
+		Baseline: "argon2id baseline", Ratio: best.Rate / hashBase.Rate, Target: "≥ 80%", PeakRSS: env.PeakRSS(),
+		CPU: cpu.perOp(ctx, all), Statements: (env.mustStatements(ctx) - stmts) / float64(all)}
 	row.Met = met(row.Ratio >= 0.8)
 	return []Row{row}, nil
+}
+
+// statementsPer runs a flow n times, one after another, and returns the SQL statements the server ran
+// per run while answering the routes named (each request counts its own: background work does not).
+func (env *environment) statementsPer(ctx context.Context, n int, flow Op, routes ...string) (float64, error) {
+	before, err := env.routeStatements(ctx, routes)
+	if err != nil {
+		return 0, err
+	}
+	for i := range n {
+		if err := flow(ctx, i); err != nil {
+			return 0, err
+		}
+	}
+	after, err := env.routeStatements(ctx, routes)
+	return (after - before) / float64(n), err
+}
+
+// mustStatements reads the server's statement count; a failure (which the flows would show anyway)
+// counts as zero.
+func (env *environment) mustStatements(ctx context.Context) float64 {
+	n, _ := env.statements(ctx)
+	return n
+}
+
+// stallDrill restarts the server with its database behind the testkit's TCP proxy, sends AReqs at rate
+// for a few seconds and pauses the database connection for 500 ms in the middle (a disk stall: the
+// connection is held, nothing is lost). Past HONNIN_AREQ_TIMEOUT an Erro 403 would be right; below it,
+// the stall may cost latency only, and the queue it builds must drain.
+func (env *environment) stallDrill(ctx context.Context, rate float64) ([]Row, error) {
+	const stall = 500 * time.Millisecond
+	const stallAt, length = 2 * time.Second, 6 * time.Second
+	u, err := url.Parse(env.dbURL)
+	if err != nil {
+		return nil, err
+	}
+	proxy, err := testkit.StartTCPProxy(u.Host)
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	defer env.stopServer() // before the proxy closes under it: the drill is the last phase
+	u.Host = proxy.Addr
+	env.stopServer()
+	if err := env.startServer(ctx, u.String()); err != nil {
+		return nil, fmt.Errorf("restart through the proxy: %w", err)
+	}
+	client := benchClient()
+	op := func(ctx context.Context, _ int) error { return env.areq(ctx, client) }
+	Open(ctx, rate, time.Second, op) // the server's pool opens its connections through the proxy
+	var whole, after recorder
+	go func() {
+		time.Sleep(stallAt)
+		proxy.Pause()
+		time.Sleep(stall)
+		proxy.Restore()
+	}()
+	elapsed := OpenEach(ctx, rate, length, op, func(due, latency time.Duration, err error) {
+		whole.record(latency, err)
+		if due >= stallAt+stall+time.Second {
+			after.record(latency, err)
+		}
+	})
+	r, a := whole.result(elapsed), after.result(length-stallAt-stall-time.Second)
+	measure := fmt.Sprintf("%v database stall at %.0f/s (AReq timeout %v)", stall, rate, env.cfg.AReqTimeout)
+	row := Row{Phase: "stall drill", Measure: measure, Result: r, Target: "no Erro", Met: met(r.Errors == 0)}
+	drained := Row{Phase: "stall drill", Measure: "the same, from 1 s after the stall", Result: a, Target: "p99 ≤ 20ms",
+		Met: met(a.Errors == 0 && a.P99 <= 20*time.Millisecond)}
+	return []Row{row, drained}, nil
 }
 
 // dbRoundTrip is the floor of an AReq: find a card by its indexed hash, write one row.

@@ -263,7 +263,7 @@ func (env *environment) measureAtSize(ctx context.Context, d time.Duration, pop 
 	label := "size " + millions(size)
 	client := benchClient()
 	areq := func(ctx context.Context, _ int) error { return env.areq(ctx, client) }
-	best, w := MaxSustained(ctx, []int{8, 16, 32}, d, areq)
+	best, w, _ := MaxSustained(ctx, []int{8, 16, 32}, d, areq)
 	rateRow := Row{Phase: label, Measure: "AReq → ARes, max sustained rate, no errors", Result: best, Workers: w}
 	if emptyRate > 0 {
 		rateRow.Baseline, rateRow.Ratio, rateRow.Target = "the first size's rate", best.Rate/emptyRate, "≥ 90%"
@@ -276,7 +276,7 @@ func (env *environment) measureAtSize(ctx context.Context, d time.Duration, pop 
 		first = best.Rate
 	}
 	openRate := min(500, max(10, int(first/2)))
-	fixed := Open(ctx, openRate, d, areq)
+	fixed := Open(ctx, float64(openRate), d, areq)
 	fixedRow := Row{Phase: label, Measure: fmt.Sprintf("AReq → ARes, latency at %d/s", openRate), Result: fixed}
 	rows := []Row{rateRow, fixedRow}
 

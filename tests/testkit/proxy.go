@@ -14,6 +14,8 @@ import (
 //     server is down or restarting.
 //   - Stall: nothing is forwarded any more and nothing is answered, as in a network partition: the
 //     peer sees neither data nor an error.
+//   - Pause: nothing is forwarded for a while, but nothing is lost either, as when the database's disk
+//     stalls: on Restore whatever waited is delivered and the connections go on.
 //   - Restore: new connections are forwarded again (connections from a Stall are reset, as a
 //     partitioned connection would be dead by then).
 type TCPProxy struct {
@@ -36,20 +38,30 @@ const (
 	proxyOpen proxyMode = iota
 	proxyCut
 	proxyStalled
+	proxyPaused
 )
 
 // NewTCPProxy listens on a loopback port and forwards to target (host:port). It stops when the test ends.
 func NewTCPProxy(t testing.TB, target string) *TCPProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := StartTCPProxy(target)
 	if err != nil {
 		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// StartTCPProxy is NewTCPProxy outside a test (the bench's stall drill): the caller closes it.
+func StartTCPProxy(target string) (*TCPProxy, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
 	}
 	p := &TCPProxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]struct{}{}, restored: make(chan struct{})}
 	p.wg.Add(1)
 	go p.accept()
-	t.Cleanup(p.close)
-	return p
+	return p, nil
 }
 
 // ProxyDatabase returns a proxy in front of a PostgreSQL URL's host and the same URL pointed at the proxy.
@@ -79,6 +91,13 @@ func (p *TCPProxy) Cut() {
 func (p *TCPProxy) Stall() {
 	p.mu.Lock()
 	p.mode = proxyStalled
+	p.mu.Unlock()
+}
+
+// Pause holds everything back, in both directions and on new connections, until Restore delivers it.
+func (p *TCPProxy) Pause() {
+	p.mu.Lock()
+	p.mode = proxyPaused
 	p.mu.Unlock()
 }
 
@@ -140,6 +159,8 @@ func (p *TCPProxy) accept() {
 			p.track(client)
 			go func() { <-restored; reset(client) }()
 			continue
+		case proxyPaused:
+			<-restored
 		}
 		server, err := net.Dial("tcp", p.target)
 		if err != nil {
@@ -162,7 +183,7 @@ func (p *TCPProxy) track(cs ...net.Conn) {
 }
 
 // pipe copies from src to dst until either ends; while the proxy is stalled, whatever arrives is
-// held back (never delivered) until the connection is reset.
+// held back (never delivered) until the connection is reset; while it is paused, until Restore.
 func (p *TCPProxy) pipe(src, dst net.Conn) {
 	defer p.wg.Done()
 	defer func() {
@@ -180,9 +201,12 @@ func (p *TCPProxy) pipe(src, dst net.Conn) {
 			p.mu.Lock()
 			mode, restored := p.mode, p.restored
 			p.mu.Unlock()
-			if mode == proxyStalled {
+			switch mode {
+			case proxyStalled:
 				<-restored
 				return
+			case proxyPaused:
+				<-restored
 			}
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
@@ -194,7 +218,8 @@ func (p *TCPProxy) pipe(src, dst net.Conn) {
 	}
 }
 
-func (p *TCPProxy) close() {
+// Close stops the proxy and resets every connection.
+func (p *TCPProxy) Close() {
 	_ = p.ln.Close()
 	p.Restore()
 	p.Cut()

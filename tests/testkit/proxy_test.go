@@ -98,3 +98,34 @@ func TestTCPProxy(t *testing.T) {
 		t.Errorf("Accepted() = %d, want 5", p.Accepted())
 	}
 }
+
+// A pause delays, it does not lose: what was sent during it arrives after Restore, on the same
+// connection.
+func TestTCPProxyPause(t *testing.T) {
+	p := NewTCPProxy(t, echoServer(t))
+	c, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	if _, err := c.Write([]byte("one\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.ReadString('\n'); got != "one\n" {
+		t.Fatalf("forwarding: %q %v", got, err)
+	}
+	p.Pause()
+	if _, err := c.Write([]byte("two\n")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	if got, err := r.ReadString('\n'); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("while paused: %q %v; want silence", got, err)
+	}
+	p.Restore()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := r.ReadString('\n'); got != "two\n" {
+		t.Errorf("after the pause: %q %v; want the held line", got, err)
+	}
+}

@@ -1,0 +1,80 @@
+package acs_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"honnin/app/acs"
+	"honnin/db"
+	"honnin/tests/testkit"
+)
+
+func challengeRow(dsTransID string) *db.Challenge {
+	return &db.Challenge{ACSTransID: uuid.NewString(), ThreeDSServerTransID: uuid.NewString(), DSTransID: dsTransID,
+		MessageVersion: "2.2.0", MessageCategory: "01", State: db.ChallengeAnswered, TransStatus: "N", Deadline: db.Now()}
+}
+
+// A batch with a dsTransID taken before it and one taken inside it stores the others and reports the
+// duplicate to those two rows only.
+func TestInsertChallengesDuplicates(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		earlier := challengeRow(uuid.NewString())
+		if errs, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{earlier}); err != nil || errs[0] != nil {
+			t.Fatal(err, errs)
+		}
+		twice := uuid.NewString()
+		batch := []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(twice), challengeRow(earlier.DSTransID), challengeRow(twice), challengeRow(uuid.NewString())}
+		errs, err := acs.InsertChallenges(ctx, gdb, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantDuplicate := []bool{false, false, true, true, false}
+		for i, r := range batch {
+			var n int64
+			gdb.Model(&db.Challenge{}).Where("acs_trans_id = ?", r.ACSTransID).Count(&n)
+			if got := errors.Is(errs[i], gorm.ErrDuplicatedKey); got != wantDuplicate[i] || (!got && errs[i] != nil) {
+				t.Errorf("row %d: error %v, want duplicate %v", i, errs[i], wantDuplicate[i])
+			}
+			if stored := n == 1; stored == wantDuplicate[i] {
+				t.Errorf("row %d: stored %v, want %v", i, stored, !wantDuplicate[i])
+			}
+		}
+	})
+}
+
+// A row the database refuses for its own defect (PostgreSQL checks column sizes) fails alone: the
+// batch is tried again row by row.
+func TestInsertChallengesDefectiveRowFailsAlone(t *testing.T) {
+	ctx, gdb := context.Background(), testkit.OpenDB(t, testkit.Postgres)
+	bad := challengeRow(uuid.NewString())
+	bad.MerchantName = strings.Repeat("x", 41)
+	batch := []*db.Challenge{challengeRow(uuid.NewString()), bad, challengeRow(uuid.NewString())}
+	errs, err := acs.InsertChallenges(ctx, gdb, batch)
+	if err != nil || errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errors %v (%v): want the defective row's alone", errs, err)
+	}
+	var n int64
+	gdb.Model(&db.Challenge{}).Count(&n)
+	if n != 2 {
+		t.Errorf("%d rows stored, want the 2 good ones", n)
+	}
+}
+
+// A database that does not answer costs the batch its callers' time, then fails it: no row is
+// acknowledged.
+func TestInsertChallengesUnavailable(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	gdb := testkit.OpenDB(t, testkit.SQLite)
+	db.Close(gdb)
+	if _, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(uuid.NewString())}); err == nil {
+		t.Error("a closed database acknowledged the batch")
+	}
+}
