@@ -19,6 +19,8 @@ var migrations = []*gormigrate.Migration{
 	cardChallengeLock,
 	loginIDFailures,
 	cardHolderNameKey,
+	memberEmail,
+	mailOutbox,
 }
 
 // migrationsTable records the IDs of the applied steps.
