@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -63,6 +64,8 @@ type Checker struct {
 	// OnLock, when set, is called once each time a check locks a member's ID, with ViaPortal or
 	// ViaChallenge (for a metric).
 	OnLock func(via string)
+	// Notices, when set, gets the notice that an ID locked, in the transaction that locks it.
+	Notices *mail.Outbox
 }
 
 // Origin says where a check came from, for the lock event it may write.
@@ -370,8 +373,14 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origi
 			return nil
 		}
 		res.JustLocked, res.LockedUntil = true, *until
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
-			Kind: db.EventLock, Result: db.ResultLocked, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
+			Kind: db.EventLock, Result: db.ResultLocked, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error; err != nil {
+			return err
+		}
+		if c.Notices != nil {
+			return c.Notices.Enqueue(tx, m.ID, mail.KindLocked, mail.Facts{Until: *until})
+		}
+		return nil
 	})
 	if err == nil && res.JustLocked && c.OnLock != nil {
 		c.OnLock(via)

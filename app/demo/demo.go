@@ -13,6 +13,7 @@ import (
 
 	"honnin/app/config"
 	seed "honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/db"
 )
 
@@ -21,6 +22,8 @@ type Deps struct {
 	DB     *gorm.DB
 	Config config.Config
 	Log    *slog.Logger
+	// Notices is the outbox the demo mailbox shows.
+	Notices *mail.Outbox
 }
 
 // Shop serves the demo shop and the Directory Server simulator.

@@ -11,6 +11,7 @@ import (
 
 	"honnin/app/config"
 	"honnin/app/credentials"
+	"honnin/app/mail"
 	"honnin/app/security"
 )
 
@@ -24,6 +25,8 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	// Checker is the one credential check and lockout, shared with the challenge.
 	Checker *credentials.Checker
+	// Notices is the mail outbox: notices of the member's changes and the codes that prove an address.
+	Notices *mail.Outbox
 }
 
 // Portal serves the member pages.

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served on the internal listener only when HONNIN_PPROF is on
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"honnin/app/credentials"
 	demoshop "honnin/app/demo"
 	"honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/app/member"
 	"honnin/app/security"
 	"honnin/app/support"
@@ -124,19 +126,26 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.public = s.newEcho(metrics, "public", memberSessions)
 	s.internal = s.newEcho(metrics, "internal", staffSessions)
 
-	checker := &credentials.Checker{DB: gdb, Hasher: hasher, OnLock: lockouts,
+	notices := newOutbox(cfg, sealer)
+	checker := &credentials.Checker{DB: gdb, Hasher: hasher, OnLock: lockouts, Notices: notices,
 		Policy: credentials.Policy{Threshold: cfg.LockThreshold, LockFor: cfg.LockDuration}}
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
-		Checker: checker})
+		Checker: checker, Notices: notices})
 	members.Register(s.public)
-	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts}).Register(s.internal)
+	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts,
+		Notices: notices}).Register(s.internal)
+	if d := newDeliverer(cfg, gdb, log, notices); d != nil {
+		s.workers = append(s.workers, d.Run)
+	} else {
+		log.Warn("no mail server (HONNIN_SMTP_URL): notices and codes wait in the outbox until one is configured")
+	}
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
 		DSAuth: s.dsAuth.authenticate, Checker: checker})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
 	if cfg.Demo {
-		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log}).Register(s.public)
+		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log, Notices: notices}).Register(s.public)
 	}
 
 	s.addHealth(s.public)
@@ -147,6 +156,32 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	}
 	s.workers = append(s.workers, func(ctx context.Context) { every(ctx, 5*time.Minute, func() { cleanupSessions(ctx, store, log) }) })
 	return s, nil
+}
+
+// newOutbox is the one mail outbox every face writes notices into.
+func newOutbox(cfg config.Config, sealer *security.Sealer) *mail.Outbox {
+	host := "localhost"
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	return &mail.Outbox{Sealer: sealer, Names: mail.Names{Issuer: cfg.IssuerName, IssuerEN: cfg.IssuerNameEN, Portal: cfg.PortalName,
+		PortalEN: cfg.PortalNameEN, SupportPhone: cfg.SupportPhone, Host: host}}
+}
+
+// newDeliverer sends the outbox through the configured mail server, or in demo mode without one into
+// the demo mailbox; nil when there is neither.
+func newDeliverer(cfg config.Config, gdb *gorm.DB, log *slog.Logger, notices *mail.Outbox) *mail.Deliverer {
+	var sender mail.Sender
+	switch {
+	case cfg.SMTP.Host != "":
+		sender = &mail.SMTPSender{Server: cfg.SMTP}
+	case cfg.Demo:
+		sender = mail.DemoMailbox{}
+	default:
+		return nil
+	}
+	return &mail.Deliverer{DB: gdb, Outbox: notices, Sender: sender, From: cfg.MailFrom, Log: log,
+		RetryMin: cfg.MailRetryMin, RetryMax: cfg.MailRetryMax}
 }
 
 // Public is the public listener's handler: portal, ACS, demo.

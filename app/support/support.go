@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/config"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	viewsupport "honnin/views/support"
@@ -28,6 +29,8 @@ type Deps struct {
 	Sessions *scs.SessionManager // the staff manager (cookie honnin_staff)
 	// OnLock is called each time failed sign-ins lock a staff login (for the lockout metric).
 	OnLock func()
+	// Notices writes the mails that staff actions cause (3-D Secure stopped or resumed, a code resent).
+	Notices *mail.Outbox
 }
 
 // Console serves the support console on the internal listener.
