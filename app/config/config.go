@@ -526,6 +526,22 @@ type SMTP struct {
 	Password string
 }
 
+// String names the server without its password, so that printing a Config never shows it.
+func (s SMTP) String() string {
+	if s.Host == "" {
+		return "(none)"
+	}
+	scheme := "smtp"
+	if s.Implicit {
+		scheme = "smtps"
+	}
+	user := ""
+	if s.Username != "" {
+		user = s.Username + ":***@"
+	}
+	return scheme + "://" + user + net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+}
+
 // Loopback reports whether the mail server is on this machine: the one case where a connection
 // without TLS is allowed (a local relay that forwards over TLS).
 func (s SMTP) Loopback() bool { return localHost(s.Host) }

@@ -32,7 +32,9 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 		ev.MemberID = &res.Member.ID
 		now := db.Now()
 		if err := gdb.WithContext(ctx).Model(&db.Member{}).Where("id = ?", res.Member.ID).
-			Updates(map[string]any{"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now}).Error; err != nil {
+			// The language of the login is the one the member's notices are written in.
+			Updates(map[string]any{"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now,
+				"language": string(i18n.FromContext(ctx))}).Error; err != nil {
 			return res, err
 		}
 		res.Member.PreviousLoginAt, res.Member.LastLoginAt = res.Member.LastLoginAt, &now
@@ -93,6 +95,10 @@ func (p *Portal) login(c echo.Context) error {
 	case res.Outcome == credentials.OK:
 		if err := p.startSession(ctx, res.Member); err != nil {
 			return err
+		}
+		// A member without a verified address is asked for one once after each login.
+		if res.Member.EmailVerifiedAt == nil {
+			return c.Redirect(http.StatusSeeOther, p.emailGate(c, res.Member))
 		}
 		if needsMessage(res.Member) {
 			return c.Redirect(http.StatusSeeOther, pathMessage)

@@ -63,4 +63,11 @@ func (p *Portal) Register(e *echo.Echo) {
 	my.GET("/threeds/change", p.threeDSChangeForm)
 	my.POST("/threeds/change", p.threeDSChange)
 	my.GET("/history", p.history)
+	my.GET("/email", p.emailForm)
+	my.POST("/email", p.emailStart)
+	my.GET("/email/verify", p.emailVerifyForm)
+	my.POST("/email/verify", p.emailVerify)
+	my.POST("/email/resend", p.emailResend)
+	my.POST("/email/skip", p.emailSkip)
+	my.POST("/email/notices", p.purchaseNoticeSave)
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -91,13 +93,29 @@ func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 			p.flash(c, reason)
 			return c.Redirect(http.StatusSeeOther, pathLoginPage)
 		}
-		if needsMessage(m) && c.Request().URL.Path != pathMessage {
+		path := c.Request().URL.Path
+		onEmailPages := path == pathEmail || strings.HasPrefix(path, pathEmail+"/")
+		if needsEmail(m, p.Config.EmailPromptSkips) && !onEmailPages {
+			p.flash(c, "email.required_first")
+			return c.Redirect(http.StatusSeeOther, p.emailGate(c, m))
+		}
+		if needsMessage(m) && path != pathMessage && !onEmailPages {
 			p.flash(c, "message.first.required")
 			return c.Redirect(http.StatusSeeOther, pathMessage)
 		}
 		c.Set(ctxMemberKey, m)
 		return next(c)
 	}
+}
+
+// emailGate is where a member without a verified address goes: the code form when a code is waiting,
+// else the address form.
+func (p *Portal) emailGate(c echo.Context, m *db.Member) string {
+	pending, err := mail.PendingCode(p.DB.WithContext(c.Request().Context()), m.ID)
+	if err == nil && pending != nil {
+		return pathEmailVerify
+	}
+	return pathEmail
 }
 
 // member returns the logged-in member that requireMember loaded.
