@@ -44,6 +44,7 @@ func (s *Shop) Register(e *echo.Echo) {
 	e.POST("/demo/shop/notify", s.notify)
 	e.GET("/demo/shop/result/:tx", s.result)
 	e.POST("/demo/ds/results", s.dsResults)
+	e.GET("/demo/mail", s.mailbox)
 }
 
 // DemoCard is a card the shop offers, with what the demo data makes of it.

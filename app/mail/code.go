@@ -30,6 +30,8 @@ const (
 var (
 	ErrResendTooSoon = errors.New("mail: a code was sent less than a minute ago")
 	ErrTooManyCodes  = errors.New("mail: too many codes this hour")
+	// ErrNoCodeToResend: the member has no code waiting (none was sent, or the last one was used).
+	ErrNoCodeToResend = errors.New("mail: no code waiting to be resent")
 )
 
 // CodeOutcome is what a typed code turned out to be.
@@ -103,6 +105,40 @@ func (o *Outbox) SendCode(tx *gorm.DB, memberID uint, purpose, address string, l
 		return err
 	}
 	return o.EnqueueTo(tx, &memberID, address, l, KindCode, Facts{Code: code, Minutes: int(CodeValidity / time.Minute)})
+}
+
+// ResendCode sends a new code, in the member's language, to the address the member's last code went
+// to, unless that code was used. The limits of SendCode apply, whoever asks (the member or staff).
+func (o *Outbox) ResendCode(tx *gorm.DB, memberID uint) (address string, err error) {
+	var last db.EmailCode
+	if err := tx.Where("member_id = ?", memberID).Order("id DESC").Take(&last).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return "", ErrNoCodeToResend
+		}
+		return "", err
+	}
+	if last.UsedAt != nil {
+		return "", ErrNoCodeToResend
+	}
+	var m db.Member
+	if err := tx.Select("id", "language").Where("id = ?", memberID).Take(&m).Error; err != nil {
+		return "", err
+	}
+	if address, err = o.OpenAddress(last.AddressSealed, last.KeyVersion); err != nil {
+		return "", err
+	}
+	return address, o.SendCode(tx, memberID, last.Purpose, address, Locale(m.Language))
+}
+
+// AwaitingCode reports whether the member's last code was never used: an address waits to be proven
+// (its code may have expired; ResendCode sends a new one).
+func AwaitingCode(tx *gorm.DB, memberID uint) (bool, error) {
+	var last db.EmailCode
+	err := tx.Select("id", "used_at").Where("member_id = ?", memberID).Order("id DESC").Take(&last).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return false, nil
+	}
+	return err == nil && last.UsedAt == nil, err
 }
 
 // PendingCode returns the member's newest code that is neither used nor expired, or nil.

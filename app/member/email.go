@@ -148,33 +148,20 @@ func ConfirmAddress(ctx context.Context, gdb *gorm.DB, notices *mail.Outbox, m *
 	return purpose, problem, err
 }
 
-// ResendCode sends a new code to the address the member's pending code went to.
+// ResendCode sends a new code to the address the member's pending code went to. It returns the
+// message ID of a refusal.
 func ResendCode(ctx context.Context, gdb *gorm.DB, notices *mail.Outbox, memberID uint) (string, error) {
-	var problem string
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var last db.EmailCode
-		if err := tx.Where("member_id = ?", memberID).Order("id DESC").Take(&last).Error; err != nil {
-			if errors.Is(err, gorm.ErrRecordNotFound) {
-				problem = "email.code_expired"
-				return nil
-			}
-			return err
-		}
-		if last.UsedAt != nil {
-			problem = "email.code_expired"
-			return nil
-		}
-		addr, err := notices.OpenAddress(last.AddressSealed, last.KeyVersion)
-		if err != nil {
-			return err
-		}
-		err = notices.SendCode(tx, memberID, last.Purpose, addr, i18n.FromContext(ctx))
-		if problem = codeProblem(err); problem != "" {
-			return nil
-		}
+		_, err := notices.ResendCode(tx, memberID)
 		return err
 	})
-	return problem, err
+	if errors.Is(err, mail.ErrNoCodeToResend) {
+		return "email.code_expired", nil
+	}
+	if p := codeProblem(err); p != "" {
+		return p, nil
+	}
+	return "", err
 }
 
 // SkipEmail counts one more time the member put off giving an address; it refuses once the skips are

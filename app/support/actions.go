@@ -44,6 +44,10 @@ var memberActions = []memberAction{
 		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, _ uint, r string) error {
 			return EndMemberSessions(ctx, gdb, a, m, r)
 		}},
+	{Name: ActionResendCode, Path: "resend-code", Key: "resend_code", Role: db.RoleAgent,
+		Do: func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, m, _ uint, r string) error {
+			return ResendVerification(ctx, gdb, n, a, m, r)
+		}},
 	{Name: ActionStopThreeDS, Path: "threeds-stop", Key: "stop_3ds", Role: db.RoleSupervisor, Card: true,
 		Do: func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, m, c uint, r string) error {
 			return SetCardThreeDS(ctx, gdb, n, a, m, c, true, r)
@@ -152,6 +156,10 @@ func (s *Console) memberAction(a memberAction) echo.HandlerFunc {
 			return s.renderMemberAction(c, http.StatusUnprocessableEntity, a, reason, "support.reason.required", "")
 		case errors.Is(err, ErrCardState):
 			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.threeds_state")
+		case errors.Is(err, ErrNoPendingCode):
+			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.resend_code.none")
+		case errors.Is(err, ErrCodeLimit):
+			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.resend_code.limit")
 		case errors.Is(err, ErrAlreadyClosed):
 			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.already_closed")
 		case errors.Is(err, ErrNoMember), errors.Is(err, ErrNoCard):

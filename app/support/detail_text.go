@@ -76,6 +76,9 @@ var auditShapes = map[string][]detailShape{
 		shape(`was locked until (.*)`, "support.detail.unlock_locked",
 			func(_ i18n.Locale, m []string) []any { return []any{jstTime(m[1])} }),
 	},
+	ActionResendCode: {
+		shape(`to (.*)`, "support.detail.code_to", verbatim),
+	},
 	ActionStopThreeDS:   {threeDSChangeShape},
 	ActionResumeThreeDS: {threeDSChangeShape},
 	ActionSignIn: {

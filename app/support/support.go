@@ -61,6 +61,7 @@ const (
 	ActionEndSessions    = "end_sessions"
 	ActionClose          = "close_id"
 	ActionRequireMessage = "require_personal_message"
+	ActionResendCode     = "resend_email_code"
 	ActionCreateStaff    = "create_staff"
 	ActionDisableStaff   = "disable_staff"
 	ActionResetTOTP      = "reset_totp"
