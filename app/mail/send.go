@@ -44,7 +44,14 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
 	}
 	if s.Server.Username != "" {
-		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+		// The strongest mechanism the server offers; a relay on loopback may offer PLAIN without TLS,
+		// which go-mail's discovery rightly skips, so PLAIN is named there (go-mail still sends it
+		// only to loopback or over TLS).
+		auth := gomail.SMTPAuthAutoDiscover
+		if s.Server.Loopback() && !s.Server.Implicit {
+			auth = gomail.SMTPAuthPlain
+		}
+		opts = append(opts, gomail.WithSMTPAuth(auth),
 			gomail.WithUsername(s.Server.Username), gomail.WithPassword(s.Server.Password))
 	}
 	client, err := gomail.NewClient(s.Server.Host, opts...)

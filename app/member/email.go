@@ -295,9 +295,14 @@ func (p *Portal) emailResend(c echo.Context) error {
 
 func (p *Portal) emailSkip(c echo.Context) error {
 	m := member(c)
-	if _, err := SkipEmail(c.Request().Context(), p.DB, m.ID, p.Config.EmailPromptSkips); err != nil {
+	skipped, err := SkipEmail(c.Request().Context(), p.DB, m.ID, p.Config.EmailPromptSkips)
+	if err != nil {
 		return err
 	}
+	if !skipped {
+		return c.Redirect(http.StatusSeeOther, pathEmail)
+	}
+	p.Sessions.Put(c.Request().Context(), keyEmailPutOff, true)
 	if needsMessage(m) {
 		return c.Redirect(http.StatusSeeOther, pathMessage)
 	}

@@ -62,6 +62,7 @@ func (p *Portal) startSession(ctx context.Context, m *db.Member) error {
 	if err := p.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	p.Sessions.Remove(ctx, keyEmailPutOff)
 	p.Sessions.Put(ctx, keyMemberID, int(m.ID))
 	p.Sessions.Put(ctx, keyVersion, m.SessionVersion)
 	return nil

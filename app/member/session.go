@@ -18,12 +18,15 @@ import (
 
 // Session keys. The session never holds a card number, a password or a personal message.
 const (
-	keyMemberID   = "member_id"
-	keyVersion    = "session_version"
-	keyFlash      = "flash"
-	ctxMemberKey  = "member"
-	pathMessage   = "/my/message"
-	pathLoginPage = "/login"
+	keyMemberID = "member_id"
+	keyVersion  = "session_version"
+	keyFlash    = "flash"
+	// keyEmailPutOff marks a session whose member put off giving an address: the portal stays open
+	// until the next login, even when that was the last skip allowed.
+	keyEmailPutOff = "email_put_off"
+	ctxMemberKey   = "member"
+	pathMessage    = "/my/message"
+	pathLoginPage  = "/login"
 )
 
 // flash leaves a message ID for the next page the member sees.
@@ -95,7 +98,8 @@ func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		path := c.Request().URL.Path
 		onEmailPages := path == pathEmail || strings.HasPrefix(path, pathEmail+"/")
-		if needsEmail(m, p.Config.EmailPromptSkips) && !onEmailPages {
+		putOff := p.Sessions.GetBool(c.Request().Context(), keyEmailPutOff)
+		if needsEmail(m, p.Config.EmailPromptSkips) && !onEmailPages && !(putOff && !m.EmailRequired) {
 			p.flash(c, "email.required_first")
 			return c.Redirect(http.StatusSeeOther, p.emailGate(c, m))
 		}
