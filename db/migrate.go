@@ -21,6 +21,7 @@ var migrations = []*gormigrate.Migration{
 	cardHolderNameKey,
 	memberEmail,
 	mailOutbox,
+	issuerSettings,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -244,6 +244,14 @@ type EmailCode struct {
 	CreatedAt     time.Time `gorm:"index:idx_email_codes_member_time"`
 }
 
+// IssuerSetting is one setting the issuer changes at run time from the console (admin, audited), as
+// opposed to the configuration read at start: for now the challenge's code policy.
+type IssuerSetting struct {
+	Key       string `gorm:"primaryKey;size:40"`
+	Value     string `gorm:"size:200;not null"`
+	UpdatedAt time.Time
+}
+
 // Kinds of AuthEvent.
 const (
 	EventLogin            = "login"
@@ -410,5 +418,5 @@ type DemoResult struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &MailNotice{}, &EmailCode{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &MailNotice{}, &EmailCode{}, &IssuerSetting{}}
 }

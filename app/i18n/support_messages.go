@@ -195,6 +195,7 @@ var supportMessages = map[string]Text{
 	"support.audit.action.staff_locked":             {"スタッフのロック", "staff login locked"},
 	"support.audit.action.view_staff":               {"スタッフ一覧の表示", "staff list"},
 	"support.audit.action.view_audit":               {"監査ログの表示", "audit log view"},
+	"support.audit.action.view_code_policy":         {"本人認証の方式の表示", "verification method view"},
 
 	"support.card.brand":         {"ブランド", "Brand"},
 	"support.card.number":        {"カード番号", "Card number"},
@@ -367,4 +368,24 @@ var supportMessages = map[string]Text{
 	"support.notices.kind.email_changed":       {"メールアドレスの変更", "e-mail address changed"},
 	"support.notices.kind.purchase":            {"本人認証なしのご利用", "purchase without verification"},
 	"support.notices.kind.trusted":             {"信頼する端末・お店の登録", "device or shop trusted"},
+	"support.nav.code_policy":                  {"本人認証の方式", "Verification method"},
+	"support.audit.action.set_code_policy":     {"本人認証の方式の変更", "verification method changed"},
+	"support.policy.title":                     {"本人認証の方式", "Verification method"},
+	"support.policy.lead": {
+		"本人認証の画面で会員に求めるものを選びます。変更はすぐにすべての本人認証に適用され、監査ログに残ります。",
+		"Chooses what the verification screen asks of members. A change applies to every verification at once and is recorded in the audit log.",
+	},
+	"support.policy.current":       {"現在の方式", "Current method"},
+	"support.policy.choice":        {"新しい方式", "New method"},
+	"support.policy.password":      {"IDとパスワード", "ID and password"},
+	"support.policy.password+code": {"IDとパスワードのあと、メールの認証コード", "ID and password, then a code by e-mail"},
+	"support.policy.code":          {"IDとメールの認証コード（パスワードなし）", "ID and a code by e-mail (no password)"},
+	"support.policy.submit":        {"方式を変更する", "Change the method"},
+	"support.policy.saved":         {"本人認証の方式を変更しました。", "The verification method was changed."},
+	"support.policy.unknown":       {"方式を選んでください。", "Choose a method."},
+	"support.policy.no_mail": {
+		"メールサーバー（HONNIN_SMTP_URL）が設定されていないため、認証コードを使う方式は選べません。",
+		"No mail server (HONNIN_SMTP_URL) is configured, so a method with codes cannot be chosen.",
+	},
+	"support.detail.policy_change": {"%[1]s → %[2]s", "%[1]s → %[2]s"},
 }

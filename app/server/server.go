@@ -68,6 +68,9 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 	if err := db.Migrate(gdb.WithContext(ctx)); err != nil {
 		return fail(fmt.Errorf("migrate: %w", err))
 	}
+	if err := refuseCodesWithoutMail(ctx, cfg, gdb); err != nil {
+		return fail(err)
+	}
 	sealer, err := security.NewVersionedSealer(keys.SealVersion, keys.Seal, keys.HashVersion, keys.Hash)
 	if err != nil {
 		return fail(err)
@@ -83,6 +86,24 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 		}
 	}
 	return New(cfg, gdb, log, keys, sealer, hasher)
+}
+
+// refuseCodesWithoutMail stops the start when the issuer's code policy sends one-time codes but no
+// mail server is configured (outside demo mode, where the demo mailbox receives them): every challenge
+// would wait for a code that never comes.
+func refuseCodesWithoutMail(ctx context.Context, cfg config.Config, gdb *gorm.DB) error {
+	if cfg.SMTP.Host != "" || cfg.Demo {
+		return nil
+	}
+	policy, err := credentials.CurrentCodePolicy(ctx, gdb)
+	if err != nil {
+		return err
+	}
+	if policy.NeedsCode() {
+		return &config.Error{Var: "HONNIN_SMTP_URL", Reason: "the code policy (" + string(policy) +
+			") sends one-time codes by e-mail: set HONNIN_SMTP_URL and HONNIN_MAIL_FROM, or have an admin choose the password policy first"}
+	}
+	return nil
 }
 
 // LoadKeys reads the keys from the configuration; in embedded mode missing ones come from (or are made

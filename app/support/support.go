@@ -62,6 +62,7 @@ const (
 	ActionClose          = "close_id"
 	ActionRequireMessage = "require_personal_message"
 	ActionResendCode     = "resend_email_code"
+	ActionSetCodePolicy  = "set_code_policy"
 	ActionCreateStaff    = "create_staff"
 	ActionDisableStaff   = "disable_staff"
 	ActionResetTOTP      = "reset_totp"
@@ -100,6 +101,8 @@ func (s *Console) Register(e *echo.Echo) {
 	staff(http.MethodPost, "/staff", s.staffCreate, db.RoleAdmin, ActionCreateStaff)
 	staff(http.MethodPost, "/staff/:id/disable", s.staffDisable, db.RoleAdmin, ActionDisableStaff)
 	staff(http.MethodPost, "/staff/:id/reset-totp", s.staffResetTOTP, db.RoleAdmin, ActionResetTOTP)
+	staff(http.MethodGet, "/code-policy", s.codePolicyPage, db.RoleAdmin, "view_code_policy")
+	staff(http.MethodPost, "/code-policy", s.codePolicySave, db.RoleAdmin, ActionSetCodePolicy)
 	staff(http.MethodGet, "/audit", s.auditLog, db.RoleAdmin, "view_audit")
 	staff(http.MethodGet, "/audit.csv", s.auditCSV, db.RoleAdmin, ActionExportAudit)
 }
