@@ -100,8 +100,12 @@ func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 		onEmailPages := path == pathEmail || strings.HasPrefix(path, pathEmail+"/")
 		putOff := p.Sessions.GetBool(c.Request().Context(), keyEmailPutOff)
 		if needsEmail(m, p.Config.EmailPromptSkips) && !onEmailPages && !(putOff && !m.EmailRequired) {
-			p.flash(c, "email.required_first")
-			return c.Redirect(http.StatusSeeOther, p.emailGate(c, m))
+			// The address page says so itself; the code page needs the word.
+			gate := p.emailGate(c, m)
+			if gate == pathEmailVerify {
+				p.flash(c, "email.required_first")
+			}
+			return c.Redirect(http.StatusSeeOther, gate)
 		}
 		if needsMessage(m) && path != pathMessage && !onEmailPages {
 			p.flash(c, "message.first.required")
