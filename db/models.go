@@ -100,6 +100,21 @@ type Member struct {
 	Cards                 []Card
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
+	// EmailSealed is the member's verified e-mail address, sealed like a card number (purpose "email");
+	// nil until one is verified. Notices go there.
+	EmailSealed     []byte
+	EmailKeyVersion int `gorm:"not null;default:0"`
+	EmailVerifiedAt *time.Time
+	// EmailRequired is set for members who registered with an address: the portal stays closed until
+	// it is verified. Members from before e-mail may skip the request a configured number of times
+	// (EmailPromptSkips counts them).
+	EmailRequired    bool `gorm:"not null;default:false"`
+	EmailPromptSkips int  `gorm:"not null;default:0"`
+	// Language is the member's language (ja, en) for notices: the one they last used the portal in.
+	Language string `gorm:"size:2;not null;default:ja"`
+	// NoticeAboveYen, when above zero, asks for a notice of every purchase approved without a screen
+	// for more than this many yen.
+	NoticeAboveYen int64 `gorm:"not null;default:0"`
 }
 
 // Challenge states (docs/architecture.md: created → shown ⇄ checking → succeeded | failed | cancelled | expired;
@@ -194,6 +209,67 @@ type OutboxMessage struct {
 	LastError     string     `gorm:"size:500"`
 	CreatedAt     time.Time  `gorm:"index:idx_outbox_undelivered,where:delivered_at IS NULL"` // the backlog metric's query
 	UpdatedAt     time.Time
+}
+
+// Delivery states of a MailNotice.
+const (
+	NoticePending = "pending" // not yet accepted by the mail server: tried again after a back-off
+	NoticeSent    = "sent"    // the mail server accepted it
+)
+
+// MailNotice is one e-mail in the outbox: a security notice or a code, written in the same transaction
+// as the change it reports and delivered by a worker on any node. The address and the body are sealed
+// (purpose "email" and "mail"); AddressMasked is what staff see.
+type MailNotice struct {
+	ID            uint   `gorm:"primaryKey"`
+	MemberID      *uint  `gorm:"index:idx_mail_notices_member_time"`
+	Kind          string `gorm:"size:30;not null"`
+	Language      string `gorm:"size:2;not null"`
+	AddressSealed []byte `gorm:"not null"`
+	AddressMasked string `gorm:"size:100;not null"`
+	KeyVersion    int    `gorm:"not null"`
+	Subject       string `gorm:"size:200;not null"`
+	BodySealed    []byte `gorm:"not null"`
+	// MessageID is the Message-ID header: the same on every attempt, so a notice that reaches the mail
+	// server twice (a node died after sending but before recording it) is still one message.
+	MessageID     string    `gorm:"size:100;not null;uniqueIndex"`
+	State         string    `gorm:"size:10;not null;index:idx_mail_notices_due"`
+	Attempts      int       `gorm:"not null;default:0"`
+	NextAttemptAt time.Time `gorm:"not null;index:idx_mail_notices_due"`
+	SentAt        *time.Time
+	LastError     string    `gorm:"size:500"`
+	CreatedAt     time.Time `gorm:"index:idx_mail_notices_member_time"`
+	UpdatedAt     time.Time
+}
+
+// Purposes of an EmailCode.
+const (
+	CodeRegister = "register" // the address given at registration
+	CodeAdd      = "add"      // a member from before e-mail adds one
+	CodeChange   = "change"   // a member replaces a verified address
+)
+
+// EmailCode is a one-time code sent to an address to prove it is the member's. Only its keyed hash is
+// stored; the newest code of a member and purpose is the only one that counts.
+type EmailCode struct {
+	ID            uint      `gorm:"primaryKey"`
+	MemberID      uint      `gorm:"not null;index:idx_email_codes_member_time"`
+	Purpose       string    `gorm:"size:10;not null"`
+	AddressSealed []byte    `gorm:"not null"`
+	KeyVersion    int       `gorm:"not null"`
+	CodeHash      string    `gorm:"size:64;not null"`
+	Tries         int       `gorm:"not null;default:0"`
+	ExpiresAt     time.Time `gorm:"not null"`
+	UsedAt        *time.Time
+	CreatedAt     time.Time `gorm:"index:idx_email_codes_member_time"`
+}
+
+// IssuerSetting is one setting the issuer changes at run time from the console (admin, audited), as
+// opposed to the configuration read at start: for now the challenge's code policy.
+type IssuerSetting struct {
+	Key       string `gorm:"primaryKey;size:40"`
+	Value     string `gorm:"size:200;not null"`
+	UpdatedAt time.Time
 }
 
 // Kinds of AuthEvent.
@@ -437,7 +513,7 @@ type RiskRuleSet struct {
 
 // AllModels lists every table, in an order that satisfies foreign keys.
 func AllModels() []any {
-	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}, &AuditRemoval{}, &SweepClaim{}, &CardRiskCounter{}, &KnownMerchant{}}
+	return []any{&Member{}, &Card{}, &Challenge{}, &OutboxMessage{}, &AuthEvent{}, &Staff{}, &AuditEvent{}, &Session{}, &RegistrationAttempt{}, &DemoResult{}, &AReqCounter{}, &LoginIDFailure{}, &DeviceData{}, &KnownDevice{}, &TrustedMerchant{}, &RiskRuleSet{}, &AuditRemoval{}, &SweepClaim{}, &CardRiskCounter{}, &KnownMerchant{}, &MailNotice{}, &EmailCode{}, &IssuerSetting{}}
 }
 
 // CardRiskCounter is one card's recent activity as the risk engine needs it, kept up to date by each

@@ -150,6 +150,12 @@ func TestPortalBrowserRegisterToNewCredentials(t *testing.T) {
 		b.fill("login_id", "ito.sakura")
 		b.fill("password", "sakura-saku-2026")
 		b.fill("password_confirm", "sakura-saku-2026")
+		b.fill("email", "sakura@example.jp")
+		b.press("main form button[type=submit]")
+		// The account opens with the code mailed to the address.
+		b.mustBeAt("/my/email/verify")
+		b.sees("sakura@example.jp")
+		b.fill("code", codeInMailbox(t, app, "sakura@example.jp"))
 		b.press("main form button[type=submit]")
 		b.mustBeAt("/register/done")
 		b.sees(ja("register.done.enrolled", "JCB", "J/Secure"))

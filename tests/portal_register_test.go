@@ -70,8 +70,7 @@ func TestPortalRegistration(t *testing.T) {
 		}
 
 		u.Get("/register/account")
-		u.Submit("/register/account", url.Values{"login_id": {"Ito.Sakura"}, "password": {"ito-sakura-2026"}, "password_confirm": {"ｉｔｏ-ｓａｋｕｒａ-２０２６"}})
-		at(t, u, "/register/done")
+		finishRegistration(t, app, u, url.Values{"login_id": {"Ito.Sakura"}, "password": {"ito-sakura-2026"}, "password_confirm": {"ｉｔｏ-ｓａｋｕｒａ-２０２６"}}, "sakura@example.jp")
 		sees(t, u, "ito.sakura", "J/Secure")
 		// Registering logged the member in: the personal message is the next step.
 		u.Get("/my")
@@ -221,8 +220,7 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		u.Submit("/register/confirm", nil)
 		at(t, u, "/register/account")
 		sees(t, u, ja("register.account.rereg"))
-		u.Submit("/register/account", url.Values{"login_id": {"yamada.new"}, "password": {"new-fuji-2026"}, "password_confirm": {"new-fuji-2026"}})
-		at(t, u, "/register/done")
+		finishRegistration(t, app, u, url.Values{"login_id": {"yamada.new"}, "password": {"new-fuji-2026"}, "password_confirm": {"new-fuji-2026"}}, "yamada.new@example.jp")
 		sees(t, u, "yamada.new", "J/Secure", ja("register.done.moved"))
 
 		var oldM, newM db.Member
@@ -266,8 +264,7 @@ func TestPortalReRegistrationMovesTheCard(t *testing.T) {
 		at(t, s, "/register/confirm")
 		sees(t, s, ja("register.confirm.old_closes"))
 		s.Submit("/register/confirm", nil)
-		s.Submit("/register/account", url.Values{"login_id": {"suzuki-h"}, "password": {"hamana-ko-88"}, "password_confirm": {"hamana-ko-88"}})
-		at(t, s, "/register/done")
+		finishRegistration(t, app, s, url.Values{"login_id": {"suzuki-h"}, "password": {"hamana-ko-88"}, "password_confirm": {"hamana-ko-88"}}, "suzuki.h@example.jp")
 		var suzuki db.Member
 		app.DB.Where("login_id = ?", "suzuki02").Take(&suzuki)
 		if suzuki.Status != db.MemberClosed || suzuki.ClosedAt == nil {

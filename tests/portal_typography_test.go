@@ -54,7 +54,7 @@ func TestPortalJapaneseTypographyOnEveryPage(t *testing.T) {
 		check(legacy, "first message")
 
 		u := loggedIn(t, app, "yamada01", "fuji-san-2026")
-		for _, p := range []string{"/my", "/my/cards", "/my/cards/add", "/my/message", "/my/credentials", "/my/threeds", "/my/threeds/change", "/my/history", "/help"} {
+		for _, p := range []string{"/my", "/my/cards", "/my/cards/add", "/my/message", "/my/credentials", "/my/threeds", "/my/threeds/change", "/my/history", "/my/email", "/help"} {
 			u.Get(p)
 			check(u, "page")
 		}

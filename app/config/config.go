@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"os"
@@ -117,6 +118,18 @@ type Config struct {
 	InternalTLSKey  string
 
 	Retention Retention
+	// SMTP is the mail server notices and codes go through (HONNIN_SMTP_URL; the user and password may
+	// come from HONNIN_SMTP_USER and HONNIN_SMTP_PASSWORD instead). Empty Host: no SMTP; in demo mode
+	// mails then go to the demo mailbox, outside it they wait in the outbox.
+	SMTP SMTP
+	// MailFrom is the sender address of every mail.
+	MailFrom string
+	// MailRetryMin and MailRetryMax bound the wait between tries of a mail the server did not take.
+	MailRetryMin time.Duration
+	MailRetryMax time.Duration
+	// EmailPromptSkips is how many times a member from before e-mail may skip the request for an
+	// address after login; after that the portal asks until one is verified.
+	EmailPromptSkips int
 
 	MaxBodyBytes int64
 	LogLevel     string
@@ -327,6 +340,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if days(c.Retention.LoginIDFailureDays) < c.LockDuration {
 		r.fail("HONNIN_RETAIN_LOGIN_ID_FAILURES_DAYS", "must be at least as long as HONNIN_LOCK_DURATION, so that removing a count never lifts a lock")
 	}
+	c.readMail(&r)
 
 	c.MaxBodyBytes = int64(r.intRange("HONNIN_MAX_BODY_BYTES", 64*1024, 1024, 16<<20))
 	c.LogLevel = r.oneOf("HONNIN_LOG_LEVEL", "info", "debug", "info", "warn", "error")
@@ -565,6 +579,101 @@ func (c *Config) readDSProxy(r *reader) {
 		}
 		c.DSClientFingerprints[fp] = append(c.DSClientFingerprints[fp], brand)
 	}
+}
+
+// SMTP is a mail server and how to reach it.
+type SMTP struct {
+	Host     string
+	Port     int
+	Implicit bool // smtps://: TLS from the first byte; smtp://: STARTTLS
+	Username string
+	Password string
+}
+
+// String names the server without its password, so that printing a Config never shows it.
+func (s SMTP) String() string {
+	if s.Host == "" {
+		return "(none)"
+	}
+	scheme := "smtp"
+	if s.Implicit {
+		scheme = "smtps"
+	}
+	user := ""
+	if s.Username != "" {
+		user = s.Username + ":***@"
+	}
+	return scheme + "://" + user + net.JoinHostPort(s.Host, strconv.Itoa(s.Port))
+}
+
+// Loopback reports whether the mail server is on this machine: the one case where a connection
+// without TLS is allowed (a local relay that forwards over TLS).
+func (s SMTP) Loopback() bool { return localHost(s.Host) }
+
+// readMail reads the mail server, the sender address, the back-off and the e-mail request's skips.
+func (c *Config) readMail(r *reader) {
+	if raw := r.str("HONNIN_SMTP_URL", ""); raw != "" {
+		s, problem := parseSMTPURL(raw)
+		if problem != "" {
+			r.fail("HONNIN_SMTP_URL", problem)
+		}
+		c.SMTP = s
+	}
+	if u := r.str("HONNIN_SMTP_USER", ""); u != "" {
+		c.SMTP.Username = u
+	}
+	if p := r.getenv("HONNIN_SMTP_PASSWORD"); p != "" {
+		c.SMTP.Password = p
+	}
+	if c.SMTP.Host == "" && (c.SMTP.Username != "" || c.SMTP.Password != "") {
+		r.fail("HONNIN_SMTP_USER", "HONNIN_SMTP_USER and HONNIN_SMTP_PASSWORD need HONNIN_SMTP_URL")
+	}
+	if (c.SMTP.Username == "") != (c.SMTP.Password == "") {
+		r.fail("HONNIN_SMTP_PASSWORD", "a user and a password go together (in HONNIN_SMTP_URL or HONNIN_SMTP_USER and HONNIN_SMTP_PASSWORD)")
+	}
+	from := ""
+	if c.Demo {
+		from = "no-reply@honnin.localhost"
+	}
+	c.MailFrom = r.str("HONNIN_MAIL_FROM", from)
+	if c.MailFrom != "" {
+		if a, err := mail.ParseAddress(c.MailFrom); err != nil || a.Name != "" || a.Address != c.MailFrom {
+			r.fail("HONNIN_MAIL_FROM", "must be a bare e-mail address such as no-reply@example.jp")
+		}
+	} else if c.SMTP.Host != "" {
+		r.fail("HONNIN_MAIL_FROM", "is required with HONNIN_SMTP_URL")
+	}
+	c.MailRetryMin = r.duration("HONNIN_MAIL_RETRY_MIN", 5*time.Second)
+	c.MailRetryMax = r.duration("HONNIN_MAIL_RETRY_MAX", 30*time.Minute)
+	if c.MailRetryMax < c.MailRetryMin {
+		r.fail("HONNIN_MAIL_RETRY_MAX", "must not be shorter than HONNIN_MAIL_RETRY_MIN")
+	}
+	c.EmailPromptSkips = r.intRange("HONNIN_EMAIL_PROMPT_SKIPS", 3, 0, 100)
+}
+
+// parseSMTPURL reads smtp://[user:password@]host[:port] (STARTTLS, port 587 by default) or
+// smtps://… (TLS from the start, port 465). It returns what is wrong, or "".
+func parseSMTPURL(raw string) (SMTP, string) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" || (u.Scheme != "smtp" && u.Scheme != "smtps") || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		return SMTP{}, "must be smtp://[user:password@]host[:port] (STARTTLS) or smtps://[user:password@]host[:port] (TLS)"
+	}
+	s := SMTP{Host: u.Hostname(), Implicit: u.Scheme == "smtps", Port: 587}
+	if s.Implicit {
+		s.Port = 465
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 {
+			return SMTP{}, "has a port that is not 1 to 65535"
+		}
+		s.Port = n
+	}
+	if u.User != nil {
+		s.Username = u.User.Username()
+		s.Password, _ = u.User.Password()
+	}
+	return s, ""
 }
 
 // NormalizeFingerprint turns a SHA-256 fingerprint as proxies write it ("AB:CD:...", upper or lower

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -132,6 +133,10 @@ func TestLoadDefaults(t *testing.T) {
 		RReqRetryMax:            10 * time.Minute,
 		DSResultsURL:            "http://localhost:8080/demo/ds/results",
 		DSResultsURLBrand:       map[string]string{"jcb": "", "visa": ""},
+		MailFrom:                "no-reply@honnin.localhost",
+		MailRetryMin:            5 * time.Second,
+		MailRetryMax:            30 * time.Minute,
+		EmailPromptSkips:        3,
 		MaxBodyBytes:            64 * 1024,
 		LogLevel:                "info",
 		Retention: config.Retention{TransactionMonths: 18, EventMonths: 13, ClosedMemberMonths: 18, DeliveredRReqDays: 30,
@@ -161,6 +166,22 @@ func TestLoadValid(t *testing.T) {
 		env   map[string]string
 		check func(t *testing.T, c config.Config)
 	}{
+		{"SMTP with STARTTLS and separate credentials", map[string]string{"HONNIN_SMTP_URL": "smtp://mail.example.jp", "HONNIN_SMTP_USER": "honnin",
+			"HONNIN_SMTP_PASSWORD": "s3cret:/@", "HONNIN_MAIL_FROM": "no-reply@example.jp"}, func(t *testing.T, c config.Config) {
+			want := config.SMTP{Host: "mail.example.jp", Port: 587, Username: "honnin", Password: "s3cret:/@"}
+			if c.SMTP != want || c.MailFrom != "no-reply@example.jp" || c.SMTP.Loopback() {
+				t.Errorf("SMTP = %+v from %q", c.SMTP, c.MailFrom)
+			}
+			if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "s3cret") {
+				t.Errorf("printing the configuration shows the SMTP password")
+			}
+		}},
+		{"SMTPS with credentials in the URL", map[string]string{"HONNIN_SMTP_URL": "smtps://u%40x:p%2Fw@127.0.0.1:2465", "HONNIN_MAIL_FROM": "no-reply@example.jp"}, func(t *testing.T, c config.Config) {
+			want := config.SMTP{Host: "127.0.0.1", Port: 2465, Implicit: true, Username: "u@x", Password: "p/w"}
+			if c.SMTP != want || !c.SMTP.Loopback() {
+				t.Errorf("SMTP = %+v", c.SMTP)
+			}
+		}},
 		{"postgres: demo off", postgres, func(t *testing.T, c config.Config) {
 			if c.Embedded() || c.Demo {
 				t.Errorf("Embedded=%v Demo=%v, want false, false", c.Embedded(), c.Demo)
@@ -345,6 +366,15 @@ func TestLoadInvalid(t *testing.T) {
 		env      map[string]string
 		wantVars []string
 	}{
+		{"SMTP URL of another scheme", map[string]string{"HONNIN_SMTP_URL": "https://mail.example.jp", "HONNIN_MAIL_FROM": "a@example.jp"}, []string{"HONNIN_SMTP_URL"}},
+		{"SMTP URL without host", map[string]string{"HONNIN_SMTP_URL": "smtp://", "HONNIN_MAIL_FROM": "a@example.jp"}, []string{"HONNIN_SMTP_URL"}},
+		{"SMTP port out of range", map[string]string{"HONNIN_SMTP_URL": "smtp://mail.example.jp:70000", "HONNIN_MAIL_FROM": "a@example.jp"}, []string{"HONNIN_SMTP_URL"}},
+		{"SMTP without a sender", with(postgres, "HONNIN_SMTP_URL", "smtp://mail.example.jp", "HONNIN_AV_VERIFY_TOKEN", strings.Repeat("t", 32)), []string{"HONNIN_MAIL_FROM"}},
+		{"SMTP user without password", map[string]string{"HONNIN_SMTP_URL": "smtp://mail.example.jp", "HONNIN_SMTP_USER": "honnin"}, []string{"HONNIN_SMTP_PASSWORD"}},
+		{"SMTP user without a server", map[string]string{"HONNIN_SMTP_USER": "honnin", "HONNIN_SMTP_PASSWORD": "pw"}, []string{"HONNIN_SMTP_USER"}},
+		{"sender with a display name", map[string]string{"HONNIN_MAIL_FROM": "Honnin <a@example.jp>"}, []string{"HONNIN_MAIL_FROM"}},
+		{"mail retry max below min", map[string]string{"HONNIN_MAIL_RETRY_MIN": "1m", "HONNIN_MAIL_RETRY_MAX": "10s"}, []string{"HONNIN_MAIL_RETRY_MAX"}},
+		{"e-mail skips negative", map[string]string{"HONNIN_EMAIL_PROMPT_SKIPS": "-1"}, []string{"HONNIN_EMAIL_PROMPT_SKIPS"}},
 		{"duration without unit", map[string]string{"HONNIN_LOCK_DURATION": "30"}, []string{"HONNIN_LOCK_DURATION"}},
 		{"duration negative", map[string]string{"HONNIN_LOCK_DURATION": "-5m"}, []string{"HONNIN_LOCK_DURATION"}},
 		{"duration zero", map[string]string{"HONNIN_MEMBER_IDLE_TIMEOUT": "0s"}, []string{"HONNIN_MEMBER_IDLE_TIMEOUT"}},

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 	"gorm.io/gorm"
 
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -63,13 +64,18 @@ type Checker struct {
 	// OnLock, when set, is called once each time a check locks a member's ID, with ViaPortal or
 	// ViaChallenge (for a metric).
 	OnLock func(via string)
+	// Notices, when set, gets the notice that an ID locked, in the transaction that locks it.
+	Notices *mail.Outbox
 }
 
 // Origin says where a check came from, for the lock event it may write.
 type Origin struct {
 	IP, UserAgent string
-	ChallengeID   *string
-	CardID        *uint
+	// Language is the portal's language at a login: a successful one stores it as the member's, the
+	// language of the member's notices. Empty leaves the stored one.
+	Language    string
+	ChallengeID *string
+	CardID      *uint
 }
 
 // NormalizeLoginID applies NFKC, trims and lower-cases: IDs are case-insensitive and full-width input
@@ -126,7 +132,7 @@ func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from
 		return Result{}, err
 	}
 	if match {
-		return c.succeedLogin(ctx, typed)
+		return c.succeedLogin(ctx, typed, from.Language)
 	}
 	res, err := c.fail(ctx, typed, ViaPortal, from)
 	if res.Outcome == Locked {
@@ -335,12 +341,15 @@ func (c *Checker) succeed(ctx context.Context, m *db.Member) (Result, error) {
 // succeedLogin is succeed for a portal login, in one statement: the run of failures ends and the
 // login is stamped (last_login_at now, the one before it in previous_login_at), unless the ID locked
 // while the password was hashed.
-func (c *Checker) succeedLogin(ctx context.Context, m *db.Member) (Result, error) {
+func (c *Checker) succeedLogin(ctx context.Context, m *db.Member, language string) (Result, error) {
 	gdb := c.DB.WithContext(ctx)
 	now := db.Now()
-	stamped := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).
-		Updates(map[string]any{"failed_attempts": 0, "locked_until": nil,
-			"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now})
+	stamp := map[string]any{"failed_attempts": 0, "locked_until": nil,
+		"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now}
+	if language != "" {
+		stamp["language"] = language
+	}
+	stamped := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).Updates(stamp)
 	if stamped.Error != nil {
 		return Result{}, stamped.Error
 	}
@@ -352,7 +361,7 @@ func (c *Checker) succeedLogin(ctx context.Context, m *db.Member) (Result, error
 		if IsLocked(&cur, now) {
 			return Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}, nil
 		}
-		return c.succeedLogin(ctx, m) // the lock ended between the two statements
+		return c.succeedLogin(ctx, m, language) // the lock ended between the two statements
 	}
 	m.FailedAttempts, m.LockedUntil = 0, nil
 	m.PreviousLoginAt, m.LastLoginAt = m.LastLoginAt, &now
@@ -414,8 +423,14 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origi
 			return nil
 		}
 		res.JustLocked, res.LockedUntil = true, *until
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
-			Kind: db.EventLock, Result: db.ResultLocked, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: from.CardID, ChallengeID: from.ChallengeID,
+			Kind: db.EventLock, Result: db.ResultLocked, IP: from.IP, UserAgent: security.Truncate(from.UserAgent, 300)}).Error; err != nil {
+			return err
+		}
+		if c.Notices != nil {
+			return c.Notices.Enqueue(tx, m.ID, mail.KindLocked, mail.Facts{Until: *until})
+		}
+		return nil
 	})
 	if err == nil && res.JustLocked && c.OnLock != nil {
 		c.OnLock(via)

@@ -13,6 +13,7 @@ import (
 
 	"honnin/app/config"
 	seed "honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/db"
 )
 
@@ -21,6 +22,8 @@ type Deps struct {
 	DB     *gorm.DB
 	Config config.Config
 	Log    *slog.Logger
+	// Notices is the outbox the demo mailbox shows.
+	Notices *mail.Outbox
 }
 
 // Shop serves the demo shop and the Directory Server simulator.
@@ -41,6 +44,7 @@ func (s *Shop) Register(e *echo.Echo) {
 	e.POST("/demo/shop/notify", s.notify)
 	e.GET("/demo/shop/result/:tx", s.result)
 	e.POST("/demo/ds/results", s.dsResults)
+	e.GET("/demo/mail", s.mailbox)
 }
 
 // DemoCard is a card the shop offers, with what the demo data makes of it.

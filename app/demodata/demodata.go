@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/cards"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -48,15 +49,17 @@ type Member struct {
 	Legacy                             bool // still carries the legacy default message
 	Cards                              []string
 	ThreeDS                            db.ThreeDSState
+	// Email is the member's verified address: the demo mailbox (/demo/mail) shows what goes there.
+	Email string
 }
 
 // Members are the demo members.
 var Members = []Member{
-	{LoginID: "yamada01", Password: "fuji-san-2026", PersonalMessage: "富士山と緑茶", Cards: []string{YamadaJCB, YamadaVisa}, ThreeDS: db.ThreeDSEnrolled},
-	{LoginID: "suzuki02", Password: "hamamatsu-77", Legacy: true, Cards: []string{SuzukiJCB}, ThreeDS: db.ThreeDSEnrolled},
-	{LoginID: "sato03", Password: "shimizu-port-9", PersonalMessage: "みかんの花", Cards: []string{SatoVisa}, ThreeDS: db.ThreeDSStopped},
-	{LoginID: "tanaka04a", Password: "tanaka-jcb-01", PersonalMessage: "茶畑の朝", Cards: []string{TanakaJCB}, ThreeDS: db.ThreeDSEnrolled},
-	{LoginID: "tanaka04b", Password: "tanaka-visa-02", PersonalMessage: "港の夕日", Cards: []string{TanakaVisa}, ThreeDS: db.ThreeDSEnrolled},
+	{LoginID: "yamada01", Password: "fuji-san-2026", PersonalMessage: "富士山と緑茶", Cards: []string{YamadaJCB, YamadaVisa}, ThreeDS: db.ThreeDSEnrolled, Email: "yamada@example.jp"},
+	{LoginID: "suzuki02", Password: "hamamatsu-77", Legacy: true, Cards: []string{SuzukiJCB}, ThreeDS: db.ThreeDSEnrolled, Email: "suzuki@example.jp"},
+	{LoginID: "sato03", Password: "shimizu-port-9", PersonalMessage: "みかんの花", Cards: []string{SatoVisa}, ThreeDS: db.ThreeDSStopped, Email: "sato@example.jp"},
+	{LoginID: "tanaka04a", Password: "tanaka-jcb-01", PersonalMessage: "茶畑の朝", Cards: []string{TanakaJCB}, ThreeDS: db.ThreeDSEnrolled, Email: "tanaka@example.jp"},
+	{LoginID: "tanaka04b", Password: "tanaka-visa-02", PersonalMessage: "港の夕日", Cards: []string{TanakaVisa}, ThreeDS: db.ThreeDSEnrolled, Email: "tanaka@example.jp"},
 }
 
 // Staff are the demo console users: login → role.
@@ -119,6 +122,12 @@ func seedMember(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, hash
 	}
 	if m.Legacy {
 		row.PersonalMessage = legacyMessage
+	}
+	if m.Email != "" {
+		if row.EmailSealed, row.EmailKeyVersion, err = sealer.Seal([]byte(m.Email), mail.PurposeAddress); err != nil {
+			return err
+		}
+		row.EmailVerifiedAt = &now
 	}
 	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {

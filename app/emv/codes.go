@@ -101,8 +101,12 @@ var ECIs = map[ECI]string{ECIAuthenticated: "authenticated", ECIAttempt: "attemp
 // AuthenticationType is authenticationType.
 type AuthenticationType string
 
-// AuthenticationTypeStatic is Honnin's method: the member's ID and password.
-const AuthenticationTypeStatic AuthenticationType = "01"
+// Honnin's authentication types: the member's ID and password (static), or a one-time code by e-mail
+// (dynamic), as the issuer's code policy says.
+const (
+	AuthenticationTypeStatic  AuthenticationType = "01"
+	AuthenticationTypeDynamic AuthenticationType = "02"
+)
 
 // AuthenticationTypes is the code list of authenticationType.
 var AuthenticationTypes = map[AuthenticationType]string{"01": "static", "02": "dynamic", "03": "out of band", "04": "decoupled"}
@@ -110,8 +114,12 @@ var AuthenticationTypes = map[AuthenticationType]string{"01": "static", "02": "d
 // AuthenticationMethod is the 2.2.0 RReq's authenticationMethod.
 type AuthenticationMethod string
 
-// AuthenticationMethodStaticPasscode is an ID and password check.
-const AuthenticationMethodStaticPasscode AuthenticationMethod = "01"
+// Honnin's authentication methods: an ID and password check, or a one-time code sent by e-mail (the
+// code table's "OTP other"; 02 is reserved for SMS).
+const (
+	AuthenticationMethodStaticPasscode AuthenticationMethod = "01"
+	AuthenticationMethodEmailOTP       AuthenticationMethod = "05"
+)
 
 // AuthenticationMethods is the code list of authenticationMethod.
 var AuthenticationMethods = map[AuthenticationMethod]string{

@@ -19,8 +19,8 @@ func TestConstantsAreInTheirLists(t *testing.T) {
 	has(t, TransStatusReasons, ReasonAuthFailed, ReasonUnsupportedDevice, ReasonFrequencyLimit, ReasonExpiredCard, ReasonInvalidCard, ReasonNoCardRecord,
 		ReasonStolenCard, ReasonNotPermitted, ReasonNotEnrolled, ReasonTimedOut, ReasonMaxChallenges, Reason3RINotSupported)
 	has(t, ECIs, ECIAuthenticated, ECIAttempt, ECINotAuthenticated)
-	has(t, AuthenticationTypes, AuthenticationTypeStatic)
-	has(t, AuthenticationMethods, AuthenticationMethodStaticPasscode)
+	has(t, AuthenticationTypes, AuthenticationTypeStatic, AuthenticationTypeDynamic)
+	has(t, AuthenticationMethods, AuthenticationMethodStaticPasscode, AuthenticationMethodEmailOTP)
 	has(t, ChallengeCancels, CancelByCardholder, CancelTimeout, CancelNoCReq)
 	has(t, YesNos, Yes, No)
 	has(t, ErrorCodes, ErrInvalidMessage, ErrVersion, ErrMissing, ErrCriticalExt, ErrFormat, ErrDuplicate, ErrTransID,
@@ -35,5 +35,13 @@ func TestConstantsAreInTheirLists(t *testing.T) {
 	}
 	if AuthenticationMethodStaticPasscode != "01" || AuthenticationMethods[AuthenticationMethodStaticPasscode] != "static passcode" {
 		t.Errorf("an ID and password check must be authenticationMethod 01 (static passcode)")
+	}
+	// The notes: a one-time code by e-mail is authenticationMethod 05 (OTP other) and a dynamic
+	// authenticationType (02).
+	if AuthenticationMethodEmailOTP != "05" || AuthenticationMethods[AuthenticationMethodEmailOTP] != "OTP other" {
+		t.Errorf("a code by e-mail must be authenticationMethod 05 (OTP other)")
+	}
+	if AuthenticationTypeDynamic != "02" || AuthenticationTypes[AuthenticationTypeDynamic] != "dynamic" {
+		t.Errorf("a one-time code must be authenticationType 02 (dynamic)")
 	}
 }

@@ -67,4 +67,13 @@ var demoMessages = map[string]Text{
 	"demo.stage.cres":                 {"CRes（ブラウザ経由）", "CRes (through the browser)"},
 	"demo.stage.rreq":                 {"RReq（ディレクトリサーバー経由）", "RReq (through the Directory Server)"},
 	"demo.again":                      {"もう一度試す", "Try again"},
+	"demo.mail.title":                 {"デモ用メールボックス", "Demo mailbox"},
+	"demo.mail.lead": {
+		"デモでは、会員あてのメールは送信されずにここに届きます。認証コードもここで確認できます。新しいメールが上に表示されます。",
+		"In the demo, mails to members are not sent but arrive here, codes included. The newest is at the top.",
+	},
+	"demo.mail.empty":   {"メールはまだありません。", "No mail yet."},
+	"demo.mail.to":      {"宛先", "To"},
+	"demo.mail.date":    {"日時", "Date"},
+	"demo.mail.pending": {"送信待ち", "Waiting to be sent"},
 }

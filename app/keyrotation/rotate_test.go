@@ -7,6 +7,7 @@ import (
 
 	"honnin/app/demodata"
 	"honnin/app/keyrotation"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/tests/testkit"
@@ -28,7 +29,7 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n.Cards != len(demodata.Cards) || n.Staff != len(demodata.Staff) {
+		if n.Cards != len(demodata.Cards) || n.Staff != len(demodata.Staff) || n.Emails != len(demodata.Members) {
 			t.Errorf("re-sealed %+v", n)
 		}
 		// Only the new key is needed from now on, and a second run has nothing left to do.
@@ -45,6 +46,11 @@ func TestRotateResealsEverythingUnderTheNewKey(t *testing.T) {
 		gdb.Where("login = ?", "agent01").Take(&staff)
 		if secret, err := onlyNew.Open(staff.TOTPSealed, staff.TOTPKeyVersion, security.PurposeTOTP); err != nil || string(secret) != demodata.StaffTOTP {
 			t.Errorf("TOTP secret after rotation: %v", err)
+		}
+		var yamada db.Member
+		gdb.Where("login_id = ?", "yamada01").Take(&yamada)
+		if addr, err := onlyNew.Open(yamada.EmailSealed, yamada.EmailKeyVersion, mail.PurposeAddress); err != nil || string(addr) != "yamada@example.jp" {
+			t.Errorf("e-mail address after rotation: %q %v", addr, err)
 		}
 		if n, err := keyrotation.Rotate(ctx, gdb, onlyNew); err != nil || n != (keyrotation.Counts{}) {
 			t.Errorf("second rotation: %+v %v", n, err)

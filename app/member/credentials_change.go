@@ -11,6 +11,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
@@ -33,7 +34,7 @@ type CredentialChange struct {
 // ChangeCredentials changes the member's login ID, password or both after checking the current password
 // (through the shared check, so wrong tries count towards the lock). It raises the session version, so
 // that every other session of the member ends, and returns the new version for the caller's session.
-func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, hasher *security.Hasher, m *db.Member, in CredentialChange, from credentials.Origin) (int, i18n.Problems, error) {
+func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, hasher *security.Hasher, notices *mail.Outbox, m *db.Member, in CredentialChange, from credentials.Origin) (int, i18n.Problems, error) {
 	probs := i18n.Problems{}
 	if in.Current == "" {
 		probs.Add("current_password", "credentials.current_required")
@@ -103,8 +104,11 @@ func ChangeCredentials(ctx context.Context, gdb *gorm.DB, checker *credentials.C
 		if upd.RowsAffected != 1 {
 			return ErrStaleSession
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: db.ResultOK,
-			Detail: strings.Join(what, ","), IP: from.IP, UserAgent: from.UserAgent}).Error
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, Kind: db.EventCredentialChange, Result: db.ResultOK,
+			Detail: strings.Join(what, ","), IP: from.IP, UserAgent: from.UserAgent}).Error; err != nil {
+			return err
+		}
+		return notices.Enqueue(tx, m.ID, mail.KindCredentialsChanged, mail.Facts{LoginID: newID, What: strings.Join(what, "_")})
 	})
 	if probs.Any() {
 		return 0, probs, nil
@@ -125,7 +129,7 @@ func (p *Portal) credentialsChange(c echo.Context) error {
 	ctx := c.Request().Context()
 	in := CredentialChange{Current: c.FormValue("current_password"), NewLoginID: c.FormValue("new_login_id"),
 		NewPassword: c.FormValue("new_password"), Confirm: c.FormValue("new_password_confirm")}
-	version, probs, err := ChangeCredentials(ctx, p.DB, p.Checker, p.Hasher, m, in, origin(c))
+	version, probs, err := ChangeCredentials(ctx, p.DB, p.Checker, p.Hasher, p.Notices, m, in, origin(c))
 	switch {
 	case errors.Is(err, ErrLockedOut):
 		return p.endSession(c, "credentials.locked_out")

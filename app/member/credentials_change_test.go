@@ -30,7 +30,7 @@ func TestChangeCredentials(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var m db.Member
 			f.DB.Where("id = 1").Take(&m)
-			v, probs, err := ChangeCredentials(ctx, f.DB, f.Checker, f.Hasher, &m, tt.in, credentials.Origin{})
+			v, probs, err := ChangeCredentials(ctx, f.DB, f.Checker, f.Hasher, f.Notices, &m, tt.in, credentials.Origin{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -51,7 +51,7 @@ func TestChangeCredentials(t *testing.T) {
 	}
 	// A session that saw the old version cannot change anything any more.
 	m.SessionVersion = 1
-	if _, _, err := ChangeCredentials(ctx, f.DB, f.Checker, f.Hasher, &m, CredentialChange{Current: "shin-fuji-2027", NewLoginID: "yamada.jiro"}, credentials.Origin{}); !errors.Is(err, ErrStaleSession) {
+	if _, _, err := ChangeCredentials(ctx, f.DB, f.Checker, f.Hasher, f.Notices, &m, CredentialChange{Current: "shin-fuji-2027", NewLoginID: "yamada.jiro"}, credentials.Origin{}); !errors.Is(err, ErrStaleSession) {
 		t.Errorf("stale session: %v", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"honnin/app/config"
 	"honnin/app/credentials"
 	"honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -22,6 +23,7 @@ type fixture struct {
 	Sealer  *security.Sealer
 	Hasher  *security.Hasher
 	Checker *credentials.Checker
+	Notices *mail.Outbox
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -43,8 +45,9 @@ func newFixture(t *testing.T) *fixture {
 	if err := demodata.Seed(context.Background(), gdb, sealer, hasher, config.LegacyPersonalMessage); err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{DB: gdb, Sealer: sealer, Hasher: hasher,
-		Checker: &credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: 3, LockFor: 1 << 40}}}
+	notices := &mail.Outbox{Sealer: sealer, Names: mail.Names{Issuer: "日専連静岡", Portal: "My日専連静岡", SupportPhone: "054-000-0000", Host: "test.localhost"}}
+	return &fixture{DB: gdb, Sealer: sealer, Hasher: hasher, Notices: notices,
+		Checker: &credentials.Checker{DB: gdb, Hasher: hasher, Notices: notices, Policy: credentials.Policy{Threshold: 3, LockFor: 1 << 40}}}
 }
 
 func (f *fixture) member(t *testing.T, loginID string) db.Member {
@@ -63,4 +66,14 @@ func (f *fixture) card(t *testing.T, pan string) db.Card {
 		t.Fatalf("card %s: %v", security.MaskPAN(pan), err)
 	}
 	return c
+}
+
+// notices returns the kinds of the mails written to a member, oldest first.
+func (f *fixture) notices(t *testing.T, memberID uint) []mail.Kind {
+	t.Helper()
+	var kinds []mail.Kind
+	if err := f.DB.Model(&db.MailNotice{}).Where("member_id = ?", memberID).Order("id").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatal(err)
+	}
+	return kinds
 }

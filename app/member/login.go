@@ -54,6 +54,7 @@ func (p *Portal) startSession(ctx context.Context, m *db.Member) error {
 	if err := p.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	p.Sessions.Remove(ctx, keyEmailPutOff)
 	p.Sessions.Put(ctx, keyMemberID, int(m.ID))
 	p.Sessions.Put(ctx, keyVersion, m.SessionVersion)
 	return nil
@@ -87,6 +88,10 @@ func (p *Portal) login(c echo.Context) error {
 	case res.Outcome == credentials.OK:
 		if err := p.startSession(ctx, res.Member); err != nil {
 			return err
+		}
+		// A member without a verified address is asked for one once after each login.
+		if res.Member.EmailVerifiedAt == nil {
+			return c.Redirect(http.StatusSeeOther, p.emailGate(c, res.Member))
 		}
 		if needsMessage(res.Member) {
 			return c.Redirect(http.StatusSeeOther, pathMessage)

@@ -11,6 +11,7 @@ import (
 
 	"honnin/app/config"
 	"honnin/app/credentials"
+	"honnin/app/mail"
 	"honnin/app/security"
 )
 
@@ -24,6 +25,8 @@ type Deps struct {
 	Sessions *scs.SessionManager
 	// Checker is the one credential check and lockout, shared with the challenge.
 	Checker *credentials.Checker
+	// Notices is the mail outbox: notices of the member's changes and the codes that prove an address.
+	Notices *mail.Outbox
 }
 
 // Portal serves the member pages.
@@ -62,4 +65,11 @@ func (p *Portal) Register(e *echo.Echo) {
 	my.GET("/history", p.history)
 	my.GET("/trust", p.trustPage)
 	my.POST("/trust/remove", p.trustRemove)
+	my.GET("/email", p.emailForm)
+	my.POST("/email", p.emailStart)
+	my.GET("/email/verify", p.emailVerifyForm)
+	my.POST("/email/verify", p.emailVerify)
+	my.POST("/email/resend", p.emailResend)
+	my.POST("/email/skip", p.emailSkip)
+	my.POST("/email/notices", p.purchaseNoticeSave)
 }

@@ -12,6 +12,7 @@ import (
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
@@ -44,6 +45,10 @@ type NewAccount struct {
 	PreviousHolder uint // 0 for a new registration
 	LoginID        string
 	Password       string
+	// Email is the address the member gave; a code goes to it, and the portal opens once it comes back.
+	Email string
+	// Language is the one the member registered in: their notices are written in it.
+	Language i18n.Locale
 }
 
 // loginIDTaken reports whether an ID is in use (closed members keep theirs).
@@ -56,8 +61,10 @@ func loginIDTaken(ctx context.Context, gdb *gorm.DB, id string) (bool, error) {
 // Register creates the member and enrols the card in its brand's programme, in one transaction. For a
 // re-registration it moves the card from its previous holder, whose lock is cleared and whose sessions
 // end; a previous holder left without cards is closed. Both sides get an audit event. The new member
-// has no personal message yet, so 3-D Secure starts after the first login sets one.
-func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc NewAccount, from credentials.Origin) (*db.Member, error) {
+// has no personal message yet, so 3-D Secure starts after the first login sets one; before that, the
+// portal asks for the code sent to the address. The previous holder of a re-registered card is told
+// at their verified address, in the same transaction.
+func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, notices *mail.Outbox, acc NewAccount, from credentials.Origin) (*db.Member, error) {
 	if taken, err := loginIDTaken(ctx, gdb, acc.LoginID); err != nil {
 		return nil, err
 	} else if taken {
@@ -70,7 +77,10 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 	now := db.Now()
 	m := &db.Member{
 		LoginID: acc.LoginID, PasswordHash: hash, PersonalMessage: "", PersonalMessageIsDefault: true,
-		PasswordChangedAt: now, SessionVersion: 1, Status: db.MemberActive,
+		PasswordChangedAt: now, SessionVersion: 1, Status: db.MemberActive, EmailRequired: true, Language: string(acc.Language),
+	}
+	if m.Language == "" {
+		m.Language = string(i18n.JA)
 	}
 	err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(m).Error; err != nil {
@@ -97,12 +107,15 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 		detail := "registration"
 		if acc.PreviousHolder != 0 {
 			detail = "re-registration"
-			if err := releasePreviousHolder(ctx, tx, acc.PreviousHolder, acc.CardID, now, from); err != nil {
+			if err := releasePreviousHolder(ctx, tx, notices, acc.PreviousHolder, acc.CardID, now, from); err != nil {
 				return err
 			}
 		}
-		return tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: db.ResultOK,
-			Detail: detail, IP: from.IP, UserAgent: from.UserAgent}).Error
+		if err := tx.Create(&db.AuthEvent{MemberID: &m.ID, CardID: &acc.CardID, Kind: db.EventRegistration, Result: db.ResultOK,
+			Detail: detail, IP: from.IP, UserAgent: from.UserAgent}).Error; err != nil {
+			return err
+		}
+		return notices.SendCode(tx, m.ID, db.CodeRegister, acc.Email, mail.Locale(m.Language))
 	})
 	if err != nil {
 		return nil, err
@@ -111,8 +124,9 @@ func Register(ctx context.Context, gdb *gorm.DB, hasher *security.Hasher, acc Ne
 }
 
 // releasePreviousHolder is the old ID's side of a re-registration: its lock is cleared, its sessions
-// end, and it is closed when it holds no card any more.
-func releasePreviousHolder(ctx context.Context, tx *gorm.DB, holder, cardID uint, now time.Time, from credentials.Origin) error {
+// end, and it is closed when it holds no card any more. The holder is told at their verified address:
+// the main defence against a takeover with the card's holder data.
+func releasePreviousHolder(ctx context.Context, tx *gorm.DB, notices *mail.Outbox, holder, cardID uint, now time.Time, from credentials.Origin) error {
 	var old db.Member
 	if err := tx.Where("id = ?", holder).Take(&old).Error; err != nil {
 		return err
@@ -133,6 +147,14 @@ func releasePreviousHolder(ctx context.Context, tx *gorm.DB, holder, cardID uint
 		result = db.ResultClosed
 	}
 	if err := tx.Model(&db.Member{}).Where("id = ?", holder).Updates(changes).Error; err != nil {
+		return err
+	}
+	var card db.Card
+	if err := tx.Select("id", "brand", "last4").Where("id = ?", cardID).Take(&card).Error; err != nil {
+		return err
+	}
+	if err := notices.Enqueue(tx, holder, mail.KindCardMoved, mail.Facts{LoginID: old.LoginID, Brand: card.Brand, Last4: card.Last4,
+		Closed: left == 0}); err != nil {
 		return err
 	}
 	return tx.Create(&db.AuthEvent{MemberID: &holder, CardID: &cardID, Kind: db.EventRegistration, Result: result,
@@ -322,8 +344,14 @@ func (p *Portal) registerAccount(c echo.Context) error {
 	if field, key := CheckNewPassword(c.FormValue("password"), c.FormValue("password_confirm"), id); key != "" {
 		page.Problems.Add(field, key)
 	}
+	email, problem := mail.CheckAddress(c.FormValue("email"))
+	page.Email = security.Truncate(strings.TrimSpace(c.FormValue("email")), 254)
+	if problem != "" {
+		page.Problems.Add("email", problem)
+	}
 	if !page.Problems.Any() {
-		m, err := Register(ctx, p.DB, p.Hasher, NewAccount{CardID: card.ID, PreviousHolder: holder, LoginID: id, Password: c.FormValue("password")}, origin(c))
+		m, err := Register(ctx, p.DB, p.Hasher, p.Notices, NewAccount{CardID: card.ID, PreviousHolder: holder, LoginID: id, Password: c.FormValue("password"),
+			Email: email, Language: i18n.FromContext(ctx)}, origin(c))
 		switch {
 		case errors.Is(err, ErrLoginIDTaken):
 			page.Problems.Add("login_id", "loginid.taken")
@@ -342,7 +370,8 @@ func (p *Portal) registerAccount(c echo.Context) error {
 			p.Sessions.Put(ctx, keyRegDoneID, id)
 			p.Sessions.Put(ctx, keyRegDoneBrand, card.Brand)
 			p.Sessions.Put(ctx, keyRegDoneMoved, holder != 0)
-			return c.Redirect(http.StatusSeeOther, "/register/done")
+			// The account opens once the code sent to the address comes back.
+			return c.Redirect(http.StatusSeeOther, pathEmailVerify)
 		}
 	}
 	return views.Render(c, http.StatusUnprocessableEntity, viewmember.RegisterAccount(page))

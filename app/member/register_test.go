@@ -3,11 +3,13 @@ package member
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"honnin/app/credentials"
 	"honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/db"
 )
 
@@ -17,11 +19,11 @@ func TestRegister(t *testing.T) {
 	from := credentials.Origin{IP: "192.0.2.7"}
 	ito := f.card(t, demodata.UnregJCB)
 
-	if _, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: ito.ID, LoginID: "yamada01", Password: "ito-sakura-2026"}, from); !errors.Is(err, ErrLoginIDTaken) {
+	if _, err := Register(ctx, f.DB, f.Hasher, f.Notices, NewAccount{CardID: ito.ID, LoginID: "yamada01", Password: "ito-sakura-2026", Email: "new@example.jp"}, from); !errors.Is(err, ErrLoginIDTaken) {
 		t.Errorf("taken ID: %v", err)
 	}
 	// The card had no holder: saying it had one is refused as a changed card, and nothing is written.
-	if _, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: ito.ID, PreviousHolder: 99, LoginID: "ito.sakura", Password: "ito-sakura-2026"}, from); !errors.Is(err, ErrCardChanged) {
+	if _, err := Register(ctx, f.DB, f.Hasher, f.Notices, NewAccount{CardID: ito.ID, PreviousHolder: 99, LoginID: "ito.sakura", Password: "ito-sakura-2026", Email: "new@example.jp"}, from); !errors.Is(err, ErrCardChanged) {
 		t.Errorf("stale holder: %v", err)
 	}
 	var n int64
@@ -29,7 +31,7 @@ func TestRegister(t *testing.T) {
 	if n != 0 {
 		t.Fatalf("a failed registration left a member behind")
 	}
-	m, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: ito.ID, LoginID: "ito.sakura", Password: "ito-sakura-2026"}, from)
+	m, err := Register(ctx, f.DB, f.Hasher, f.Notices, NewAccount{CardID: ito.ID, LoginID: "ito.sakura", Password: "ito-sakura-2026", Email: "new@example.jp"}, from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func TestRegister(t *testing.T) {
 		t.Errorf("after registration: card %+v member %+v", ito, m)
 	}
 	// A second registration of the same card as "new" finds it taken.
-	if _, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: ito.ID, LoginID: "ito.second", Password: "ito-sakura-2026"}, from); !errors.Is(err, ErrCardChanged) {
+	if _, err := Register(ctx, f.DB, f.Hasher, f.Notices, NewAccount{CardID: ito.ID, LoginID: "ito.second", Password: "ito-sakura-2026", Email: "new@example.jp"}, from); !errors.Is(err, ErrCardChanged) {
 		t.Errorf("double registration: %v", err)
 	}
 
@@ -46,7 +48,7 @@ func TestRegister(t *testing.T) {
 	old := f.member(t, "tanaka04a")
 	card := f.card(t, demodata.TanakaJCB)
 	f.DB.Model(&db.Card{}).Where("id = ?", card.ID).Updates(map[string]any{"challenge_failures": 2, "challenge_locked_until": db.Now().Add(time.Hour)})
-	m2, err := Register(ctx, f.DB, f.Hasher, NewAccount{CardID: card.ID, PreviousHolder: old.ID, LoginID: "tanaka.new", Password: "tanaka-new-2026"}, from)
+	m2, err := Register(ctx, f.DB, f.Hasher, f.Notices, NewAccount{CardID: card.ID, PreviousHolder: old.ID, LoginID: "tanaka.new", Password: "tanaka-new-2026", Email: "new@example.jp"}, from)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +62,17 @@ func TestRegister(t *testing.T) {
 	}
 	if card.ChallengeFailures != 0 || card.ChallengeLockedUntil != nil {
 		t.Errorf("re-registration kept the card's challenge lock: %d failures, until %v", card.ChallengeFailures, card.ChallengeLockedUntil)
+	}
+	// The previous holder is told at their verified address; the new member gets the code that opens
+	// the account, and nothing else until the address is confirmed.
+	if got := f.notices(t, old.ID); !slices.Equal(got, []mail.Kind{mail.KindCardMoved}) {
+		t.Errorf("previous holder's mails: %v", got)
+	}
+	if got := f.notices(t, m2.ID); !slices.Equal(got, []mail.Kind{mail.KindCode}) {
+		t.Errorf("new member's mails: %v", got)
+	}
+	if !m2.EmailRequired || m2.EmailVerifiedAt != nil {
+		t.Errorf("a registered member must verify the address: %+v", m2)
 	}
 }
 

@@ -4,24 +4,29 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
 
 // Session keys. The session never holds a card number, a password or a personal message.
 const (
-	keyMemberID   = "member_id"
-	keyVersion    = "session_version"
-	keyFlash      = "flash"
-	ctxMemberKey  = "member"
-	pathMessage   = "/my/message"
-	pathLoginPage = "/login"
+	keyMemberID = "member_id"
+	keyVersion  = "session_version"
+	keyFlash    = "flash"
+	// keyEmailPutOff marks a session whose member put off giving an address: the portal stays open
+	// until the next login, even when that was the last skip allowed.
+	keyEmailPutOff = "email_put_off"
+	ctxMemberKey   = "member"
+	pathMessage    = "/my/message"
+	pathLoginPage  = "/login"
 )
 
 // flash leaves a message ID for the next page the member sees.
@@ -91,13 +96,34 @@ func (p *Portal) requireMember(next echo.HandlerFunc) echo.HandlerFunc {
 			p.flash(c, reason)
 			return c.Redirect(http.StatusSeeOther, pathLoginPage)
 		}
-		if needsMessage(m) && c.Request().URL.Path != pathMessage {
+		path := c.Request().URL.Path
+		onEmailPages := path == pathEmail || strings.HasPrefix(path, pathEmail+"/")
+		putOff := p.Sessions.GetBool(c.Request().Context(), keyEmailPutOff)
+		if needsEmail(m, p.Config.EmailPromptSkips) && !onEmailPages && !(putOff && !m.EmailRequired) {
+			// The address page says so itself; the code page needs the word.
+			gate := p.emailGate(c, m)
+			if gate == pathEmailVerify {
+				p.flash(c, "email.required_first")
+			}
+			return c.Redirect(http.StatusSeeOther, gate)
+		}
+		if needsMessage(m) && path != pathMessage && !onEmailPages {
 			p.flash(c, "message.first.required")
 			return c.Redirect(http.StatusSeeOther, pathMessage)
 		}
 		c.Set(ctxMemberKey, m)
 		return next(c)
 	}
+}
+
+// emailGate is where a member without a verified address goes: the code form when a code is waiting,
+// else the address form.
+func (p *Portal) emailGate(c echo.Context, m *db.Member) string {
+	pending, err := mail.PendingCode(p.DB.WithContext(c.Request().Context()), m.ID)
+	if err == nil && pending != nil {
+		return pathEmailVerify
+	}
+	return pathEmail
 }
 
 // member returns the logged-in member that requireMember loaded.
@@ -122,5 +148,6 @@ func (p *Portal) optionalLoginID(c echo.Context) string {
 
 // origin is where a request came from, for events.
 func origin(c echo.Context) credentials.Origin {
-	return credentials.Origin{IP: c.RealIP(), UserAgent: security.Truncate(c.Request().UserAgent(), 300)}
+	return credentials.Origin{IP: c.RealIP(), UserAgent: security.Truncate(c.Request().UserAgent(), 300),
+		Language: string(i18n.FromContext(c.Request().Context()))}
 }

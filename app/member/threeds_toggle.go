@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
+	"honnin/app/mail"
 	"honnin/db"
 	"honnin/views"
 	viewmember "honnin/views/member"
@@ -56,8 +57,9 @@ func changeable(c db.Card) bool {
 }
 
 // SetThreeDS applies the changes to the member's cards in one transaction, each as a conditional update
-// (the card must still be the member's and in the state the member saw), and records each change.
-func SetThreeDS(ctx context.Context, gdb *gorm.DB, memberID uint, changes []ThreeDSChange, from credentials.Origin) error {
+// (the card must still be the member's and in the state the member saw), and records and notifies each
+// change.
+func SetThreeDS(ctx context.Context, gdb *gorm.DB, notices *mail.Outbox, memberID uint, changes []ThreeDSChange, from credentials.Origin) error {
 	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		now := db.Now()
 		for _, ch := range changes {
@@ -72,6 +74,13 @@ func SetThreeDS(ctx context.Context, gdb *gorm.DB, memberID uint, changes []Thre
 			cardID := ch.CardID
 			if err := tx.Create(&db.AuthEvent{MemberID: &memberID, CardID: &cardID, Kind: db.EventThreeDSChange, Result: db.EventResult(ch.To),
 				IP: from.IP, UserAgent: from.UserAgent}).Error; err != nil {
+				return err
+			}
+			kind := mail.KindThreeDSResumed
+			if ch.To == db.ThreeDSStopped {
+				kind = mail.KindThreeDSStopped
+			}
+			if err := notices.Enqueue(tx, memberID, kind, mail.Facts{Brand: ch.Brand, Last4: ch.Last4, By: mail.ByMember}); err != nil {
 				return err
 			}
 		}
@@ -90,11 +99,11 @@ func MemberCardRecords(ctx context.Context, gdb *gorm.DB, memberID uint) ([]db.C
 // the shared check (wrong tries count towards the lock). It returns ErrLockedOut when the ID is (or just
 // got) locked, ErrCardChanged when a card changed since the member saw it, or the message ID of a wrong
 // or missing password.
-func ChangeThreeDS(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, m *db.Member, changes []ThreeDSChange, password string, from credentials.Origin) (string, error) {
+func ChangeThreeDS(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, notices *mail.Outbox, m *db.Member, changes []ThreeDSChange, password string, from credentials.Origin) (string, error) {
 	if problem, err := checkCurrentPassword(ctx, checker, m, password, from); err != nil || problem != "" {
 		return problem, err
 	}
-	return "", SetThreeDS(ctx, gdb, m.ID, changes, from)
+	return "", SetThreeDS(ctx, gdb, notices, m.ID, changes, from)
 }
 
 func threeDSRows(cards []db.Card) []viewmember.ThreeDSRow {
@@ -155,7 +164,7 @@ func (p *Portal) threeDSChange(c echo.Context) error {
 	if c.FormValue("step") != "commit" {
 		return views.Render(c, http.StatusOK, viewmember.ThreeDSConfirm(page))
 	}
-	problem, err = ChangeThreeDS(ctx, p.DB, p.Checker, m, changes, c.FormValue("current_password"), origin(c))
+	problem, err = ChangeThreeDS(ctx, p.DB, p.Checker, p.Notices, m, changes, c.FormValue("current_password"), origin(c))
 	switch {
 	case errors.Is(err, ErrLockedOut):
 		return p.endSession(c, "credentials.locked_out")

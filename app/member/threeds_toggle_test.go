@@ -44,15 +44,15 @@ func TestSetThreeDS(t *testing.T) {
 	var jcb db.Card
 	f.DB.Where("member_id = ? AND brand = ?", yamada.ID, db.BrandJCB).Take(&jcb)
 	stop := []ThreeDSChange{{CardID: jcb.ID, From: db.ThreeDSEnrolled, To: db.ThreeDSStopped}}
-	if err := SetThreeDS(ctx, f.DB, yamada.ID, stop, credentials.Origin{}); err != nil {
+	if err := SetThreeDS(ctx, f.DB, f.Notices, yamada.ID, stop, credentials.Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	// The same change again finds the card no longer enrolled; another member cannot change it.
-	if err := SetThreeDS(ctx, f.DB, yamada.ID, stop, credentials.Origin{}); !errors.Is(err, ErrCardChanged) {
+	if err := SetThreeDS(ctx, f.DB, f.Notices, yamada.ID, stop, credentials.Origin{}); !errors.Is(err, ErrCardChanged) {
 		t.Errorf("repeat: %v", err)
 	}
 	resume := []ThreeDSChange{{CardID: jcb.ID, From: db.ThreeDSStopped, To: db.ThreeDSEnrolled}}
-	if err := SetThreeDS(ctx, f.DB, yamada.ID+1, resume, credentials.Origin{}); !errors.Is(err, ErrCardChanged) {
+	if err := SetThreeDS(ctx, f.DB, f.Notices, yamada.ID+1, resume, credentials.Origin{}); !errors.Is(err, ErrCardChanged) {
 		t.Errorf("other member: %v", err)
 	}
 	f.DB.Where("id = ?", jcb.ID).Take(&jcb)
@@ -90,7 +90,7 @@ func TestChangeThreeDS(t *testing.T) {
 		{"locked: even the right password", "fuji-san-2026", "", ErrLockedOut, db.ThreeDSStopped},
 	}
 	for _, tt := range tests {
-		problem, err := ChangeThreeDS(ctx, f.DB, f.Checker, &yamada, stop, tt.password, credentials.Origin{})
+		problem, err := ChangeThreeDS(ctx, f.DB, f.Checker, f.Notices, &yamada, stop, tt.password, credentials.Origin{})
 		if problem != tt.problem || !errors.Is(err, tt.err) || (tt.err == nil && err != nil) || state() != tt.state {
 			t.Errorf("%s: %q, %v, card %s; want %q, %v, %s", tt.name, problem, err, state(), tt.problem, tt.err, tt.state)
 		}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	_ "net/http/pprof" // served on the internal listener only when HONNIN_PPROF is on
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,7 @@ import (
 	"honnin/app/credentials"
 	demoshop "honnin/app/demo"
 	"honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/app/member"
 	"honnin/app/retention"
 	"honnin/app/risk"
@@ -70,6 +72,9 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 	if err := db.Migrate(gdb.WithContext(ctx)); err != nil {
 		return fail(fmt.Errorf("migrate: %w", err))
 	}
+	if err := refuseCodesWithoutMail(ctx, cfg, gdb); err != nil {
+		return fail(err)
+	}
 	sealer, err := security.NewVersionedSealer(keys.SealVersion, keys.Seal, keys.HashVersion, keys.Hash)
 	if err != nil {
 		return fail(err)
@@ -85,6 +90,24 @@ func Boot(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, er
 		}
 	}
 	return New(cfg, gdb, log, keys, sealer, hasher)
+}
+
+// refuseCodesWithoutMail stops the start when the issuer's code policy sends one-time codes but no
+// mail server is configured (outside demo mode, where the demo mailbox receives them): every challenge
+// would wait for a code that never comes.
+func refuseCodesWithoutMail(ctx context.Context, cfg config.Config, gdb *gorm.DB) error {
+	if cfg.SMTP.Host != "" || cfg.Demo {
+		return nil
+	}
+	policy, err := credentials.CurrentCodePolicy(ctx, gdb)
+	if err != nil {
+		return err
+	}
+	if policy.NeedsCode() {
+		return &config.Error{Var: "HONNIN_SMTP_URL", Reason: "the code policy (" + string(policy) +
+			") sends one-time codes by e-mail: set HONNIN_SMTP_URL and HONNIN_MAIL_FROM, or have an admin choose the password policy first"}
+	}
+	return nil
 }
 
 // LoadKeys reads the keys from the configuration; in embedded mode missing ones come from (or are made
@@ -128,10 +151,11 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	s.public = s.newEcho(metrics, "public", memberSessions)
 	s.internal = s.newEcho(metrics, "internal", staffSessions)
 
-	checker := &credentials.Checker{DB: gdb, Hasher: hasher, OnLock: lockouts,
+	notices := newOutbox(cfg, sealer)
+	checker := &credentials.Checker{DB: gdb, Hasher: hasher, OnLock: lockouts, Notices: notices,
 		Policy: credentials.Policy{Threshold: cfg.LockThreshold, LockFor: cfg.LockDuration}}
 	members := member.New(member.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: memberSessions,
-		Checker: checker})
+		Checker: checker, Notices: notices})
 	members.Register(s.public)
 	// The risk rules in force: loaded now, reloaded by a worker so that a change saved on any node
 	// reaches this one; the ACS decides with them and the console edits them.
@@ -146,14 +170,19 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 		Help: "The version of the risk rules this node decides with (0: the built-in defaults); every node should show the newest within seconds."},
 		func() float64 { return float64(s.riskRules.InForce().Version) }))
 	support.New(support.Deps{DB: gdb, Config: cfg, Log: log, Hasher: hasher, Sealer: sealer, Sessions: staffSessions, OnLock: staffLockouts,
-		RiskRules: s.riskRules}).Register(s.internal)
+		RiskRules: s.riskRules, Notices: notices}).Register(s.internal)
+	if d := newDeliverer(cfg, gdb, log, notices); d != nil {
+		s.workers = append(s.workers, d.Run)
+	} else {
+		log.Warn("no mail server (HONNIN_SMTP_URL): notices and codes wait in the outbox until one is configured")
+	}
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
 		DSAuth: s.dsAuth.authenticate, Checker: checker, Risk: s.riskRules})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
 	if cfg.Demo {
-		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log}).Register(s.public)
+		demoshop.New(demoshop.Deps{DB: gdb, Config: cfg, Log: log, Notices: notices}).Register(s.public)
 	}
 
 	s.addHealth(s.public)
@@ -170,6 +199,32 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 
 // RiskRules is the risk rules in force on this node.
 func (s *Server) RiskRules() *risk.Store { return s.riskRules }
+
+// newOutbox is the one mail outbox every face writes notices into.
+func newOutbox(cfg config.Config, sealer *security.Sealer) *mail.Outbox {
+	host := "localhost"
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Hostname() != "" {
+		host = u.Hostname()
+	}
+	return &mail.Outbox{Sealer: sealer, Names: mail.Names{Issuer: cfg.IssuerName, IssuerEN: cfg.IssuerNameEN, Portal: cfg.PortalName,
+		PortalEN: cfg.PortalNameEN, SupportPhone: cfg.SupportPhone, Host: host}}
+}
+
+// newDeliverer sends the outbox through the configured mail server, or in demo mode without one into
+// the demo mailbox; nil when there is neither.
+func newDeliverer(cfg config.Config, gdb *gorm.DB, log *slog.Logger, notices *mail.Outbox) *mail.Deliverer {
+	var sender mail.Sender
+	switch {
+	case cfg.SMTP.Host != "":
+		sender = &mail.SMTPSender{Server: cfg.SMTP}
+	case cfg.Demo:
+		sender = mail.DemoMailbox{}
+	default:
+		return nil
+	}
+	return &mail.Deliverer{DB: gdb, Outbox: notices, Sender: sender, From: cfg.MailFrom, Log: log,
+		RetryMin: cfg.MailRetryMin, RetryMax: cfg.MailRetryMax}
+}
 
 // Public is the public listener's handler: portal, ACS, demo.
 func (s *Server) Public() http.Handler { return s.public }

@@ -13,6 +13,7 @@ import (
 	"honnin/app/cards"
 	"honnin/app/credentials"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
@@ -193,6 +194,33 @@ func accountView(ctx context.Context, acc Account, f HistoryFilter) viewsupport.
 	return v
 }
 
+// noticesShown is how many of a member's newest mails the account view lists.
+const noticesShown = 20
+
+// addMail adds the member's address (masked), whether a code is waiting, and their newest mails with
+// their delivery state.
+func (s *Console) addMail(ctx context.Context, v *viewsupport.Account, m *db.Member) error {
+	addr, err := s.Notices.MemberAddress(m)
+	if err != nil {
+		return err
+	}
+	if addr != "" {
+		v.Email = mail.MaskAddress(addr)
+	}
+	if v.EmailPending, err = mail.AwaitingCode(s.DB.WithContext(ctx), m.ID); err != nil {
+		return err
+	}
+	rows, err := mail.MemberNotices(ctx, s.DB, m.ID, noticesShown)
+	if err != nil {
+		return err
+	}
+	for _, n := range rows {
+		v.Notices = append(v.Notices, viewsupport.NoticeRow{At: viewsupport.When(n.CreatedAt), Kind: n.Kind, To: n.AddressMasked, State: n.State,
+			LastError: n.LastError, Attempts: n.Attempts, SentAt: n.SentAt})
+	}
+	return nil
+}
+
 // RecordAccountView records who looked at whose account (and with which history filter).
 func RecordAccountView(ctx context.Context, gdb *gorm.DB, a Actor, memberID uint, f HistoryFilter) error {
 	var m db.Member
@@ -244,6 +272,9 @@ func (s *Console) renderAccount(c echo.Context, status int, id uint, f HistoryFi
 	}
 	v := accountView(c.Request().Context(), acc, f)
 	if v.Trust, err = CardTrust(c.Request().Context(), s.DB, acc.Cards, db.Now()); err != nil {
+		return err
+	}
+	if err := s.addMail(c.Request().Context(), &v, &acc.Member); err != nil {
 		return err
 	}
 	v.Problems = problems

@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/cards"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/views"
@@ -31,34 +32,40 @@ type memberAction struct {
 	Key  string // message ID prefix: support.action.<Key>.title, .lead, .submit, .done
 	Role string
 	Card bool // acts on one of the member's cards (?card=ID)
-	Do   func(ctx context.Context, gdb *gorm.DB, a Actor, memberID, cardID uint, reason string) error
+	Do   func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, memberID, cardID uint, reason string) error
 }
 
 var memberActions = []memberAction{
 	{Name: ActionUnlock, Path: "unlock", Key: "unlock", Role: db.RoleAgent,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, _ uint, r string) error {
 			return UnlockMember(ctx, gdb, a, m, r)
 		}},
 	{Name: ActionEndSessions, Path: "end-sessions", Key: "end_sessions", Role: db.RoleAgent,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, _ uint, r string) error {
 			return EndMemberSessions(ctx, gdb, a, m, r)
 		}},
+	{Name: ActionResendCode, Path: "resend-code", Key: "resend_code", Role: db.RoleAgent,
+		Do: func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, m, _ uint, r string) error {
+			return ResendVerification(ctx, gdb, n, a, m, r)
+		}},
 	{Name: ActionStopThreeDS, Path: "threeds-stop", Key: "stop_3ds", Role: db.RoleSupervisor, Card: true,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, c uint, r string) error {
-			return SetCardThreeDS(ctx, gdb, a, m, c, true, r)
+		Do: func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, m, c uint, r string) error {
+			return SetCardThreeDS(ctx, gdb, n, a, m, c, true, r)
 		}},
 	{Name: ActionResumeThreeDS, Path: "threeds-resume", Key: "resume_3ds", Role: db.RoleSupervisor, Card: true,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, c uint, r string) error {
-			return SetCardThreeDS(ctx, gdb, a, m, c, false, r)
+		Do: func(ctx context.Context, gdb *gorm.DB, n *mail.Outbox, a Actor, m, c uint, r string) error {
+			return SetCardThreeDS(ctx, gdb, n, a, m, c, false, r)
 		}},
 	{Name: ActionResetTrust, Path: "trust-reset", Key: "trust_reset", Role: db.RoleAgent, Card: true,
-		Do: ResetCardTrust},
+		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, c uint, r string) error {
+			return ResetCardTrust(ctx, gdb, a, m, c, r)
+		}},
 	{Name: ActionClose, Path: "close", Key: "close", Role: db.RoleSupervisor,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, _ uint, r string) error {
 			return CloseMember(ctx, gdb, a, m, r)
 		}},
 	{Name: ActionRequireMessage, Path: "require-message", Key: "require_message", Role: db.RoleSupervisor,
-		Do: func(ctx context.Context, gdb *gorm.DB, a Actor, m, _ uint, r string) error {
+		Do: func(ctx context.Context, gdb *gorm.DB, _ *mail.Outbox, a Actor, m, _ uint, r string) error {
 			return RequirePersonalMessage(ctx, gdb, a, m, r)
 		}},
 }
@@ -147,12 +154,16 @@ func (s *Console) memberAction(a memberAction) echo.HandlerFunc {
 		}
 		ctx := c.Request().Context()
 		reason := c.FormValue("reason")
-		err = a.Do(ctx, s.DB, s.actor(c), id, cardParam(c), reason)
+		err = a.Do(ctx, s.DB, s.Notices, s.actor(c), id, cardParam(c), reason)
 		switch {
 		case errors.Is(err, ErrReasonRequired):
 			return s.renderMemberAction(c, http.StatusUnprocessableEntity, a, reason, "support.reason.required", "")
 		case errors.Is(err, ErrCardState):
 			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.threeds_state")
+		case errors.Is(err, ErrNoPendingCode):
+			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.resend_code.none")
+		case errors.Is(err, ErrCodeLimit):
+			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.resend_code.limit")
 		case errors.Is(err, ErrAlreadyClosed):
 			return s.renderMemberAction(c, http.StatusConflict, a, reason, "", "support.action.already_closed")
 		case errors.Is(err, ErrNoMember), errors.Is(err, ErrNoCard):

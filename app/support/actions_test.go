@@ -64,7 +64,7 @@ func TestMemberActions(t *testing.T) {
 			func(f fixture, a Actor, m db.Member, r string) error {
 				var c db.Card
 				f.DB.Where("member_id = ?", m.ID).Order("id").Take(&c)
-				return SetCardThreeDS(ctx, f.DB, a, m.ID, c.ID, true, r)
+				return SetCardThreeDS(ctx, f.DB, f.Mail, a, m.ID, c.ID, true, r)
 			}, ActionStopThreeDS,
 			func(t *testing.T, f fixture, m db.Member) {
 				var c db.Card
@@ -131,16 +131,16 @@ func TestMemberActionErrors(t *testing.T) {
 	f.DB.Where("member_id = ?", sato.ID).Take(&satoCard)
 	f.DB.Where("member_id = ?", yamada.ID).Order("id").Take(&yamadaCard)
 
-	if err := SetCardThreeDS(ctx, f.DB, sup, sato.ID, satoCard.ID, true, "r"); !errors.Is(err, ErrCardState) {
+	if err := SetCardThreeDS(ctx, f.DB, f.Mail, sup, sato.ID, satoCard.ID, true, "r"); !errors.Is(err, ErrCardState) {
 		t.Errorf("stop a stopped card: %v", err)
 	}
-	if err := SetCardThreeDS(ctx, f.DB, sup, yamada.ID, yamadaCard.ID, false, "r"); !errors.Is(err, ErrCardState) {
+	if err := SetCardThreeDS(ctx, f.DB, f.Mail, sup, yamada.ID, yamadaCard.ID, false, "r"); !errors.Is(err, ErrCardState) {
 		t.Errorf("resume an enrolled card: %v", err)
 	}
-	if err := SetCardThreeDS(ctx, f.DB, sup, yamada.ID, satoCard.ID, false, "r"); !errors.Is(err, ErrNoCard) {
+	if err := SetCardThreeDS(ctx, f.DB, f.Mail, sup, yamada.ID, satoCard.ID, false, "r"); !errors.Is(err, ErrNoCard) {
 		t.Errorf("another member's card: %v", err)
 	}
-	if err := SetCardThreeDS(ctx, f.DB, sup, sato.ID, satoCard.ID, false, "r"); err != nil {
+	if err := SetCardThreeDS(ctx, f.DB, f.Mail, sup, sato.ID, satoCard.ID, false, "r"); err != nil {
 		t.Errorf("resume a stopped card: %v", err)
 	}
 	if err := UnlockMember(ctx, f.DB, sup, 99999, "r"); !errors.Is(err, ErrNoMember) {

@@ -44,7 +44,7 @@ func auditFilterFrom(c echo.Context) AuditFilter {
 
 // AuditActions are the actions the filter offers; "denied" matches every refused one.
 var AuditActions = []string{ActionSignIn, ActionStaffLocked, ActionSearch, ActionViewMember, ActionRevealMessage, ActionUnlock, ActionStopThreeDS, ActionResumeThreeDS,
-	ActionEndSessions, ActionClose, ActionRequireMessage, ActionCreateStaff, ActionDisableStaff, ActionResetTOTP,
+	ActionEndSessions, ActionClose, ActionRequireMessage, ActionResendCode, ActionSetCodePolicy, ActionCreateStaff, ActionDisableStaff, ActionResetTOTP,
 	ActionExportAudit, db.ActionAuditRemoved, db.ActionPersonalDataRemoved, "denied"}
 
 // auditQuery applies the filter. Problems name fields that could not be read (that filter is then not applied).

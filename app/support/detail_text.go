@@ -77,6 +77,15 @@ var auditShapes = map[string][]detailShape{
 		shape(`was locked until (.*)`, "support.detail.unlock_locked",
 			func(_ i18n.Locale, m []string) []any { return []any{jstTime(m[1])} }),
 	},
+	ActionSetCodePolicy: {
+		shape(`(.*) → (.*)`, "support.detail.policy_change",
+			func(l i18n.Locale, m []string) []any {
+				return []any{i18n.Tr(l, "support.policy."+m[1]), i18n.Tr(l, "support.policy."+m[2])}
+			}),
+	},
+	ActionResendCode: {
+		shape(`to (.*)`, "support.detail.code_to", verbatim),
+	},
 	ActionStopThreeDS:   {threeDSChangeShape},
 	ActionResumeThreeDS: {threeDSChangeShape},
 	ActionResetTrust: {

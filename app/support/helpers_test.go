@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/demodata"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -16,6 +17,7 @@ type fixture struct {
 	DB     *gorm.DB
 	Hasher *security.Hasher
 	Sealer *security.Sealer
+	Mail   *mail.Outbox
 }
 
 // newFixture opens a fresh SQLite database with the demo data.
@@ -37,7 +39,7 @@ func newFixture(t *testing.T) fixture {
 	if err := demodata.Seed(context.Background(), gdb, sealer, hasher, "legacy"); err != nil {
 		t.Fatal(err)
 	}
-	return fixture{DB: gdb, Hasher: hasher, Sealer: sealer}
+	return fixture{DB: gdb, Hasher: hasher, Sealer: sealer, Mail: &mail.Outbox{Sealer: sealer, Names: mail.Names{Portal: "My日専連静岡", Host: "test.localhost"}}}
 }
 
 func (f fixture) staff(t *testing.T, login string) db.Staff {

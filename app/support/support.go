@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/config"
+	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/db"
@@ -31,6 +32,8 @@ type Deps struct {
 	OnLock func()
 	// RiskRules are the risk rules in force on this node; admins change them on the rules page.
 	RiskRules *risk.Store
+	// Notices writes the mails that staff actions cause (3-D Secure stopped or resumed, a code resent).
+	Notices *mail.Outbox
 }
 
 // Console serves the support console on the internal listener.
@@ -61,6 +64,8 @@ const (
 	ActionEndSessions    = "end_sessions"
 	ActionClose          = "close_id"
 	ActionRequireMessage = "require_personal_message"
+	ActionResendCode     = "resend_email_code"
+	ActionSetCodePolicy  = "set_code_policy"
 	ActionCreateStaff    = "create_staff"
 	ActionDisableStaff   = "disable_staff"
 	ActionResetTOTP      = "reset_totp"
@@ -101,6 +106,8 @@ func (s *Console) Register(e *echo.Echo) {
 	staff(http.MethodPost, "/staff/:id/reset-totp", s.staffResetTOTP, db.RoleAdmin, ActionResetTOTP)
 	staff(http.MethodGet, "/risk", s.riskRulesPage, db.RoleSupervisor, ActionViewRiskRules)
 	staff(http.MethodPost, "/risk", s.riskRulesPost, db.RoleAdmin, ActionChangeRiskRules)
+	staff(http.MethodGet, "/code-policy", s.codePolicyPage, db.RoleAdmin, "view_code_policy")
+	staff(http.MethodPost, "/code-policy", s.codePolicySave, db.RoleAdmin, ActionSetCodePolicy)
 	staff(http.MethodGet, "/audit", s.auditLog, db.RoleAdmin, "view_audit")
 	staff(http.MethodGet, "/audit.csv", s.auditCSV, db.RoleAdmin, ActionExportAudit)
 }

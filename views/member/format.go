@@ -10,13 +10,7 @@ import (
 )
 
 // When formats a time in Japan time for the page's language.
-func When(ctx context.Context, t time.Time) string {
-	t = t.In(i18n.IssuerZone)
-	if i18n.FromContext(ctx) == i18n.EN {
-		return t.Format("2 Jan 2006 15:04") + " (Japan time)"
-	}
-	return t.Format("2006年1月2日 15:04")
-}
+func When(ctx context.Context, t time.Time) string { return i18n.FormatTime(i18n.FromContext(ctx), t) }
 
 // Field is one labelled input of a form.
 type Field struct {

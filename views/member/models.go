@@ -85,6 +85,7 @@ type AccountPage struct {
 	Brand, Last4 string
 	Rereg        bool
 	LoginID      string
+	Email        string
 	Problems     i18n.Problems
 }
 
@@ -167,4 +168,29 @@ type HistoryPage struct {
 	LoginID string
 	Rows    []HistoryRow
 	Limit   int
+}
+
+// EmailPage is the member's own e-mail settings: the verified address in full, the form that sends a
+// code to a new one, and the amount above which a purchase without a screen is notified.
+type EmailPage struct {
+	LoginID string
+	Address string // the verified address; "" when none
+	// Pending is set while a code waits to be typed.
+	Pending bool
+	// Required: the portal stays closed until an address is verified; MaySkip: the member may put it
+	// off this time.
+	Required, MaySkip bool
+	Typed             string
+	NoticeAbove       int64
+	Problems          i18n.Problems
+	Notice            string
+}
+
+// EmailVerifyPage asks for the code sent to the address being proven.
+type EmailVerifyPage struct {
+	LoginID string
+	Address string
+	Pending bool
+	Err     string
+	Notice  string
 }

@@ -65,3 +65,13 @@ func Label(ctx context.Context, prefix, value string) string {
 	}
 	return value
 }
+
+// CodePolicyPage is the admin's choice of what a 3-D Secure challenge asks of members.
+type CodePolicyPage struct {
+	Current, Chosen string
+	Policies        []string
+	// MailReady is false when no mail server is configured (outside demo mode): code policies are refused.
+	MailReady              bool
+	Reason, Problem, Error string
+	Notice                 string
+}

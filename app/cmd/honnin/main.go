@@ -206,8 +206,8 @@ func rotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger, stdout
 	cfg.Demo = false
 	return withServer(ctx, cfg, log, func(s *server.Server) error {
 		n, err := keyrotation.Rotate(ctx, s.DB, s.Sealer)
-		fmt.Fprintf(stdout, "re-sealed %d cards and %d staff TOTP secrets under key version %d; re-derived %d card look-up hashes under hash key version %d\n",
-			n.Cards, n.Staff, s.Sealer.KeyVersion(), n.Hashes, s.Sealer.HashKeyVersion())
+		fmt.Fprintf(stdout, "re-sealed %d cards, %d staff TOTP secrets and %d e-mail addresses and waiting mails under key version %d; re-derived %d card look-up hashes under hash key version %d\n",
+			n.Cards, n.Staff, n.Emails, s.Sealer.KeyVersion(), n.Hashes, s.Sealer.HashKeyVersion())
 		if err != nil {
 			return fmt.Errorf("stopped (run again to continue once fixed): %w", err)
 		}

@@ -141,12 +141,12 @@ func TestKeysRotate(t *testing.T) {
 	t.Setenv("HONNIN_PAN_KEY_VERSION", "2")
 	t.Setenv("HONNIN_PAN_OLD_KEYS", "1:"+old)
 	out.Reset()
-	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 9 cards and 3 staff") {
+	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 9 cards, 3 staff TOTP secrets and 5 e-mail addresses") {
 		t.Fatalf("rotate: code %d out %q err %q", code, out.String(), errOut.String())
 	}
 	t.Setenv("HONNIN_PAN_OLD_KEYS", "")
 	out.Reset()
-	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 0 cards and 0 staff") {
+	if code := run([]string{"keys", "rotate"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "re-sealed 0 cards, 0 staff TOTP secrets and 0 e-mail addresses") {
 		t.Errorf("second rotate without the old key: code %d out %q", code, out.String())
 	}
 }
