@@ -18,20 +18,26 @@ import (
 	"honnin/db"
 )
 
+// The keyed-hash domains of the holder data.
+const (
+	birthDateDomain = "birth_date"
+	phoneDomain     = "phone"
+)
+
 // HolderBirthDateHash and HolderPhoneHash are how ownership proofs are compared without storing the values.
 func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
-	return s.Hash("birth_date", birthDate)
+	return s.Hash(birthDateDomain, birthDate)
 }
 
 // HolderPhoneHash is the keyed hash of a phone number's digits.
-func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash("phone", phone) }
+func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash(phoneDomain, phone) }
 
 // HolderHashesUnder are the birth-date and phone hashes under the hash key version that made a card's
 // holder hashes (they cannot be re-derived, so they keep it until the card file is re-imported). Both
 // are empty, matching nothing, when that version's key is no longer configured.
 func HolderHashesUnder(s *security.Sealer, version int, birthDate, phone string) (birthHash, phoneHash string) {
-	b, err1 := s.HashUnder(version, "birth_date", birthDate)
-	p, err2 := s.HashUnder(version, "phone", phone)
+	b, err1 := s.HashUnder(version, birthDateDomain, birthDate)
+	p, err2 := s.HashUnder(version, phoneDomain, phone)
 	if err1 != nil || err2 != nil {
 		return "", ""
 	}
@@ -44,14 +50,15 @@ func PANHashes(s *security.Sealer, p security.PAN) []string {
 	return append([]string{s.PANHash(p)}, s.OldPANHashes(p)...)
 }
 
-// newCard is a record as the cards table stores it: the number sealed and hashed, holder data hashed.
-func newCard(sealer *security.Sealer, r Record) (db.Card, error) {
+// newCard is a record as the cards table stores it: the number sealed and hashed, holder data hashed
+// (hasher is sealer's, under its current hash key).
+func newCard(sealer *security.Sealer, hasher *security.KeyedHasher, r Record) (db.Card, error) {
 	sealed, ver, err := sealer.SealPAN(r.PAN)
 	if err != nil {
 		return db.Card{}, err
 	}
 	return db.Card{
-		PANHash:              sealer.PANHash(r.PAN),
+		PANHash:              hasher.PANHash(r.PAN),
 		HashKeyVersion:       sealer.HashKeyVersion(),
 		HolderHashKeyVersion: sealer.HashKeyVersion(),
 		PANSealed:            sealed,
@@ -61,8 +68,8 @@ func newCard(sealer *security.Sealer, r Record) (db.Card, error) {
 		PANLength:            len(r.PAN.Digits()),
 		Brand:                BrandOf(r.PAN.Digits()),
 		Expiry:               r.Expiry,
-		BirthDateHash:        HolderBirthDateHash(sealer, r.BirthDate),
-		PhoneHash:            HolderPhoneHash(sealer, r.Phone),
+		BirthDateHash:        hasher.Hash(birthDateDomain, r.BirthDate),
+		PhoneHash:            hasher.Hash(phoneDomain, r.Phone),
 		HolderName:           r.HolderName,
 		HolderNameKey:        db.HolderNameKey(r.HolderName),
 		Status:               r.Status,
@@ -75,8 +82,9 @@ func newCard(sealer *security.Sealer, r Record) (db.Card, error) {
 // file goes through Import, which streams.
 func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []Record) (int, error) {
 	rows := make([]db.Card, 0, len(recs))
+	hasher := sealer.NewKeyedHasher()
 	for _, r := range recs {
-		card, err := newCard(sealer, r)
+		card, err := newCard(sealer, hasher, r)
 		if err != nil {
 			return 0, err
 		}
@@ -357,6 +365,7 @@ func stream(ctx context.Context, fr *FileReader, sealer *security.Sealer, st sta
 // prepare validates a batch and seals and hashes its rows; a bad row is noted and sealing stops.
 func prepare(sealer *security.Sealer, batch []rawRow, bad *firstBadRow) ([]stagedRow, error) {
 	out := make([]stagedRow, 0, len(batch))
+	hasher := sealer.NewKeyedHasher()
 	for _, row := range batch {
 		rec, lineErr := ParseRow(row.fields)
 		if lineErr != nil {
@@ -364,7 +373,7 @@ func prepare(sealer *security.Sealer, batch []rawRow, bad *firstBadRow) ([]stage
 			bad.note(lineErr)
 			return nil, nil
 		}
-		card, err := newCard(sealer, rec)
+		card, err := newCard(sealer, hasher, rec)
 		if err != nil {
 			return nil, err
 		}

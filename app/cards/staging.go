@@ -123,13 +123,17 @@ func updateChangedSQL() string {
 }
 
 // insertNewSQL adds the cards Honnin does not hold yet; its parameters are created_at and updated_at.
+// In look-up-hash order, the unique index on it grows leaf by leaf instead of at random places, which
+// for millions of new cards is most of the difference between writing each index page once and
+// writing it again and again.
 const insertNewSQL = `INSERT INTO cards (pan_hash, pan_sealed, key_version, bin, last4, pan_length, brand, expiry,
 		birth_date_hash, phone_hash, holder_name, holder_name_key, status, hash_key_version, holder_hash_key_version,
 		three_ds, challenge_failures, created_at, updated_at)
 	SELECT pan_hash, pan_sealed, key_version, bin, last4, pan_length, brand, expiry,
 		birth_date_hash, phone_hash, holder_name, holder_name_key, status, hash_key_version, hash_key_version,
 		'` + string(db.ThreeDSNone) + `', 0, ?, ?
-	FROM card_import AS s WHERE s.state IS NULL AND NOT EXISTS (SELECT 1 FROM cards AS c WHERE c.pan_hash = s.pan_hash)`
+	FROM card_import AS s WHERE s.state IS NULL AND NOT EXISTS (SELECT 1 FROM cards AS c WHERE c.pan_hash = s.pan_hash)
+	ORDER BY s.pan_hash`
 
 type postgresStaging struct{ stagingBase }
 

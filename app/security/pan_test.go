@@ -384,6 +384,7 @@ func TestSealerHash(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	kh := s.NewKeyedHasher()
 	h := s.Hash("pan", testPAN)
 	if len(h) != 64 {
 		t.Fatalf("Hash length = %d, want 64 hex digits", len(h))
@@ -408,6 +409,9 @@ func TestSealerHash(t *testing.T) {
 		{"values differ", s.Hash("pan", testPAN), s.Hash("pan", "3540123456780027"), false},
 		{"keyed", s.Hash("pan", testPAN), otherKey.Hash("pan", testPAN), false},
 		{"not a plain digest", s.Hash("pan", testPAN), TokenHash(testPAN), false},
+		{"KeyedHasher is Hash", kh.Hash("birth_date", "1980-04-01"), s.Hash("birth_date", "1980-04-01"), true},
+		{"KeyedHasher, reused, is Hash", kh.Hash("phone", "0541234567"), s.Hash("phone", "0541234567"), true},
+		{"KeyedHasher's PANHash", kh.PANHash(PAN(testPAN)), s.PANHash(PAN(testPAN)), true},
 	}
 	for _, tt := range tests {
 		if (tt.a == tt.b) != tt.equal {
