@@ -234,3 +234,39 @@ func sendAReq(base string, areq map[string]any) (map[string]any, error) {
 	}
 	return out, nil
 }
+
+// TestCardImportLostConnectionChangesNothing: when the database connection is lost while the file is
+// staged or just as the merge begins, the import says that nothing was imported and the cards are as
+// they were (PostgreSQL: the connection goes through a proxy the test cuts).
+func TestCardImportLostConnectionChangesNothing(t *testing.T) {
+	const rows = 20_000
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{NoWorkers: true})
+	for _, cutAt := range []cards.Phase{cards.PhaseReading, cards.PhaseMerging} {
+		t.Run(string(cutAt), func(t *testing.T) {
+			proxy, viaProxy := testkit.ProxyDatabase(t, app.Env["HONNIN_DATABASE_URL"])
+			gdb, err := db.Open(viaProxy, t.TempDir(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close(gdb)
+			var cut atomic.Bool
+			_, err = cards.Import(context.Background(), gdb, app.Server.Sealer, demodata.CardFile(rows, "CUT OFF"), cards.ImportOptions{
+				Absent: cards.CloseAbsent,
+				Progress: func(p cards.Progress) {
+					if p.Phase == cutAt && p.Rows >= 5000 && !cut.Swap(true) {
+						proxy.Cut()
+					}
+				}})
+			var notImported *cards.NotImportedError
+			if !cut.Load() || !errors.As(err, &notImported) || !strings.Contains(err.Error(), "nothing was imported and the previous card data is intact") {
+				t.Fatalf("cut %v, err = %v, want a stop that says the card data is intact", cut.Load(), err)
+			}
+			var stored, closed int64
+			app.DB.Model(&db.Card{}).Where("holder_name = ?", "CUT OFF").Count(&stored)
+			app.DB.Model(&db.Card{}).Where("status = ?", db.CardClosed).Count(&closed)
+			if stored != 0 || closed != 0 {
+				t.Errorf("a lost import left %d of its cards and closed %d", stored, closed)
+			}
+		})
+	}
+}
