@@ -87,7 +87,9 @@ type importProgress struct {
 	log     *slog.Logger
 	path    string
 	size    int64
-	bar     *progressbar.ProgressBar // nil when stdout is not a terminal
+	stdout  io.Writer
+	bar     *progressbar.ProgressBar // nil when stdout is not a terminal, or once the file is read
+	onTTY   bool
 	every   time.Duration            // between log lines when there is no bar
 	start   time.Time
 	lastLog time.Time
@@ -95,9 +97,10 @@ type importProgress struct {
 }
 
 func newImportProgress(stdout io.Writer, log *slog.Logger, path string, size int64) *importProgress {
-	p := &importProgress{log: log, path: path, size: size, start: time.Now(), phase: cards.PhaseReading, every: logProgressEvery}
+	p := &importProgress{stdout: stdout, log: log, path: path, size: size, start: time.Now(), phase: cards.PhaseReading, every: logProgressEvery}
 	p.lastLog = p.start
 	if f, ok := stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.onTTY = true
 		max := size
 		if max <= 0 {
 			max = -1 // unknown size: a spinner
@@ -115,9 +118,13 @@ func (p *importProgress) update(pr cards.Progress) {
 	rate := float64(pr.Rows) / max(elapsed.Seconds(), 0.001)
 	if pr.Phase != p.phase {
 		p.phase = pr.Phase
-		if p.bar != nil {
-			_ = p.bar.Finish()
-			p.bar = nil
+		if p.onTTY {
+			if p.bar != nil {
+				_ = p.bar.Finish()
+				p.bar = nil
+			}
+			numbers.Fprintf(p.stdout, "%s (%d rows, %s so far)\n", phaseWords(pr.Phase), pr.Rows, elapsed.Round(time.Second))
+			return
 		}
 		p.log.Info("card file: "+phaseWords(pr.Phase), "file", p.path, "rows", pr.Rows, "elapsed", elapsed.Round(time.Second).String())
 		return
