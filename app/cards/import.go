@@ -400,8 +400,10 @@ func merge(conn *gorm.DB, sealer *security.Sealer, st staging, absent AbsentCard
 		if err := st.lockImports(tx); err != nil {
 			return err
 		}
-		if err := st.rekey(tx, sealer.HashKeyVersion()); err != nil {
-			return err
+		if sealer.HasOldHashKeys() {
+			if err := st.rekey(tx, sealer.HashKeyVersion()); err != nil {
+				return err
+			}
 		}
 		changed := tx.Exec(updateChangedSQL(), now)
 		if changed.Error != nil {

@@ -236,6 +236,9 @@ func (s *Sealer) HashKeyVersion() int { return s.hashVersion }
 // PANHash is the look-up hash of a PAN under the current hash key.
 func (s *Sealer) PANHash(p PAN) string { return s.Hash("pan", p.Digits()) }
 
+// HasOldHashKeys reports whether earlier hash keys are still configured (a rotation is under way).
+func (s *Sealer) HasOldHashKeys() bool { return len(s.hashOld) > 0 }
+
 // OldPANHashes are the PAN's look-up hashes under the earlier hash keys still configured, newest
 // first: a card not yet re-derived by `honnin keys rotate` is found by one of them. Empty when no old
 // hash key is configured.

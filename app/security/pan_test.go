@@ -440,8 +440,8 @@ func TestVersionedHashKeys(t *testing.T) {
 	if len(old) != 2 || old[0] != only(v2).PANHash(PAN(testPAN)) || old[1] != only(v1).PANHash(PAN(testPAN)) {
 		t.Errorf("OldPANHashes = %v, want versions 2 then 1", old)
 	}
-	if got := only(v1).OldPANHashes(PAN(testPAN)); len(got) != 0 {
-		t.Errorf("OldPANHashes without old keys = %v, want none", got)
+	if got := only(v1).OldPANHashes(PAN(testPAN)); len(got) != 0 || only(v1).HasOldHashKeys() || !s.HasOldHashKeys() {
+		t.Errorf("OldPANHashes without old keys = %v, want none; HasOldHashKeys %v without, %v with", got, only(v1).HasOldHashKeys(), s.HasOldHashKeys())
 	}
 	if h, err := s.HashUnder(1, "phone", "0541234567"); err != nil || h != only(v1).Hash("phone", "0541234567") {
 		t.Errorf("HashUnder(1) = %s, %v", h, err)
