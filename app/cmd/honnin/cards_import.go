@@ -90,7 +90,7 @@ type importProgress struct {
 	stdout  io.Writer
 	bar     *progressbar.ProgressBar // nil when stdout is not a terminal, or once the file is read
 	onTTY   bool
-	every   time.Duration            // between log lines when there is no bar
+	every   time.Duration // between log lines when there is no bar
 	start   time.Time
 	lastLog time.Time
 	phase   cards.Phase
