@@ -223,7 +223,7 @@ func TestSealedPANRoundTripsAndNeverReachesLogsOrDB(t *testing.T) {
 		}
 		// A rejected import names the line and field but not the number.
 		bad := "pan,expiry,birth_date,phone,holder_name,status\n" + demodata.UnregJCB + ",3006,1985-02-14,0552223333,X,active\n4000000000000011,3006,1985-02-14,0552223333,X,active\n"
-		_, err = cards.Import(context.Background(), app.DB, app.Server.Sealer, strings.NewReader(bad))
+		_, err = cards.Import(context.Background(), app.DB, app.Server.Sealer, strings.NewReader(bad), cards.ImportOptions{})
 		if err == nil || strings.Contains(err.Error(), "4000000000000011") || !strings.Contains(err.Error(), "line 3") {
 			t.Errorf("import error = %v", err)
 		}
@@ -247,7 +247,7 @@ func TestCardImportIsAllOrNothing(t *testing.T) {
 			"3540000000000068,3101,1999-09-09,0540000000,NEW ONE,active\n" +
 			"3540000000000019,2912,1980-04-01,0541234567,YAMADA TARO,lost\n" +
 			"3540000000000076,3101,1999-09-09,0540000000,BAD,unknown\n"
-		if _, err := cards.Import(ctx, app.DB, app.Server.Sealer, strings.NewReader(file)); err == nil {
+		if _, err := cards.Import(ctx, app.DB, app.Server.Sealer, strings.NewReader(file), cards.ImportOptions{}); err == nil {
 			t.Fatal("a file with a bad status was accepted")
 		}
 		var after int64
@@ -259,9 +259,9 @@ func TestCardImportIsAllOrNothing(t *testing.T) {
 		}
 
 		good := strings.Replace(file, "BAD,unknown", "GOOD,closed", 1)
-		n, err := cards.Import(ctx, app.DB, app.Server.Sealer, strings.NewReader(good))
-		if err != nil || n != 3 {
-			t.Fatalf("good file: n=%d err=%v", n, err)
+		sum, err := cards.Import(ctx, app.DB, app.Server.Sealer, strings.NewReader(good), cards.ImportOptions{})
+		if err != nil || sum.Rows != 3 || sum.Added != 2 || sum.Changed != 1 {
+			t.Fatalf("good file: %+v err=%v", sum, err)
 		}
 		app.DB.Model(&db.Card{}).Count(&after)
 		app.DB.Where("pan_hash = ?", app.Server.Sealer.PANHash(demodata.YamadaJCB)).Take(&yamada)

@@ -48,10 +48,16 @@ func ExpiryPassed(yymm string, now time.Time) bool {
 	return yymm < now.UTC().Format("0601")
 }
 
+// dateSeparators and phoneBrackets are built once: the card-file import calls their users per row.
+var (
+	dateSeparators = strings.NewReplacer("/", "-", ".", "-")
+	phoneBrackets  = strings.NewReplacer("(", "", ")", "", "（", "", "）", "")
+)
+
 // ParseBirthDate checks a YYYY-MM-DD date (also YYYYMMDD and full-width forms) and returns it as YYYY-MM-DD.
 func ParseBirthDate(s string) (string, bool) {
 	s = norm.NFKC.String(strings.TrimSpace(s))
-	s = strings.NewReplacer("/", "-", ".", "-").Replace(s)
+	s = dateSeparators.Replace(s)
 	layout := "2006-01-02"
 	if len(s) == 8 && AllDigits(s) {
 		layout = "20060102"
@@ -65,7 +71,7 @@ func ParseBirthDate(s string) (string, bool) {
 
 // ParsePhone checks a Japanese phone number (10 or 11 digits starting with 0) and returns its digits.
 func ParsePhone(s string) (string, bool) {
-	d := NormalizeDigits(strings.NewReplacer("(", "", ")", "", "（", "", "）", "").Replace(s))
+	d := NormalizeDigits(phoneBrackets.Replace(s))
 	if !AllDigits(d) || len(d) < 10 || len(d) > 11 || d[0] != '0' {
 		return "", false
 	}

@@ -2,12 +2,15 @@ package cards
 
 import (
 	"context"
-	"encoding/csv"
+	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
+	"runtime"
+	"sync"
 
+	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -15,126 +18,26 @@ import (
 	"honnin/db"
 )
 
-// Header is the card file's first line.
-var Header = []string{"pan", "expiry", "birth_date", "phone", "holder_name", "status"}
-
-// Record is one validated line of the card file.
-type Record struct {
-	PAN        security.PAN
-	Expiry     string
-	BirthDate  string
-	Phone      string
-	HolderName string
-	Status     string
-}
-
-// LineError names the line and the field of a bad row; it never holds the card number.
-type LineError struct {
-	Line   int
-	Field  string
-	Reason string
-}
-
-func (e *LineError) Error() string {
-	if e.Line == 0 {
-		return e.Reason
-	}
-	return fmt.Sprintf("line %d, field %s: %s", e.Line, e.Field, e.Reason)
-}
-
-// ParseCSV reads and validates a whole card file. Any bad row rejects the file: the first problem
-// found is returned and no records.
-func ParseCSV(r io.Reader) ([]Record, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, &LineError{Reason: "the file is empty or not CSV"}
-	}
-	if len(header) > 0 {
-		header[0] = strings.TrimPrefix(header[0], "\ufeff")
-	}
-	if strings.Join(header, ",") != strings.Join(Header, ",") {
-		return nil, &LineError{Line: 1, Field: "header", Reason: "must be exactly " + strings.Join(Header, ",")}
-	}
-	var out []Record
-	seen := map[string]int{}
-	for line := 2; ; line++ {
-		row, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, &LineError{Line: line, Field: "row", Reason: "is not valid CSV"}
-		}
-		if len(row) != len(Header) {
-			return nil, &LineError{Line: line, Field: "row", Reason: fmt.Sprintf("has %d fields, want %d", len(row), len(Header))}
-		}
-		rec, lerr := parseRow(row)
-		if lerr != nil {
-			lerr.Line = line
-			return nil, lerr
-		}
-		if first, dup := seen[rec.PAN.Digits()]; dup {
-			return nil, &LineError{Line: line, Field: "pan", Reason: fmt.Sprintf("repeats the card on line %d", first)}
-		}
-		seen[rec.PAN.Digits()] = line
-		out = append(out, rec)
-	}
-	return out, nil
-}
-
-func parseRow(row []string) (Record, *LineError) {
-	pan := NormalizeDigits(row[0])
-	switch {
-	case !AllDigits(pan) || len(pan) < 13 || len(pan) > 19:
-		return Record{}, &LineError{Field: "pan", Reason: "must be 13 to 19 digits"}
-	case !Luhn(pan):
-		return Record{}, &LineError{Field: "pan", Reason: "fails the Luhn check"}
-	case BrandOf(pan) == "":
-		return Record{}, &LineError{Field: "pan", Reason: "is not a JCB (3528-3589) or Visa (4) number"}
-	case !ValidNumberLength(pan, BrandOf(pan)):
-		return Record{}, &LineError{Field: "pan", Reason: "has the wrong length for its brand"}
-	}
-	expiry, ok := ParseExpiry(row[1])
-	if !ok {
-		return Record{}, &LineError{Field: "expiry", Reason: "must be YYMM with a month from 01 to 12"}
-	}
-	birth, ok := ParseBirthDate(row[2])
-	if !ok {
-		return Record{}, &LineError{Field: "birth_date", Reason: "must be a past date YYYY-MM-DD"}
-	}
-	phone, ok := ParsePhone(row[3])
-	if !ok {
-		return Record{}, &LineError{Field: "phone", Reason: "must be a 10 or 11 digit number starting with 0"}
-	}
-	name := strings.TrimSpace(row[4])
-	if name == "" || len([]rune(name)) > 100 {
-		return Record{}, &LineError{Field: "holder_name", Reason: "must be 1 to 100 characters"}
-	}
-	status := strings.ToLower(strings.TrimSpace(row[5]))
-	switch status {
-	case db.CardActive, db.CardClosed, db.CardLost, db.CardStolen:
-	default:
-		return Record{}, &LineError{Field: "status", Reason: "must be active, closed, lost or stolen"}
-	}
-	return Record{PAN: security.PAN(pan), Expiry: expiry, BirthDate: birth, Phone: phone, HolderName: name, Status: status}, nil
-}
+// The keyed-hash domains of the holder data.
+const (
+	birthDateDomain = "birth_date"
+	phoneDomain     = "phone"
+)
 
 // HolderBirthDateHash and HolderPhoneHash are how ownership proofs are compared without storing the values.
 func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
-	return s.Hash("birth_date", birthDate)
+	return s.Hash(birthDateDomain, birthDate)
 }
 
 // HolderPhoneHash is the keyed hash of a phone number's digits.
-func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash("phone", phone) }
+func HolderPhoneHash(s *security.Sealer, phone string) string { return s.Hash(phoneDomain, phone) }
 
 // HolderHashesUnder are the birth-date and phone hashes under the hash key version that made a card's
 // holder hashes (they cannot be re-derived, so they keep it until the card file is re-imported). Both
 // are empty, matching nothing, when that version's key is no longer configured.
 func HolderHashesUnder(s *security.Sealer, version int, birthDate, phone string) (birthHash, phoneHash string) {
-	b, err1 := s.HashUnder(version, "birth_date", birthDate)
-	p, err2 := s.HashUnder(version, "phone", phone)
+	b, err1 := s.HashUnder(version, birthDateDomain, birthDate)
+	p, err2 := s.HashUnder(version, phoneDomain, phone)
 	if err1 != nil || err2 != nil {
 		return "", ""
 	}
@@ -147,32 +50,45 @@ func PANHashes(s *security.Sealer, p security.PAN) []string {
 	return append([]string{s.PANHash(p)}, s.OldPANHashes(p)...)
 }
 
-// Upsert writes records in one transaction, matching existing cards by PAN hash: card data from the
-// core system is replaced, while the member, 3-D Secure state and registration are kept.
+// newCard is a record as the cards table stores it: the number sealed and hashed, holder data hashed
+// (hasher is sealer's, under its current hash key).
+func newCard(sealer *security.Sealer, hasher *security.KeyedHasher, r Record) (db.Card, error) {
+	sealed, ver, err := sealer.SealPAN(r.PAN)
+	if err != nil {
+		return db.Card{}, err
+	}
+	return db.Card{
+		PANHash:              hasher.PANHash(r.PAN),
+		HashKeyVersion:       sealer.HashKeyVersion(),
+		HolderHashKeyVersion: sealer.HashKeyVersion(),
+		PANSealed:            sealed,
+		KeyVersion:           ver,
+		BIN:                  r.PAN.BIN(),
+		Last4:                r.PAN.Last4(),
+		PANLength:            len(r.PAN.Digits()),
+		Brand:                BrandOf(r.PAN.Digits()),
+		Expiry:               r.Expiry,
+		BirthDateHash:        hasher.Hash(birthDateDomain, r.BirthDate),
+		PhoneHash:            hasher.Hash(phoneDomain, r.Phone),
+		HolderName:           r.HolderName,
+		HolderNameKey:        db.HolderNameKey(r.HolderName),
+		Status:               r.Status,
+		ThreeDS:              db.ThreeDSNone,
+	}, nil
+}
+
+// Upsert writes a few records in one transaction (the demo cards), matching existing cards by PAN
+// hash: card data is replaced, while the member, 3-D Secure state and registration are kept. A card
+// file goes through Import, which streams.
 func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []Record) (int, error) {
 	rows := make([]db.Card, 0, len(recs))
+	hasher := sealer.NewKeyedHasher()
 	for _, r := range recs {
-		sealed, ver, err := sealer.SealPAN(r.PAN)
+		card, err := newCard(sealer, hasher, r)
 		if err != nil {
 			return 0, err
 		}
-		rows = append(rows, db.Card{
-			PANHash:              sealer.PANHash(r.PAN),
-			HashKeyVersion:       sealer.HashKeyVersion(),
-			HolderHashKeyVersion: sealer.HashKeyVersion(),
-			PANSealed:            sealed,
-			KeyVersion:           ver,
-			BIN:                  r.PAN.BIN(),
-			Last4:                r.PAN.Last4(),
-			PANLength:            len(r.PAN.Digits()),
-			Brand:                BrandOf(r.PAN.Digits()),
-			Expiry:               r.Expiry,
-			BirthDateHash:        HolderBirthDateHash(sealer, r.BirthDate),
-			PhoneHash:            HolderPhoneHash(sealer, r.Phone),
-			HolderName:           r.HolderName,
-			Status:               r.Status,
-			ThreeDS:              db.ThreeDSNone,
-		})
+		rows = append(rows, card)
 	}
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		// A card still found by an old hash key's hash is re-keyed first, so that the upsert matches it.
@@ -185,10 +101,8 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 			}
 		}
 		return tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "pan_hash"}},
-			DoUpdates: clause.AssignmentColumns([]string{"pan_sealed", "key_version", "bin", "last4", "pan_length",
-				"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "updated_at",
-				"hash_key_version", "holder_hash_key_version"}),
+			Columns:   []clause.Column{{Name: "pan_hash"}},
+			DoUpdates: clause.AssignmentColumns(append(mergedColumns, "updated_at")),
 		}).CreateInBatches(rows, 500).Error
 	})
 	if err != nil {
@@ -197,11 +111,334 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 	return len(rows), nil
 }
 
-// Import parses a card file and upserts it; a bad file changes nothing.
-func Import(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, r io.Reader) (int, error) {
-	recs, err := ParseCSV(r)
-	if err != nil {
-		return 0, err
+// mergedColumns are the card columns an import replaces; the member, registration, 3-D Secure state
+// and challenge lock stay.
+var mergedColumns = []string{"pan_sealed", "key_version", "bin", "last4", "pan_length", "brand", "expiry",
+	"birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "hash_key_version", "holder_hash_key_version"}
+
+// AbsentCards says what an import does with the cards the file no longer lists.
+type AbsentCards string
+
+// What happens to absent cards: kept as they are (the default; the summary counts them), or closed.
+const (
+	KeepAbsent  AbsentCards = "keep"
+	CloseAbsent AbsentCards = "close"
+)
+
+// Phase is a step of an import, for showing progress.
+type Phase string
+
+// The phases in order: rows are read, validated, sealed and staged; the staged file is checked for
+// repeated cards; then it is merged into the cards in one transaction.
+const (
+	PhaseReading  Phase = "reading"
+	PhaseChecking Phase = "checking"
+	PhaseMerging  Phase = "merging"
+)
+
+// Progress is how far an import has come.
+type Progress struct {
+	Phase Phase
+	Rows  int64 // rows read so far
+	Bytes int64 // bytes of the file read so far
+}
+
+// ImportOptions tune an import; the zero value keeps absent cards and uses every CPU.
+type ImportOptions struct {
+	Absent AbsentCards
+	// Progress, when set, is called after every batch of rows read and when a phase begins, from the
+	// goroutine reading the file; it should return quickly.
+	Progress func(Progress)
+	// Workers validate, seal and hash rows in parallel; 0 means one per CPU.
+	Workers int
+}
+
+// Summary is what an import did.
+type Summary struct {
+	Rows      int64 // rows in the file
+	Added     int64 // cards new to Honnin
+	Changed   int64 // cards whose data changed (or that were re-sealed under a newer key)
+	Unchanged int64 // cards already as the file has them
+	Absent    int64 // cards Honnin holds that the file does not list
+	Closed    int64 // of the absent cards, those this import closed (with CloseAbsent)
+}
+
+// NotImportedError is an import that stopped (interrupted, or the database failed) before its
+// transaction committed: the card data is exactly as it was before.
+type NotImportedError struct{ Err error }
+
+func (e *NotImportedError) Error() string {
+	if errors.Is(e.Err, context.Canceled) {
+		return "interrupted: nothing was imported, the previous card data is intact"
 	}
-	return Upsert(ctx, gdb, sealer, recs)
+	return fmt.Sprintf("stopped, nothing was imported and the previous card data is intact: %v", e.Err)
+}
+
+func (e *NotImportedError) Unwrap() error { return e.Err }
+
+// CommitUnknownError is an import whose commit got no answer (the connection was lost at that moment):
+// it either applied whole or not at all. Running the same file again is safe.
+type CommitUnknownError struct{ Err error }
+
+func (e *CommitUnknownError) Error() string {
+	return fmt.Sprintf("the database did not confirm the commit, so the import was applied whole or not at all; run it again to be sure: %v", e.Err)
+}
+
+func (e *CommitUnknownError) Unwrap() error { return e.Err }
+
+// batchRows is how many rows travel together between the reader, the workers and the stager: large
+// enough to keep channel traffic low, small enough that the batches in flight stay a few MiB.
+const batchRows = 1024
+
+// Import reads a card file and merges it into the cards, all or nothing. The file is streamed: rows
+// are validated, sealed and hashed by a pool of workers and loaded into a staging table on one
+// connection (COPY on PostgreSQL), so memory does not grow with the file. A bad row rejects the file
+// (*LineError, lowest bad line first; a repeated card is found once every row is staged) before any
+// card is written; then one transaction merges the staged rows. Any other failure before the commit
+// is a *NotImportedError.
+func Import(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, r io.Reader, opts ImportOptions) (Summary, error) {
+	fr, err := NewFileReader(r)
+	if err != nil {
+		return Summary{}, err
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Progress == nil {
+		opts.Progress = func(Progress) {}
+	}
+	var sum Summary
+	err = gdb.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		st, err := newStaging(conn)
+		if err != nil {
+			return err
+		}
+		defer st.drop()
+		if sum.Rows, err = stream(ctx, fr, sealer, st, opts); err != nil {
+			return err
+		}
+		opts.Progress(Progress{Phase: PhaseChecking, Rows: sum.Rows, Bytes: fr.Offset()})
+		if err := st.checkRepeats(ctx); err != nil {
+			return err
+		}
+		if err := st.markUnchanged(ctx); err != nil {
+			return err
+		}
+		opts.Progress(Progress{Phase: PhaseMerging, Rows: sum.Rows, Bytes: fr.Offset()})
+		return merge(conn, sealer, st, opts.Absent, &sum)
+	})
+	var lineErr *LineError
+	var commitErr *CommitUnknownError
+	switch {
+	case err == nil:
+		return sum, nil
+	case errors.As(err, &lineErr), errors.As(err, &commitErr):
+		return Summary{}, err
+	case ctx.Err() != nil:
+		return Summary{}, &NotImportedError{Err: ctx.Err()}
+	default:
+		return Summary{}, &NotImportedError{Err: err}
+	}
+}
+
+// rawRow is a row as read, not yet validated.
+type rawRow struct {
+	line   int
+	fields []string
+}
+
+// stagedRow is a validated row, sealed and hashed, as the staging table holds it.
+type stagedRow struct {
+	line         int
+	card         db.Card
+	oldPANHashes string // JSON array of the look-up hashes under old hash keys; "" when none are configured
+}
+
+// firstBadRow keeps the bad row with the lowest line among those the workers found.
+type firstBadRow struct {
+	mu  sync.Mutex
+	err *LineError
+}
+
+func (b *firstBadRow) note(e *LineError) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err == nil || e.Line < b.err.Line {
+		b.err = e
+	}
+}
+
+func (b *firstBadRow) found() *LineError {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.err
+}
+
+// stream reads the file, has the workers validate, seal and hash each batch, and stages the results.
+// Batches leave the reader in line order, so once a bad row is found and the batches already handed
+// out are finished, the lowest bad line among them is the first in the file.
+func stream(ctx context.Context, fr *FileReader, sealer *security.Sealer, st staging, opts ImportOptions) (int64, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	raw := make(chan []rawRow, opts.Workers)
+	staged := make(chan []stagedRow, opts.Workers)
+	var bad firstBadRow
+	var rows int64
+
+	g.Go(func() error {
+		defer close(raw)
+		batch := make([]rawRow, 0, batchRows)
+		send := func() bool {
+			select {
+			case raw <- batch:
+			case <-gctx.Done():
+				return false
+			}
+			rows += int64(len(batch))
+			opts.Progress(Progress{Phase: PhaseReading, Rows: rows, Bytes: fr.Offset()})
+			batch = make([]rawRow, 0, batchRows)
+			return true
+		}
+		for bad.found() == nil {
+			line, fields, err := fr.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var lineErr *LineError
+			if errors.As(err, &lineErr) {
+				bad.note(lineErr)
+				break
+			}
+			if err != nil {
+				return err
+			}
+			batch = append(batch, rawRow{line: line, fields: fields})
+			if len(batch) == batchRows && !send() {
+				return gctx.Err()
+			}
+		}
+		if len(batch) > 0 && !send() {
+			return gctx.Err()
+		}
+		return nil
+	})
+
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		g.Go(func() error {
+			defer workers.Done()
+			for batch := range raw {
+				out, err := prepare(sealer, batch, &bad)
+				if err != nil {
+					return err
+				}
+				if bad.found() != nil {
+					continue // the file is rejected: finish validating what was handed out, stage nothing more
+				}
+				select {
+				case staged <- out:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		workers.Wait()
+		close(staged)
+	}()
+	g.Go(func() error {
+		err := st.load(gctx, staged)
+		for range staged { // after a failed load, let the workers finish
+		}
+		return err
+	})
+
+	err := g.Wait()
+	if lineErr := bad.found(); lineErr != nil {
+		return 0, lineErr
+	}
+	return rows, err
+}
+
+// prepare validates a batch and seals and hashes its rows; a bad row is noted and sealing stops.
+func prepare(sealer *security.Sealer, batch []rawRow, bad *firstBadRow) ([]stagedRow, error) {
+	out := make([]stagedRow, 0, len(batch))
+	hasher := sealer.NewKeyedHasher()
+	for _, row := range batch {
+		rec, lineErr := ParseRow(row.fields)
+		if lineErr != nil {
+			lineErr.Line = row.line
+			bad.note(lineErr)
+			return nil, nil
+		}
+		card, err := newCard(sealer, hasher, rec)
+		if err != nil {
+			return nil, err
+		}
+		s := stagedRow{line: row.line, card: card}
+		if old := sealer.OldPANHashes(rec.PAN); len(old) > 0 {
+			b, _ := json.Marshal(old) // hex strings: cannot fail
+			s.oldPANHashes = string(b)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// merge writes the staged cards in one transaction: cards found by an old hash key are re-keyed, new
+// cards added, changed ones updated (the member, registration and 3-D Secure state kept), unchanged
+// ones left alone, and absent ones kept or closed.
+func merge(conn *gorm.DB, sealer *security.Sealer, st staging, absent AbsentCards, sum *Summary) error {
+	now := db.Now()
+	tx := conn.Begin()
+	if tx.Error != nil {
+		return tx.Error
+	}
+	err := func() error {
+		if err := st.lockImports(tx); err != nil {
+			return err
+		}
+		if sealer.HasOldHashKeys() {
+			if err := st.rekey(tx, sealer.HashKeyVersion()); err != nil {
+				return err
+			}
+		}
+		changed := tx.Exec(updateChangedSQL(), now)
+		if changed.Error != nil {
+			return changed.Error
+		}
+		added := tx.Exec(insertNewSQL, now, now)
+		if added.Error != nil {
+			return added.Error
+		}
+		var total int64
+		if err := tx.Model(&db.Card{}).Count(&total).Error; err != nil {
+			return err
+		}
+		sum.Added, sum.Changed = added.RowsAffected, changed.RowsAffected
+		sum.Unchanged = sum.Rows - sum.Added - sum.Changed
+		sum.Absent = total - sum.Rows
+		if absent == CloseAbsent && sum.Absent > 0 {
+			res := tx.Exec("UPDATE cards SET status = ?, updated_at = ? WHERE status <> ? AND NOT EXISTS "+
+				"(SELECT 1 FROM card_import s WHERE s.pan_hash = cards.pan_hash)", db.CardClosed, now, db.CardClosed)
+			if res.Error != nil {
+				return res.Error
+			}
+			sum.Closed = res.RowsAffected
+		}
+		return nil
+	}()
+	if err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit().Error; err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, sql.ErrTxDone) {
+			return err // interrupted before the commit was sent: database/sql rolled back
+		}
+		return &CommitUnknownError{Err: err}
+	}
+	return nil
 }

@@ -1,14 +1,48 @@
-package cards
+package cards_test
 
 import (
+	"context"
+	"crypto/rand"
 	"errors"
 	"strings"
 	"testing"
+
+	"gorm.io/gorm"
+
+	"honnin/app/cards"
+	"honnin/app/demodata"
+	"honnin/app/security"
+	"honnin/db"
+	"honnin/tests/testkit"
 )
 
 const header = "pan,expiry,birth_date,phone,holder_name,status\n"
 
-func TestParseCSVRejectsBadRowsNamingLineAndField(t *testing.T) {
+func randomKey() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }
+
+func newSealer(t *testing.T, hashVersion int, hashKeys map[int][]byte) *security.Sealer {
+	t.Helper()
+	s, err := security.NewVersionedSealer(1, map[int][]byte{1: randomKey()}, hashVersion, hashKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func importString(gdb *gorm.DB, sealer *security.Sealer, body string, opts cards.ImportOptions) (cards.Summary, error) {
+	return cards.Import(context.Background(), gdb, sealer, strings.NewReader(body), opts)
+}
+
+func countCards(t *testing.T, gdb *gorm.DB) int64 {
+	t.Helper()
+	var n int64
+	if err := gdb.Model(&db.Card{}).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImportRejectsBadRowsNamingLineAndField(t *testing.T) {
 	good := "3540000000000019,2912,1980-04-01,0541234567,YAMADA TARO,active\n"
 	tests := []struct {
 		name, body string
@@ -24,45 +58,193 @@ func TestParseCSVRejectsBadRowsNamingLineAndField(t *testing.T) {
 		{"name", "3540000000000019,2912,1980-04-01,0541234567,,active\n", 2, "holder_name"},
 		{"status", good + "4000000000000010,2912,1980-04-01,0541234567,X,frozen\n", 3, "status"},
 		{"field count", "3540000000000019,2912\n", 2, "row"},
-		{"duplicate", good + good, 3, "pan"},
+		{"not CSV", good + "\"3540000000000027,2912\n", 3, "row"},
+		{"duplicate", good + "4000000000000010,2912,1980-04-01,0541234567,X,active\n" + good, 4, "pan"},
+		{"duplicate written differently", good + "3540 0000 0000 0019,2912,1980-04-01,0541234567,X,active\n", 3, "pan"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			recs, err := ParseCSV(strings.NewReader(header + tt.body))
-			var le *LineError
-			if !errors.As(err, &le) {
-				t.Fatalf("err = %v, want a LineError", err)
-			}
-			if recs != nil {
-				t.Errorf("got %d records from a rejected file", len(recs))
-			}
-			if le.Line != tt.line || le.Field != tt.field {
-				t.Errorf("error names line %d field %q, want line %d field %q", le.Line, le.Field, tt.line, tt.field)
-			}
-			for _, pan := range []string{"3540000000000019", "3540000000000018", "5105105105105100", "4000000000000010", "35400000000000a9"} {
-				if strings.Contains(err.Error(), pan) {
-					t.Errorf("error %q echoes a card number", err)
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				sum, err := importString(gdb, sealer, header+tt.body, cards.ImportOptions{})
+				var le *cards.LineError
+				if !errors.As(err, &le) {
+					t.Fatalf("err = %v, want a LineError", err)
 				}
-			}
-		})
+				if sum != (cards.Summary{}) {
+					t.Errorf("a rejected file reports %+v", sum)
+				}
+				if le.Line != tt.line || le.Field != tt.field {
+					t.Errorf("error %q names line %d field %q, want line %d field %q", le, le.Line, le.Field, tt.line, tt.field)
+				}
+				for _, pan := range []string{"3540000000000019", "3540000000000018", "5105105105105100", "4000000000000010", "35400000000000a9"} {
+					if strings.Contains(err.Error(), pan) {
+						t.Errorf("error %q echoes a card number", err)
+					}
+				}
+			})
+		}
+		if n := countCards(t, gdb); n != 0 {
+			t.Errorf("rejected files wrote %d cards", n)
+		}
+		_, err := importString(gdb, sealer, header+good+"4000000000000010,2912,1980-04-01,0541234567,X,active\n"+good, cards.ImportOptions{})
+		if err == nil || !strings.Contains(err.Error(), "repeats the card on line 2") {
+			t.Errorf("duplicate: %v, want it to name the first line", err)
+		}
+	})
+}
+
+func TestFileReaderHeader(t *testing.T) {
+	for _, body := range []string{"", "number,expiry\n", "pan,expiry,birth_date,phone,holder_name\n"} {
+		if _, err := cards.NewFileReader(strings.NewReader(body)); err == nil {
+			t.Errorf("header %q accepted", body)
+		}
+	}
+	fr, err := cards.NewFileReader(strings.NewReader("\ufeff" + header + "4000 0000 0000 0010,2912,19800401,054-123-4567,YAMADA TARO,ACTIVE\n"))
+	if err != nil {
+		t.Fatal("a header after a byte-order mark:", err)
+	}
+	line, fields, err := fr.Next()
+	if err != nil || line != 2 {
+		t.Fatalf("line %d, %v", line, err)
+	}
+	rec, lerr := cards.ParseRow(fields)
+	if lerr != nil || rec.PAN.Digits() != "4000000000000010" || rec.Phone != "0541234567" || rec.BirthDate != "1980-04-01" || rec.Status != "active" {
+		t.Errorf("record = %+v, %v", rec, lerr)
 	}
 }
 
-func TestParseCSVHeaderAndGoodFile(t *testing.T) {
-	if _, err := ParseCSV(strings.NewReader("number,expiry\n")); err == nil {
-		t.Error("wrong header accepted")
+// TestImportReportsTheFirstBadLine: with several workers, the bad row reported is the first in the
+// file, not whichever a worker met first.
+func TestImportReportsTheFirstBadLine(t *testing.T) {
+	gdb := testkit.OpenDB(t, testkit.SQLite)
+	sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+	var body strings.Builder
+	body.WriteString(header)
+	for i := range 5000 {
+		switch i {
+		case 3100:
+			body.WriteString(demodata.GeneratedPAN(i) + ",3012,1990-01-01,0540000000,X,frozen\n")
+		case 4500:
+			body.WriteString(demodata.GeneratedPAN(i) + ",3013,1990-01-01,0540000000,X,active\n")
+		default:
+			body.WriteString(demodata.GeneratedPAN(i) + ",3012,1990-01-01,0540000000,X,active\n")
+		}
 	}
-	if _, err := ParseCSV(strings.NewReader("")); err == nil {
-		t.Error("empty file accepted")
+	_, err := importString(gdb, sealer, body.String(), cards.ImportOptions{Workers: 4})
+	var le *cards.LineError
+	if !errors.As(err, &le) || le.Line != 3102 || le.Field != "status" {
+		t.Errorf("err = %v, want line 3102, field status", err)
 	}
-	body := "\ufeff" + header +
-		"3540000000000019,2912,1980-04-01,0541234567,YAMADA TARO,active\n" +
-		"4000 0000 0000 0010,2912,19800401,054-123-4567,YAMADA TARO,ACTIVE\n"
-	recs, err := ParseCSV(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != 2 || recs[1].PAN.Digits() != "4000000000000010" || recs[1].Phone != "0541234567" || recs[1].BirthDate != "1980-04-01" || recs[1].Status != "active" {
-		t.Errorf("records = %+v", recs)
-	}
+}
+
+// TestImportSummary: a second file adds, changes, leaves alone and (with CloseAbsent) closes, keeping
+// each card's member and 3-D Secure state.
+func TestImportSummary(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+		ctx := context.Background()
+		row := func(pan, status string) string {
+			return pan + ",2912,1980-04-01,0541234567,YAMADA TARO," + status + "\n"
+		}
+		first := header + row(demodata.YamadaJCB, "active") + row(demodata.YamadaVisa, "active") + row(demodata.SuzukiJCB, "active") + row(demodata.SatoVisa, "active")
+		sum, err := importString(gdb, sealer, first, cards.ImportOptions{})
+		if err != nil || sum != (cards.Summary{Rows: 4, Added: 4}) {
+			t.Fatalf("first import: %+v %v", sum, err)
+		}
+		member := db.Member{LoginID: "yamada01", PasswordHash: "x"}
+		if err := gdb.Create(&member).Error; err != nil {
+			t.Fatal(err)
+		}
+		gdb.Model(&db.Card{}).Where("pan_hash = ?", sealer.PANHash(demodata.YamadaJCB)).
+			Updates(map[string]any{"member_id": member.ID, "three_ds": db.ThreeDSEnrolled})
+
+		second := header + row(demodata.YamadaJCB, "lost") + row(demodata.YamadaVisa, "active") + row(demodata.UnregJCB, "active")
+		sum, err = importString(gdb, sealer, second, cards.ImportOptions{})
+		if err != nil || sum != (cards.Summary{Rows: 3, Added: 1, Changed: 1, Unchanged: 1, Absent: 2}) {
+			t.Fatalf("second import: %+v %v", sum, err)
+		}
+		var yamada db.Card
+		gdb.WithContext(ctx).Where("pan_hash = ?", sealer.PANHash(demodata.YamadaJCB)).Take(&yamada)
+		if yamada.Status != db.CardLost || yamada.MemberID == nil || *yamada.MemberID != member.ID || yamada.ThreeDS != db.ThreeDSEnrolled {
+			t.Errorf("the changed card must take the file's status and keep its member and 3-D Secure state: %+v", yamada)
+		}
+		var suzuki db.Card
+		gdb.Where("pan_hash = ?", sealer.PANHash(demodata.SuzukiJCB)).Take(&suzuki)
+		if suzuki.Status != db.CardActive {
+			t.Errorf("an absent card is kept by default, got status %s", suzuki.Status)
+		}
+
+		sum, err = importString(gdb, sealer, second, cards.ImportOptions{Absent: cards.CloseAbsent})
+		if err != nil || sum != (cards.Summary{Rows: 3, Unchanged: 3, Absent: 2, Closed: 2}) {
+			t.Fatalf("closing import: %+v %v", sum, err)
+		}
+		gdb.Where("pan_hash = ?", sealer.PANHash(demodata.SuzukiJCB)).Take(&suzuki)
+		if suzuki.Status != db.CardClosed {
+			t.Errorf("CloseAbsent left an absent card %s", suzuki.Status)
+		}
+		if sum, err = importString(gdb, sealer, second, cards.ImportOptions{Absent: cards.CloseAbsent}); err != nil || sum.Closed != 0 {
+			t.Errorf("cards closed already are not closed again: %+v %v", sum, err)
+		}
+	})
+}
+
+// TestImportFindsCardsHashedUnderAnOldKey: during a hash-key rotation an import matches the cards
+// still hashed under the old key, re-keys them and renews their holder hashes, adding no duplicate.
+func TestImportFindsCardsHashedUnderAnOldKey(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		k1, k2 := randomKey(), randomKey()
+		body := header + demodata.YamadaJCB + ",2912,1980-04-01,0541234567,YAMADA TARO,active\n"
+		if _, err := importString(gdb, newSealer(t, 1, map[int][]byte{1: k1}), body, cards.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		rotating := newSealer(t, 2, map[int][]byte{1: k1, 2: k2})
+		sum, err := importString(gdb, rotating, body, cards.ImportOptions{})
+		if err != nil || sum != (cards.Summary{Rows: 1, Changed: 1}) {
+			t.Fatalf("import under the new hash key: %+v %v", sum, err)
+		}
+		var card db.Card
+		if err := gdb.Take(&card).Error; err != nil {
+			t.Fatal(err)
+		}
+		if card.PANHash != rotating.PANHash(demodata.YamadaJCB) || card.HashKeyVersion != 2 || card.HolderHashKeyVersion != 2 ||
+			card.BirthDateHash != cards.HolderBirthDateHash(rotating, "1980-04-01") {
+			t.Errorf("card not re-keyed: %+v", card)
+		}
+	})
+}
+
+// TestInterruptedImportChangesNothing: an import cancelled while it reads (Ctrl-C) says so and leaves
+// the cards as they were.
+func TestInterruptedImportChangesNothing(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+		if _, err := cards.Import(context.Background(), gdb, sealer, demodata.CardFile(10, "FIRST"), cards.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, err := cards.Import(ctx, gdb, sealer, demodata.CardFile(20_000, "SECOND"), cards.ImportOptions{Progress: func(p cards.Progress) {
+			if p.Rows >= 5000 {
+				cancel()
+			}
+		}})
+		var notImported *cards.NotImportedError
+		if !errors.As(err, &notImported) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "previous card data is intact") {
+			t.Fatalf("err = %v, want an interruption that says nothing was imported", err)
+		}
+		var renamed int64
+		gdb.Model(&db.Card{}).Where("holder_name = ?", "SECOND").Count(&renamed)
+		if n := countCards(t, gdb); n != 10 || renamed != 0 {
+			t.Errorf("an interrupted import left %d cards, %d of them changed", n, renamed)
+		}
+		// The connection went back to the pool clean: the next import runs.
+		if sum, err := cards.Import(context.Background(), gdb, sealer, demodata.CardFile(12, "THIRD"), cards.ImportOptions{}); err != nil || sum.Added != 2 || sum.Changed != 10 {
+			t.Errorf("import after the interruption: %+v %v", sum, err)
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"log/slog"
 	"slices"
 )
@@ -194,18 +196,48 @@ func (s *Sealer) HashUnder(version int, domain, value string) (string, error) {
 }
 
 func hashWith(key []byte, domain, value string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(domain))
-	m.Write([]byte{0})
-	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil))
+	return sumDomainValue(hmac.New(sha256.New, key), domain, value, nil)
 }
+
+// sumDomainValue is the keyed hash of value in domain on a fresh or reset HMAC; buf, when given, is
+// reused for the sum.
+func sumDomainValue(m hash.Hash, domain, value string, buf []byte) string {
+	_, _ = io.WriteString(m, domain)
+	_, _ = m.Write([]byte{0})
+	_, _ = io.WriteString(m, value)
+	return hex.EncodeToString(m.Sum(buf[:0]))
+}
+
+// KeyedHasher is Hash under the current hash key for a loop hashing many values (the card-file
+// import): it keeps one HMAC state instead of making one per value. Not safe for concurrent use: one
+// per goroutine.
+type KeyedHasher struct {
+	mac hash.Hash
+	sum []byte
+}
+
+// NewKeyedHasher makes a KeyedHasher under the current hash key.
+func (s *Sealer) NewKeyedHasher() *KeyedHasher {
+	return &KeyedHasher{mac: hmac.New(sha256.New, s.hashKeys[s.hashVersion]), sum: make([]byte, 0, sha256.Size)}
+}
+
+// Hash is Sealer.Hash(domain, value).
+func (h *KeyedHasher) Hash(domain, value string) string {
+	h.mac.Reset()
+	return sumDomainValue(h.mac, domain, value, h.sum)
+}
+
+// PANHash is Sealer.PANHash(p).
+func (h *KeyedHasher) PANHash(p PAN) string { return h.Hash("pan", p.Digits()) }
 
 // HashKeyVersion returns the version new hashes use.
 func (s *Sealer) HashKeyVersion() int { return s.hashVersion }
 
 // PANHash is the look-up hash of a PAN under the current hash key.
 func (s *Sealer) PANHash(p PAN) string { return s.Hash("pan", p.Digits()) }
+
+// HasOldHashKeys reports whether earlier hash keys are still configured (a rotation is under way).
+func (s *Sealer) HasOldHashKeys() bool { return len(s.hashOld) > 0 }
 
 // OldPANHashes are the PAN's look-up hashes under the earlier hash keys still configured, newest
 // first: a card not yet re-derived by `honnin keys rotate` is found by one of them. Empty when no old

@@ -384,6 +384,7 @@ func TestSealerHash(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	kh := s.NewKeyedHasher()
 	h := s.Hash("pan", testPAN)
 	if len(h) != 64 {
 		t.Fatalf("Hash length = %d, want 64 hex digits", len(h))
@@ -408,6 +409,9 @@ func TestSealerHash(t *testing.T) {
 		{"values differ", s.Hash("pan", testPAN), s.Hash("pan", "3540123456780027"), false},
 		{"keyed", s.Hash("pan", testPAN), otherKey.Hash("pan", testPAN), false},
 		{"not a plain digest", s.Hash("pan", testPAN), TokenHash(testPAN), false},
+		{"KeyedHasher is Hash", kh.Hash("birth_date", "1980-04-01"), s.Hash("birth_date", "1980-04-01"), true},
+		{"KeyedHasher, reused, is Hash", kh.Hash("phone", "0541234567"), s.Hash("phone", "0541234567"), true},
+		{"KeyedHasher's PANHash", kh.PANHash(PAN(testPAN)), s.PANHash(PAN(testPAN)), true},
 	}
 	for _, tt := range tests {
 		if (tt.a == tt.b) != tt.equal {
@@ -436,8 +440,8 @@ func TestVersionedHashKeys(t *testing.T) {
 	if len(old) != 2 || old[0] != only(v2).PANHash(PAN(testPAN)) || old[1] != only(v1).PANHash(PAN(testPAN)) {
 		t.Errorf("OldPANHashes = %v, want versions 2 then 1", old)
 	}
-	if got := only(v1).OldPANHashes(PAN(testPAN)); len(got) != 0 {
-		t.Errorf("OldPANHashes without old keys = %v, want none", got)
+	if got := only(v1).OldPANHashes(PAN(testPAN)); len(got) != 0 || only(v1).HasOldHashKeys() || !s.HasOldHashKeys() {
+		t.Errorf("OldPANHashes without old keys = %v, want none; HasOldHashKeys %v without, %v with", got, only(v1).HasOldHashKeys(), s.HasOldHashKeys())
 	}
 	if h, err := s.HashUnder(1, "phone", "0541234567"); err != nil || h != only(v1).Hash("phone", "0541234567") {
 		t.Errorf("HashUnder(1) = %s, %v", h, err)

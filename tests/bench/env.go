@@ -23,8 +23,8 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"honnin/app/cards"
 	"honnin/app/config"
+	"honnin/app/demodata"
 	"honnin/db"
 )
 
@@ -260,13 +260,17 @@ func (env *environment) Close() {
 	if env.meterDB != nil {
 		db.Close(env.meterDB)
 	}
+	env.dropDatabase()
+	os.RemoveAll(env.dir)
+}
+
+func (env *environment) dropDatabase() {
 	if env.dbName != "" {
 		if admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err == nil {
 			admin.Exec("DROP DATABASE IF EXISTS " + env.dbName + " WITH (FORCE)")
 			db.Close(admin)
 		}
 	}
-	os.RemoveAll(env.dir)
 }
 
 // PeakRSS returns the server's peak resident memory since the last reset, in KiB.
@@ -317,23 +321,13 @@ func (env *environment) startDSResults() error {
 
 const benchHolder = "BENCH HOLDER"
 
-// writeCardFile writes cardCount valid JCB numbers (Luhn-correct) in the import format.
+// writeCardFile writes cardCount generated cards (demodata.CardFile) and returns their numbers.
 func writeCardFile(path string, cardCount int) ([]string, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	w := bufio.NewWriter(f)
-	fmt.Fprintln(w, strings.Join(cards.Header, ","))
 	pans := make([]string, 0, cardCount)
 	for i := range cardCount {
-		body := fmt.Sprintf("3541%011d", i)
-		pan := cards.WithCheckDigit(body)
-		pans = append(pans, pan)
-		fmt.Fprintf(w, "%s,3012,1990-01-01,0540000000,%s,active\n", pan, benchHolder)
+		pans = append(pans, demodata.GeneratedPAN(i))
 	}
-	return pans, w.Flush()
+	return pans, writeFile(path, demodata.CardFile(cardCount, benchHolder))
 }
 
 func randomKey() string {

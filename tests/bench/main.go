@@ -51,11 +51,15 @@ func main() {
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
 	only := flag.String("only", "", "run only the phases whose names contain this (baselines always run)")
+	importSizes := flag.String("import", "", "instead of the server phases, time `honnin cards import` of generated files of these row counts (e.g. 1M,10M)")
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("bench: ")
 
 	ctx := context.Background()
+	if *importSizes != "" {
+		os.Exit(benchImport(ctx, *importSizes, *out))
+	}
 	env, err := newEnvironment(ctx, *cardCount)
 	if err != nil {
 		log.Fatal(err)

@@ -3,14 +3,14 @@
 //	honnin [serve]                       serve the portal, ACS, demo and support console
 //	honnin migrate [--status]            bring the database schema up to date, or list applied and pending steps
 //	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
-//	honnin cards import FILE.csv         upsert the issuer's card file (all or nothing)
+//	honnin cards import [--absent keep|close] FILE.csv
+//	                                     merge the issuer's card file (streamed, all or nothing)
 //	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
 //	honnin keys rotate                   re-seal stored secrets under the current HONNIN_PAN_KEY_VERSION
 package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +20,6 @@ import (
 	"syscall"
 	"time"
 
-	"honnin/app/cards"
 	"honnin/app/config"
 	"honnin/app/keyrotation"
 	"honnin/app/server"
@@ -32,7 +31,7 @@ const usage = `usage:
   honnin [serve]
   honnin migrate [--status]
   honnin seed-demo
-  honnin cards import FILE.csv
+  honnin cards import [--absent keep|close] FILE.csv
   honnin staff add --login NAME --role agent|supervisor|admin
   honnin keys rotate
 Configuration comes from HONNIN_* environment variables (see README.md).
@@ -79,11 +78,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err = withServer(ctx, cfg, log, func(*server.Server) error { return nil })
 	case "cards":
-		if len(args) != 2 || args[0] != "import" {
+		if len(args) < 1 || args[0] != "import" {
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = importCards(ctx, cfg, log, args[1], stdout)
+		path, absent, ok := parseCardsImport(args[1:], stderr)
+		if !ok {
+			fmt.Fprint(stderr, usage)
+			return 2
+		}
+		err = importCards(ctx, cfg, log, path, absent, stdout)
 	case "staff":
 		if len(args) < 1 || args[0] != "add" {
 			fmt.Fprint(stderr, usage)
@@ -179,27 +183,6 @@ func migrationStatus(cfg config.Config, log *slog.Logger, stdout io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%d applied, %d pending\n", len(steps)-pending, pending)
 	return nil
-}
-
-func importCards(ctx context.Context, cfg config.Config, log *slog.Logger, path string, stdout io.Writer) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cfg.Demo = false // importing must not add demo data as a side effect
-	return withServer(ctx, cfg, log, func(s *server.Server) error {
-		n, err := cards.Import(ctx, s.DB, s.Sealer, f)
-		var lineErr *cards.LineError
-		if errors.As(err, &lineErr) {
-			return fmt.Errorf("%s rejected, nothing imported: %w", path, lineErr)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "imported %d cards from %s\n", n, path)
-		return nil
-	})
 }
 
 func rotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {

@@ -103,8 +103,23 @@ func TestMigrateSeedImportAndStaffAdd(t *testing.T) {
 	csv := filepath.Join(dir, "cards.csv")
 	os.WriteFile(csv, []byte("pan,expiry,birth_date,phone,holder_name,status\n3540000000000068,3101,1999-09-09,0540000000,NEW ONE,active\n"), 0o600)
 	out.Reset()
-	if code := run([]string{"cards", "import", csv}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "imported 1 cards") {
+	errOut.Reset()
+	t.Setenv("HONNIN_LOG_LEVEL", "info")
+	if code := run([]string{"cards", "import", csv}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "added      1\n") || !strings.Contains(out.String(), "absent     9, kept as they are") {
 		t.Fatalf("import: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+	// Not on a terminal, progress goes to the log as plain lines.
+	if !strings.Contains(errOut.String(), "merging into the cards in one transaction") {
+		t.Errorf("no progress in the log: %q", errOut.String())
+	}
+	out.Reset()
+	if code := run([]string{"cards", "import", "--absent", "close", csv}, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "unchanged  1\n") || !strings.Contains(out.String(), "absent     9, of which 9 closed now") {
+		t.Fatalf("import --absent close: code %d, out %q, err %q", code, out.String(), errOut.String())
+	}
+	if code := run([]string{"cards", "import", "--absent", "delete", csv}, &out, &errOut); code != 2 {
+		t.Errorf("--absent delete: exit %d, want a usage error", code)
 	}
 	os.WriteFile(csv, []byte("pan,expiry,birth_date,phone,holder_name,status\n3540000000000069,3101,1999-09-09,0540000000,BAD,active\n"), 0o600)
 	errOut.Reset()

@@ -1,0 +1,258 @@
+package cards
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/gorm"
+
+	"honnin/db"
+)
+
+// staging is the temporary table an import loads before it touches the cards: card_import, private
+// to the import's connection and gone with it, so an interrupted or lost import leaves nothing behind.
+type staging interface {
+	// load writes the batches until the channel closes.
+	load(ctx context.Context, batches <-chan []stagedRow) error
+	// checkRepeats rejects a file that lists a card twice, naming the later line.
+	checkRepeats(ctx context.Context) error
+	// markUnchanged sets state 'unchanged' on the staged rows whose card is already as the file has
+	// them, before the merge transaction, where the database allows that to save the transaction time.
+	markUnchanged(ctx context.Context) error
+	// lockImports makes concurrent imports take turns for the merge transaction.
+	lockImports(tx *gorm.DB) error
+	// rekey moves cards still hashed under an old hash key to the current one, so the upsert finds them.
+	rekey(tx *gorm.DB, hashVersion int) error
+	// drop removes the table, so that the pooled connection goes back clean.
+	drop()
+}
+
+// stagedColumns are card_import's columns in the order load writes them.
+var stagedColumns = []string{"line", "pan_hash", "old_pan_hashes", "pan_sealed", "key_version", "bin", "last4", "pan_length",
+	"brand", "expiry", "birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "hash_key_version"}
+
+func (s stagedRow) values() []any {
+	var old any
+	if s.oldPANHashes != "" {
+		old = s.oldPANHashes
+	}
+	c := s.card
+	return []any{s.line, c.PANHash, old, c.PANSealed, c.KeyVersion, c.BIN, c.Last4, c.PANLength,
+		c.Brand, c.Expiry, c.BirthDateHash, c.PhoneHash, c.HolderName, c.HolderNameKey, c.Status, c.HashKeyVersion}
+}
+
+// stagingBase is what both databases share: the connection, the repeat check and the merge.
+type stagingBase struct {
+	conn *gorm.DB
+	sql  *sql.Conn
+}
+
+func newStaging(conn *gorm.DB) (staging, error) {
+	sqlConn, ok := conn.Statement.ConnPool.(*sql.Conn)
+	if !ok {
+		return nil, errors.New("cards: an import needs a dedicated connection")
+	}
+	base := stagingBase{conn: conn, sql: sqlConn}
+	if db.IsPostgres(conn) {
+		// Temporary tables skip the write-ahead log; "C" collation makes the hex hashes compare as bytes.
+		return postgresStaging{base}, conn.Exec(`CREATE TEMPORARY TABLE card_import (line bigint NOT NULL,
+			pan_hash text COLLATE "C" NOT NULL, old_pan_hashes text, pan_sealed bytea NOT NULL, key_version integer NOT NULL,
+			bin text NOT NULL, last4 text NOT NULL, pan_length integer NOT NULL, brand text NOT NULL, expiry text NOT NULL,
+			birth_date_hash text NOT NULL, phone_hash text NOT NULL, holder_name text NOT NULL, holder_name_key text NOT NULL,
+			status text NOT NULL, hash_key_version integer NOT NULL, state text)`).Error
+	}
+	return sqliteStaging{base}, conn.Exec(`CREATE TEMPORARY TABLE card_import (line INTEGER NOT NULL,
+		pan_hash TEXT NOT NULL, old_pan_hashes TEXT, pan_sealed BLOB NOT NULL, key_version INTEGER NOT NULL,
+		bin TEXT NOT NULL, last4 TEXT NOT NULL, pan_length INTEGER NOT NULL, brand TEXT NOT NULL, expiry TEXT NOT NULL,
+		birth_date_hash TEXT NOT NULL, phone_hash TEXT NOT NULL, holder_name TEXT NOT NULL, holder_name_key TEXT NOT NULL,
+		status TEXT NOT NULL, hash_key_version INTEGER NOT NULL, state TEXT)`).Error
+}
+
+func (s stagingBase) drop() {
+	s.conn.WithContext(context.WithoutCancel(s.conn.Statement.Context)).Exec("DROP TABLE IF EXISTS card_import")
+}
+
+// checkRepeats builds the unique index on the staged look-up hashes; only when that fails does it look
+// for the first repeated line, which needs a second index.
+func (s stagingBase) checkRepeats(ctx context.Context) error {
+	conn := s.conn.WithContext(ctx)
+	uniqueErr := conn.Exec("CREATE UNIQUE INDEX card_import_pan_hash ON card_import (pan_hash)").Error
+	if uniqueErr == nil {
+		return nil
+	}
+	if err := conn.Exec("CREATE INDEX card_import_pan_hash_line ON card_import (pan_hash, line)").Error; err != nil {
+		return err
+	}
+	var repeat struct{ Line, First int }
+	err := conn.Raw(`SELECT s.line AS line, (SELECT min(p.line) FROM card_import p WHERE p.pan_hash = s.pan_hash) AS first
+		FROM card_import s WHERE EXISTS (SELECT 1 FROM card_import p WHERE p.pan_hash = s.pan_hash AND p.line < s.line)
+		ORDER BY s.line LIMIT 1`).Scan(&repeat).Error
+	if err != nil {
+		return err
+	}
+	if repeat.Line == 0 {
+		return uniqueErr
+	}
+	return &LineError{Line: repeat.Line, Field: "pan", Reason: fmt.Sprintf("repeats the card on line %d", repeat.First)}
+}
+
+// cardChanged is true when a staged row s differs from its stored card c in anything the file carries
+// or in the keys that sealed and hashed it (the sealed number itself differs on every sealing).
+const cardChanged = `(c.expiry <> s.expiry OR c.birth_date_hash <> s.birth_date_hash OR c.phone_hash <> s.phone_hash
+	OR c.holder_name <> s.holder_name OR c.status <> s.status OR c.key_version <> s.key_version
+	OR c.holder_hash_key_version <> s.hash_key_version)`
+
+// updateChangedSQL rewrites the cards whose data changed; its parameter is updated_at. Unchanged cards
+// are not touched at all, so the daily file, mostly unchanged, writes little.
+func updateChangedSQL() string {
+	set := make([]string, 0, len(mergedColumns)+1)
+	for _, col := range mergedColumns {
+		from := col
+		if col == "holder_hash_key_version" {
+			from = "hash_key_version" // holder hashes are made under the current hash key too
+		}
+		set = append(set, col+" = s."+from)
+	}
+	return "UPDATE cards AS c SET " + strings.Join(set, ", ") + ", updated_at = ? FROM card_import AS s " +
+		"WHERE c.pan_hash = s.pan_hash AND s.state IS NULL AND " + cardChanged
+}
+
+// insertNewSQL adds the cards Honnin does not hold yet; its parameters are created_at and updated_at.
+// In look-up-hash order, the unique index on it grows leaf by leaf instead of at random places, which
+// for millions of new cards is most of the difference between writing each index page once and
+// writing it again and again.
+const insertNewSQL = `INSERT INTO cards (pan_hash, pan_sealed, key_version, bin, last4, pan_length, brand, expiry,
+		birth_date_hash, phone_hash, holder_name, holder_name_key, status, hash_key_version, holder_hash_key_version,
+		three_ds, challenge_failures, created_at, updated_at)
+	SELECT pan_hash, pan_sealed, key_version, bin, last4, pan_length, brand, expiry,
+		birth_date_hash, phone_hash, holder_name, holder_name_key, status, hash_key_version, hash_key_version,
+		'` + string(db.ThreeDSNone) + `', 0, ?, ?
+	FROM card_import AS s WHERE s.state IS NULL AND NOT EXISTS (SELECT 1 FROM cards AS c WHERE c.pan_hash = s.pan_hash)
+	ORDER BY s.pan_hash`
+
+type postgresStaging struct{ stagingBase }
+
+// load streams the batches through COPY on the import's connection.
+func (s postgresStaging) load(ctx context.Context, batches <-chan []stagedRow) error {
+	err := s.sql.Raw(func(driverConn any) error {
+		conn, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("cards: PostgreSQL connection is not pgx")
+		}
+		_, err := conn.Conn().CopyFrom(ctx, pgx.Identifier{"card_import"}, stagedColumns, &copySource{ctx: ctx, batches: batches})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Temporary tables are never analysed automatically; the merge's plans need the row count.
+	return s.conn.WithContext(ctx).Exec("ANALYZE card_import").Error
+}
+
+// markUnchanged does nothing on PostgreSQL: its merge takes no lock that the ACS waits for, and
+// rewriting every staged row would cost more than it saves.
+func (postgresStaging) markUnchanged(context.Context) error { return nil }
+
+func (postgresStaging) lockImports(tx *gorm.DB) error {
+	return tx.Exec("SELECT pg_advisory_xact_lock(7143002015)").Error
+}
+
+func (postgresStaging) rekey(tx *gorm.DB, hashVersion int) error {
+	return tx.Exec(`UPDATE cards SET pan_hash = o.pan_hash, hash_key_version = ?
+		FROM (SELECT s.pan_hash, j.old FROM card_import s CROSS JOIN LATERAL json_array_elements_text(s.old_pan_hashes::json) AS j(old)
+			WHERE s.old_pan_hashes IS NOT NULL) o
+		WHERE cards.pan_hash = o.old`, hashVersion).Error
+}
+
+// copySource hands COPY the staged rows batch by batch.
+type copySource struct {
+	ctx     context.Context
+	batches <-chan []stagedRow
+	batch   []stagedRow
+	next    int
+	err     error
+}
+
+func (c *copySource) Next() bool {
+	for c.next >= len(c.batch) {
+		select {
+		case b, ok := <-c.batches:
+			if !ok {
+				return false
+			}
+			c.batch, c.next = b, 0
+		case <-c.ctx.Done():
+			c.err = c.ctx.Err()
+			return false
+		}
+	}
+	c.next++
+	return true
+}
+
+func (c *copySource) Values() ([]any, error) { return c.batch[c.next-1].values(), nil }
+
+func (c *copySource) Err() error { return c.err }
+
+type sqliteStaging struct{ stagingBase }
+
+// load inserts each batch with multi-row statements inside one transaction of the temporary database,
+// which takes no lock on the main database: the server keeps writing meanwhile.
+func (s sqliteStaging) load(ctx context.Context, batches <-chan []stagedRow) (err error) {
+	if _, err := s.sql.ExecContext(ctx, "BEGIN"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_, _ = s.sql.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	// 64 rows of 16 columns stay well under SQLite's limit of bound parameters per statement.
+	const rowsPerInsert = 64
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(stagedColumns)), ",") + ")"
+	insert := func(rows []stagedRow) error {
+		args := make([]any, 0, len(rows)*len(stagedColumns))
+		for _, r := range rows {
+			args = append(args, r.values()...)
+		}
+		_, err := s.sql.ExecContext(ctx, "INSERT INTO card_import ("+strings.Join(stagedColumns, ", ")+") VALUES "+
+			strings.TrimSuffix(strings.Repeat(row+",", len(rows)), ","), args...)
+		return err
+	}
+	for batch := range batches {
+		for len(batch) > 0 {
+			n := min(rowsPerInsert, len(batch))
+			if err := insert(batch[:n]); err != nil {
+				return err
+			}
+			batch = batch[n:]
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err = s.sql.ExecContext(ctx, "COMMIT")
+	return err
+}
+
+// markUnchanged runs before the merge transaction: SQLite has one writer, and the ACS writes every
+// AReq, so the transaction should only write. Reading the cards meanwhile blocks no one (WAL), and the
+// staging table is in the temporary database, outside the main database's lock.
+func (s sqliteStaging) markUnchanged(ctx context.Context) error {
+	return s.conn.WithContext(ctx).Exec("UPDATE card_import AS s SET state = 'unchanged' FROM cards AS c " +
+		"WHERE c.pan_hash = s.pan_hash AND NOT " + cardChanged).Error
+}
+
+func (sqliteStaging) lockImports(*gorm.DB) error { return nil } // the transaction is immediate: SQLite's write lock
+
+func (sqliteStaging) rekey(tx *gorm.DB, hashVersion int) error {
+	return tx.Exec(`UPDATE cards SET pan_hash = o.pan_hash, hash_key_version = ?
+		FROM (SELECT s.pan_hash, j.value AS old FROM card_import s, json_each(s.old_pan_hashes) j
+			WHERE s.old_pan_hashes IS NOT NULL) o
+		WHERE cards.pan_hash = o.old`, hashVersion).Error
+}
