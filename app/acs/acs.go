@@ -58,6 +58,8 @@ func New(d Deps) *ACS {
 // authentication-value check on the internal one.
 func (a *ACS) Register(public, internal *echo.Echo) {
 	public.POST("/3ds/areq", a.areq)
+	public.POST("/3ds/method", a.method)
+	public.POST("/3ds/method/data", a.methodData)
 	public.POST("/3ds/challenge", a.challenge)
 	public.POST("/3ds/challenge/submit", a.challengeSubmit)
 	internal.POST("/internal/av/verify", a.avVerify)
