@@ -143,6 +143,9 @@ func (c Config) InternalTLS() bool { return c.InternalTLSCert != "" }
 // SecureCookies reports whether cookies must carry the Secure flag: whenever users reach Honnin over https.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
 
+// MethodURL is the threeDSMethodURL: where 3DS Servers post the 3DS Method before an AReq.
+func (c Config) MethodURL() string { return c.BaseURL + "/3ds/method" }
+
 // DSResultsURLFor returns where RReqs for a brand go.
 func (c Config) DSResultsURLFor(brand string) string {
 	if u := c.DSResultsURLBrand[brand]; u != "" {

@@ -4,12 +4,14 @@
 //	honnin migrate [--status]            bring the database schema up to date, or list applied and pending steps
 //	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
 //	honnin cards import FILE.csv         upsert the issuer's card file (all or nothing)
+//	honnin cards ranges                  print the card ranges to register with each Directory Server (JSON)
 //	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
 //	honnin keys rotate                   re-seal stored secrets under the current HONNIN_PAN_KEY_VERSION
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,6 +35,7 @@ const usage = `usage:
   honnin migrate [--status]
   honnin seed-demo
   honnin cards import FILE.csv
+  honnin cards ranges
   honnin staff add --login NAME --role agent|supervisor|admin
   honnin keys rotate
 Configuration comes from HONNIN_* environment variables (see README.md).
@@ -79,11 +82,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err = withServer(ctx, cfg, log, func(*server.Server) error { return nil })
 	case "cards":
-		if len(args) != 2 || args[0] != "import" {
+		switch {
+		case len(args) == 2 && args[0] == "import":
+			err = importCards(ctx, cfg, log, args[1], stdout)
+		case len(args) == 1 && args[0] == "ranges":
+			err = printCardRanges(ctx, cfg, log, stdout)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		err = importCards(ctx, cfg, log, args[1], stdout)
 	case "staff":
 		if len(args) < 1 || args[0] != "add" {
 			fmt.Fprint(stderr, usage)
@@ -199,6 +206,20 @@ func importCards(ctx context.Context, cfg config.Config, log *slog.Logger, path 
 		}
 		fmt.Fprintf(stdout, "imported %d cards from %s\n", n, path)
 		return nil
+	})
+}
+
+// printCardRanges writes, per brand, the card ranges to register with that brand's Directory Server.
+func printCardRanges(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	cfg.Demo = false // reading must not add demo data as a side effect
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		ranges, err := cards.Ranges(ctx, s.DB, cfg.MethodURL())
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ranges)
 	})
 }
 
