@@ -20,6 +20,7 @@ var migrations = []*gormigrate.Migration{
 	loginIDFailures,
 	cardHolderNameKey,
 	riskBasedAuthentication,
+	demoMethod,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -33,7 +33,7 @@ func (t Text) In(l Locale) string {
 }
 
 // catalogs are merged into one key space; each face keeps its own file so that its messages sit together.
-var catalogs = []map[string]Text{commonMessages, memberMessages, acsMessages, supportMessages, demoMessages}
+var catalogs = []map[string]Text{commonMessages, memberMessages, acsMessages, supportMessages, demoMessages, riskMessages}
 
 var catalog = func() map[string]Text {
 	all := map[string]Text{}
