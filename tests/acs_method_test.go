@@ -95,8 +95,8 @@ func TestMethodEndpoint(t *testing.T) {
 	})
 }
 
-// TestMethodDataExpireUnclaimed: device data no AReq claimed in time are removed, and an AReq that
-// comes after that is still answered as any other.
+// TestMethodDataExpireUnclaimed: device data whose time passed are not used by a late AReq, which is
+// answered as any other, and the sweeper removes them.
 func TestMethodDataExpireUnclaimed(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app := testkit.Start(t, b)
@@ -105,12 +105,11 @@ func TestMethodDataExpireUnclaimed(t *testing.T) {
 		if code := postDeviceData(t, app.URL, `{"threeDSServerTransID":"`+tx+`","device":{"screenWidth":1440}}`); code != http.StatusNoContent {
 			t.Fatalf("device data: HTTP %d", code)
 		}
-		// The clock cannot be moved: the row is made to have expired a minute ago instead.
+		// The clock cannot be moved: the row is made to have expired a TTL ago instead.
 		if err := app.DB.Model(&db.DeviceData{}).Where("three_ds_server_trans_id = ?", tx).
 			Update("expires_at", db.Now().Add(-app.Server.Config.MethodDataTTL)).Error; err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "the sweeper removes expired device data", func() bool { return len(deviceDataRows(t, app)) == 0 })
 
 		areq["threeDSCompInd"] = "Y"
 		ares := postAReq(t, app.URL, areq)
@@ -118,5 +117,14 @@ func TestMethodDataExpireUnclaimed(t *testing.T) {
 			t.Fatalf("late AReq: %v", ares)
 		}
 		checkARes(t, areq, ares)
+		var ch db.Challenge
+		if err := app.DB.Where("acs_trans_id = ?", str(ares, "acsTransID")).Take(&ch).Error; err != nil {
+			t.Fatal(err)
+		}
+		// Where the ACS keeps the facts of its risk decision, they say no method data were found.
+		if ch.RiskFacts != "" && !strings.Contains(ch.RiskFacts, `"methodData":false`) {
+			t.Errorf("the late AReq used expired device data: %s", ch.RiskFacts)
+		}
+		eventually(t, "the sweeper removes expired device data", func() bool { return len(deviceDataRows(t, app)) == 0 })
 	})
 }
