@@ -34,7 +34,11 @@ func TestDemoRiskBrowser(t *testing.T) {
 			if fresh {
 				actions = append(actions, chromedp.Click(chromedp.ID("fresh-browser")))
 			}
-			if err := chromedp.Do(ctx, append(actions, chromedp.Click(chromedp.ID("buy")))...); err != nil {
+			if err := chromedp.Do(ctx, actions...); err != nil {
+				t.Fatal(err)
+			}
+			testkit.Screenshot(t, ctx, "demo-checkout-"+string(b))
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("buy"))); err != nil {
 				t.Fatal(err)
 			}
 			deadline := time.Now().Add(30 * time.Second)
@@ -128,6 +132,7 @@ func TestDemoRiskBrowser(t *testing.T) {
 			t.Fatalf("a large purchase passed without a challenge")
 		}
 		pass(frame)
+		testkit.Screenshot(t, ctx, "demo-risk-signals-"+string(b))
 		if s := text("risk-signals"); !strings.Contains(s, "Amount above the threshold") {
 			t.Errorf("signals %q", s)
 		}

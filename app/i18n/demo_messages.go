@@ -9,8 +9,8 @@ var demoMessages = map[string]Text{
 	},
 	"demo.checkout.title": {"お支払い", "Checkout"},
 	"demo.checkout.lead": {
-		"静岡の緑茶セットをお買い上げいただきます。デモ用のカードを選んで「購入する」を押すと、カード会社の本人認証画面が開きます。",
-		"You are buying a Shizuoka green tea set. Pick a demo card and press \"Buy\": the card issuer's verification screen opens.",
+		"静岡の緑茶セットをお買い上げいただきます。デモ用のカードを選んで「購入する」を押すと、カード会社が本人認証の要否を判断し、必要なときは本人認証画面が開きます。",
+		"You are buying a Shizuoka green tea set. Pick a demo card and press \"Buy\": the card issuer decides whether to verify it is you, and opens its verification screen when it does.",
 	},
 	"demo.card":                       {"カード", "Card"},
 	"demo.amount":                     {"金額", "Amount"},
