@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -61,24 +60,10 @@ func (s *Shop) cardRange(ctx context.Context, pan string) (emv.CardRangeData, bo
 
 // fetchRanges sends a PReq to the Directory Server simulator and returns the PRes's card ranges.
 func (s *Shop) fetchRanges(ctx context.Context) ([]emv.CardRangeData, error) {
-	body, _ := json.Marshal(emv.PReq{ThreeDSServerRefNumber: "HONNIN-DEMO-3DSS", ThreeDSServerTransID: uuid.NewString(),
-		MessageType: emv.TypePReq, MessageVersion: emv.V220})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Config.BaseURL+"/demo/ds/preq", bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, err
-	}
+	preq := emv.PReq{ThreeDSServerRefNumber: "HONNIN-DEMO-3DSS", ThreeDSServerTransID: uuid.NewString(),
+		MessageType: emv.TypePReq, MessageVersion: emv.V220}
 	var res emv.PRes
-	erro, err := readAnswer(data, &res)
+	erro, err := s.exchange(ctx, s.Config.BaseURL+"/demo/ds/preq", preq, &res, 1<<20)
 	switch {
 	case err != nil:
 		return nil, err

@@ -1,13 +1,10 @@
 package demo
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -349,29 +346,8 @@ func sessionData(tx string) string { return base64.RawURLEncoding.EncodeToString
 
 // sendAReq posts an AReq to the ACS and returns its ARes, or the Erro it answered with.
 func (s *Shop) sendAReq(ctx context.Context, areq map[string]any) (*emv.ARes, *emv.Erro, error) {
-	body, err := json.Marshal(areq)
-	if err != nil {
-		return nil, nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Config.BaseURL+"/3ds/areq", bytes.NewReader(body))
-	if err != nil {
-		return nil, nil, err
-	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return nil, nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, nil, fmt.Errorf("ACS answered HTTP %d", resp.StatusCode)
-	}
 	var a emv.ARes
-	erro, err := readAnswer(data, &a)
+	erro, err := s.exchange(ctx, s.Config.BaseURL+"/3ds/areq", areq, &a, 64<<10)
 	if err != nil || erro != nil {
 		return nil, erro, err
 	}
