@@ -20,6 +20,7 @@ var migrations = []*gormigrate.Migration{
 	loginIDFailures,
 	cardHolderNameKey,
 	riskBasedAuthentication,
+	demoMethod,
 	riskCountersKnownMerchants,
 	riskRulesChain,
 	memberEmail,

@@ -459,8 +459,12 @@ type DemoResult struct {
 	ECI                  string     `gorm:"column:eci;size:2"`
 	AuthenticationValue  string     `gorm:"size:28"`
 	RReqAt               *time.Time `gorm:"column:rreq_at"`
-	CreatedAt            time.Time
-	UpdatedAt            time.Time
+	// CompInd is the threeDSCompInd the AReq said; MethodAt when the ACS's 3DS Method page posted back
+	// to the shop's notification URL.
+	CompInd   string     `gorm:"column:comp_ind;size:1;not null;default:''"`
+	MethodAt  *time.Time `gorm:"column:method_at"`
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DeviceData is what the 3DS Method's script collected in a shopper's browser (JSON risk.MethodData),

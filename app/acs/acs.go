@@ -62,13 +62,16 @@ func New(d Deps) *ACS {
 	return a
 }
 
-// Register adds the ACS routes: the protocol and challenge endpoints on the public listener, the
-// authentication-value check on the internal one.
+// Register adds the ACS routes: the protocol, 3DS Method and challenge endpoints on the public
+// listener, the authentication-value check and the card ranges on the internal one.
 func (a *ACS) Register(public, internal *echo.Echo) {
 	public.POST("/3ds/areq", a.areq)
+	public.POST("/3ds/method", a.method)
+	public.POST("/3ds/method/data", a.methodData)
 	public.POST("/3ds/challenge", a.challenge)
 	public.POST("/3ds/challenge/submit", a.challengeSubmit)
 	internal.POST("/internal/av/verify", a.avVerify)
+	internal.GET("/internal/cards/ranges", a.cardRanges)
 }
 
 // Workers are the ACS's background loops: the expiry sweeper and the RReq deliverer.

@@ -11,8 +11,9 @@ import (
 const sweepInterval = time.Second
 
 // runSweeper ends challenges whose deadline passed: no CReq in time (N, reason 14, challengeCancel 05)
-// or no final answer in time (challengeCancel 04), and removes AReq counters of past windows. Each is ended by a conditional update, so several
-// nodes sweeping at once end each challenge once.
+// or no final answer in time (challengeCancel 04), and removes AReq counters of past windows and the
+// 3DS Method's device data no AReq claimed in time. Each challenge is ended by a conditional update, so
+// several nodes sweeping at once end each challenge once.
 func (a *ACS) runSweeper(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -24,6 +25,9 @@ func (a *ACS) runSweeper(ctx context.Context) {
 		}
 		if _, err := SweepAReqCounters(ctx, a.DB, a.Config.AReqLimitWindow, db.Now()); err != nil && ctx.Err() == nil {
 			a.Log.Warn("AReq counter sweep failed", "err", err.Error())
+		}
+		if _, err := sweepDeviceData(ctx, a.DB, db.Now(), 500); err != nil && ctx.Err() == nil {
+			a.Log.Warn("3DS Method data sweep failed", "err", err.Error())
 		}
 		select {
 		case <-ctx.Done():

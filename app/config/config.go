@@ -80,6 +80,9 @@ type Config struct {
 	CReqTimeout      time.Duration
 	ChallengeTimeout time.Duration
 	ChallengeTries   int
+	// MethodDataTTL is how long the 3DS Method's device data wait for the AReq that claims them; unclaimed
+	// ones are removed after it.
+	MethodDataTTL time.Duration
 
 	// RReqRetryMin and RReqRetryMax bound the wait between deliveries of an RReq the Directory Server
 	// did not take: RReqRetryMin after the first failure, doubling up to RReqRetryMax.
@@ -158,6 +161,9 @@ func (c Config) InternalTLS() bool { return c.InternalTLSCert != "" }
 
 // SecureCookies reports whether cookies must carry the Secure flag: whenever users reach Honnin over https.
 func (c Config) SecureCookies() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// MethodURL is the threeDSMethodURL: where 3DS Servers post the 3DS Method before an AReq.
+func (c Config) MethodURL() string { return c.BaseURL + "/3ds/method" }
 
 // DSResultsURLFor returns where RReqs for a brand go.
 func (c Config) DSResultsURLFor(brand string) string {
@@ -253,6 +259,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.CReqTimeout = r.duration("HONNIN_CREQ_TIMEOUT", 30*time.Second)
 	c.ChallengeTimeout = r.duration("HONNIN_CHALLENGE_TIMEOUT", 10*time.Minute)
 	c.ChallengeTries = r.intRange("HONNIN_CHALLENGE_TRIES", 3, 1, 10)
+	c.MethodDataTTL = r.duration("HONNIN_METHOD_DATA_TTL", 5*time.Minute)
+	if c.MethodDataTTL < 10*time.Second || c.MethodDataTTL > time.Hour {
+		r.fail("HONNIN_METHOD_DATA_TTL", "must be between 10s (the 3DS Method's own limit) and 1h")
+	}
 
 	c.RReqRetryMin = r.duration("HONNIN_RREQ_RETRY_MIN", time.Second)
 	c.RReqRetryMax = r.duration("HONNIN_RREQ_RETRY_MAX", 10*time.Minute)

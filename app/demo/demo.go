@@ -1,11 +1,13 @@
 // Package demo is the demo shop (a 3DS Requestor with its 3DS Server) and a Directory Server
-// simulator, so that anyone can try Honnin's challenge end to end and the browser tests can drive it.
-// It talks to the ACS only over HTTP, as a real shop and Directory Server would. Demo mode only.
+// simulator, so that anyone can try Honnin's 3DS Method, risk decisions and challenge end to end and the
+// browser tests can drive it. It talks to the ACS over HTTP, as a real shop and Directory Server would;
+// only the result page looks behind the scenes, at the decision the ACS stored. Demo mode only.
 package demo
 
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -13,6 +15,7 @@ import (
 
 	"honnin/app/config"
 	seed "honnin/app/demodata"
+	"honnin/app/emv"
 	"honnin/app/mail"
 	"honnin/db"
 )
@@ -30,6 +33,10 @@ type Deps struct {
 type Shop struct {
 	Deps
 	client *http.Client
+
+	rangesMu sync.Mutex
+	ranges   []emv.CardRangeData // the Directory Server's card ranges, as of rangesAt
+	rangesAt time.Time
 }
 
 // New returns the demo face.
@@ -41,10 +48,13 @@ func New(d Deps) *Shop {
 func (s *Shop) Register(e *echo.Echo) {
 	e.GET("/demo/shop", s.shop)
 	e.POST("/demo/shop/checkout", s.checkout)
+	e.POST("/demo/shop/method-notify", s.methodNotify)
+	e.POST("/demo/shop/authenticate", s.authenticate)
 	e.POST("/demo/shop/notify", s.notify)
 	e.GET("/demo/shop/result/:tx", s.result)
 	e.POST("/demo/ds/results", s.dsResults)
 	e.GET("/demo/mail", s.mailbox)
+	e.POST("/demo/ds/preq", s.dsPReq)
 }
 
 // DemoCard is a card the shop offers, with what the demo data makes of it.

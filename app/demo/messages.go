@@ -1,7 +1,12 @@
 package demo
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 
 	"honnin/app/emv"
 )
@@ -22,4 +27,31 @@ func readAnswer(data []byte, answer any) (*emv.Erro, error) {
 		return &e, json.Unmarshal(data, &e)
 	}
 	return nil, json.Unmarshal(data, answer)
+}
+
+// exchange posts msg as JSON to url and reads the answer (at most limit bytes) into answer, or returns
+// the Erro it was. Anything but HTTP 200 is an error.
+func (s *Shop) exchange(ctx context.Context, url string, msg, answer any, limit int64) (*emv.Erro, error) {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json; charset=utf-8")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered HTTP %d", url, resp.StatusCode)
+	}
+	return readAnswer(data, answer)
 }

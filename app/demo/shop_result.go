@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/i18n"
+	"honnin/app/risk"
 	"honnin/db"
 	"honnin/views"
 	viewdemo "honnin/views/demo"
@@ -46,7 +48,14 @@ func (s *Shop) Result(ctx context.Context, tx string, wait time.Duration) (viewd
 		}
 	}
 	p := viewdemo.ResultPage{Merchant: r.MerchantName, Last4: r.Last4, Amount: i18n.FormatAmount(i18n.FromContext(ctx), r.Amount, r.Currency, r.Exponent),
-		ACSTransID: r.ACSTransID}
+		ACSTransID: r.ACSTransID, CompInd: r.CompInd}
+	if r.ACSTransID != "" {
+		d, err := s.riskDecision(ctx, r.ACSTransID, r.AResStatus)
+		if err != nil {
+			return viewdemo.ResultPage{}, err
+		}
+		p.Decision = d
+	}
 	switch {
 	case r.RReqAt != nil:
 		p.Stage, p.TransStatus, p.Reason, p.Cancel, p.ECI, p.AuthenticationValue = "rreq", r.RReqStatus, r.RReqReason, r.RReqCancel, r.ECI, r.AuthenticationValue
@@ -56,14 +65,42 @@ func (s *Shop) Result(ctx context.Context, tx string, wait time.Duration) (viewd
 	case r.CResAt != nil:
 		p.Stage, p.TransStatus = "cres", r.CResStatus
 	default:
-		p.Stage, p.TransStatus, p.Reason = "ares", r.AResStatus, r.AResReason
+		p.Stage, p.TransStatus, p.Reason, p.ECI, p.AuthenticationValue = "ares", r.AResStatus, r.AResReason, r.ECI, r.AuthenticationValue
 	}
-	p.Outcome = outcome(p.TransStatus, p.Reason, p.Cancel)
+	p.Outcome = outcome(p.Stage, p.TransStatus, p.Reason, p.Cancel)
 	return p, nil
 }
 
-func outcome(status, reason, cancel string) string {
+// riskDecision reads the card issuer's risk decision on a purchase from the transaction its ACS
+// stored: nil when the ACS made none (the card's state decided, or the ACS has not stored it).
+func (s *Shop) riskDecision(ctx context.Context, acsTransID, aresStatus string) (*viewdemo.RiskDecision, error) {
+	var ch db.Challenge
+	err := s.DB.WithContext(ctx).Select("risk_score", "risk_fired", "risk_why").Where("acs_trans_id = ?", acsTransID).Take(&ch).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) || err == nil && ch.RiskScore == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d := &viewdemo.RiskDecision{Status: aresStatus, Score: *ch.RiskScore, Why: ch.RiskWhy}
+	var fired []risk.Fired
+	if ch.RiskFired != "" {
+		if err := json.Unmarshal([]byte(ch.RiskFired), &fired); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range fired {
+		d.Signals = append(d.Signals, viewdemo.RiskSignal{Name: string(f.Signal), Weight: f.Weight})
+	}
+	return d, nil
+}
+
+func outcome(stage, status, reason, cancel string) string {
 	switch {
+	case stage == "ares" && status == "Y":
+		return "frictionless"
+	case status == "I":
+		return "informational"
 	case status == "Y" || status == "A":
 		return "authenticated"
 	case status == "C":

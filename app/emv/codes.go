@@ -21,12 +21,16 @@ const (
 	TypeRReq MessageType = "RReq"
 	TypeRRes MessageType = "RRes"
 	TypeErro MessageType = "Erro"
+	// The card-range exchange between a 3DS Server and a Directory Server (the demo plays both).
+	TypePReq MessageType = "PReq"
+	TypePRes MessageType = "PRes"
 )
 
 // MessageTypes is the code list of messageType (browser channel).
 var MessageTypes = map[MessageType]string{
 	TypeAReq: "authentication request", TypeARes: "authentication response", TypeCReq: "challenge request",
 	TypeCRes: "challenge response", TypeRReq: "results request", TypeRRes: "results response", TypeErro: "error",
+	TypePReq: "preparation request", TypePRes: "preparation response",
 }
 
 // TransStatus is transStatus.
@@ -242,3 +246,17 @@ const WhiteListSourceACS WhiteListStatusSource = "03"
 
 // WhiteListStatusSources is the code list of whiteListStatusSource.
 var WhiteListStatusSources = map[WhiteListStatusSource]string{"01": "3DS Server", "02": "Directory Server", "03": "ACS"}
+
+// ACSInfoInd is acsInfoInd (2.2.0 card ranges): what the ACS supports for a card range.
+type ACSInfoInd string
+
+// What Honnin's ACS supports: authentication, and the trust list (whitelisting) on 2.2.0. It proves no
+// attempts and has no decoupled authentication.
+const (
+	ACSInfoAuthentication ACSInfoInd = "01"
+	ACSInfoWhitelisting   ACSInfoInd = "04"
+)
+
+// ACSInfoInds is the code list of acsInfoInd.
+var ACSInfoInds = map[ACSInfoInd]string{"01": "authentication available at the ACS", "02": "attempts supported by the ACS or DS",
+	"03": "decoupled authentication supported", "04": "whitelisting supported"}

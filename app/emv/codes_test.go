@@ -26,6 +26,11 @@ func TestConstantsAreInTheirLists(t *testing.T) {
 	has(t, ErrorCodes, ErrInvalidMessage, ErrVersion, ErrMissing, ErrCriticalExt, ErrFormat, ErrDuplicate, ErrTransID,
 		ErrAccessDenied, ErrTransData, ErrTimedOut, ErrTransientFailure)
 	has(t, ErrorComponents, ComponentACS, ComponentDS)
+	has(t, MessageTypes, TypePReq, TypePRes)
+	has(t, ACSInfoInds, ACSInfoAuthentication, ACSInfoWhitelisting)
+	if ACSInfoAuthentication != "01" || ACSInfoWhitelisting != "04" || len(ACSInfoInds) != 4 {
+		t.Errorf("acsInfoInd: 01 authentication available, 04 whitelisting supported, of four codes")
+	}
 	for name, got := range map[string]int{"transStatusReason": len(TransStatusReasons), "authenticationMethod": len(AuthenticationMethods),
 		"challengeCancel": len(ChallengeCancels), "errorCode": len(ErrorCodes), "authenticationType": len(AuthenticationTypes)} {
 		want := map[string]int{"transStatusReason": 26, "authenticationMethod": 11, "challengeCancel": 6, "errorCode": 17, "authenticationType": 4}[name]

@@ -156,3 +156,32 @@ type Erro struct {
 	MessageType          MessageType    `json:"messageType"`
 	MessageVersion       string         `json:"messageVersion"`
 }
+
+// CardRangeData is one card range as a Directory Server publishes it in its PRes, and as the ACS
+// operator registers it with the Directory Server.
+type CardRangeData struct {
+	StartRange              string       `json:"startRange"`
+	EndRange                string       `json:"endRange"`
+	ACSStartProtocolVersion string       `json:"acsStartProtocolVersion"`
+	ACSEndProtocolVersion   string       `json:"acsEndProtocolVersion"`
+	ThreeDSMethodURL        string       `json:"threeDSMethodURL,omitempty"`
+	ACSInfoInd              []ACSInfoInd `json:"acsInfoInd,omitempty"`
+}
+
+// PReq asks a Directory Server for its card ranges (the demo's 3DS Server sends it).
+type PReq struct {
+	ThreeDSServerRefNumber string      `json:"threeDSServerRefNumber"`
+	ThreeDSServerTransID   string      `json:"threeDSServerTransID"`
+	MessageType            MessageType `json:"messageType"`
+	MessageVersion         string      `json:"messageVersion"`
+}
+
+// PRes is a Directory Server's card ranges.
+type PRes struct {
+	ThreeDSServerTransID   string          `json:"threeDSServerTransID"`
+	DSStartProtocolVersion string          `json:"dsStartProtocolVersion"`
+	DSEndProtocolVersion   string          `json:"dsEndProtocolVersion"`
+	MessageType            MessageType     `json:"messageType"`
+	MessageVersion         string          `json:"messageVersion"`
+	CardRangeData          []CardRangeData `json:"cardRangeData"`
+}

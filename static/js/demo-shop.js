@@ -13,6 +13,27 @@
     set("tz", new Date().getTimezoneOffset());
     set("language", navigator.language || "");
   }
+  // 3DS Method: post threeDSMethodData into the hidden iframe, then go on with the purchase once the
+  // card issuer's page has posted back to the shop (the notification page says so) or after 10 s.
+  var method = document.querySelector("form[data-method]");
+  var proceed = document.querySelector("form[data-method-continue]");
+  if (method && proceed) {
+    var sent = false;
+    var go = function () {
+      if (sent) return;
+      sent = true;
+      proceed.submit();
+    };
+    window.addEventListener("message", function (e) {
+      if (e.origin === window.location.origin && e.data === "threeDSMethodComplete") go();
+    });
+    window.setTimeout(go, 10000);
+    method.submit();
+  }
+  // Method notification (inside the hidden iframe): tell the shop's page.
+  if (document.body && document.body.hasAttribute("data-method-done") && window.parent !== window) {
+    window.parent.postMessage("threeDSMethodComplete", window.location.origin);
+  }
   // Challenge: post the creq into the iframe.
   var creq = document.querySelector("form[data-creq]");
   if (creq) creq.submit();

@@ -5,12 +5,14 @@
 //	honnin seed-demo                     add the demo cards, members and staff (safe to repeat)
 //	honnin cards import [--absent keep|close] FILE.csv
 //	                                     merge the issuer's card file (streamed, all or nothing)
+//	honnin cards ranges                  print the card ranges to register with each Directory Server (JSON)
 //	honnin staff add --login N --role R  create a console user; prints a one-time password and TOTP secret
 //	honnin keys rotate                   re-seal stored secrets under the current HONNIN_PAN_KEY_VERSION
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"honnin/app/cards"
 	"honnin/app/config"
 	"honnin/app/keyrotation"
 	"honnin/app/server"
@@ -32,6 +35,7 @@ const usage = `usage:
   honnin migrate [--status]
   honnin seed-demo
   honnin cards import [--absent keep|close] FILE.csv
+  honnin cards ranges
   honnin staff add --login NAME --role agent|supervisor|admin
   honnin keys rotate
 Configuration comes from HONNIN_* environment variables (see README.md).
@@ -78,16 +82,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		err = withServer(ctx, cfg, log, func(*server.Server) error { return nil })
 	case "cards":
-		if len(args) < 1 || args[0] != "import" {
+		switch {
+		case len(args) == 1 && args[0] == "ranges":
+			err = printCardRanges(ctx, cfg, log, stdout)
+		case len(args) >= 1 && args[0] == "import":
+			path, absent, ok := parseCardsImport(args[1:], stderr)
+			if !ok {
+				fmt.Fprint(stderr, usage)
+				return 2
+			}
+			err = importCards(ctx, cfg, log, path, absent, stdout)
+		default:
 			fmt.Fprint(stderr, usage)
 			return 2
 		}
-		path, absent, ok := parseCardsImport(args[1:], stderr)
-		if !ok {
-			fmt.Fprint(stderr, usage)
-			return 2
-		}
-		err = importCards(ctx, cfg, log, path, absent, stdout)
 	case "staff":
 		if len(args) < 1 || args[0] != "add" {
 			fmt.Fprint(stderr, usage)
@@ -183,6 +191,20 @@ func migrationStatus(cfg config.Config, log *slog.Logger, stdout io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%d applied, %d pending\n", len(steps)-pending, pending)
 	return nil
+}
+
+// printCardRanges writes, per brand, the card ranges to register with that brand's Directory Server.
+func printCardRanges(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {
+	cfg.Demo = false // reading must not add demo data as a side effect
+	return withServer(ctx, cfg, log, func(s *server.Server) error {
+		ranges, err := cards.Ranges(ctx, s.DB, cfg.MethodURL())
+		if err != nil {
+			return err
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(ranges)
+	})
 }
 
 func rotateKeys(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.Writer) error {

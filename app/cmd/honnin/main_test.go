@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"honnin/app/cards"
 	"honnin/db"
 )
 
@@ -120,6 +122,18 @@ func TestMigrateSeedImportAndStaffAdd(t *testing.T) {
 	}
 	if code := run([]string{"cards", "import", "--absent", "delete", csv}, &out, &errOut); code != 2 {
 		t.Errorf("--absent delete: exit %d, want a usage error", code)
+	}
+	out.Reset()
+	if code := run([]string{"cards", "ranges"}, &out, &errOut); code != 0 {
+		t.Fatalf("cards ranges: exit %d: %s", code, errOut.String())
+	}
+	var ranges []cards.BrandRanges
+	if err := json.Unmarshal(out.Bytes(), &ranges); err != nil || len(ranges) != 2 || ranges[0].Brand != "jcb" || ranges[1].Brand != "visa" {
+		t.Fatalf("cards ranges: %v %s", err, out.String())
+	}
+	if r, ok := cards.RangeFor(ranges[0].CardRangeData, "3540000000000068"); !ok || r.ThreeDSMethodURL != "http://localhost:8080/3ds/method" ||
+		r.ACSStartProtocolVersion != "2.1.0" || r.ACSEndProtocolVersion != "2.2.0" {
+		t.Errorf("the imported card's range: %+v (%v)", r, ok)
 	}
 	os.WriteFile(csv, []byte("pan,expiry,birth_date,phone,holder_name,status\n3540000000000069,3101,1999-09-09,0540000000,BAD,active\n"), 0o600)
 	errOut.Reset()
