@@ -13,6 +13,7 @@ import (
 
 	"honnin/app/config"
 	"honnin/app/credentials"
+	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/app/security"
 )
@@ -32,6 +33,9 @@ type Deps struct {
 	Checker *credentials.Checker
 	// Risk gives the risk rules in force; nil means the default rules.
 	Risk risk.Source
+	// Notices writes the member's mails about the ACS's own events (a new trusted device or shop, a
+	// frictionless purchase above the member's amount); nil sends none (unit tests).
+	Notices *mail.Outbox
 }
 
 // ACS serves the protocol endpoints and the challenge pages.

@@ -17,6 +17,7 @@ import (
 	"honnin/app/cards"
 	"honnin/app/emv"
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/app/security"
 	"honnin/db"
@@ -208,6 +209,10 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		return nil, a.storeErro(req, err)
 	}
 
+	if status == emv.StatusY {
+		a.noticeFrictionless(ctx, card, &ch, now)
+	}
+
 	ares := &emv.ARes{
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
 		DSTransID:            req.DSTransID,
@@ -317,6 +322,7 @@ type decisionColumns struct {
 	// What the risk engine reads of the member.
 	MemberLockedUntil          *time.Time
 	MemberCredentialsChangedAt *time.Time
+	MemberNoticeAboveYen       *int64
 }
 
 // findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
@@ -327,7 +333,8 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 	q := a.DB.WithContext(ctx).Table("cards").
 		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.challenge_locked_until, cards.member_id, " +
 			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default, " +
-			"members.locked_until AS member_locked_until, members.credentials_changed_at AS member_credentials_changed_at").
+			"members.locked_until AS member_locked_until, members.credentials_changed_at AS member_credentials_changed_at, " +
+			"members.notice_above_yen AS member_notice_above_yen").
 		Joins("LEFT JOIN members ON members.id = cards.member_id")
 	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
 		q = q.Where("cards.pan_hash IN ?", hashes)
@@ -346,6 +353,25 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 	if row.MemberID != nil && row.MemberStatus != nil {
 		card.Member = &db.Member{ID: *row.MemberID, Status: *row.MemberStatus, PersonalMessageIsDefault: row.MemberMessageIsDefault != nil && *row.MemberMessageIsDefault,
 			LockedUntil: row.MemberLockedUntil, CredentialsChangedAt: row.MemberCredentialsChangedAt}
+		if row.MemberNoticeAboveYen != nil {
+			card.Member.NoticeAboveYen = *row.MemberNoticeAboveYen
+		}
 	}
 	return card, nil
+}
+
+// noticeFrictionless writes the notice of a purchase approved without a screen when its member asked
+// for one above an amount this purchase exceeds. The transaction row is written by the group commit,
+// so the notice follows in a statement of its own: a crash between the two loses this one notice (the
+// purchase still shows in the member's history), and a failure here does not undo the approval.
+func (a *ACS) noticeFrictionless(ctx context.Context, card *db.Card, ch *db.Challenge, now time.Time) {
+	if a.Notices == nil || card == nil || card.Member == nil ||
+		!mail.PurchaseNoticeDue(card.Member, ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent) {
+		return
+	}
+	f := mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Merchant: ch.MerchantName, Amount: ch.PurchaseAmount,
+		Currency: ch.PurchaseCurrency, Exponent: ch.PurchaseExponent, At: now}
+	if err := a.Notices.Enqueue(a.DB.WithContext(ctx), card.Member.ID, mail.KindPurchase, f); err != nil {
+		a.Log.Error("the notice of a frictionless purchase could not be written", "acs_trans_id", ch.ACSTransID, "err", err.Error())
+	}
 }

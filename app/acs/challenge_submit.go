@@ -227,7 +227,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		if res.AV, err = a.authValue(ctx, ch); err != nil {
 			return step{}, err
 		}
-		res.DeviceTrustDays = a.rules().DeviceTrustDays
+		res.DeviceTrustDays, res.Notices = a.rules().DeviceTrustDays, a.Notices
 		if ans.TrustMerchant && trustOffered(ch) {
 			res.TrustMerchant = true
 			extra = map[string]any{"white_list_status": string(emv.WhiteListTrusted)}

@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/emv"
+	"honnin/app/mail"
 	"honnin/app/security"
 	"honnin/db"
 )
@@ -25,6 +26,8 @@ type result struct {
 	// on the card's trust list.
 	DeviceTrustDays int
 	TrustMerchant   bool
+	// Notices, when set, tells the member of a device or shop the success newly trusted.
+	Notices *mail.Outbox
 }
 
 // Results of the decision table's challenge rows.
@@ -97,7 +100,11 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		}
 		switch {
 		case res.State == db.ChallengeSucceeded:
-			if err := learnFromSuccess(tx, &ch, res.DeviceTrustDays, res.TrustMerchant, now); err != nil {
+			l, err := learnFromSuccess(tx, &ch, res.DeviceTrustDays, res.TrustMerchant, now)
+			if err != nil {
+				return err
+			}
+			if err := notifyTrusted(tx, res.Notices, &ch, l, now); err != nil {
 				return err
 			}
 		case res.State == db.ChallengeFailed && ch.CardID != nil:

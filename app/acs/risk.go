@@ -14,6 +14,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"honnin/app/emv"
+	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/db"
 )
@@ -250,12 +251,19 @@ func countFailure(tx *gorm.DB, cardID uint, now time.Time) error {
 		cardID, now.UTC().Truncate(time.Hour), now.UTC().Truncate(24*time.Hour), now, dayAgo, dayAgo).Error
 }
 
+// learnt is what a successful challenge newly taught Honnin about the card.
+type learnt struct {
+	NewDevice bool // the device was not known for the card when the AReq was decided
+	NewTrust  bool // the member put the merchant on the card's trust list just now
+}
+
 // learnFromSuccess records what a successful challenge proves: the device is known for the card
 // until trust days from now, the card has authenticated at the merchant, and, when the member chose
 // so on the page, the merchant is on the card's trust list.
-func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchant bool, now time.Time) error {
+func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchant bool, now time.Time) (learnt, error) {
+	var l learnt
 	if ch.CardID == nil {
-		return nil
+		return l, nil
 	}
 	if ch.DeviceHash != "" && trustDays > 0 {
 		err := tx.Clauses(clause.OnConflict{
@@ -264,21 +272,46 @@ func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchan
 		}).Create(&db.KnownDevice{CardID: *ch.CardID, DeviceHash: ch.DeviceHash, Label: risk.DeviceLabel(ch.BrowserUserAgent),
 			ExpiresAt: now.AddDate(0, 0, trustDays), LastUsedAt: now}).Error
 		if err != nil {
-			return err
+			return l, err
 		}
+		var f risk.Facts
+		l.NewDevice = ch.RiskFacts != "" && json.Unmarshal([]byte(ch.RiskFacts), &f) == nil && !f.DeviceKnown
 	}
 	if ch.MerchantKey == "" {
-		return nil
+		return l, nil
 	}
 	err := tx.Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "card_id"}, {Name: "merchant_key"}},
 		DoUpdates: clause.AssignmentColumns([]string{"last_seen_at"}),
 	}).Create(&db.KnownMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, LastSeenAt: now}).Error
 	if err != nil || !trustMerchant {
-		return err
+		return l, err
 	}
-	return tx.Clauses(clause.OnConflict{DoNothing: true}).
-		Create(&db.TrustedMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, MerchantName: ch.MerchantName}).Error
+	trusted := tx.Clauses(clause.OnConflict{DoNothing: true}).
+		Create(&db.TrustedMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, MerchantName: ch.MerchantName})
+	l.NewTrust = trusted.Error == nil && trusted.RowsAffected == 1
+	return l, trusted.Error
+}
+
+// notifyTrusted tells the member, in the transaction that trusted them, of each device or shop the
+// card newly trusts: the member's ID and password used by someone else would show up here first.
+func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, l learnt, now time.Time) error {
+	if notices == nil || ch.MemberID == nil {
+		return nil
+	}
+	var names []string
+	if l.NewDevice {
+		names = append(names, risk.DeviceLabel(ch.BrowserUserAgent))
+	}
+	if l.NewTrust {
+		names = append(names, ch.MerchantName)
+	}
+	for _, name := range names {
+		if err := notices.Enqueue(tx, *ch.MemberID, mail.KindTrusted, mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Trusted: name, At: now}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // whiteListStatus is the trust-list status Honnin sends for a 2.2.0 AReq (empty for 2.1.0 and when

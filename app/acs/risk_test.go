@@ -9,6 +9,7 @@ import (
 
 	"honnin/app/demodata"
 	"honnin/app/emv"
+	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/db"
 )
@@ -286,4 +287,55 @@ func TestTopSignalLabel(t *testing.T) {
 			t.Errorf("topSignal(%v) = %q, want %q", tt.fired, got, tt.want)
 		}
 	}
+}
+
+// The member hears of each device and shop a challenge newly trusts, and of a frictionless purchase
+// above the amount they chose, and of nothing else.
+func TestRiskNotices(t *testing.T) {
+	f := newRiskFixture(t)
+	f.Notices = &mail.Outbox{Sealer: f.Sealer, Names: mail.Names{Issuer: "日専連静岡", Portal: "My日専連静岡", Host: "acs.example"}}
+	notices := func(kind mail.Kind) int64 {
+		var n int64
+		if err := f.DB.Model(&db.MailNotice{}).Where("kind = ?", string(kind)).Count(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ares, ch := f.aresFor(t, demodata.YamadaJCB, func(m map[string]any) { m["threeDSRequestorChallengeInd"] = "09" })
+	if ares.TransStatus != emv.StatusC {
+		t.Fatalf("first purchase: %s, want C", ares.TransStatus)
+	}
+	if err := f.DB.Model(&db.Member{}).Where("id = ?", *ch.MemberID).Update("notice_above_yen", 3000).Error; err != nil {
+		t.Fatal(err)
+	}
+	f.succeed(t, ares, true)
+	if n := notices(mail.KindTrusted); n != 2 {
+		t.Fatalf("%d trusted notices after a new device and a trusted shop, want 2", n)
+	}
+	f.succeed(t, mustC(t, f, func(m map[string]any) { m["threeDSRequestorChallengeInd"] = "04" }), false)
+	if n := notices(mail.KindTrusted); n != 2 {
+		t.Fatalf("%d trusted notices after a challenge from a known device, want still 2", n)
+	}
+	for _, tt := range []struct {
+		amount string
+		want   int64
+	}{{"2000", 0}, {"5000", 1}} {
+		ares, _ := f.aresFor(t, demodata.YamadaJCB, func(m map[string]any) { m["purchaseAmount"] = tt.amount })
+		if ares.TransStatus != emv.StatusY {
+			t.Fatalf("%s yen from the known device: %s, want Y", tt.amount, ares.TransStatus)
+		}
+		if n := notices(mail.KindPurchase); n != tt.want {
+			t.Fatalf("after a frictionless %s yen: %d purchase notices, want %d", tt.amount, n, tt.want)
+		}
+	}
+}
+
+// mustC sends an AReq for Yamada's JCB card that must be challenged.
+func mustC(t *testing.T, f *fixture, edit func(map[string]any)) *emv.ARes {
+	t.Helper()
+	ares, _ := f.aresFor(t, demodata.YamadaJCB, edit)
+	if ares.TransStatus != emv.StatusC {
+		t.Fatalf("ARes %s, want C", ares.TransStatus)
+	}
+	return ares
 }

@@ -178,7 +178,7 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	}
 
 	threeDS := acs.New(acs.Deps{DB: gdb, Config: cfg, Log: log, Sealer: sealer, Hasher: hasher, AVKey: acs.AVKeyring{Version: keys.AVVersion, Keys: keys.AV}, Registry: s.Registry,
-		DSAuth: s.dsAuth.authenticate, Checker: checker, Risk: s.riskRules})
+		DSAuth: s.dsAuth.authenticate, Checker: checker, Risk: s.riskRules, Notices: notices})
 	threeDS.Register(s.public, s.internal)
 	s.workers = append(s.workers, threeDS.Workers()...)
 	if cfg.Demo {
