@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -110,6 +111,11 @@ func (a *ACS) render(c echo.Context, s step) error {
 
 // failPage answers a failure of the challenge itself (database down): a page, never a stack trace.
 func (a *ACS) failPage(c echo.Context, err error) error {
+	if errors.Is(c.Request().Context().Err(), context.Canceled) {
+		// The shopper's browser went away first: nothing broke and nobody is there to read a page; the
+		// server's error handler records it as a closed request.
+		return c.Request().Context().Err()
+	}
 	a.Log.Error("challenge step failed", "err", err.Error())
 	// Written even when the request's deadline has passed (which may be why the step failed).
 	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))

@@ -1,8 +1,10 @@
 package acs
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -206,6 +208,15 @@ func TestFailPage(t *testing.T) {
 	}
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(rec.Body.String(), "ただいま本人認証を行えません") || strings.Contains(rec.Body.String(), "kept changing") {
 		t.Errorf("fail page: HTTP %d %s", rec.Code, rec.Body.String())
+	}
+
+	// A browser that went away gets no page: the error goes to the server's handler as a closed request.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec = httptest.NewRecorder()
+	c = echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/3ds/challenge", nil).WithContext(ctx), rec)
+	if err := f.failPage(c, context.Canceled); !errors.Is(err, context.Canceled) || rec.Body.Len() != 0 {
+		t.Errorf("closed request: err %v, body %q", err, rec.Body.String())
 	}
 }
 
