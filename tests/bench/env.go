@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"io"
 	"log"
@@ -15,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -50,7 +53,13 @@ type environment struct {
 	dsResults *http.Server
 	cfg       config.Config
 	CardPANs  []string
+	// reused: the database is -keep-db's, kept from an earlier run with its cards and generated rows.
+	reused bool
 }
+
+var keepDB = flag.String("keep-db", "", "use (and keep) the PostgreSQL database of this name instead of a fresh one: "+
+	"a later run with the same name reuses its cards and the size phases' generated rows, so that a long "+
+	"-prefill can be made once and measured again when the machine is quiet")
 
 func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	env := &environment{adminURL: os.Getenv("TEST_DATABASE_URL")}
@@ -80,7 +89,7 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	vars := map[string]string{
 		"HONNIN_DATABASE_URL": env.dbURL, "HONNIN_DATA_DIR": env.dir, "HONNIN_DEMO": "true",
 		"HONNIN_ADDR": public, "HONNIN_INTERNAL_ADDR": internal, "HONNIN_BASE_URL": env.BaseURL,
-		"HONNIN_PAN_KEY": randomKey(), "HONNIN_HASH_KEY": randomKey(), "HONNIN_AV_KEY": randomKey(),
+		"HONNIN_PAN_KEY": env.key("pan"), "HONNIN_HASH_KEY": env.key("hash"), "HONNIN_AV_KEY": env.key("av"),
 		"HONNIN_DS_RESULTS_URL": "http://" + env.dsResults.Addr + "/results",
 		"HONNIN_LOG_LEVEL":      "warn",
 		"HONNIN_PPROF":          "true",
@@ -117,11 +126,18 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	if env.CardPANs, err = writeCardFile(csvPath, cardCount); err != nil {
 		return nil, err
 	}
-	log.Printf("importing %d cards", cardCount)
-	imp := exec.Command(env.bin, "cards", "import", csvPath)
-	imp.Env, imp.Stdout, imp.Stderr = append(env.environ, "HONNIN_DATABASE_URL="+env.dbURL), io.Discard, os.Stderr
-	if err := imp.Run(); err != nil {
-		return nil, fmt.Errorf("import: %w", err)
+	if env.reused {
+		log.Printf("reusing database %s and its cards", env.dbName)
+		if err := env.endLeftChallenges(); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Printf("importing %d cards", cardCount)
+		imp := exec.Command(env.bin, "cards", "import", csvPath)
+		imp.Env, imp.Stdout, imp.Stderr = append(env.environ, "HONNIN_DATABASE_URL="+env.dbURL), io.Discard, os.Stderr
+		if err := imp.Run(); err != nil {
+			return nil, fmt.Errorf("import: %w", err)
+		}
 	}
 	if err := env.startServer(ctx, env.dbURL); err != nil {
 		return nil, err
@@ -160,11 +176,23 @@ func (env *environment) createDatabase() error {
 		return fmt.Errorf("PostgreSQL at TEST_DATABASE_URL: %w", err)
 	}
 	defer db.Close(admin)
-	b := make([]byte, 5)
-	_, _ = rand.Read(b)
-	env.dbName = "honnin_bench_" + hex.EncodeToString(b)
-	if err := admin.Exec("CREATE DATABASE " + env.dbName).Error; err != nil {
-		return err
+	if *keepDB != "" {
+		if !keptName.MatchString(*keepDB) {
+			return fmt.Errorf("-keep-db: %q is not a plain database name", *keepDB)
+		}
+		env.dbName = *keepDB
+		if err := admin.Raw("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = ?)", env.dbName).Scan(&env.reused).Error; err != nil {
+			return err
+		}
+	} else {
+		b := make([]byte, 5)
+		_, _ = rand.Read(b)
+		env.dbName = "honnin_bench_" + hex.EncodeToString(b)
+	}
+	if !env.reused {
+		if err := admin.Exec("CREATE DATABASE " + env.dbName).Error; err != nil {
+			return err
+		}
 	}
 	u, _ := url.Parse(env.adminURL)
 	u.Path = "/" + env.dbName
@@ -265,7 +293,7 @@ func (env *environment) Close() {
 }
 
 func (env *environment) dropDatabase() {
-	if env.dbName != "" {
+	if env.dbName != "" && *keepDB == "" {
 		if admin, err := gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err == nil {
 			admin.Exec("DROP DATABASE IF EXISTS " + env.dbName + " WITH (FORCE)")
 			db.Close(admin)
@@ -330,10 +358,34 @@ func writeCardFile(path string, cardCount int) ([]string, error) {
 	return pans, writeFile(path, demodata.CardFile(cardCount, benchHolder))
 }
 
+// key is the server's key for purpose: random, except for a kept database, whose sealed and hashed
+// cards must be readable by the next run (a bench database holds generated cards only).
+func (env *environment) key(purpose string) string {
+	if *keepDB == "" {
+		return randomKey()
+	}
+	sum := sha256.Sum256([]byte("honnin-bench/" + purpose + "/" + *keepDB))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
 func randomKey() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
+}
+
+var keptName = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// endLeftChallenges ends the challenges an earlier run on a kept database left open (its AReq phases
+// are followed by no CReq): they would otherwise all expire, each with an RReq, while this run measures.
+func (env *environment) endLeftChallenges() error {
+	gdb, err := db.Open(env.dbURL, env.dir, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close(gdb)
+	return gdb.Exec(`UPDATE challenges SET state = ?, trans_status = 'N', trans_status_reason = '14', finished_at = now()
+		WHERE state = ?`, db.ChallengeExpired, db.ChallengeCreated).Error
 }
 
 func freeAddr() string {

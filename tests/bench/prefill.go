@@ -130,8 +130,21 @@ func (env *environment) populate(ctx context.Context) (*population, error) {
 	if span.N == 0 || span.Last-span.First+1 != span.N {
 		return nil, fmt.Errorf("the bench's cards are not numbered contiguously (%+v)", span)
 	}
+	var given int64
+	if err := gdb.Raw(`SELECT count(*) FROM members WHERE login_id LIKE ?`, benchMemberPrefix+"%").Scan(&given).Error; err != nil {
+		return nil, err
+	}
+	pop := &population{firstCard: span.First, cards: span.N}
+	if given > 0 { // a kept database (-keep-db): its members and rows are there from an earlier run
+		if err := gdb.Raw(`SELECT coalesce(max(transactions), 0) FROM bench_prefill`).Scan(&pop.transactions).Error; err != nil {
+			return nil, fmt.Errorf("populate: a kept database without its prefill count: %w", err)
+		}
+		log.Printf("kept database: %d members, %d generated transactions", given, pop.transactions)
+		return pop, pop.findMembers(gdb)
+	}
 	log.Printf("giving %d cards to %d members", span.N, span.N/2)
 	err := runAll(gdb, []statement{
+		{"CREATE TABLE IF NOT EXISTS bench_prefill (transactions bigint NOT NULL)", nil},
 		{`INSERT INTO members (login_id, password_hash, personal_message, password_changed_at, status, created_at, updated_at)
 		SELECT ? || lpad(g::text, 7, '0'), y.password_hash, y.personal_message, now(), y.status, now(), now()
 		FROM generate_series(0, ? - 1) g, members y WHERE y.login_id = 'yamada01'`, []any{benchMemberPrefix, (span.N + 1) / 2}},
@@ -143,19 +156,23 @@ func (env *environment) populate(ctx context.Context) (*population, error) {
 	if err != nil {
 		return nil, fmt.Errorf("populate: %w", err)
 	}
-	pop := &population{firstCard: span.First, cards: span.N}
+	return pop, pop.findMembers(gdb)
+}
+
+// findMembers picks the member with a long history and some typical ones.
+func (pop *population) findMembers(gdb *gorm.DB) error {
 	var ids []uint
-	if err := gdb.Raw(`SELECT member_id FROM cards WHERE id IN (?, ?) ORDER BY id`, span.First, span.First+span.N/2).
+	if err := gdb.Raw(`SELECT member_id FROM cards WHERE id IN (?, ?) ORDER BY id`, pop.firstCard, pop.firstCard+pop.cards/2).
 		Scan(&ids).Error; err != nil || len(ids) != 2 {
-		return nil, fmt.Errorf("populate: members of the sample cards: %v", err)
+		return fmt.Errorf("populate: members of the sample cards: %v", err)
 	}
 	pop.heavyMember = ids[0]
-	if err := gdb.Raw(`SELECT member_id FROM cards WHERE holder_name = ? AND id >= ? ORDER BY id LIMIT 200`, benchHolder, span.First+span.N/2).
+	if err := gdb.Raw(`SELECT member_id FROM cards WHERE holder_name = ? AND id >= ? ORDER BY id LIMIT 200`, benchHolder, pop.firstCard+pop.cards/2).
 		Scan(&pop.typicalMembers).Error; err != nil {
-		return nil, err
+		return err
 	}
 	pop.typicalMembers = slices.Compact(pop.typicalMembers)
-	return pop, nil
+	return nil
 }
 
 type statement struct {
@@ -202,6 +219,9 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 			return fmt.Errorf("prefill rows %d–%d: %w", from, to, err)
 		}
 		pop.transactions = to
+		if err := runAll(gdb, []statement{{"DELETE FROM bench_prefill", nil}, {"INSERT INTO bench_prefill VALUES (?)", []any{to}}}); err != nil {
+			return err
+		}
 		log.Printf("prefill: %d transactions (%s)", to, time.Since(started).Round(time.Second))
 	}
 	log.Printf("prefill: vacuum and analyse")
