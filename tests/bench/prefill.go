@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"html"
 	"log"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -203,6 +204,9 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 			return err
 		}
 	}
+	if err := dropSecondaryIndexes(gdb); err != nil {
+		return err
+	}
 	started := time.Now()
 	for from := pop.transactions; from < size; from += prefillStep {
 		to := min(from+prefillStep, size)
@@ -224,8 +228,63 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 		}
 		log.Printf("prefill: %d transactions (%s)", to, time.Since(started).Round(time.Second))
 	}
+	if err := restoreIndexes(gdb); err != nil {
+		return err
+	}
 	log.Printf("prefill: vacuum and analyse")
 	return runAll(gdb, []statement{{"VACUUM ANALYZE challenges", nil}, {"VACUUM ANALYZE auth_events", nil}})
+}
+
+// dropSecondaryIndexes drops the partitioned tables' indexes that back no constraint, to be built again
+// once the rows are in: a million rows inserted at random places in seven indexes each cost minutes of
+// random writes, a build after the load a sort. The definitions are kept in the database first, so
+// that a run interrupted in between restores them (restoreIndexes) the next time.
+func dropSecondaryIndexes(gdb *gorm.DB) error {
+	if err := restoreIndexes(gdb); err != nil { // an earlier run's, interrupted
+		return err
+	}
+	var dropped []struct{ Name, Def string }
+	err := gdb.Raw(`SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS def
+		FROM pg_index i WHERE i.indrelid::regclass::text IN ?
+		AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`, slices.Sorted(maps.Keys(db.PartitionedTables))).
+		Scan(&dropped).Error
+	if err != nil {
+		return err
+	}
+	for _, ix := range dropped {
+		log.Printf("prefill: dropping %s until the rows are in", ix.Name)
+		err := runAll(gdb, []statement{{"INSERT INTO bench_dropped_indexes (name, def) VALUES (?, ?)", []any{ix.Name, ix.Def}},
+			{"DROP INDEX " + ix.Name, nil}})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// restoreIndexes builds the indexes dropSecondaryIndexes dropped. A partitioned table's definition
+// reads "ON ONLY", which would make the parent's index alone: without it, every partition gets its own.
+func restoreIndexes(gdb *gorm.DB) error {
+	if err := gdb.Exec("CREATE TABLE IF NOT EXISTS bench_dropped_indexes (name text PRIMARY KEY, def text NOT NULL)").Error; err != nil {
+		return err
+	}
+	var dropped []struct{ Name, Def string }
+	if err := gdb.Raw("SELECT name, def FROM bench_dropped_indexes ORDER BY name").Scan(&dropped).Error; err != nil {
+		return err
+	}
+	for _, ix := range dropped {
+		started := time.Now()
+		err := gdb.Connection(func(tx *gorm.DB) error {
+			return runAll(tx, []statement{{"SET maintenance_work_mem = '512MB'", nil},
+				{strings.Replace(ix.Def, " ON ONLY ", " ON ", 1), nil},
+				{"DELETE FROM bench_dropped_indexes WHERE name = ?", []any{ix.Name}}})
+		})
+		if err != nil {
+			return fmt.Errorf("rebuilding %s: %w", ix.Name, err)
+		}
+		log.Printf("prefill: built %s (%s)", ix.Name, time.Since(started).Round(time.Second))
+	}
+	return nil
 }
 
 // challengeRows inserts the transactions numbered @from…@to: every @heavy_every-th on one of the
