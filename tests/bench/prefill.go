@@ -204,6 +204,9 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 			return err
 		}
 	}
+	// The server stops while the rows are made: its sweepers would scan the tables whose indexes are
+	// being rebuilt, and take the CPU the generation needs.
+	env.stopServer()
 	if err := dropSecondaryIndexes(gdb); err != nil {
 		return err
 	}
@@ -232,7 +235,10 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 		return err
 	}
 	log.Printf("prefill: vacuum and analyse")
-	return runAll(gdb, []statement{{"VACUUM ANALYZE challenges", nil}, {"VACUUM ANALYZE auth_events", nil}})
+	if err := runAll(gdb, []statement{{"VACUUM ANALYZE challenges", nil}, {"VACUUM ANALYZE auth_events", nil}}); err != nil {
+		return err
+	}
+	return env.startServer(ctx, env.dbURL)
 }
 
 // dropSecondaryIndexes drops the partitioned tables' indexes that back no constraint, to be built again
