@@ -132,17 +132,27 @@ func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreq
 			return err
 		}
 	}
-	body, err := json.Marshal(buildRReq(ch))
+	rreq, event, err := endingRows(ch, res, now, rreqURL, origin)
 	if err != nil {
 		return err
 	}
-	if err := tx.Create(&db.OutboxMessage{ACSTransID: ch.ACSTransID, URL: rreqURL(ch), Body: string(body), NextAttemptAt: now}).Error; err != nil {
+	if err := tx.Create(&rreq).Error; err != nil {
 		return err
 	}
+	return tx.Create(&event).Error
+}
+
+// endingRows are the RReq (into the outbox) and the result's auth event of ch, which ended as res.
+func endingRows(ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) (db.OutboxMessage, db.AuthEvent, error) {
+	body, err := json.Marshal(buildRReq(ch))
+	if err != nil {
+		return db.OutboxMessage{}, db.AuthEvent{}, err
+	}
 	id := ch.ACSTransID
-	return tx.Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-		Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
-		IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error
+	return db.OutboxMessage{ACSTransID: ch.ACSTransID, URL: rreqURL(ch), Body: string(body), NextAttemptAt: now},
+		db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
+			Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
+			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}, nil
 }
 
 func resultDetail(r result) string {
