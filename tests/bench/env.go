@@ -50,10 +50,14 @@ type environment struct {
 	dsResults *http.Server
 	cfg       config.Config
 	CardPANs  []string
+	pop       *population // the bench's cards spread over members, once a phase asked for it
+	// cardLogins[i] is the login ID of the member holding CardPANs[i], once spread (population).
+	cardLogins []string
+	hashKey    string // HONNIN_HASH_KEY, to match cards to their rows
 }
 
 func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
-	env := &environment{adminURL: os.Getenv("TEST_DATABASE_URL")}
+	env := &environment{adminURL: os.Getenv("TEST_DATABASE_URL"), hashKey: randomKey()}
 	if env.adminURL == "" {
 		env.adminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
@@ -80,7 +84,7 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	vars := map[string]string{
 		"HONNIN_DATABASE_URL": env.dbURL, "HONNIN_DATA_DIR": env.dir, "HONNIN_DEMO": "true",
 		"HONNIN_ADDR": public, "HONNIN_INTERNAL_ADDR": internal, "HONNIN_BASE_URL": env.BaseURL,
-		"HONNIN_PAN_KEY": randomKey(), "HONNIN_HASH_KEY": randomKey(), "HONNIN_AV_KEY": randomKey(),
+		"HONNIN_PAN_KEY": randomKey(), "HONNIN_HASH_KEY": env.hashKey, "HONNIN_AV_KEY": randomKey(),
 		"HONNIN_DS_RESULTS_URL": "http://" + env.dsResults.Addr + "/results",
 		"HONNIN_LOG_LEVEL":      "warn",
 		"HONNIN_PPROF":          "true",
