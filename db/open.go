@@ -176,3 +176,19 @@ func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds())
 	}
 }
+
+// WithoutFlushWait runs fn in a transaction whose commit does not wait for its log to reach the disk
+// (PostgreSQL's synchronous_commit off): for a write that a crash of the database may lose without
+// harm, because the next commit that does wait flushes it too. Others see it as soon as it commits.
+// SQLite has no such setting: fn runs on gdb as it is.
+func WithoutFlushWait(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) error {
+	if !IsPostgres(gdb) {
+		return fn(gdb.WithContext(ctx))
+	}
+	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}

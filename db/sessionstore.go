@@ -1,6 +1,7 @@
 package db
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -23,6 +24,25 @@ func sessionKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// loadedSession is what FindCtx read in a request that WithRefreshSlack marked, for CommitCtx to
+// compare with what the request stores.
+type loadedSession struct {
+	slack  time.Duration
+	key    string
+	data   []byte
+	expiry time.Time
+}
+
+type loadedSessionKey struct{}
+
+// WithRefreshSlack marks a request whose session CommitCtx may leave as stored when only its expiry
+// moved, by less than slack: scs with an idle timeout stores the session again on every request only to
+// push the expiry on, a write (and a wait for its flush) per page view. A session then ends at most
+// slack before its idle timeout says.
+func WithRefreshSlack(ctx context.Context, slack time.Duration) context.Context {
+	return context.WithValue(ctx, loadedSessionKey{}, &loadedSession{slack: slack})
+}
+
 // FindCtx returns a live session's data.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var row Session
@@ -33,12 +53,21 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	if err != nil {
 		return nil, false, err
 	}
+	if l, ok := ctx.Value(loadedSessionKey{}).(*loadedSession); ok {
+		l.key, l.data, l.expiry = row.TokenHash, row.Data, row.Expiry
+	}
 	return row.Data, true, nil
 }
 
-// CommitCtx stores or replaces a session.
+// CommitCtx stores or replaces a session; in a request marked by WithRefreshSlack, it leaves a session
+// it found as it is when the data is the same and the expiry moves on by less than the slack.
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, data []byte, expiry time.Time) error {
-	row := Session{TokenHash: sessionKey(token), Data: data, Expiry: expiry.UTC().Truncate(time.Microsecond)}
+	key := sessionKey(token)
+	if l, ok := ctx.Value(loadedSessionKey{}).(*loadedSession); ok && l.key == key && bytes.Equal(l.data, data) &&
+		!expiry.Before(l.expiry) && expiry.Sub(l.expiry) < l.slack {
+		return nil
+	}
+	row := Session{TokenHash: key, Data: data, Expiry: expiry.UTC().Truncate(time.Microsecond)}
 	return s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "token_hash"}},
 		DoUpdates: clause.AssignmentColumns([]string{"data", "expiry"}),

@@ -56,20 +56,10 @@ func CountAReqs(ctx context.Context, gdb *gorm.DB, window time.Duration, hits []
 		upsert := `INSERT INTO areq_counters ("key", window_start, count) VALUES ` + strings.Join(values, ", ") + `
 			ON CONFLICT ("key", window_start) DO UPDATE SET count = areq_counters.count + excluded.count RETURNING "key", count`
 		var rows []db.AReqCounter
-		var err error
-		if db.IsPostgres(gdb) {
-			// A rate limit does not need its last few counts to survive a crash of the database: the
-			// commit does not wait for its flush to disk, so the AReq waits for one flush (its row's),
-			// not two. The row's commit flushes the counters' log records anyway.
-			err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-				if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
-					return err
-				}
-				return tx.Raw(upsert, args...).Scan(&rows).Error
-			})
-		} else {
-			err = gdb.WithContext(ctx).Raw(upsert, args...).Scan(&rows).Error
-		}
+		// A rate limit does not need its last few counts to survive a crash of the database: the commit
+		// does not wait for its flush to disk, so the AReq waits for one flush (its row's), not two. The
+		// row's commit flushes the counters' log records anyway.
+		err := db.WithoutFlushWait(ctx, gdb, func(tx *gorm.DB) error { return tx.Raw(upsert, args...).Scan(&rows).Error })
 		if err != nil {
 			return nil, err
 		}

@@ -126,7 +126,7 @@ func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData str
 			return step{}, err
 		}
 		if moved {
-			return a.formStep(ctx, ch, token, "", "")
+			return a.formFor(ch, member, token, "", ""), nil
 		}
 	}
 	return step{}, errChurn
@@ -230,9 +230,14 @@ func (a *ACS) formStep(ctx context.Context, ch *db.Challenge, token, loginID, er
 	if err != nil {
 		return step{}, err
 	}
+	return a.formFor(ch, m, token, loginID, errorKey), nil
+}
+
+// formFor is formStep for a member already read (nil when the card has none).
+func (a *ACS) formFor(ch *db.Challenge, m *db.Member, token, loginID, errorKey string) step {
 	s := step{kind: stepForm, ch: ch, token: token, loginID: loginID, errorKey: errorKey, triesLeft: a.Config.ChallengeTries - ch.Tries}
 	if m != nil {
 		s.personalMessage = m.PersonalMessage
 	}
-	return s, nil
+	return s
 }

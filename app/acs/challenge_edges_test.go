@@ -105,7 +105,7 @@ func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
-		f.reopen(f.ctx, ares.ACSTransID)
+		f.reopen(f.ctx, ares.ACSTransID, nil)
 	}()
 	got := f.submit(t, s, "yamada01", "wrong", false)
 	if got.kind != stepForm || got.token != next || got.triesLeft != testTries-1 || got.errorKey != "acs.error.wrong" {
@@ -121,7 +121,7 @@ func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
-		f.reopen(f.ctx, ares.ACSTransID)
+		f.reopen(f.ctx, ares.ACSTransID, nil)
 	}()
 	again, err := f.showChallenge(f.ctx, creq(ares), "session-data", f.now, browser)
 	if err != nil || again.kind != stepForm || again.triesLeft != testTries-2 {

@@ -139,24 +139,48 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 // take is shown → checking: the answer's try is counted before it is checked, and the form's token
 // is replaced by its successor, so that parallel or repeated submits of the form cannot take a second
 // try or exceed the allowed tries.
+//
+// The commit does not wait for its flush: the answer's outcome is written by a commit that does (the
+// ending, the reopen or the failure count), which flushes this one with it; a crash of the database in
+// between loses only a try whose answer was never decided.
 func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, now time.Time) (bool, error) {
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
-		Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
-			ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
-		Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
-	if res.Error != nil || res.RowsAffected == 0 {
-		return false, res.Error
+	var moved bool
+	err := db.WithoutFlushWait(ctx, a.DB, func(tx *gorm.DB) error {
+		res := tx.Model(&db.Challenge{}).
+			Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
+				ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
+			Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
+		moved = res.RowsAffected == 1
+		return res.Error
+	})
+	if err != nil || !moved {
+		return false, err
 	}
 	ch.State, ch.Tries, ch.TokenHash = db.ChallengeChecking, ch.Tries+1, security.TokenHash(next)
 	return true, nil
 }
 
-// reopen is checking → shown after a wrong answer with tries left. It reports false when the
-// challenge left checking meanwhile (only the deadline can do that).
-func (a *ACS) reopen(ctx context.Context, acsTransID string) (bool, error) {
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
-		Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).Update("state", db.ChallengeShown)
-	return res.RowsAffected == 1, res.Error
+// reopen is checking → shown after a wrong answer with tries left, with the answer's try event (when
+// there is one) in the same transaction. It reports false when the challenge left checking meanwhile
+// (only the deadline can do that); the try's event is written all the same.
+func (a *ACS) reopen(ctx context.Context, acsTransID string, try *db.AuthEvent) (bool, error) {
+	move := func(tx *gorm.DB) (bool, error) {
+		res := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).
+			Update("state", db.ChallengeShown)
+		return res.RowsAffected == 1, res.Error
+	}
+	if try == nil {
+		return move(a.DB.WithContext(ctx))
+	}
+	var moved bool
+	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if moved, err = move(tx); err != nil {
+			return err
+		}
+		return tx.Create(try).Error
+	})
+	return moved && err == nil, err
 }
 
 // verdict is what one checked answer means for its challenge: ends is false while the form stays open.
@@ -200,18 +224,16 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		credentials.Origin{IP: origin.IP, UserAgent: origin.UserAgent, ChallengeID: &id, CardID: ch.CardID})
 	if err != nil {
 		// The try stays counted; the form opens again, so that the shopper can answer once the failure passes.
-		if _, rerr := a.reopen(context.WithoutCancel(ctx), id); rerr != nil {
+		if _, rerr := a.reopen(context.WithoutCancel(ctx), id, nil); rerr != nil {
 			a.Log.Warn("challenge left in checking after a failed check", "acs_trans_id", id, "err", rerr.Error())
 		}
 		return step{}, err
 	}
-	if err := a.DB.WithContext(ctx).Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
-		return step{}, err
-	}
+	try := &db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
+		Kind: db.EventChallengeTry, Result: tryLabel(c), IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}
 	res, ends := verdict(c, ch.MemberID, ch.Tries, a.Config.ChallengeTries)
 	if !ends {
-		moved, err := a.reopen(ctx, id)
+		moved, err := a.reopen(ctx, id, try)
 		if err != nil {
 			return step{}, err
 		}
@@ -222,6 +244,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		// The form stays open with the next token; the ID is kept, the password never.
 		return a.formStep(ctx, ch, next, ans.LoginID, "acs.error.wrong")
 	}
+	res.Try = try
 	var extra map[string]any
 	if res.State == db.ChallengeSucceeded {
 		if res.AV, err = a.authValue(ctx, ch); err != nil {

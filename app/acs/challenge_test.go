@@ -176,7 +176,7 @@ func TestReopenOnlyFromChecking(t *testing.T) {
 		t.Run(tt.state, func(t *testing.T) {
 			_, s := f.opened(t, demodata.YamadaJCB)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
-			moved, err := f.reopen(f.ctx, s.ch.ACSTransID)
+			moved, err := f.reopen(f.ctx, s.ch.ACSTransID, nil)
 			if err != nil || moved != tt.moved {
 				t.Fatalf("reopen moved %v (%v), want %v", moved, err, tt.moved)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"honnin/app/emv"
 	"honnin/app/mail"
@@ -28,6 +29,10 @@ type result struct {
 	TrustMerchant   bool
 	// Notices, when set, tells the member of a device or shop the success newly trusted.
 	Notices *mail.Outbox
+	// Try, when the ending follows a checked answer, is that answer's event: written in the ending's
+	// transaction (one commit for both), and written even when another request ended the challenge
+	// first, since the answer was checked all the same.
+	Try *db.AuthEvent
 }
 
 // Results of the decision table's challenge rows.
@@ -71,14 +76,19 @@ type guard struct {
 }
 
 // finish is the move of a challenge to a terminal state: one conditional UPDATE (extra holds further
-// columns to set with it), the RReq into the outbox and the result's auth event, all in one
-// transaction. It returns the ended challenge as stored, or nil (and changes nothing) when the guard
-// no longer held: someone else (a double submit, another node, the sweeper) moved the challenge
-// first, so every challenge ends exactly once.
+// columns to set with it), the RReq into the outbox and the result's auth event (and the try's, see
+// result.Try), all in one transaction. It returns the ended challenge as stored, or nil (and changes
+// nothing but the try's event) when the guard no longer held: someone else (a double submit, another
+// node, the sweeper) moved the challenge first, so every challenge ends exactly once.
 func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, rreqURL func(*db.Challenge) string, origin eventOrigin) (*db.Challenge, error) {
 	now := db.Now()
 	var won *db.Challenge
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if res.Try != nil {
+			if err := tx.Create(res.Try).Error; err != nil {
+				return err
+			}
+		}
 		upd := map[string]any{
 			"state": res.State, "trans_status": string(res.TransStatus), "trans_status_reason": string(res.Reason),
 			"challenge_cancel": string(res.Cancel), "eci": string(res.ECI), "authentication_value": res.AV, "finished_at": now,
@@ -86,7 +96,9 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		for k, v := range extra {
 			upd[k] = v
 		}
-		q := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state IN ?", acsTransID, g.states)
+		// RETURNING gives the ended row as stored (for the RReq and the page) without reading it again.
+		var ch db.Challenge
+		q := tx.Model(&ch).Clauses(clause.Returning{}).Where("acs_trans_id = ? AND state IN ?", acsTransID, g.states)
 		if g.tokenHash != "" {
 			q = q.Where("token_hash = ?", g.tokenHash)
 		}
@@ -94,44 +106,53 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		if moved.Error != nil || moved.RowsAffected == 0 {
 			return moved.Error
 		}
-		var ch db.Challenge
-		if err := tx.Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
-			return err
-		}
-		switch {
-		case res.State == db.ChallengeSucceeded:
-			l, err := learnFromSuccess(tx, &ch, res.DeviceTrustDays, res.TrustMerchant, now)
-			if err != nil {
-				return err
-			}
-			if err := notifyTrusted(tx, res.Notices, &ch, l, now); err != nil {
-				return err
-			}
-		case res.State == db.ChallengeFailed && ch.CardID != nil:
-			if err := countFailure(tx, *ch.CardID, now); err != nil {
-				return err
-			}
-		}
-		body, err := json.Marshal(buildRReq(&ch))
-		if err != nil {
-			return err
-		}
-		if err := tx.Create(&db.OutboxMessage{ACSTransID: ch.ACSTransID, URL: rreqURL(&ch), Body: string(body), NextAttemptAt: now}).Error; err != nil {
-			return err
-		}
-		id := ch.ACSTransID
-		if err := tx.Create(&db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
-			Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
-			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}).Error; err != nil {
-			return err
-		}
 		won = &ch
-		return nil
+		return recordEnding(tx, &ch, res, now, rreqURL, origin)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return won, nil
+}
+
+// recordEnding writes, in the transaction that ended ch as res, what an ending brings: what a success
+// teaches or a failure counts, the RReq into the outbox and the result's auth event.
+func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) error {
+	switch {
+	case res.State == db.ChallengeSucceeded:
+		l, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
+		if err != nil {
+			return err
+		}
+		if err := notifyTrusted(tx, res.Notices, ch, l, now); err != nil {
+			return err
+		}
+	case res.State == db.ChallengeFailed && ch.CardID != nil:
+		if err := countFailure(tx, *ch.CardID, now); err != nil {
+			return err
+		}
+	}
+	rreq, event, err := endingRows(ch, res, now, rreqURL, origin)
+	if err != nil {
+		return err
+	}
+	if err := tx.Create(&rreq).Error; err != nil {
+		return err
+	}
+	return tx.Create(&event).Error
+}
+
+// endingRows are the RReq (into the outbox) and the result's auth event of ch, which ended as res.
+func endingRows(ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) (db.OutboxMessage, db.AuthEvent, error) {
+	body, err := json.Marshal(buildRReq(ch))
+	if err != nil {
+		return db.OutboxMessage{}, db.AuthEvent{}, err
+	}
+	id := ch.ACSTransID
+	return db.OutboxMessage{ACSTransID: ch.ACSTransID, URL: rreqURL(ch), Body: string(body), NextAttemptAt: now},
+		db.AuthEvent{MemberID: ch.MemberID, CardID: ch.CardID, ChallengeID: &id,
+			Kind: db.EventChallengeResult, Result: db.EventResult(res.State), Detail: resultDetail(res),
+			IP: origin.IP, UserAgent: security.Truncate(origin.UserAgent, 300)}, nil
 }
 
 func resultDetail(r result) string {

@@ -4,16 +4,23 @@ import (
 	"context"
 	"time"
 
+	"gorm.io/gorm"
+
+	"honnin/app/emv"
 	"honnin/db"
 )
 
 // sweepInterval is how often the sweeper looks for challenges past their deadline.
 const sweepInterval = time.Second
 
+// sweepBatch is how many challenges one transaction of the sweeper ends: one UPDATE, one insert of
+// their RReqs and one of their events, and one commit for them all.
+const sweepBatch = 200
+
 // runSweeper ends challenges whose deadline passed: no CReq in time (N, reason 14, challengeCancel 05)
 // or no final answer in time (challengeCancel 04), and removes AReq counters of past windows and the
-// 3DS Method's device data no AReq claimed in time. Each challenge is ended by a conditional update, so
-// several nodes sweeping at once end each challenge once.
+// 3DS Method's device data no AReq claimed in time. The challenges are ended by a conditional update,
+// so several nodes sweeping at once, and a CReq or an answer racing the sweeper, end each challenge once.
 func (a *ACS) runSweeper(ctx context.Context) {
 	t := time.NewTicker(sweepInterval)
 	defer t.Stop()
@@ -37,24 +44,70 @@ func (a *ACS) runSweeper(ctx context.Context) {
 	}
 }
 
-// sweep expires every challenge past its deadline at now and returns how many this call ended.
+// sweep expires every challenge past its deadline at now, a batch per transaction, and returns how
+// many this call ended.
 func (a *ACS) sweep(ctx context.Context, now time.Time) (int, error) {
-	var due []db.Challenge
-	err := a.DB.WithContext(ctx).Select("acs_trans_id", "state", "deadline").
-		Where("state IN ? AND deadline <= ?", open, now).
-		Order("deadline").Limit(200).Find(&due).Error
+	n := 0
+	for {
+		ended, err := a.expireBatch(ctx, now)
+		n += ended
+		if err != nil || ended < sweepBatch || ctx.Err() != nil {
+			return n, err
+		}
+	}
+}
+
+// expireBatch ends up to sweepBatch challenges past their deadline at now in one transaction: the
+// UPDATE re-checks each row's state and deadline as it writes it, so a challenge that a CReq, an
+// answer or another node moved first is left as that move left it; the RReqs and the result events of
+// the ended ones go in with it. On PostgreSQL rows another transaction holds are skipped (the next
+// sweep or that transaction ends them), so nodes sweeping together do not wait for each other.
+func (a *ACS) expireBatch(ctx context.Context, now time.Time) (int, error) {
+	lock := ""
+	if db.IsPostgres(a.DB) {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	var ended []db.Challenge
+	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Raw(`UPDATE challenges SET state = ?, trans_status = ?, trans_status_reason = ?,
+			challenge_cancel = CASE WHEN state = ? THEN ? ELSE ? END, finished_at = ?, updated_at = ?
+			WHERE state IN ? AND deadline <= ? AND acs_trans_id IN (
+				SELECT acs_trans_id FROM challenges WHERE state IN ? AND deadline <= ? ORDER BY deadline LIMIT ?`+lock+`)
+			RETURNING *`,
+			db.ChallengeExpired, string(emv.StatusN), string(emv.ReasonTimedOut),
+			db.ChallengeCreated, string(emv.CancelNoCReq), string(emv.CancelTimeout), now, now,
+			open, now, open, now, sweepBatch).Scan(&ended).Error
+		if err != nil || len(ended) == 0 {
+			return err
+		}
+		rreqs, events := make([]db.OutboxMessage, len(ended)), make([]db.AuthEvent, len(ended))
+		for i := range ended {
+			if rreqs[i], events[i], err = endingRows(&ended[i], expiredAs(&ended[i]), now, a.rreqURL, eventOrigin{}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Create(&rreqs).Error; err != nil {
+			return err
+		}
+		return tx.Create(&events).Error
+	})
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, ch := range due {
-		won, err := a.expire(ctx, &ch, now, eventOrigin{})
-		if err != nil {
-			return n, err
-		}
-		if won {
-			n++
-		}
+	for range ended {
+		a.m.countChallenge(db.ChallengeExpired)
 	}
-	return n, nil
+	if len(ended) > 0 {
+		a.signal()
+	}
+	return len(ended), nil
+}
+
+// expiredAs is the result of a challenge the sweeper ended, told by the challengeCancel the UPDATE
+// chose from the state the challenge was in.
+func expiredAs(ch *db.Challenge) result {
+	if ch.ChallengeCancel == string(emv.CancelNoCReq) {
+		return resultExpired(db.ChallengeCreated)
+	}
+	return resultExpired(db.ChallengeShown)
 }

@@ -171,21 +171,18 @@ type Card struct {
 // holder's ID stays usable. A locked holder or card is answered at once, without a hash: the challenge
 // page tells the holder's lock anyway.
 func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password string, from Origin) (Result, error) {
-	var holder *db.Member
-	if card.Holder != nil {
-		var err error
-		if holder, err = c.activeMember(ctx, "id = ?", *card.Holder); err != nil {
-			return Result{}, err
-		}
+	holder, cardLock, err := c.holderAndCard(ctx, card)
+	if err != nil {
+		return Result{}, err
 	}
 	now := db.Now()
 	if holder != nil && IsLocked(holder, now) {
 		return Result{Outcome: Locked, Member: holder, LockedUntil: *holder.LockedUntil}, nil
 	}
-	until, cardFailures, err := c.cardLock(ctx, card.ID, now)
-	if err != nil || until != nil {
-		return cardLocked(until), err
+	if until := CardLockedUntil(&cardLock, now); until != nil {
+		return cardLocked(until), nil
 	}
+	cardFailures := cardLock.ChallengeFailures
 	stillOpen := c.cardStillOpen(ctx, card.ID, holder)
 	if holder == nil || NormalizeLoginID(loginID) != holder.LoginID {
 		if err := c.Hasher.SpendVerifyTimeAfter(ctx, password, stillOpen); err != nil {
@@ -280,16 +277,33 @@ func (c *Checker) cardStillOpen(ctx context.Context, cardID uint, holder *db.Mem
 	}
 }
 
-// cardLock reads a card's challenge lock as of now (nil when open) and its count of wrong answers.
-func (c *Checker) cardLock(ctx context.Context, cardID uint, now time.Time) (until *time.Time, failures int, err error) {
-	var card db.Card
-	if err := c.DB.WithContext(ctx).Select("id", "challenge_locked_until", "challenge_failures").Where("id = ?", cardID).Take(&card).Error; err != nil {
-		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return nil, 0, nil
+// holderAndCard reads the card's challenge lock and count of wrong answers, and its holder when active
+// (else nil): one statement for a card with an active holder (the usual case), two otherwise.
+func (c *Checker) holderAndCard(ctx context.Context, card Card) (*db.Member, db.Card, error) {
+	gdb := c.DB.WithContext(ctx)
+	if card.Holder != nil {
+		var rows []struct {
+			db.Member
+			CardLockedUntil *time.Time
+			CardFailures    int
 		}
-		return nil, 0, err
+		err := gdb.Table("members").Select("members.*, cards.challenge_locked_until AS card_locked_until, cards.challenge_failures AS card_failures").
+			Joins("JOIN cards ON cards.id = ?", card.ID).Where("members.id = ? AND members.status = ?", *card.Holder, db.MemberActive).
+			Limit(1).Scan(&rows).Error
+		if err != nil {
+			return nil, db.Card{}, err
+		}
+		if len(rows) == 1 {
+			m := rows[0].Member
+			return &m, db.Card{ID: card.ID, ChallengeLockedUntil: rows[0].CardLockedUntil, ChallengeFailures: rows[0].CardFailures}, nil
+		}
 	}
-	return CardLockedUntil(&card, now), card.ChallengeFailures, nil
+	var lock db.Card
+	err := gdb.Select("id", "challenge_locked_until", "challenge_failures").Where("id = ?", card.ID).Take(&lock).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		err = nil
+	}
+	return nil, lock, err
 }
 
 // verify checks password against m's hash; a hash this package cannot read matches nothing.

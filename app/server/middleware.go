@@ -16,6 +16,7 @@ import (
 
 	"honnin/app/i18n"
 	"honnin/app/security"
+	"honnin/db"
 	"honnin/views/layout"
 )
 
@@ -103,7 +104,9 @@ func onSitePath(p string) string {
 
 func sizeString(n int64) string { return strconv.FormatInt(n, 10) + "B" }
 
-// sessionMiddleware loads and saves the scs session, except on stateless paths.
+// sessionMiddleware loads and saves the scs session, except on stateless paths. A page view that only
+// pushes the idle expiry on by less than a tenth of the idle timeout leaves the stored session as it
+// is (db.WithRefreshSlack).
 func sessionMiddleware(sm *scs.SessionManager) echo.MiddlewareFunc {
 	wrapped := echo.WrapMiddleware(sm.LoadAndSave)
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
@@ -112,6 +115,7 @@ func sessionMiddleware(sm *scs.SessionManager) echo.MiddlewareFunc {
 			if stateless(c.Request().URL.Path) {
 				return next(c)
 			}
+			c.SetRequest(c.Request().WithContext(db.WithRefreshSlack(c.Request().Context(), sm.IdleTimeout/10)))
 			return withSession(c)
 		}
 	}

@@ -53,6 +53,10 @@ type environment struct {
 	dsResults *http.Server
 	cfg       config.Config
 	CardPANs  []string
+	pop       *population // the bench's cards spread over members, once a phase asked for it
+	// cardLogins[i] is the login ID of the member holding CardPANs[i], once spread (population).
+	cardLogins []string
+	hashKey    string // HONNIN_HASH_KEY, to match cards to their rows
 	// reused: the database is -keep-db's, kept from an earlier run with its cards and generated rows.
 	reused bool
 }
@@ -63,6 +67,7 @@ var keepDB = flag.String("keep-db", "", "use (and keep) the PostgreSQL database 
 
 func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	env := &environment{adminURL: os.Getenv("TEST_DATABASE_URL")}
+	env.hashKey = env.key("hash")
 	if env.adminURL == "" {
 		env.adminURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 	}
@@ -89,7 +94,7 @@ func newEnvironment(ctx context.Context, cardCount int) (*environment, error) {
 	vars := map[string]string{
 		"HONNIN_DATABASE_URL": env.dbURL, "HONNIN_DATA_DIR": env.dir, "HONNIN_DEMO": "true",
 		"HONNIN_ADDR": public, "HONNIN_INTERNAL_ADDR": internal, "HONNIN_BASE_URL": env.BaseURL,
-		"HONNIN_PAN_KEY": env.key("pan"), "HONNIN_HASH_KEY": env.key("hash"), "HONNIN_AV_KEY": env.key("av"),
+		"HONNIN_PAN_KEY": env.key("pan"), "HONNIN_HASH_KEY": env.hashKey, "HONNIN_AV_KEY": env.key("av"),
 		"HONNIN_DS_RESULTS_URL": "http://" + env.dsResults.Addr + "/results",
 		"HONNIN_LOG_LEVEL":      "warn",
 		"HONNIN_PPROF":          "true",

@@ -45,11 +45,21 @@ func fetch(ctx context.Context, c *http.Client, method, u string, form url.Value
 	return string(b), resp, err
 }
 
-// portalLogin is one member logging in: the login page, the form post, the page after it.
+// portalLogin is one member logging in: the login page, the form post, the page after it. Every run
+// is the same member (tanaka04a): each login stamps the member's row, so the logins queue on it.
 func (env *environment) portalLogin(ctx context.Context, _ int) error {
 	_, err := env.logIn(ctx, "tanaka04a", "tanaka-jcb-01")
 	return err
 }
+
+// spreadPortalLogin is portalLogin by a member drawn from the population each run.
+func (env *environment) spreadPortalLogin(ctx context.Context, _ int) error {
+	_, err := env.logIn(ctx, env.cardLogins[rand.IntN(len(env.cardLogins))], benchPassword)
+	return err
+}
+
+// benchPassword is yamada01's, which the bench's cards' members share.
+const benchPassword = "fuji-san-2026"
 
 // logIn logs a member in to the portal and returns the browser holding the session.
 func (env *environment) logIn(ctx context.Context, loginID, password string) (*http.Client, error) {
@@ -83,13 +93,26 @@ func hiddenFields(page string) map[string]string {
 	return out
 }
 
-// challengeRoundTrip is one shopper's whole challenge: the AReq (as the Directory Server), the CReq
-// (as the shop's page), the challenge page, the password submit, and the final page with the CRes.
+// challengeRoundTrip is one shopper's whole challenge on a random bench card, all of which the default
+// phases give to yamada01: every answer is the one member's.
 func (env *environment) challengeRoundTrip(ctx context.Context, _ int) error {
+	return env.challengeOf(ctx, env.CardPANs[rand.IntN(len(env.CardPANs))], "yamada01")
+}
+
+// spreadChallengeRoundTrip is a challenge on a random bench card answered by its own member, once the
+// population spread the cards over members of two cards each: as a Directory Server's traffic comes.
+func (env *environment) spreadChallengeRoundTrip(ctx context.Context, _ int) error {
+	i := rand.IntN(len(env.CardPANs))
+	return env.challengeOf(ctx, env.CardPANs[i], env.cardLogins[i])
+}
+
+// challengeOf is one shopper's whole challenge: the AReq (as the Directory Server), the CReq (as the
+// shop's page), the challenge page, the password submit with loginID, and the final page with the CRes.
+func (env *environment) challengeOf(ctx context.Context, pan, loginID string) error {
 	c := browser()
 	// The requestor mandates the challenge: a card drawn twice would otherwise pass frictionless from
 	// the browser its first challenge made known.
-	ares, err := env.expectChallenge(env.postAReq(ctx, c, mandated(env.areqBody(env.CardPANs[rand.IntN(len(env.CardPANs))]))))
+	ares, err := env.expectChallenge(env.postAReq(ctx, c, mandated(env.areqBody(pan))))
 	if err != nil {
 		return err
 	}
@@ -108,7 +131,7 @@ func (env *environment) challengeRoundTrip(ctx context.Context, _ int) error {
 	}
 	final, _, err := fetch(ctx, c, http.MethodPost, env.BaseURL+"/3ds/challenge/submit", url.Values{
 		"acsTransID": {f["acsTransID"]}, "token": {f["token"]},
-		"loginID": {"yamada01"}, "password": {"fuji-san-2026"}, "action": {"submit"},
+		"loginID": {loginID}, "password": {benchPassword}, "action": {"submit"},
 	})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -95,6 +96,8 @@ func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (be
 			best, workers = r, n
 		}
 		if r.Errors > 0 {
+			// What stopped the climb says what bounds the best rate: a timeout, a refusal, a queue.
+			log.Printf("stopped at %d workers: %d errors, the first: %s", n, r.Errors, r.FirstErr)
 			break
 		}
 	}

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"flag"
 	"fmt"
 	"html"
@@ -25,6 +26,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/demodata"
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -85,15 +87,13 @@ func sizePhases(env *environment, d time.Duration) []phase {
 	if err != nil {
 		log.Fatal(err)
 	}
-	var pop *population
 	var emptyRate float64
 	var out []phase
 	for _, size := range sizes {
 		out = append(out, phase{fmt.Sprintf("size: %s transactions", millions(size)), func(ctx context.Context) ([]Row, error) {
-			if pop == nil {
-				if pop, err = env.populate(ctx); err != nil {
-					return nil, err
-				}
+			pop, err := env.population(ctx)
+			if err != nil {
+				return nil, err
 			}
 			if err := env.prefillTo(ctx, pop, size); err != nil {
 				return nil, err
@@ -119,8 +119,52 @@ func millions(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
+// population is populate, done once per run: the spread challenge and login rows and the size phases
+// share its members.
+func (env *environment) population(ctx context.Context) (*population, error) {
+	if env.pop == nil {
+		pop, err := env.populate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		env.pop = pop
+	}
+	return env.pop, nil
+}
+
+// learnCardLogins finds the member holding each bench card (the import does not keep the file's
+// order, so a card's number is matched to its row by the look-up hash the server stores).
+func (env *environment) learnCardLogins(ctx context.Context) error {
+	hashKey, err := base64.StdEncoding.DecodeString(env.hashKey)
+	if err != nil {
+		return err
+	}
+	sealer, err := security.NewSealer(1, map[int][]byte{1: make([]byte, 32)}, hashKey)
+	if err != nil {
+		return err
+	}
+	var rows []struct{ PANHash, LoginID string }
+	if err := env.DB.WithContext(ctx).Raw(`SELECT c.pan_hash, m.login_id FROM cards c JOIN members m ON m.id = c.member_id
+		WHERE c.holder_name = ?`, benchHolder).Scan(&rows).Error; err != nil {
+		return err
+	}
+	byHash := make(map[string]string, len(rows))
+	for _, r := range rows {
+		byHash[r.PANHash] = r.LoginID
+	}
+	hasher := sealer.NewKeyedHasher()
+	env.cardLogins = make([]string, len(env.CardPANs))
+	for i, pan := range env.CardPANs {
+		if env.cardLogins[i] = byHash[hasher.PANHash(security.PAN(pan))]; env.cardLogins[i] == "" {
+			return fmt.Errorf("bench card %d has no member", i)
+		}
+	}
+	return nil
+}
+
 // populate spreads the bench's cards over members of two cards each (the default phases give them all
-// to one member, whose history would then span every card), all with yamada01's password and message.
+// to one member, whose history would then span every card), all with yamada01's password, message and
+// verified address (so that their successes send the same notices).
 func (env *environment) populate(ctx context.Context) (*population, error) {
 	gdb := env.DB.WithContext(ctx)
 	var span struct{ First, Last, N int }
@@ -141,13 +185,18 @@ func (env *environment) populate(ctx context.Context) (*population, error) {
 			return nil, fmt.Errorf("populate: a kept database without its prefill count: %w", err)
 		}
 		log.Printf("kept database: %d members, %d generated transactions", given, pop.transactions)
+		if err := env.learnCardLogins(ctx); err != nil {
+			return nil, fmt.Errorf("populate: %w", err)
+		}
 		return pop, pop.findMembers(gdb)
 	}
 	log.Printf("giving %d cards to %d members", span.N, span.N/2)
 	err := runAll(gdb, []statement{
 		{"CREATE TABLE IF NOT EXISTS bench_prefill (transactions bigint NOT NULL)", nil},
-		{`INSERT INTO members (login_id, password_hash, personal_message, password_changed_at, status, created_at, updated_at)
-		SELECT ? || lpad(g::text, 7, '0'), y.password_hash, y.personal_message, now(), y.status, now(), now()
+		{`INSERT INTO members (login_id, password_hash, personal_message, password_changed_at, status,
+			email_sealed, email_key_version, email_verified_at, created_at, updated_at)
+		SELECT ? || lpad(g::text, 7, '0'), y.password_hash, y.personal_message, now(), y.status,
+			y.email_sealed, y.email_key_version, y.email_verified_at, now(), now()
 		FROM generate_series(0, ? - 1) g, members y WHERE y.login_id = 'yamada01'`, []any{benchMemberPrefix, (span.N + 1) / 2}},
 		{`UPDATE cards SET member_id = m.id FROM members m
 		WHERE cards.holder_name = ? AND m.login_id = ? || lpad(((cards.id - ?) / 2)::text, 7, '0')`,
@@ -155,6 +204,9 @@ func (env *environment) populate(ctx context.Context) (*population, error) {
 		{"ANALYZE members", nil}, {"ANALYZE cards", nil},
 	})
 	if err != nil {
+		return nil, fmt.Errorf("populate: %w", err)
+	}
+	if err := env.learnCardLogins(ctx); err != nil {
 		return nil, fmt.Errorf("populate: %w", err)
 	}
 	return pop, pop.findMembers(gdb)
