@@ -115,6 +115,9 @@ type Member struct {
 	// NoticeAboveYen, when above zero, asks for a notice of every purchase approved without a screen
 	// for more than this many yen.
 	NoticeAboveYen int64 `gorm:"not null;default:0"`
+	// EmailCodeSentAt is when the member was last sent an address code: SendCode's guard on the
+	// resend limits.
+	EmailCodeSentAt *time.Time
 }
 
 // Challenge states (docs/architecture.md: created → shown ⇄ checking → succeeded | failed | cancelled | expired;
