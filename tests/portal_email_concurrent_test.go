@@ -1,10 +1,10 @@
 package tests
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,22 +25,7 @@ func tabs(t *testing.T, u *testkit.User, n int) []*testkit.User {
 
 // submitAtOnce posts the form to path from every tab at the same moment.
 func submitAtOnce(tabs []*testkit.User, path string, form url.Values) {
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, tab := range tabs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := url.Values{}
-			for k, v := range form {
-				f[k] = v
-			}
-			<-start
-			tab.Submit(path, f)
-		}()
-	}
-	close(start)
-	wg.Wait()
+	storm(len(tabs), func(i int) string { return tabs[i].Submit(path, maps.Clone(form)) })
 }
 
 // codesSentAgo makes the member's codes, and the last sending, look d old to the limits.

@@ -407,15 +407,3 @@ func TestTwoDeliverersShareTheOutbox(t *testing.T) {
 		t.Errorf("%d messages sent, %d distinct; want 30 and 30", len(sender.got), len(seen))
 	}
 }
-
-func TestBackoff(t *testing.T) {
-	tests := []struct {
-		attempts int
-		want     time.Duration
-	}{{0, time.Second}, {1, time.Second}, {2, 2 * time.Second}, {4, 8 * time.Second}, {30, time.Minute}}
-	for _, tt := range tests {
-		if got := Backoff(tt.attempts, time.Second, time.Minute); got != tt.want {
-			t.Errorf("Backoff(%d) = %v, want %v", tt.attempts, got, tt.want)
-		}
-	}
-}
