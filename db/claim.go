@@ -20,3 +20,22 @@ func ClaimTurn(ctx context.Context, gdb *gorm.DB, name, holder string, now time.
 		Updates(map[string]any{"next_run_at": now.Add(every), "holder": holder})
 	return res.RowsAffected == 1, res.Error
 }
+
+// ClaimDue claims for this node up to batch rows of an outbox table (R is a pointer to its model,
+// with the columns id, attempts and next_attempt_at) that pending selects and whose next attempt is
+// due at now. In one statement their next attempt moves past the lease, which hides them from every
+// other node while this one delivers them (a node that dies leaves them to the others when the lease
+// ends), and their attempts count this one; the rows come back as updated. On PostgreSQL the due rows
+// are locked SKIP LOCKED, so nodes never wait for each other; SQLite runs one writing statement at a
+// time.
+func ClaimDue[R any](ctx context.Context, gdb *gorm.DB, pending func(*gorm.DB) *gorm.DB, now time.Time, lease time.Duration, batch int) ([]R, error) {
+	var claimed []R
+	gdb = gdb.WithContext(ctx)
+	due := pending(gdb.Model(&claimed).Select("id").Where("next_attempt_at <= ?", now)).Order("next_attempt_at").Limit(batch)
+	if IsPostgres(gdb) {
+		due = due.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	err := gdb.Model(&claimed).Clauses(clause.Returning{}).Where("id IN (?)", due).
+		Updates(map[string]any{"next_attempt_at": now.Add(lease), "attempts": gorm.Expr("attempts + 1")}).Error
+	return claimed, err
+}

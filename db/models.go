@@ -115,6 +115,9 @@ type Member struct {
 	// NoticeAboveYen, when above zero, asks for a notice of every purchase approved without a screen
 	// for more than this many yen.
 	NoticeAboveYen int64 `gorm:"not null;default:0"`
+	// EmailCodeSentAt is when the member was last sent an address code: SendCode's guard on the
+	// resend limits.
+	EmailCodeSentAt *time.Time
 }
 
 // Challenge states (docs/architecture.md: created → shown ⇄ checking → succeeded | failed | cancelled | expired;
@@ -211,6 +214,9 @@ type OutboxMessage struct {
 	UpdatedAt     time.Time
 }
 
+// DeliveryAttempts is how many times the RReq was claimed for delivery (app/delivery).
+func (m *OutboxMessage) DeliveryAttempts() int { return m.Attempts }
+
 // Delivery states of a MailNotice.
 const (
 	NoticePending = "pending" // not yet accepted by the mail server: tried again after a back-off
@@ -241,6 +247,9 @@ type MailNotice struct {
 	CreatedAt     time.Time `gorm:"index:idx_mail_notices_member_time"`
 	UpdatedAt     time.Time
 }
+
+// DeliveryAttempts is how many times the notice was claimed for delivery (app/delivery).
+func (n *MailNotice) DeliveryAttempts() int { return n.Attempts }
 
 // Purposes of an EmailCode.
 const (

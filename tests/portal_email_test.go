@@ -266,17 +266,10 @@ func TestPortalEmailAskedOfExistingMembers(t *testing.T) {
 func TestSupportResendsVerificationCode(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app := testkit.Start(t, b)
-		u := testkit.NewUser(t, app.URL)
-		u.Get("/register")
-		u.Submit("/register", itoCard())
-		u.Submit("/register/account", url.Values{"login_id": {"ito.sakura"}, "password": {"ito-sakura-2026"}, "password_confirm": {"ito-sakura-2026"},
-			"email": {"sakura@example.jp"}})
-		at(t, u, "/my/email/verify")
+		u, m := registerWaitingForCode(t, app)
 		first := codeInMailbox(t, app, "sakura@example.jp")
-		var m db.Member
-		app.DB.Where("login_id = ?", "ito.sakura").Take(&m)
 		// The member's own limit: a code a minute. Pretend the first one is older.
-		app.DB.Model(&db.EmailCode{}).Where("member_id = ?", m.ID).Update("created_at", db.Now().Add(-2*time.Minute))
+		codesSentAgo(app, m.ID, 2*time.Minute)
 
 		s := signInStaff(t, app, "agent01")
 		s.Get("/members/" + itoa(m.ID))

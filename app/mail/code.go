@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"honnin/app/i18n"
 	"honnin/app/security"
@@ -81,19 +82,19 @@ func codeHash(s *security.Sealer, memberID uint, purpose, code string) string {
 
 // SendCode makes a new code for the member to prove address, stores its hash and writes the mail
 // with the code to that address, inside tx. A newer code replaces any older one. At most one code a
-// minute and CodesPerHour an hour go to one member.
+// minute and CodesPerHour an hour go to one member, however many ask at once: the limits are the
+// condition of one update of the member's row, on which concurrent senders queue.
 func (o *Outbox) SendCode(tx *gorm.DB, memberID uint, purpose, address string, l i18n.Locale) error {
 	now := db.Now()
-	var recent []db.EmailCode
-	if err := tx.Select("id", "created_at").Where("member_id = ? AND created_at > ?", memberID, now.Add(-time.Hour)).
-		Order("created_at DESC").Find(&recent).Error; err != nil {
-		return err
+	lastHour := tx.Model(&db.EmailCode{}).Select("count(*)").Where("member_id = ? AND created_at > ?", memberID, now.Add(-time.Hour))
+	guard := tx.Model(&db.Member{}).
+		Where("id = ? AND (email_code_sent_at IS NULL OR email_code_sent_at <= ?) AND (?) < ?", memberID, now.Add(-ResendGap), lastHour, CodesPerHour).
+		UpdateColumn("email_code_sent_at", now)
+	if guard.Error != nil {
+		return guard.Error
 	}
-	if len(recent) > 0 && now.Sub(recent[0].CreatedAt) < ResendGap {
-		return ErrResendTooSoon
-	}
-	if len(recent) >= CodesPerHour {
-		return ErrTooManyCodes
+	if guard.RowsAffected != 1 {
+		return codeRefusal(tx, memberID, now)
 	}
 	sealed, ver, err := o.SealAddress(address)
 	if err != nil {
@@ -105,6 +106,19 @@ func (o *Outbox) SendCode(tx *gorm.DB, memberID uint, purpose, address string, l
 		return err
 	}
 	return o.EnqueueTo(tx, &memberID, address, l, KindCode, Facts{Code: code, Minutes: int(CodeValidity / time.Minute)})
+}
+
+// codeRefusal tells why SendCode's guard refused a code: one was sent less than a minute ago, or the
+// hour's codes are used.
+func codeRefusal(tx *gorm.DB, memberID uint, now time.Time) error {
+	var m db.Member
+	if err := tx.Select("id", "email_code_sent_at").Where("id = ?", memberID).Take(&m).Error; err != nil {
+		return err
+	}
+	if m.EmailCodeSentAt != nil && now.Sub(*m.EmailCodeSentAt) < ResendGap {
+		return ErrResendTooSoon
+	}
+	return ErrTooManyCodes
 }
 
 // ResendCode sends a new code, in the member's language, to the address the member's last code went
@@ -157,30 +171,33 @@ func PendingCode(tx *gorm.DB, memberID uint) (*db.EmailCode, error) {
 	return &c, nil
 }
 
-// CheckCode checks a typed code against the member's newest code. Every try counts with a guarded
-// update (so parallel tries cannot buy more than CodeTries), and a right code is used exactly once.
+// CheckCode checks a typed code against the member's newest code. Every try is counted by one guarded
+// update that returns the code (so parallel tries cannot buy more than CodeTries, and each learns its
+// own try's number), and a right code is used exactly once.
 func (o *Outbox) CheckCode(tx *gorm.DB, memberID uint, typed string) (CodeResult, error) {
 	typed = NormalizeCode(typed)
-	c, err := PendingCode(tx, memberID)
-	if err != nil || c == nil {
-		return CodeResult{Outcome: CodeNone}, err
-	}
-	counted := tx.Model(&db.EmailCode{}).Where("id = ? AND used_at IS NULL AND tries < ?", c.ID, CodeTries).
-		Update("tries", gorm.Expr("tries + 1"))
+	newest := tx.Model(&db.EmailCode{}).Select("max(id)").Where("member_id = ?", memberID)
+	var c db.EmailCode
+	counted := tx.Model(&c).Clauses(clause.Returning{}).
+		Where("id = (?) AND used_at IS NULL AND expires_at > ? AND tries < ?", newest, db.Now(), CodeTries).
+		UpdateColumn("tries", gorm.Expr("tries + 1"))
 	if counted.Error != nil {
 		return CodeResult{}, counted.Error
 	}
 	if counted.RowsAffected != 1 {
+		pending, err := PendingCode(tx, memberID)
+		if err != nil || pending == nil {
+			return CodeResult{Outcome: CodeNone}, err
+		}
 		return CodeResult{Outcome: CodeTriesUsed}, nil
 	}
 	if !security.EqualTokens(codeHash(o.Sealer, memberID, c.Purpose, typed), c.CodeHash) {
-		left := CodeTries - c.Tries - 1
-		if left <= 0 {
-			return CodeResult{Outcome: CodeTriesUsed}, nil
+		if left := CodeTries - c.Tries; left > 0 {
+			return CodeResult{Outcome: CodeWrong, TriesLeft: left}, nil
 		}
-		return CodeResult{Outcome: CodeWrong, TriesLeft: left}, nil
+		return CodeResult{Outcome: CodeTriesUsed}, nil
 	}
-	used := tx.Model(&db.EmailCode{}).Where("id = ? AND used_at IS NULL", c.ID).Update("used_at", db.Now())
+	used := tx.Model(&db.EmailCode{}).Where("id = ? AND used_at IS NULL", c.ID).UpdateColumn("used_at", db.Now())
 	if used.Error != nil {
 		return CodeResult{}, used.Error
 	}
