@@ -375,6 +375,7 @@ var supportMessages = map[string]Text{
 	"support.notices.kind.email_changed":       {"メールアドレスの変更", "e-mail address changed"},
 	"support.notices.kind.purchase":            {"本人認証なしのご利用", "purchase without verification"},
 	"support.notices.kind.trusted":             {"信頼する端末・お店の登録", "device or shop trusted"},
+	"support.notices.kind.challenge_code":      {"本人認証の認証コード", "3-D Secure code"},
 	"support.nav.code_policy":                  {"本人認証の方式", "Verification method"},
 	"support.audit.action.set_code_policy":     {"本人認証の方式の変更", "verification method changed"},
 	"support.policy.title":                     {"本人認証の方式", "Verification method"},
