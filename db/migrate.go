@@ -31,6 +31,7 @@ var migrations = []*gormigrate.Migration{
 	historyIndexes,
 	loginIDPrefixIndex,
 	attemptsRetention,
+	challengeCode,
 	emailCodeSentAt,
 }
 

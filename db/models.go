@@ -198,6 +198,18 @@ type Challenge struct {
 	MerchantKey string `gorm:"size:80;not null;default:''"`
 	// WhiteListStatus is the trust-list status sent in the ARes, CRes and RReq (2.2.0), empty when none.
 	WhiteListStatus string `gorm:"size:1;not null;default:''"`
+
+	// Method is what the challenge asks for, fixed when the ARes is sent: "password" (or empty, for
+	// rows from before codes), "password+code" or "code" (credentials.CodePolicy).
+	Method string `gorm:"size:16;not null;default:''"`
+	// The challenge's one-time code: only its keyed hash (emptied once used), when it stops working,
+	// when the last one was sent (nil until the code step starts), how many were sent and how many
+	// were typed.
+	CodeHash      string `gorm:"size:64;not null;default:''"`
+	CodeExpiresAt *time.Time
+	CodeSentAt    *time.Time
+	CodesSent     int `gorm:"not null;default:0"`
+	CodeTries     int `gorm:"not null;default:0"`
 }
 
 // OutboxMessage is one RReq waiting for (or done with) delivery to a Directory Server.

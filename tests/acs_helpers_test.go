@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"honnin/app/demodata"
+	"honnin/app/emv"
 	"honnin/tests/testkit"
 )
 
@@ -418,8 +419,15 @@ func (ds *fakeDS) waitRReqs(t *testing.T, acsTransID string, n int) []map[string
 var rreqRequired = []string{"threeDSServerTransID", "acsTransID", "dsTransID", "messageType", "messageVersion",
 	"messageCategory", "transStatus", "interactionCounter"}
 
-// checkRReq asserts an RReq's required fields and the result.
+// checkRReq asserts an RReq's required fields and the result of an ID and password challenge.
 func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel string) {
+	t.Helper()
+	checkRReqBy(t, r, ares, status, reason, cancel, "01", "01")
+}
+
+// checkRReqBy is checkRReq for a challenge of the given authenticationType and (2.2.0)
+// authenticationMethod.
+func checkRReqBy(t *testing.T, r, ares map[string]any, status, reason, cancel, authType, method string) {
 	t.Helper()
 	requireFields(t, "RReq", r, rreqRequired...)
 	noEmptyFields(t, "RReq", r)
@@ -438,11 +446,12 @@ func checkRReq(t *testing.T, r, ares map[string]any, status, reason, cancel stri
 	if len(str(r, "interactionCounter")) != 2 {
 		t.Errorf("interactionCounter %q is not 2 digits", str(r, "interactionCounter"))
 	}
-	if str(r, "authenticationType") != "01" {
-		t.Errorf("authenticationType %q, want 01 (static)", str(r, "authenticationType"))
+	if str(r, "authenticationType") != authType {
+		t.Errorf("authenticationType %q, want %s (%s)", str(r, "authenticationType"), authType, emv.AuthenticationTypes[emv.AuthenticationType(authType)])
 	}
-	// An ID and password check is authenticationMethod 01 (static passcode), sent from 2.2.0 on.
-	if want := map[bool]string{true: "01", false: ""}[str(ares, "messageVersion") == "2.2.0"]; str(r, "authenticationMethod") != want {
+	// An ID and password check is authenticationMethod 01 (static passcode), a code by e-mail 05 (OTP
+	// other); sent from 2.2.0 on.
+	if want := map[bool]string{true: method, false: ""}[str(ares, "messageVersion") == "2.2.0"]; str(r, "authenticationMethod") != want {
 		t.Errorf("authenticationMethod %q in a %s RReq, want %q", str(r, "authenticationMethod"), str(ares, "messageVersion"), want)
 	}
 	if status == "Y" {

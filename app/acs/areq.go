@@ -176,6 +176,14 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		if err := recordDecision(&ch, view, d); err != nil {
 			return nil, a.storeErro(req, err)
 		}
+		if status == emv.StatusC {
+			method, err := a.methodFor(ctx, card, d.Score, rules)
+			if err != nil {
+				a.Log.Error("AReq code policy could not be read", "err", err.Error())
+				return nil, a.storeErro(req, err)
+			}
+			ch.Method = string(method)
+		}
 		if status == emv.StatusY {
 			av, err := authenticationValue(a.AVKey, avInput{PAN: pan.Digits(), Amount: req.PurchaseAmount, Currency: req.PurchaseCurrency,
 				PurchaseDate: req.PurchaseDate, TransStatus: string(emv.StatusY), ECI: string(emv.ECIAuthenticated), ACSTransID: ch.ACSTransID})
@@ -235,7 +243,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	if status == emv.StatusC {
 		ares.ACSURL = a.Config.BaseURL + "/3ds/challenge"
 		ares.ACSChallengeMandated = "Y"
-		ares.AuthenticationType = emv.AuthenticationTypeStatic
+		ares.AuthenticationType = authenticationType(&ch)
 	}
 	if status == emv.StatusN && reason == emv.ReasonNotEnrolled {
 		ares.CardholderInfo = a.notEnrolledInfo(browserLocale(req.BrowserLanguage))
@@ -323,6 +331,8 @@ type decisionColumns struct {
 	MemberLockedUntil          *time.Time
 	MemberCredentialsChangedAt *time.Time
 	MemberNoticeAboveYen       *int64
+	// Whether a one-time code can reach the member (the issuer's code policy).
+	MemberEmailVerifiedAt *time.Time
 }
 
 // findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
@@ -334,7 +344,7 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.challenge_locked_until, cards.member_id, " +
 			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default, " +
 			"members.locked_until AS member_locked_until, members.credentials_changed_at AS member_credentials_changed_at, " +
-			"members.notice_above_yen AS member_notice_above_yen").
+			"members.notice_above_yen AS member_notice_above_yen, members.email_verified_at AS member_email_verified_at").
 		Joins("LEFT JOIN members ON members.id = cards.member_id")
 	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
 		q = q.Where("cards.pan_hash IN ?", hashes)
@@ -352,7 +362,7 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 		ChallengeLockedUntil: row.ChallengeLockedUntil, MemberID: row.MemberID}
 	if row.MemberID != nil && row.MemberStatus != nil {
 		card.Member = &db.Member{ID: *row.MemberID, Status: *row.MemberStatus, PersonalMessageIsDefault: row.MemberMessageIsDefault != nil && *row.MemberMessageIsDefault,
-			LockedUntil: row.MemberLockedUntil, CredentialsChangedAt: row.MemberCredentialsChangedAt}
+			LockedUntil: row.MemberLockedUntil, CredentialsChangedAt: row.MemberCredentialsChangedAt, EmailVerifiedAt: row.MemberEmailVerifiedAt}
 		if row.MemberNoticeAboveYen != nil {
 			card.Member.NoticeAboveYen = *row.MemberNoticeAboveYen
 		}

@@ -126,7 +126,7 @@ func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData str
 			return step{}, err
 		}
 		if moved {
-			return a.formFor(ch, member, token, "", ""), nil
+			return a.formFor(ctx, ch, member, token, "", "")
 		}
 	}
 	return step{}, errChurn
@@ -214,7 +214,8 @@ func (a *ACS) member(ctx context.Context, ch *db.Challenge) (*db.Member, error) 
 		return nil, nil
 	}
 	var m db.Member
-	err := a.DB.WithContext(ctx).Select("id", "personal_message", "locked_until").Where("id = ?", *ch.MemberID).Take(&m).Error
+	err := a.DB.WithContext(ctx).Select("id", "personal_message", "locked_until", "email_sealed", "email_key_version", "email_verified_at").
+		Where("id = ?", *ch.MemberID).Take(&m).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return nil, nil
 	}
@@ -224,20 +225,35 @@ func (a *ACS) member(ctx context.Context, ch *db.Challenge) (*db.Member, error) 
 	return &m, nil
 }
 
-// formStep is the password form with everything it shows.
+// formStep is the challenge's open form with everything it shows: the password form (the ID alone
+// under the code policy), or the code form once a code was sent.
 func (a *ACS) formStep(ctx context.Context, ch *db.Challenge, token, loginID, errorKey string) (step, error) {
+	if ch.CodeSentAt != nil {
+		return a.codeStep(ctx, ch, token, "", "")
+	}
 	m, err := a.member(ctx, ch)
 	if err != nil {
 		return step{}, err
 	}
-	return a.formFor(ch, m, token, loginID, errorKey), nil
+	return a.formFor(ctx, ch, m, token, loginID, errorKey)
 }
 
 // formFor is formStep for a member already read (nil when the card has none).
-func (a *ACS) formFor(ch *db.Challenge, m *db.Member, token, loginID, errorKey string) step {
-	s := step{kind: stepForm, ch: ch, token: token, loginID: loginID, errorKey: errorKey, triesLeft: a.Config.ChallengeTries - ch.Tries}
+func (a *ACS) formFor(ctx context.Context, ch *db.Challenge, m *db.Member, token, loginID, errorKey string) (step, error) {
+	if ch.CodeSentAt != nil {
+		return a.codeStep(ctx, ch, token, "", "")
+	}
+	s := step{kind: stepForm, ch: ch, token: token, loginID: loginID, errorKey: errorKey, triesLeft: a.Config.ChallengeTries - ch.Tries,
+		idOnly: credentials.CodePolicy(ch.Method) == credentials.PolicyCode}
+	if s.idOnly && errorKey == "acs.error.wrong" {
+		s.errorKey = "acs.error.wrong_id"
+	}
 	if m != nil {
 		s.personalMessage = m.PersonalMessage
 	}
-	return s
+	var err error
+	if s.noteKey, err = a.noAddressNote(ctx, ch, m); err != nil {
+		return step{}, err
+	}
+	return s, nil
 }

@@ -33,18 +33,24 @@ type step struct {
 	problemKey      string
 	erro            *emv.Erro // posted back to the shop with a problem, where the shop is known
 	sessionData     string    // the CReq's threeDSSessionData, posted back with the Erro
+	idOnly          bool      // the first form asks for the ID alone (code policy)
+	noteKey         string    // a note above the form (no address for the issuer's code policy)
+	infoKey         string    // the code form's news (a code was sent)
+	maskedAddress   string    // where the code went, masked (stepCode)
+	resendable      bool      // a new code may still be asked for (stepCode)
 }
 
 // stepKind names a step.
 type stepKind int
 
-// Kinds of step: the password form, the final page that posts the CRes, the locked-ID page, or a
-// problem page.
+// Kinds of step: the password form, the final page that posts the CRes, the locked-ID page, a
+// problem page, or the one-time code form.
 const (
 	stepForm stepKind = iota
 	stepFinal
 	stepLocked
 	stepProblem
+	stepCode
 )
 
 // render shows a step. Every challenge page may be framed by any shop and may post to the shop's
@@ -72,7 +78,14 @@ func (a *ACS) render(c echo.Context, s step) error {
 			Brand: brand, WindowSize: window, ACSTransID: ch.ACSTransID, Token: s.token,
 			MerchantName: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
 			Last4: ch.Last4, PersonalMessage: s.personalMessage, LoginID: s.loginID, ErrorKey: s.errorKey, TriesLeft: s.triesLeft,
-			PortalURL: a.Config.BaseURL + "/", OfferTrust: trustOffered(ch),
+			PortalURL: a.Config.BaseURL + "/", OfferTrust: trustOffered(ch) && !needsCode(ch), IDOnly: s.idOnly, NoteKey: s.noteKey,
+		}))
+	case stepCode:
+		return views.Render(c, http.StatusOK, viewacs.ChallengeCode(viewacs.ChallengeCodePage{
+			Brand: brand, WindowSize: window, ACSTransID: ch.ACSTransID, Token: s.token,
+			MerchantName: ch.MerchantName, Amount: i18n.FormatAmount(i18n.FromContext(ctx), ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent),
+			Last4: ch.Last4, PersonalMessage: s.personalMessage, MaskedAddress: s.maskedAddress, Minutes: int(codeValidity / time.Minute),
+			ErrorKey: s.errorKey, InfoKey: s.infoKey, TriesLeft: s.triesLeft, CanResend: s.resendable, OfferTrust: trustOffered(ch),
 		}))
 	case stepFinal, stepLocked:
 		page := viewacs.ReturnPage{Brand: brand, WindowSize: window, NotificationURL: target,

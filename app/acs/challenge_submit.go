@@ -23,6 +23,9 @@ type answer struct {
 	ACSTransID, Token string
 	LoginID, Password string
 	Cancel            bool
+	// Code is a typed one-time code; Resend asks for a new one (the code form).
+	Code   string
+	Resend bool
 	// TrustMerchant: the member ticked 「このお店を信頼する」 (offered only when the requestor asked).
 	TrustMerchant bool
 }
@@ -37,9 +40,10 @@ func (a *ACS) challengeSubmit(c echo.Context) error {
 		ACSTransID: c.FormValue("acsTransID"), Token: c.FormValue("token"),
 		LoginID: c.FormValue("loginID"), Password: c.FormValue("password"),
 		Cancel: c.FormValue("action") == "cancel", TrustMerchant: c.FormValue("trustMerchant") == "yes",
+		Code: c.FormValue("code"), Resend: c.FormValue("action") == "resend",
 	}
-	if len(ans.LoginID) > 256 || len(ans.Password) > 1024 {
-		ans.LoginID, ans.Password = "", ""
+	if len(ans.LoginID) > 256 || len(ans.Password) > 1024 || len(ans.Code) > 64 {
+		ans.LoginID, ans.Password, ans.Code = "", "", ""
 	}
 	s, err := a.submitAnswer(r.Context(), ans, db.Now(), eventOrigin{IP: c.RealIP(), UserAgent: r.UserAgent()})
 	if err != nil {
@@ -107,6 +111,10 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 			continue
 		case ch.State != db.ChallengeShown:
 			return step{kind: stepProblem, problemKey: "acs.problem.stale_form"}, nil
+		case ch.CodeSentAt != nil && (!ans.Cancel || behind > 0):
+			if s, done, err := a.answerCode(ctx, ch, live, behind, ans, now, origin); done || err != nil {
+				return s, err
+			}
 		case behind > 0:
 			return a.formStep(ctx, ch, live, ans.LoginID, "acs.error.wrong")
 		case ans.Cancel:
@@ -220,8 +228,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 	if ch.CardID == nil {
 		return step{}, errors.New("acs: challenge without a card")
 	}
-	c, err := a.Checker.CheckAnswer(ctx, credentials.Card{ID: *ch.CardID, Holder: ch.MemberID}, ans.LoginID, ans.Password,
-		credentials.Origin{IP: origin.IP, UserAgent: origin.UserAgent, ChallengeID: &id, CardID: ch.CardID})
+	c, err := a.checkFirstAnswer(ctx, ch, ans, origin)
 	if err != nil {
 		// The try stays counted; the form opens again, so that the shopper can answer once the failure passes.
 		if _, rerr := a.reopen(context.WithoutCancel(ctx), id, nil); rerr != nil {
@@ -244,26 +251,43 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		// The form stays open with the next token; the ID is kept, the password never.
 		return a.formStep(ctx, ch, next, ans.LoginID, "acs.error.wrong")
 	}
+	if res.State == db.ChallengeSucceeded && needsCode(ch) {
+		// The right password is a try of its own; the challenge goes on to the code.
+		if err := a.DB.WithContext(ctx).Create(try).Error; err != nil {
+			return step{}, err
+		}
+		return a.startCode(ctx, ch, next, origin)
+	}
 	res.Try = try
-	var extra map[string]any
+	return a.conclude(ctx, ch, res, ans.TrustMerchant, nil, origin)
+}
+
+// conclude ends a checked challenge with res (extra: further columns to set with it). A success gets
+// its authentication value, teaches the device and the shop, and puts the shop on the trust list
+// when the member asked and the shop offered it.
+func (a *ACS) conclude(ctx context.Context, ch *db.Challenge, res result, trustMerchant bool, extra map[string]any, origin eventOrigin) (step, error) {
 	if res.State == db.ChallengeSucceeded {
+		var err error
 		if res.AV, err = a.authValue(ctx, ch); err != nil {
 			return step{}, err
 		}
 		res.DeviceTrustDays, res.Notices = a.rules().DeviceTrustDays, a.Notices
-		if ans.TrustMerchant && trustOffered(ch) {
+		if trustMerchant && trustOffered(ch) {
 			res.TrustMerchant = true
-			extra = map[string]any{"white_list_status": string(emv.WhiteListTrusted)}
+			if extra == nil {
+				extra = map[string]any{}
+			}
+			extra["white_list_status"] = string(emv.WhiteListTrusted)
 		}
 	}
-	ended, err := a.end(ctx, id, guard{states: []string{db.ChallengeChecking}}, res, extra, origin)
+	ended, err := a.end(ctx, ch.ACSTransID, guard{states: []string{db.ChallengeChecking}}, res, extra, origin)
 	if err != nil {
 		return step{}, err
 	}
 	if ended != nil {
 		return a.finalStep(ctx, ended)
 	}
-	return a.finalAfterMove(ctx, id)
+	return a.finalAfterMove(ctx, ch.ACSTransID)
 }
 
 // finalAfterMove is the page of a challenge that has just ended, by this request or another.

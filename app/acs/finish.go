@@ -180,14 +180,14 @@ func buildRReq(ch *db.Challenge) emv.RReq {
 		MessageCategory:      emv.MessageCategory(ch.MessageCategory),
 		TransStatus:          emv.TransStatus(ch.TransStatus),
 		InteractionCounter:   fmt.Sprintf("%02d", min(max(ch.Tries, 0), 99)),
-		AuthenticationType:   emv.AuthenticationTypeStatic,
+		AuthenticationType:   authenticationType(ch),
 		AuthenticationValue:  ch.AuthenticationValue,
 		ECI:                  emv.ECI(ch.ECI),
 		TransStatusReason:    emv.TransStatusReason(ch.TransStatusReason),
 		ChallengeCancel:      emv.ChallengeCancel(ch.ChallengeCancel),
 	}
 	if ch.MessageVersion == emv.V220 {
-		r.AuthenticationMethod = emv.AuthenticationMethodStaticPasscode
+		r.AuthenticationMethod = authenticationMethod(ch)
 		r.WhiteListStatus, r.WhiteListStatusSource = trustList(ch)
 	}
 	if r.TransStatus == emv.StatusY || r.TransStatus == emv.StatusA {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"honnin/app/config"
 	"honnin/app/credentials"
@@ -53,6 +54,12 @@ func newFixture(t *testing.T) *fixture {
 	if err := db.Migrate(gdb); err != nil {
 		t.Fatal(err)
 	}
+	return newFixtureOn(t, gdb)
+}
+
+// newFixtureOn is newFixture over a migrated database the caller opened (either backend).
+func newFixtureOn(t *testing.T, gdb *gorm.DB) *fixture {
+	t.Helper()
 	key := func() []byte { b := make([]byte, 32); _, _ = rand.Read(b); return b }
 	sealer, err := security.NewSealer(1, map[int][]byte{1: key()}, key())
 	if err != nil {

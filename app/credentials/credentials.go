@@ -171,6 +171,18 @@ type Card struct {
 // holder's ID stays usable. A locked holder or card is answered at once, without a hash: the challenge
 // page tells the holder's lock anyway.
 func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password string, from Origin) (Result, error) {
+	return c.checkAnswer(ctx, card, loginID, password, from, true)
+}
+
+// CheckAnswerBeforeCode is CheckAnswer for a challenge whose one-time code follows the password: a
+// right password counts and locks as CheckAnswer's does, but ends no run of failures; only the right
+// code does (CodeRight), so that someone who holds the password cannot reset the lockout while
+// guessing codes.
+func (c *Checker) CheckAnswerBeforeCode(ctx context.Context, card Card, loginID, password string, from Origin) (Result, error) {
+	return c.checkAnswer(ctx, card, loginID, password, from, false)
+}
+
+func (c *Checker) checkAnswer(ctx context.Context, card Card, loginID, password string, from Origin, final bool) (Result, error) {
 	holder, cardLock, err := c.holderAndCard(ctx, card)
 	if err != nil {
 		return Result{}, err
@@ -193,6 +205,9 @@ func (c *Checker) CheckAnswer(ctx context.Context, card Card, loginID, password 
 	match, err := c.verify(ctx, password, holder, stillOpen)
 	if err != nil {
 		return c.lockedMeanwhile(err, holder)
+	}
+	if match && !final {
+		return c.stillUnlocked(ctx, holder)
 	}
 	res, err := c.settle(ctx, holder, match, nil, ViaChallenge, from)
 	// The holder's right answer ends the card's run of wrong answers; a card with none (the usual case)

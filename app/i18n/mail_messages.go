@@ -16,6 +16,11 @@ var mailMessages = map[string]Text{
 		"メールアドレスの確認のため、次の認証コードを画面に入力してください。\n\n認証コード：%[1]s\n\nこのコードの有効期限は%[2]d分です。コードをほかの人に教えないでください。",
 		"To confirm your e-mail address, enter this code on the screen.\n\nCode: %[1]s\n\nThe code is valid for %[2]d minutes. Never tell it to anyone.",
 	},
+	"mail.challenge_code.subject": {"本人認証（3-Dセキュア）の認証コード", "Your 3-D Secure code"},
+	"mail.challenge_code.body": {
+		"%[1]sでのお買い物（%[2]s）の本人認証のため、次の認証コードを画面に入力してください。\n\n認証コード：%[3]s\n\nこのコードの有効期限は%[4]d分です。コードをほかの人に教えないでください。お心当たりのない場合は、入力しないでください。",
+		"To confirm your purchase at %[1]s (%[2]s), enter this code on the verification screen.\n\nCode: %[3]s\n\nThe code is valid for %[4]d minutes. Never tell it to anyone. If you are not making this purchase, do not enter it.",
+	},
 	"mail.registered.subject": {"会員登録が完了しました", "Your registration is complete"},
 	"mail.registered.body": {
 		"ID「%[1]s」で会員登録が完了し、このメールアドレスを確認しました。本人認証サービス（3-Dセキュア）では、このIDとパスワードをお使いください。",

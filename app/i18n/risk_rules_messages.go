@@ -63,6 +63,7 @@ var riskRulesMessages = map[string]Text{
 
 	"support.risk.field.challengeFrom":          {"確認画面を出す点数", "Challenge from score"},
 	"support.risk.field.denyFrom":               {"否認する点数", "Deny from score"},
+	"support.risk.field.codeFrom":               {"認証コードも求める点数（本人認証の方式が「IDとパスワードのあと、メールの認証コード」のとき。0は常に）", "Also ask for the code from score (verification method \"ID and password, then a code by e-mail\"; 0: always)"},
 	"support.risk.field.defaultAmountThreshold": {"ほかの通貨の基準額", "Threshold for other currencies"},
 	"support.risk.field.velocityHour":           {"1時間の回数の上限", "Purchases per hour"},
 	"support.risk.field.velocityDay":            {"24時間の回数の上限", "Purchases per 24 hours"},
@@ -74,6 +75,7 @@ var riskRulesMessages = map[string]Text{
 	"support.risk.problem.integer":         {"整数で入力してください。", "Enter a whole number."},
 	"support.risk.problem.range":           {"入力できる範囲の外です。欄の下の範囲で入力してください。", "Out of range: see the range under the field."},
 	"support.risk.problem.deny_above":      {"「確認画面を出す点数」より大きい数にしてください。", "Must be above the challenge score."},
+	"support.risk.problem.code_below_deny": {"「否認する点数」より小さい数にしてください。", "Must be below the deny score."},
 	"support.risk.problem.currency":        {"3桁の数字の通貨コード（例: 392）を入力してください。", "Enter a 3-digit numeric currency code (e.g. 392)."},
 	"support.risk.problem.currency_twice":  {"同じ通貨が2回あります。", "This currency is listed twice."},
 	"support.risk.problem.amount_missing":  {"基準額を入力してください。", "Enter the threshold."},

@@ -375,12 +375,21 @@ var supportMessages = map[string]Text{
 	"support.notices.kind.email_changed":       {"メールアドレスの変更", "e-mail address changed"},
 	"support.notices.kind.purchase":            {"本人認証なしのご利用", "purchase without verification"},
 	"support.notices.kind.trusted":             {"信頼する端末・お店の登録", "device or shop trusted"},
+	"support.notices.kind.challenge_code":      {"本人認証の認証コード", "3-D Secure code"},
 	"support.nav.code_policy":                  {"本人認証の方式", "Verification method"},
 	"support.audit.action.set_code_policy":     {"本人認証の方式の変更", "verification method changed"},
 	"support.policy.title":                     {"本人認証の方式", "Verification method"},
 	"support.policy.lead": {
 		"本人認証の画面で会員に求めるものを選びます。変更はすぐにすべての本人認証に適用され、監査ログに残ります。",
 		"Chooses what the verification screen asks of members. A change applies to every verification at once and is recorded in the audit log.",
+	},
+	"support.policy.step_up": {
+		"「IDとパスワードのあと、メールの認証コード」で認証コードも求めるのは、リスク判定ルールの「認証コードも求める点数」以上の本人認証です（0はすべて）。メールアドレスを登録していない会員には、IDとパスワードで本人認証を行います。",
+		"\"ID and password, then a code by e-mail\" asks for the code in verifications scored at or above the risk rules' \"ask for the code from score\" (0: all). Members without a registered e-mail address verify with their ID and password.",
+	},
+	"support.policy.outage": {
+		"メールサーバーの障害中は、認証コードは送信を待ち、本人認証は有効時間が過ぎると失敗します（パスワードだけには戻りません）。障害が長引くときは、方式を「IDとパスワード」に変更してください。",
+		"While the mail server is down, codes wait to be sent and verifications fail when their time runs out (they do not fall back to the password). During a long outage, switch the method to \"ID and password\".",
 	},
 	"support.policy.current":       {"現在の方式", "Current method"},
 	"support.policy.choice":        {"新しい方式", "New method"},

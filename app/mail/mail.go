@@ -34,11 +34,12 @@ const (
 	KindEmailChanged       Kind = "email_changed"       // to the old address: the address was replaced
 	KindPurchase           Kind = "purchase"            // a purchase approved without a screen above the member's amount
 	KindTrusted            Kind = "trusted"             // a new trusted device or shop
+	KindChallengeCode      Kind = "challenge_code"      // a one-time code for a 3-D Secure challenge
 )
 
 // Kinds lists every kind, for the tests and the console.
 var Kinds = []Kind{KindCode, KindRegistered, KindCardMoved, KindCredentialsChanged, KindThreeDSStopped, KindThreeDSResumed,
-	KindLocked, KindEmailChanged, KindPurchase, KindTrusted}
+	KindLocked, KindEmailChanged, KindPurchase, KindTrusted, KindChallengeCode}
 
 // Who made a change a notice reports.
 const (
@@ -58,7 +59,8 @@ type Facts struct {
 	Until time.Time
 	// Closed is set on KindCardMoved when the previous holder's ID closed (no card left).
 	Closed bool
-	// Code and Minutes are a code mail's code and validity.
+	// Code and Minutes are a code mail's code and validity; a challenge's code mail also names the
+	// shop and the amount (Merchant, Amount, Currency, Exponent).
 	Code    string
 	Minutes int
 	// NewAddress is the replacing address, masked (KindEmailChanged).
@@ -211,6 +213,8 @@ func (o *Outbox) Render(l i18n.Locale, kind Kind, f Facts) (subject, body string
 		text = i18n.Tr(l, "mail.email_changed.body", f.LoginID, f.NewAddress)
 	case KindPurchase:
 		text = i18n.Tr(l, "mail.purchase.body", card, f.Merchant, i18n.FormatAmount(l, f.Amount, f.Currency, f.Exponent), i18n.FormatTime(l, f.At))
+	case KindChallengeCode:
+		text = i18n.Tr(l, "mail.challenge_code.body", f.Merchant, i18n.FormatAmount(l, f.Amount, f.Currency, f.Exponent), f.Code, f.Minutes)
 	case KindTrusted:
 		text = i18n.Tr(l, "mail.trusted.body", card, f.Trusted, i18n.FormatTime(l, f.At))
 	default:

@@ -37,6 +37,7 @@ func TestREADMEDescribesTheDefaultRules(t *testing.T) {
 		"velocityHour/velocityDay": fmt.Sprintf("%d / %d", d.VelocityHour, d.VelocityDay),
 		"frequencyLimitDay":        strconv.Itoa(d.FrequencyLimitDay), "smallAmountsHour": strconv.Itoa(d.SmallAmountsHour),
 		"merchantsHour": strconv.Itoa(d.MerchantsHour), "deviceTrustDays": strconv.Itoa(d.DeviceTrustDays),
+		"codeFrom": strconv.Itoa(d.CodeFrom),
 	}
 	for _, s := range AllSignals {
 		want[string(s)] = strconv.Itoa(d.Weights[s])

@@ -113,6 +113,11 @@ type Rules struct {
 
 	// DeviceTrustDays is how long a device stays known after a successful challenge.
 	DeviceTrustDays int `json:"deviceTrustDays"`
+
+	// CodeFrom is the step-up of the password+code policy: a challenge whose score is at least this
+	// asks for the one-time code after the password; below it the password alone. 0: every challenge
+	// asks for the code.
+	CodeFrom int `json:"codeFrom"`
 }
 
 // CurrencyJPY is the ISO 4217 numeric code of the yen; CountryJapan the ISO 3166 numeric code of Japan.
@@ -177,6 +182,8 @@ func (r Rules) Validate() error {
 		return errors.New("denyFrom: must be above challengeFrom")
 	case r.DeviceTrustDays < 0:
 		return errors.New("deviceTrustDays: must not be negative")
+	case r.CodeFrom < 0 || r.CodeFrom >= r.DenyFrom:
+		return errors.New("codeFrom: 0 (always) or a score below denyFrom")
 	}
 	for cur, v := range r.AmountThreshold {
 		if len(cur) != 3 || v < 0 {

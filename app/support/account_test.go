@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"honnin/app/i18n"
+	"honnin/app/mail"
 	"honnin/db"
 )
 
@@ -87,5 +88,14 @@ func TestLoadAccount(t *testing.T) {
 	}
 	if _, _, err := LoadAccount(ctx, f.DB, 9999, HistoryFilter{}, now); err != ErrNoMember {
 		t.Errorf("unknown member: %v", err)
+	}
+}
+
+// Every kind of mail has its name in the member's list of mails.
+func TestEveryMailKindHasAConsoleLabel(t *testing.T) {
+	for _, k := range mail.Kinds {
+		if !i18n.Has("support.notices.kind." + string(k)) {
+			t.Errorf("no console label for the mail kind %q", k)
+		}
 	}
 }

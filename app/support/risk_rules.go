@@ -52,6 +52,7 @@ var (
 	bandFields = []wholeField{
 		{"challengeFrom", 1, 10_000, func(r *risk.Rules, v int64) { r.ChallengeFrom = int(v) }, func(r risk.Rules) int64 { return int64(r.ChallengeFrom) }},
 		{"denyFrom", 2, 10_000, func(r *risk.Rules, v int64) { r.DenyFrom = int(v) }, func(r risk.Rules) int64 { return int64(r.DenyFrom) }},
+		{"codeFrom", 0, 10_000, func(r *risk.Rules, v int64) { r.CodeFrom = int(v) }, func(r risk.Rules) int64 { return int64(r.CodeFrom) }},
 	}
 	amountField = wholeField{"defaultAmountThreshold", 0, maxAmount,
 		func(r *risk.Rules, v int64) { r.DefaultAmountThreshold = v }, func(r risk.Rules) int64 { return r.DefaultAmountThreshold }}
@@ -131,6 +132,9 @@ func ReadRulesForm(get func(string) string) (risk.Rules, viewsupport.RiskRulesFo
 	}
 	if _, bad := p["denyFrom"]; !bad && p["challengeFrom"] == "" && r.DenyFrom <= r.ChallengeFrom {
 		p.Add("denyFrom", "support.risk.problem.deny_above")
+	}
+	if _, bad := p["codeFrom"]; !bad && p["denyFrom"] == "" && r.CodeFrom >= r.DenyFrom {
+		p.Add("codeFrom", "support.risk.problem.code_below_deny")
 	}
 	for _, s := range risk.AllSignals {
 		if v, ok := read(weightField(s), -maxWeight, maxWeight); ok {

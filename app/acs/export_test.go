@@ -1,0 +1,170 @@
+package acs
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"honnin/app/credentials"
+	"honnin/app/emv"
+	"honnin/app/mail"
+	"honnin/app/risk"
+	"honnin/db"
+)
+
+// CodeFlow drives one challenge through its forms for the code step's tests in package acs_test,
+// which run on both databases (tests/testkit opens them; it cannot be imported from package acs).
+type CodeFlow struct {
+	f    *fixture
+	s    step
+	ARes *emv.ARes
+	// Now is the time the next answer is sent at.
+	Now time.Time
+}
+
+// Page is what a form answer showed: the kind of page and its message keys.
+type Page struct {
+	Kind             string // form, code, final, locked, problem
+	ErrorKey         string
+	InfoKey, NoteKey string
+	TriesLeft        int
+	MaskedAddress    string
+	IDOnly           bool
+	CanResend        bool
+}
+
+// NewCodeFlow sets the issuer's code policy (and the rules' codeFrom) on a fresh database with the
+// demo data; AReq then sends the AReq, and Open shows the challenge's first form.
+func NewCodeFlow(t *testing.T, gdb *gorm.DB, policy credentials.CodePolicy, codeFrom int) *CodeFlow {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	f.Notices = &mail.Outbox{Sealer: f.Sealer, Names: mail.Names{Issuer: "日専連静岡", Portal: "My日専連静岡", SupportPhone: "0120-000-000", Host: "acs.example"}}
+	f.Checker.Notices = f.Notices
+	rules := f.rules()
+	rules.CodeFrom = codeFrom
+	f.Risk = risk.Static(rules)
+	if _, err := credentials.StoreCodePolicy(gdb, policy); err != nil {
+		t.Fatal(err)
+	}
+	return &CodeFlow{f: f, Now: f.now}
+}
+
+// AReq sends an AReq for pan whose challenge the requestor mandates.
+func (c *CodeFlow) AReq(t *testing.T, pan string) *CodeFlow {
+	t.Helper()
+	c.ARes, _ = c.f.aresFor(t, pan, nil)
+	return c
+}
+
+// Open sends the first CReq.
+func (c *CodeFlow) Open(t *testing.T) Page {
+	t.Helper()
+	s, err := c.f.showChallenge(c.f.ctx, creq(c.ARes), "session-data", c.Now, browser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.took(s)
+}
+
+// Answer submits the first form (the password is ignored by a code-only challenge).
+func (c *CodeFlow) Answer(t *testing.T, loginID, password string) Page {
+	return c.send(t, answer{LoginID: loginID, Password: password})
+}
+
+// Code submits the code form with code.
+func (c *CodeFlow) Code(t *testing.T, code string) Page { return c.send(t, answer{Code: code}) }
+
+// Resend asks for a new code.
+func (c *CodeFlow) Resend(t *testing.T) Page { return c.send(t, answer{Resend: true}) }
+
+// Token is the live form token; Replay sends a code with an earlier token (a form sent again).
+func (c *CodeFlow) Token() string { return c.s.token }
+
+// Replay sends code with a form token the page had before.
+func (c *CodeFlow) Replay(t *testing.T, token, code string) Page {
+	return c.send(t, answer{Token: token, Code: code})
+}
+
+func (c *CodeFlow) send(t *testing.T, ans answer) Page {
+	t.Helper()
+	ans.ACSTransID = c.ARes.ACSTransID
+	if ans.Token == "" {
+		ans.Token = c.s.token
+	}
+	s, err := c.f.submitAnswer(c.f.ctx, ans, c.Now, browser)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return c.took(s)
+}
+
+func (c *CodeFlow) took(s step) Page {
+	if s.token != "" {
+		c.s = s
+	}
+	kind := map[stepKind]string{stepForm: "form", stepCode: "code", stepFinal: "final", stepLocked: "locked", stepProblem: "problem"}[s.kind]
+	if s.kind == stepProblem {
+		return Page{Kind: kind, ErrorKey: s.problemKey}
+	}
+	return Page{Kind: kind, ErrorKey: s.errorKey, InfoKey: s.infoKey, NoteKey: s.noteKey, TriesLeft: s.triesLeft,
+		MaskedAddress: s.maskedAddress, IDOnly: s.idOnly, CanResend: s.resendable}
+}
+
+// Row is the challenge as stored.
+func (c *CodeFlow) Row(t *testing.T) *db.Challenge { return c.f.row(t, c.ARes.ACSTransID) }
+
+// RReqs are the RReqs written for the challenge.
+func (c *CodeFlow) RReqs(t *testing.T) []emv.RReq { return c.f.outbox(t, c.ARes.ACSTransID) }
+
+var mailedCode = regexp.MustCompile(`(?:認証コード：|Code: )(\d{6})`)
+
+// Mails returns the challenge code mails written so far, newest first, opened: address and body.
+func (c *CodeFlow) Mails(t *testing.T) [][2]string {
+	t.Helper()
+	var rows []db.MailNotice
+	if err := c.f.DB.Where("kind = ?", string(mail.KindChallengeCode)).Order("id DESC").Find(&rows).Error; err != nil {
+		t.Fatal(err)
+	}
+	out := make([][2]string, len(rows))
+	for i, r := range rows {
+		addr, err := c.f.Sealer.Open(r.AddressSealed, r.KeyVersion, mail.PurposeAddress)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := c.f.Sealer.Open(r.BodySealed, r.KeyVersion, mail.PurposeBody)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = [2]string{string(addr), string(body)}
+	}
+	return out
+}
+
+// LastCode is the code of the newest challenge code mail.
+func (c *CodeFlow) LastCode(t *testing.T) string {
+	t.Helper()
+	mails := c.Mails(t)
+	if len(mails) == 0 {
+		t.Fatal("no code mail was written")
+	}
+	m := mailedCode.FindStringSubmatch(mails[0][1])
+	if m == nil {
+		t.Fatalf("a code mail without a code:\n%s", mails[0][1])
+	}
+	return m[1]
+}
+
+// LockThreshold is the fixture's lockout threshold.
+func (c *CodeFlow) LockThreshold() int { return c.f.Checker.Policy.Threshold }
+
+// Code rules, for the tests.
+const (
+	CodeValidity  = codeValidity
+	CodeResendGap = codeResendGap
+	CodeTries     = codeTries
+)
+
+// DB is the flow's database.
+func (c *CodeFlow) DB() *gorm.DB { return c.f.DB }
