@@ -31,6 +31,7 @@ var migrations = []*gormigrate.Migration{
 	historyIndexes,
 	loginIDPrefixIndex,
 	attemptsRetention,
+	cardRowDigest,
 }
 
 // migrationsTable records the IDs of the applied steps.
