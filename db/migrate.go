@@ -32,6 +32,7 @@ var migrations = []*gormigrate.Migration{
 	loginIDPrefixIndex,
 	attemptsRetention,
 	challengeCode,
+	cardRowDigest,
 	emailCodeSentAt,
 }
 

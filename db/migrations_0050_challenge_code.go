@@ -11,7 +11,7 @@ import (
 // one-time code: only the code's keyed hash, its expiry, its tries and its sends. ALTER TABLE on the
 // parent reaches every monthly partition on PostgreSQL.
 var challengeCode = &gormigrate.Migration{
-	ID: "2026120250_challenge_code",
+	ID: "2026120150_challenge_code",
 	Migrate: func(tx *gorm.DB) error {
 		m := tx.Table("challenges").Migrator()
 		for _, f := range challengeCodeFields {

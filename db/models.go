@@ -65,6 +65,9 @@ type Card struct {
 	// that made BirthDateHash and PhoneHash (those cannot be re-derived: only a re-import renews them).
 	HashKeyVersion       int `gorm:"not null;default:1"`
 	HolderHashKeyVersion int `gorm:"not null;default:1"`
+	// RowDigest is the keyed digest of the card-file row last imported (cards.RowDigest): an import
+	// rewrites the card only when its row's digest differs. Empty or NULL until the first import.
+	RowDigest string `gorm:"size:64"`
 }
 
 // Member statuses.

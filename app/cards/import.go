@@ -18,11 +18,21 @@ import (
 	"honnin/db"
 )
 
-// The keyed-hash domains of the holder data.
+// The keyed-hash domains of the holder data and of a card-file row's digest.
 const (
 	birthDateDomain = "birth_date"
 	phoneDomain     = "phone"
+	rowDigestDomain = "card_row"
 )
+
+// rowDigest is the keyed digest of what a card-file row says about its card (everything but the number,
+// which finds the card). An import rewrites a card only when the digests differ, so the daily file is
+// compared in one column rather than six. Under the current hash key, a hash-key rotation changes every
+// digest, and the next import renews the holder hashes that only it can re-derive.
+func rowDigest(hasher *security.KeyedHasher, r Record) string {
+	// Every field before the holder name is digits, dashes or a status word, so "|" keeps them apart.
+	return hasher.Hash(rowDigestDomain, r.Expiry+"|"+r.BirthDate+"|"+r.Phone+"|"+r.Status+"|"+r.HolderName)
+}
 
 // HolderBirthDateHash and HolderPhoneHash are how ownership proofs are compared without storing the values.
 func HolderBirthDateHash(s *security.Sealer, birthDate string) string {
@@ -74,6 +84,7 @@ func newCard(sealer *security.Sealer, hasher *security.KeyedHasher, r Record) (d
 		HolderNameKey:        db.HolderNameKey(r.HolderName),
 		Status:               r.Status,
 		ThreeDS:              db.ThreeDSNone,
+		RowDigest:            rowDigest(hasher, r),
 	}, nil
 }
 
@@ -114,7 +125,7 @@ func Upsert(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, recs []R
 // mergedColumns are the card columns an import replaces; the member, registration, 3-D Secure state
 // and challenge lock stay.
 var mergedColumns = []string{"pan_sealed", "key_version", "bin", "last4", "pan_length", "brand", "expiry",
-	"birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "hash_key_version", "holder_hash_key_version"}
+	"birth_date_hash", "phone_hash", "holder_name", "holder_name_key", "status", "hash_key_version", "holder_hash_key_version", "row_digest"}
 
 // AbsentCards says what an import does with the cards the file no longer lists.
 type AbsentCards string
@@ -155,9 +166,12 @@ type ImportOptions struct {
 
 // Summary is what an import did.
 type Summary struct {
-	Rows      int64 // rows in the file
-	Added     int64 // cards new to Honnin
-	Changed   int64 // cards whose data changed (or that were re-sealed under a newer key)
+	Rows  int64 // rows in the file
+	Added int64 // cards new to Honnin
+	// Changed counts the cards whose data changed, that were re-sealed under a newer key, or whose holder
+	// hashes were renewed under a newer hash key; once, after migration 2026120155, every card imported
+	// before it, as its row digest is stored.
+	Changed   int64
 	Unchanged int64 // cards already as the file has them
 	Absent    int64 // cards Honnin holds that the file does not list
 	Closed    int64 // of the absent cards, those this import closed (with CloseAbsent)
@@ -387,9 +401,9 @@ func prepare(sealer *security.Sealer, batch []rawRow, bad *firstBadRow) ([]stage
 	return out, nil
 }
 
-// merge writes the staged cards in one transaction: cards found by an old hash key are re-keyed, new
-// cards added, changed ones updated (the member, registration and 3-D Secure state kept), unchanged
-// ones left alone, and absent ones kept or closed.
+// merge writes the staged cards in one transaction: cards found by an old hash key are re-keyed, then
+// one statement adds the new cards and updates the changed ones (the member, registration and 3-D
+// Secure state kept), leaving unchanged ones untouched, and absent ones are kept or closed.
 func merge(conn *gorm.DB, sealer *security.Sealer, st staging, absent AbsentCards, sum *Summary) error {
 	now := db.Now()
 	tx := conn.Begin()
@@ -397,7 +411,7 @@ func merge(conn *gorm.DB, sealer *security.Sealer, st staging, absent AbsentCard
 		return tx.Error
 	}
 	err := func() error {
-		if err := st.lockImports(tx); err != nil {
+		if err := st.beginMerge(tx); err != nil {
 			return err
 		}
 		if sealer.HasOldHashKeys() {
@@ -405,19 +419,14 @@ func merge(conn *gorm.DB, sealer *security.Sealer, st staging, absent AbsentCard
 				return err
 			}
 		}
-		changed := tx.Exec(updateChangedSQL(), now)
-		if changed.Error != nil {
-			return changed.Error
-		}
-		added := tx.Exec(insertNewSQL, now, now)
-		if added.Error != nil {
-			return added.Error
+		var err error
+		if sum.Added, sum.Changed, err = st.upsert(tx, now); err != nil {
+			return err
 		}
 		var total int64
 		if err := tx.Model(&db.Card{}).Count(&total).Error; err != nil {
 			return err
 		}
-		sum.Added, sum.Changed = added.RowsAffected, changed.RowsAffected
 		sum.Unchanged = sum.Rows - sum.Added - sum.Changed
 		sum.Absent = total - sum.Rows
 		if absent == CloseAbsent && sum.Absent > 0 {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
 	"honnin/app/cards"
 	"honnin/app/demodata"
+	"honnin/app/keyrotation"
 	"honnin/app/security"
 	"honnin/db"
 	"honnin/tests/testkit"
@@ -245,6 +248,180 @@ func TestInterruptedImportChangesNothing(t *testing.T) {
 		// The connection went back to the pool clean: the next import runs.
 		if sum, err := cards.Import(context.Background(), gdb, sealer, demodata.CardFile(12, "THIRD"), cards.ImportOptions{}); err != nil || sum.Added != 2 || sum.Changed != 10 {
 			t.Errorf("import after the interruption: %+v %v", sum, err)
+		}
+	})
+}
+
+// TestImportCountsEachCardOnce: at a size where the database joins the file with the cards in bulk,
+// a second file that drops some cards, changes some, keeps most and adds some is counted exactly, and
+// only the changed and new cards are written.
+func TestImportCountsEachCardOnce(t *testing.T) {
+	rows := func(from, to int, status func(i int) string) string {
+		var b strings.Builder
+		b.WriteString(header)
+		for i := from; i < to; i++ {
+			fmt.Fprintf(&b, "%s,3012,1990-01-01,0540000000,HOLDER %d,%s\n", demodata.GeneratedPAN(i), i, status(i))
+		}
+		return b.String()
+	}
+	active := func(int) string { return "active" }
+	// Cards 0–999 are left out of the second file, 1000–2999 kept, 3000–3499 lost, 3500–3999 new.
+	second := rows(1000, 4000, func(i int) string {
+		if i >= 3000 && i < 3500 {
+			return "lost"
+		}
+		return "active"
+	})
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+		if sum, err := importString(gdb, sealer, rows(0, 3500, active), cards.ImportOptions{}); err != nil || sum != (cards.Summary{Rows: 3500, Added: 3500}) {
+			t.Fatalf("first import: %+v %v", sum, err)
+		}
+		before := map[string]time.Time{}
+		var stored []db.Card
+		gdb.Select("pan_hash", "updated_at").Find(&stored)
+		for _, c := range stored {
+			before[c.PANHash] = c.UpdatedAt
+		}
+		sum, err := importString(gdb, sealer, second, cards.ImportOptions{Absent: cards.CloseAbsent})
+		if want := (cards.Summary{Rows: 3000, Added: 500, Changed: 500, Unchanged: 2000, Absent: 1000, Closed: 1000}); err != nil || sum != want {
+			t.Fatalf("second import: %+v %v, want %+v", sum, err, want)
+		}
+		for _, tt := range []struct {
+			i      int
+			status string
+			kept   bool // the card was not written
+		}{{0, db.CardClosed, false}, {999, db.CardClosed, false}, {1000, db.CardActive, true}, {2999, db.CardActive, true},
+			{3000, db.CardLost, false}, {3499, db.CardLost, false}, {3500, db.CardActive, false}} {
+			var c db.Card
+			if err := gdb.Where("pan_hash = ?", sealer.PANHash(security.PAN(demodata.GeneratedPAN(tt.i)))).Take(&c).Error; err != nil {
+				t.Fatalf("card %d: %v", tt.i, err)
+			}
+			if c.Status != tt.status || c.UpdatedAt.Equal(before[c.PANHash]) != tt.kept {
+				t.Errorf("card %d: status %s, updated %v (was %v); want %s, written %v", tt.i, c.Status, c.UpdatedAt, before[c.PANHash], tt.status, !tt.kept)
+			}
+		}
+		if sum, err := importString(gdb, sealer, second, cards.ImportOptions{}); err != nil || sum != (cards.Summary{Rows: 3000, Unchanged: 3000, Absent: 1000}) {
+			t.Errorf("the same file again: %+v %v", sum, err)
+		}
+	})
+}
+
+// TestImportDetectsAChangeInAnyOneField: a row that differs from the last import in one field only,
+// whichever it is, rewrites its card and no other.
+func TestImportDetectsAChangeInAnyOneField(t *testing.T) {
+	const same = "2912,1980-04-01,0541234567,YAMADA TARO,active"
+	file := func(changed string) string {
+		return header + demodata.YamadaJCB + "," + same + "\n" + demodata.YamadaVisa + "," + changed + "\n" + demodata.SuzukiJCB + "," + same + "\n"
+	}
+	sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+	tests := []struct {
+		field, row string
+		took       func(db.Card) bool
+	}{
+		{"expiry", "3001,1980-04-01,0541234567,YAMADA TARO,active", func(c db.Card) bool { return c.Expiry == "3001" }},
+		{"birth_date", "2912,1980-04-02,0541234567,YAMADA TARO,active", func(c db.Card) bool {
+			return c.BirthDateHash == cards.HolderBirthDateHash(sealer, "1980-04-02")
+		}},
+		{"phone", "2912,1980-04-01,0541234568,YAMADA TARO,active", func(c db.Card) bool { return c.PhoneHash == cards.HolderPhoneHash(sealer, "0541234568") }},
+		{"holder_name", "2912,1980-04-01,0541234567,YAMADA TAROU,active", func(c db.Card) bool { return c.HolderName == "YAMADA TAROU" }},
+		{"status", "2912,1980-04-01,0541234567,YAMADA TARO,stolen", func(c db.Card) bool { return c.Status == db.CardStolen }},
+	}
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		if sum, err := importString(gdb, sealer, file(same), cards.ImportOptions{}); err != nil || sum.Added != 3 {
+			t.Fatalf("first import: %+v %v", sum, err)
+		}
+		for _, tt := range tests {
+			sum, err := importString(gdb, sealer, file(tt.row), cards.ImportOptions{})
+			if err != nil || sum != (cards.Summary{Rows: 3, Changed: 1, Unchanged: 2}) {
+				t.Errorf("%s changed: %+v %v, want 1 changed and 2 unchanged", tt.field, sum, err)
+			}
+			var c db.Card
+			gdb.Where("pan_hash = ?", sealer.PANHash(demodata.YamadaVisa)).Take(&c)
+			if !tt.took(c) {
+				t.Errorf("%s changed: the card did not take the file's value: %+v", tt.field, c)
+			}
+			if sum, err := importString(gdb, sealer, file(same), cards.ImportOptions{}); err != nil || sum != (cards.Summary{Rows: 3, Changed: 1, Unchanged: 2}) {
+				t.Errorf("%s back as it was: %+v %v", tt.field, sum, err)
+			}
+		}
+	})
+}
+
+// TestImportRowDigestAcrossKeyRotations: a new sealing key, then `honnin keys rotate` to a new hash key
+// while the old one is still configured, then the old hash key retired: each import that must re-seal
+// the numbers or renew the holder hashes rewrites every card once, and the next one finds them
+// unchanged.
+func TestImportRowDigestAcrossKeyRotations(t *testing.T) {
+	pan1, pan2, hash1, hash2 := randomKey(), randomKey(), randomKey(), randomKey()
+	sealer := func(panVersion int, panKeys map[int][]byte, hashVersion int, hashKeys map[int][]byte) *security.Sealer {
+		s, err := security.NewVersionedSealer(panVersion, panKeys, hashVersion, hashKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := sealer(1, map[int][]byte{1: pan1}, 1, map[int][]byte{1: hash1})
+	newPANKey := sealer(2, map[int][]byte{1: pan1, 2: pan2}, 1, map[int][]byte{1: hash1})
+	newHashKey := sealer(2, map[int][]byte{1: pan1, 2: pan2}, 2, map[int][]byte{1: hash1, 2: hash2})
+	oldRetired := sealer(2, map[int][]byte{2: pan2}, 2, map[int][]byte{2: hash2})
+	body := header + demodata.YamadaJCB + ",2912,1980-04-01,0541234567,YAMADA TARO,active\n" +
+		demodata.SuzukiJCB + ",2912,1975-10-10,0901234567,SUZUKI HANAKO,active\n"
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		ctx := context.Background()
+		for _, step := range []struct {
+			name   string
+			sealer *security.Sealer
+			rotate bool // run `honnin keys rotate` before the import
+			want   cards.Summary
+		}{
+			{"first import", first, false, cards.Summary{Rows: 2, Added: 2}},
+			{"same file", first, false, cards.Summary{Rows: 2, Unchanged: 2}},
+			{"new sealing key: re-sealed", newPANKey, false, cards.Summary{Rows: 2, Changed: 2}},
+			{"new sealing key again", newPANKey, false, cards.Summary{Rows: 2, Unchanged: 2}},
+			{"hash key rotated: holder hashes renewed", newHashKey, true, cards.Summary{Rows: 2, Changed: 2}},
+			{"hash key rotated, again", newHashKey, false, cards.Summary{Rows: 2, Unchanged: 2}},
+			{"old keys retired", oldRetired, false, cards.Summary{Rows: 2, Unchanged: 2}},
+		} {
+			if step.rotate {
+				if n, err := keyrotation.Rotate(ctx, gdb, step.sealer); err != nil || n.Hashes != 2 {
+					t.Fatalf("%s: rotate %+v %v", step.name, n, err)
+				}
+			}
+			if sum, err := cards.Import(ctx, gdb, step.sealer, strings.NewReader(body), cards.ImportOptions{}); err != nil || sum != step.want {
+				t.Errorf("%s: %+v %v, want %+v", step.name, sum, err, step.want)
+			}
+		}
+		var c db.Card
+		if err := gdb.Where("pan_hash = ?", oldRetired.PANHash(demodata.SuzukiJCB)).Take(&c).Error; err != nil {
+			t.Fatal(err)
+		}
+		if c.KeyVersion != 2 || c.HashKeyVersion != 2 || c.HolderHashKeyVersion != 2 ||
+			c.BirthDateHash != cards.HolderBirthDateHash(oldRetired, "1975-10-10") || c.PhoneHash != cards.HolderPhoneHash(oldRetired, "0901234567") {
+			t.Errorf("card not under the current keys: %+v", c)
+		}
+	})
+}
+
+// TestImportCardsWithoutADigest: cards stored before the row digest existed (migration 2026120155) are
+// rewritten and counted as changed by the next import, once.
+func TestImportCardsWithoutADigest(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sealer := newSealer(t, 1, map[int][]byte{1: randomKey()})
+		if _, err := cards.Import(context.Background(), gdb, sealer, demodata.CardFile(50, "BEFORE"), cards.ImportOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := gdb.Exec("UPDATE cards SET row_digest = NULL").Error; err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []cards.Summary{{Rows: 50, Changed: 50}, {Rows: 50, Unchanged: 50}} {
+			if sum, err := cards.Import(context.Background(), gdb, sealer, demodata.CardFile(50, "BEFORE"), cards.ImportOptions{}); err != nil || sum != want {
+				t.Errorf("%+v %v, want %+v", sum, err, want)
+			}
 		}
 	})
 }

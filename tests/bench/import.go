@@ -18,8 +18,12 @@ import (
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
 
 	"honnin/app/demodata"
+	"honnin/db"
 )
 
 // thousands prints 1000000 as 1,000,000.
@@ -51,7 +55,8 @@ func parseImportSizes(s string) ([]int, error) {
 
 // importPhases measures `honnin cards import` as an operator runs it: for each size, a generated file
 // into a fresh PostgreSQL database twice, first with every card new, then the same file again (the
-// daily case: every card unchanged). Each row gives rows/s over the whole command and the importer's
+// daily case: every card unchanged). Each row gives rows/s over the whole command, the CPU per row of
+// the importer (in the server column) and of the PostgreSQL backend it talks to, and the importer's
 // peak resident memory.
 func importPhases(ctx context.Context, sizes []int) ([]Row, error) {
 	dir, err := os.MkdirTemp("", "honnin-bench-import-")
@@ -86,6 +91,11 @@ func importOnce(ctx context.Context, bin, dir string, n int) ([]Row, error) {
 		return nil, err
 	}
 	defer env.dropDatabase()
+	var err error
+	if env.meterDB, err = gorm.Open(postgres.Open(env.adminURL), &gorm.Config{Logger: logger.Discard}); err != nil {
+		return nil, err
+	}
+	defer db.Close(env.meterDB)
 	csvPath := filepath.Join(dir, fmt.Sprintf("cards-%d.csv", n))
 	log.Printf("writing %d generated rows", n)
 	if err := writeFile(csvPath, demodata.CardFile(n, benchHolder)); err != nil {
@@ -106,11 +116,14 @@ func importOnce(ctx context.Context, bin, dir string, n int) ([]Row, error) {
 		log.Printf("importing %d rows: %s", n, run)
 		imp := exec.CommandContext(ctx, bin, "cards", "import", csvPath)
 		imp.Env, imp.Stdout, imp.Stderr = environ, io.Discard, os.Stderr
+		meter := env.startCPU(ctx)
 		start := time.Now()
 		if err := imp.Run(); err != nil {
+			meter.perOp(ctx, 0)
 			return out, fmt.Errorf("import: %w", err)
 		}
 		took := time.Since(start)
+		pg := meter.perOp(ctx, int64(n))
 		rate := float64(n) / took.Seconds()
 		var peak int64
 		cpu := imp.ProcessState.UserTime() + imp.ProcessState.SystemTime()
@@ -122,6 +135,7 @@ func importOnce(ctx context.Context, bin, dir string, n int) ([]Row, error) {
 		measure := thousands.Sprintf("%s; importer CPU %.1f s, %.0f rows per CPU-second", run, cpu.Seconds(), float64(n)/cpu.Seconds())
 		out = append(out, Row{Phase: fmt.Sprintf("card import, %s rows", thousands.Sprint(n)), Measure: measure,
 			Result: Result{Ops: int64(n), Duration: took, Rate: rate}, PeakRSS: peak,
+			CPU:    &CPUPerOp{Server: float64(cpu.Microseconds()) / float64(n), Postgres: pg.Postgres},
 			Target: fmt.Sprintf("≥ %s/s", thousands.Sprint(importTarget)), Met: met(rate >= importTarget)})
 	}
 	return out, nil
