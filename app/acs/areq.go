@@ -148,7 +148,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			card = found
 		case errors.Is(err, gorm.ErrRecordNotFound):
 		default:
-			a.logStoreFailure(ctx, "AReq card look-up failed", err)
+			a.logAReqFailure(ctx, "AReq card look-up failed", err)
 			return nil, a.storeErro(req, err)
 		}
 		status, reason = decide(card, req.CardExpiryDate, now)
@@ -162,7 +162,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	}
 	facts, err := a.writeFacts(ctx, limits, ask, now)
 	if err != nil {
-		a.logStoreFailure(ctx, "AReq counters and risk facts could not be written", err)
+		a.logAReqFailure(ctx, "AReq counters and risk facts could not be written", err)
 		return nil, a.storeErro(req, err)
 	}
 	var decision *risk.Decision
@@ -212,7 +212,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 			return nil, e
 		}
-		a.logStoreFailure(ctx, "AReq could not be stored", err)
+		a.logAReqFailure(ctx, "AReq could not be stored", err)
 		return nil, a.storeErro(req, err)
 	}
 
@@ -386,15 +386,15 @@ func (a *ACS) frictionlessNotice(ctx context.Context, card *db.Card, ch *db.Chal
 		Currency: ch.PurchaseCurrency, Exponent: ch.PurchaseExponent, At: now}
 	n, err := a.Notices.Compose(a.DB.WithContext(ctx), card.Member.ID, mail.KindPurchase, f)
 	if err != nil {
-		a.logStoreFailure(ctx, "the notice of a frictionless purchase could not be composed", err, "acs_trans_id", ch.ACSTransID)
+		a.logAReqFailure(ctx, "the notice of a frictionless purchase could not be composed", err, "acs_trans_id", ch.ACSTransID)
 		return nil
 	}
 	return n
 }
 
-// logStoreFailure logs a failed step of the AReq: as an error, unless the Directory Server closed the
+// logAReqFailure logs a failed step of the AReq: as an error, unless the Directory Server closed the
 // request, which is no fault of Honnin's (its answer has no one to read it).
-func (a *ACS) logStoreFailure(ctx context.Context, msg string, err error, attrs ...any) {
+func (a *ACS) logAReqFailure(ctx context.Context, msg string, err error, attrs ...any) {
 	attrs = append(attrs, "err", err.Error())
 	if errors.Is(ctx.Err(), context.Canceled) {
 		a.Log.Info(msg+" (the request was closed)", attrs...)
