@@ -99,7 +99,8 @@ func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, ite
 		for i, it := range items {
 			results[i].Counts = counts[i]
 			// An AReq over its limits is refused before the risk engine sees it: it is not counted
-			// in its card's risk counters.
+			// in its card's risk counters (its device data, claimed with the batch's, are spent: they
+			// serve its transaction only).
 			if answers[i] == nil || it.Limits.Exceeded(counts[i]) {
 				continue
 			}
