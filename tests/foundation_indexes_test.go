@@ -94,7 +94,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		name, pattern string
 		ordered       bool
 	}{
-		{"AReq card look-up", `FROM "cards" .*WHERE cards\.pan_hash = `, false},
+		{"AReq card look-up", `FROM cards LEFT JOIN members .*WHERE cards\.pan_hash = `, false},
 		{"CReq look-up by acsTransID", `FROM "challenges" WHERE acs_trans_id = `, false},
 		{"member history and console account: a card's transactions", `FROM "challenges" WHERE card_id = \$1 ORDER BY created_at DESC`, true},
 		{"member history: events", `FROM "auth_events" WHERE member_id = \$1 AND kind IN `, false},

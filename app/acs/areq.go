@@ -126,20 +126,15 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ch.DSURL = req.DSURL
 	}
 
+	// The card is read first, so that an AReq the risk engine decides makes its rate count and its
+	// risk facts in one batched write: an AReq over its limits is still refused (N/04) whatever the
+	// card, it has only cost a read of it.
 	panHash := a.Sealer.PANHash(pan)
 	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
-	counts, err := a.countAReq(ctx, limits, now)
-	if err != nil {
-		a.Log.Error("AReq counters could not be updated", "err", err.Error())
-		return nil, a.storeErro(req, err)
-	}
-
 	var status emv.TransStatus
 	var reason emv.TransStatusReason
 	var card *db.Card
 	switch {
-	case limits.Exceeded(counts):
-		status, reason = emv.StatusN, emv.ReasonFrequencyLimit
 	case req.DeviceChannel == "01":
 		status, reason = emv.StatusN, emv.ReasonUnsupportedDevice // app channel: Honnin has no SDK challenge
 	case req.DeviceChannel == "03":
@@ -153,23 +148,31 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			card = found
 		case errors.Is(err, gorm.ErrRecordNotFound):
 		default:
-			a.Log.Error("AReq card look-up failed", "err", err.Error())
+			a.logAReqFailure(ctx, "AReq card look-up failed", err)
 			return nil, a.storeErro(req, err)
 		}
 		status, reason = decide(card, req.CardExpiryDate, now)
-		if card != nil && status == emv.StatusN && reason == emv.ReasonAuthFailed {
-			a.m.countCardCheckFailure(cardCheckExpiry)
-		}
+	}
+	// The decision table leaves a member who uses 3-D Secure to the risk engine.
+	var rules risk.Rules
+	var ask *riskAsk
+	if status == emv.StatusC {
+		rules = a.rules()
+		ask = askRisk(req, card, rules)
+	}
+	facts, err := a.writeFacts(ctx, limits, ask, now)
+	if err != nil {
+		a.logAReqFailure(ctx, "AReq counters and risk facts could not be written", err)
+		return nil, a.storeErro(req, err)
 	}
 	var decision *risk.Decision
-	if status == emv.StatusC {
-		// The decision table leaves a member who uses 3-D Secure: the risk engine decides.
-		rules := a.rules()
-		view, err := a.gatherFacts(ctx, req, card, rules, now)
-		if err != nil {
-			a.Log.Error("AReq risk facts could not be read", "err", err.Error())
-			return nil, a.storeErro(req, err)
-		}
+	switch {
+	case limits.Exceeded(facts.Counts):
+		status, reason, card = emv.StatusN, emv.ReasonFrequencyLimit, nil
+	case card != nil && status == emv.StatusN && reason == emv.ReasonAuthFailed:
+		a.m.countCardCheckFailure(cardCheckExpiry)
+	case ask != nil:
+		view := gatherFacts(req, card, ask, facts.Risk, now)
 		d := risk.Decide(view.Facts, rules)
 		decision = &d
 		status, reason = d.Status, d.Reason
@@ -207,18 +210,18 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ch.State = db.ChallengeAnswered
 		ch.FinishedAt = &now
 	}
-	if err := a.storeChallenge(ctx, &ch); err != nil {
+	var notice *db.MailNotice
+	if status == emv.StatusY {
+		notice = a.frictionlessNotice(ctx, card, &ch, now)
+	}
+	if err := a.storeChallenge(ctx, &ch, notice); err != nil {
 		if errors.Is(err, gorm.ErrDuplicatedKey) {
 			e := newErro(emv.ErrTransData, "dsTransID", emv.TypeAReq, req.MessageVersion)
 			e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 			return nil, e
 		}
-		a.Log.Error("AReq could not be stored", "err", err.Error())
+		a.logAReqFailure(ctx, "AReq could not be stored", err)
 		return nil, a.storeErro(req, err)
-	}
-
-	if status == emv.StatusY {
-		a.noticeFrictionless(ctx, card, &ch, now)
 	}
 
 	ares := &emv.ARes{
@@ -318,11 +321,11 @@ func browserLocale(tag string) i18n.Locale {
 }
 
 // decisionColumns is what decide reads of a card and its member: the AReq path selects only these,
-// in one query, because scanning whole rows was a quarter of its time.
+// in one query (findCardSQL, in this order), because scanning whole rows was a quarter of its time.
 type decisionColumns struct {
 	ID                     uint
 	Status, Expiry, Brand  string
-	ThreeDS                db.ThreeDSState `gorm:"column:three_ds"`
+	ThreeDS                db.ThreeDSState
 	ChallengeLockedUntil   *time.Time
 	MemberID               *uint
 	MemberStatus           *string
@@ -335,28 +338,39 @@ type decisionColumns struct {
 	MemberEmailVerifiedAt *time.Time
 }
 
+// findCardSQL is the AReq's card read, written out once: it runs on every AReq, and building it with
+// GORM's clauses and scanning it by reflection cost as much again as the read itself.
+const findCardSQL = `SELECT cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.challenge_locked_until, cards.member_id,
+	members.status, members.personal_message_is_default, members.locked_until, members.credentials_changed_at, members.notice_above_yen,
+	members.email_verified_at
+	FROM cards LEFT JOIN members ON members.id = cards.member_id WHERE cards.pan_hash `
+
 // findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
 // the old hash keys only when some are configured), with what decide needs of its member: one indexed
 // read either way.
 func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
-	var row decisionColumns
-	q := a.DB.WithContext(ctx).Table("cards").
-		Select("cards.id, cards.status, cards.expiry, cards.brand, cards.three_ds, cards.challenge_locked_until, cards.member_id, " +
-			"members.status AS member_status, members.personal_message_is_default AS member_message_is_default, " +
-			"members.locked_until AS member_locked_until, members.credentials_changed_at AS member_credentials_changed_at, " +
-			"members.notice_above_yen AS member_notice_above_yen, members.email_verified_at AS member_email_verified_at").
-		Joins("LEFT JOIN members ON members.id = cards.member_id")
+	q := a.DB.WithContext(ctx)
 	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
-		q = q.Where("cards.pan_hash IN ?", hashes)
+		q = q.Raw(findCardSQL+"IN ? LIMIT 1", hashes)
 	} else {
-		q = q.Where("cards.pan_hash = ?", panHash)
+		q = q.Raw(findCardSQL+"= ? LIMIT 1", panHash)
 	}
-	res := q.Limit(1).Scan(&row)
-	if res.Error != nil {
-		return nil, res.Error
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
 	}
-	if res.RowsAffected == 0 {
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 		return nil, gorm.ErrRecordNotFound
+	}
+	var row decisionColumns
+	if err := rows.Scan(&row.ID, &row.Status, &row.Expiry, &row.Brand, &row.ThreeDS, &row.ChallengeLockedUntil, &row.MemberID,
+		&row.MemberStatus, &row.MemberMessageIsDefault, &row.MemberLockedUntil, &row.MemberCredentialsChangedAt,
+		&row.MemberNoticeAboveYen, &row.MemberEmailVerifiedAt); err != nil {
+		return nil, err
 	}
 	card := &db.Card{ID: row.ID, Status: row.Status, Expiry: row.Expiry, Brand: row.Brand, ThreeDS: row.ThreeDS,
 		ChallengeLockedUntil: row.ChallengeLockedUntil, MemberID: row.MemberID}
@@ -370,18 +384,32 @@ func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*
 	return card, nil
 }
 
-// noticeFrictionless writes the notice of a purchase approved without a screen when its member asked
-// for one above an amount this purchase exceeds. The transaction row is written by the group commit,
-// so the notice follows in a statement of its own: a crash between the two loses this one notice (the
-// purchase still shows in the member's history), and a failure here does not undo the approval.
-func (a *ACS) noticeFrictionless(ctx context.Context, card *db.Card, ch *db.Challenge, now time.Time) {
+// frictionlessNotice composes the notice of a purchase approved without a screen when its member
+// asked for one above an amount this purchase exceeds; the notice is written with the transaction's
+// row. A notice that cannot be composed (the member's address cannot be opened, say) is logged and
+// does not undo the approval.
+func (a *ACS) frictionlessNotice(ctx context.Context, card *db.Card, ch *db.Challenge, now time.Time) *db.MailNotice {
 	if a.Notices == nil || card == nil || card.Member == nil ||
 		!mail.PurchaseNoticeDue(card.Member, ch.PurchaseAmount, ch.PurchaseCurrency, ch.PurchaseExponent) {
-		return
+		return nil
 	}
 	f := mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Merchant: ch.MerchantName, Amount: ch.PurchaseAmount,
 		Currency: ch.PurchaseCurrency, Exponent: ch.PurchaseExponent, At: now}
-	if err := a.Notices.Enqueue(a.DB.WithContext(ctx), card.Member.ID, mail.KindPurchase, f); err != nil {
-		a.Log.Error("the notice of a frictionless purchase could not be written", "acs_trans_id", ch.ACSTransID, "err", err.Error())
+	n, err := a.Notices.Compose(a.DB.WithContext(ctx), card.Member.ID, mail.KindPurchase, f)
+	if err != nil {
+		a.logAReqFailure(ctx, "the notice of a frictionless purchase could not be composed", err, "acs_trans_id", ch.ACSTransID)
+		return nil
 	}
+	return n
+}
+
+// logAReqFailure logs a failed step of the AReq: as an error, unless the Directory Server closed the
+// request, which is no fault of Honnin's (its answer has no one to read it).
+func (a *ACS) logAReqFailure(ctx context.Context, msg string, err error, attrs ...any) {
+	attrs = append(attrs, "err", err.Error())
+	if errors.Is(ctx.Err(), context.Canceled) {
+		a.Log.Info(msg+" (the request was closed)", attrs...)
+		return
+	}
+	a.Log.Error(msg, attrs...)
 }

@@ -28,6 +28,8 @@ type AReqHit struct {
 // in order. One statement per window writes and reads every row of the batch, so the limit costs a
 // batch of AReqs one indexed statement and holds across nodes: concurrent batches serialise on the
 // counter rows, which every node locks in the same (sorted) order so that two batches never deadlock.
+// The AReq path runs it inside its batched facts write (writeAReqFacts), whose transaction sets the
+// commit's durability.
 func CountAReqs(ctx context.Context, gdb *gorm.DB, window time.Duration, hits []AReqHit) ([]AReqCounts, error) {
 	counts := make([]AReqCounts, len(hits))
 	byWindow := map[time.Time][]int{}
@@ -35,7 +37,9 @@ func CountAReqs(ctx context.Context, gdb *gorm.DB, window time.Duration, hits []
 		start := h.At.UTC().Truncate(window)
 		byWindow[start] = append(byWindow[start], i)
 	}
-	for start, idx := range byWindow {
+	// Windows in time order, so that batches across a window's end lock their rows in one order too.
+	for _, start := range slices.SortedFunc(maps.Keys(byWindow), time.Time.Compare) {
+		idx := byWindow[start]
 		// ordinal[i] is hit i's place among the hits on the same key: its count is the key's new total
 		// minus the hits that come after it.
 		added := map[string]int{}
@@ -56,11 +60,7 @@ func CountAReqs(ctx context.Context, gdb *gorm.DB, window time.Duration, hits []
 		upsert := `INSERT INTO areq_counters ("key", window_start, count) VALUES ` + strings.Join(values, ", ") + `
 			ON CONFLICT ("key", window_start) DO UPDATE SET count = areq_counters.count + excluded.count RETURNING "key", count`
 		var rows []db.AReqCounter
-		// A rate limit does not need its last few counts to survive a crash of the database: the commit
-		// does not wait for its flush to disk, so the AReq waits for one flush (its row's), not two. The
-		// row's commit flushes the counters' log records anyway.
-		err := db.WithoutFlushWait(ctx, gdb, func(tx *gorm.DB) error { return tx.Raw(upsert, args...).Scan(&rows).Error })
-		if err != nil {
+		if err := gdb.WithContext(ctx).Raw(upsert, args...).Scan(&rows).Error; err != nil {
 			return nil, err
 		}
 		if len(rows) != len(keys) {

@@ -20,12 +20,19 @@ const areqBatch = 128
 // ARes's latency budget.
 const areqLinger = 200 * time.Microsecond
 
-// areqWrites are the AReq path's two writes, each a group commit: concurrent AReqs share the counter
-// statement and the challenge insert (one commit and one WAL flush for many), and each ARes still
-// leaves only after its own row was committed.
+// areqWrites are the AReq path's two writes, each a group commit: concurrent AReqs share the facts
+// write (rate counters, device data, the cards' risk counters) and the challenge insert (one commit
+// and one WAL flush for many), and each ARes still leaves only after its own row was committed.
 type areqWrites struct {
-	counts     db.GroupCommit[AReqHit, AReqCounts]
-	challenges db.GroupCommit[*db.Challenge, struct{}]
+	facts      db.GroupCommit[areqFacts, areqFactsResult]
+	challenges db.GroupCommit[areqRow, struct{}]
+}
+
+// areqRow is one AReq's transaction row and, for a frictionless purchase its member asked to hear of,
+// the notice, written in the row's transaction.
+type areqRow struct {
+	Challenge *db.Challenge
+	Notice    *db.MailNotice
 }
 
 func newAReqWrites(gdb *gorm.DB, window time.Duration) *areqWrites {
@@ -36,47 +43,100 @@ func newAReqWrites(gdb *gorm.DB, window time.Duration) *areqWrites {
 		flushers = 2
 	}
 	w := &areqWrites{}
-	w.counts = db.GroupCommit[AReqHit, AReqCounts]{MaxBatch: areqBatch, MaxWait: areqLinger, Flushers: flushers,
-		Flush: func(ctx context.Context, hits []AReqHit) ([]AReqCounts, []error, error) {
-			counts, err := CountAReqs(ctx, gdb, window, hits)
-			return counts, nil, err
+	w.facts = db.GroupCommit[areqFacts, areqFactsResult]{MaxBatch: areqBatch, MaxWait: areqLinger, Flushers: flushers,
+		Flush: func(ctx context.Context, items []areqFacts) ([]areqFactsResult, []error, error) {
+			results, err := writeAReqFacts(ctx, gdb, window, items)
+			return results, nil, err
 		}}
-	w.challenges = db.GroupCommit[*db.Challenge, struct{}]{MaxBatch: areqBatch, MaxWait: areqLinger, Flushers: flushers,
-		Flush: func(ctx context.Context, rows []*db.Challenge) ([]struct{}, []error, error) {
-			errs, err := InsertChallenges(ctx, gdb, rows)
+	w.challenges = db.GroupCommit[areqRow, struct{}]{MaxBatch: areqBatch, MaxWait: areqLinger, Flushers: flushers,
+		Flush: func(ctx context.Context, items []areqRow) ([]struct{}, []error, error) {
+			rows, notices := make([]*db.Challenge, len(items)), make([]*db.MailNotice, len(items))
+			for i, it := range items {
+				rows[i], notices[i] = it.Challenge, it.Notice
+			}
+			errs, err := InsertChallenges(ctx, gdb, rows, notices)
 			return nil, errs, err
 		}}
 	return w
 }
 
-// countAReq counts one AReq against its limits, in the next batch of counter updates.
-func (a *ACS) countAReq(ctx context.Context, limits AReqLimits, now time.Time) (AReqCounts, error) {
-	return a.writes.counts.Do(ctx, AReqHit{CardKey: limits.CardKey, DSKey: limits.DSKey, At: now})
+// writeFacts counts one AReq against its limits and, with ask, gathers its card's risk facts, in the
+// next batch of facts writes.
+func (a *ACS) writeFacts(ctx context.Context, limits AReqLimits, ask *riskAsk, now time.Time) (areqFactsResult, error) {
+	return a.writes.facts.Do(ctx, areqFacts{Limits: limits, At: now, Risk: ask})
 }
 
-// storeChallenge stores one AReq's transaction in the next batch of inserts and returns once it is
-// committed; gorm.ErrDuplicatedKey means its dsTransID is taken.
-func (a *ACS) storeChallenge(ctx context.Context, ch *db.Challenge) error {
-	_, err := a.writes.challenges.Do(ctx, ch)
+// storeChallenge stores one AReq's transaction (and its notice, if any) in the next batch of inserts
+// and returns once it is committed; gorm.ErrDuplicatedKey means its dsTransID is taken.
+func (a *ACS) storeChallenge(ctx context.Context, ch *db.Challenge, notice *db.MailNotice) error {
+	_, err := a.writes.challenges.Do(ctx, areqRow{Challenge: ch, Notice: notice})
 	return err
 }
 
 // InsertChallenges stores rows in one statement and returns one error per row: gorm.ErrDuplicatedKey
 // for a row whose dsTransID is already taken (by an earlier row or one before it in the batch), which
-// is skipped without failing the others. A failure of the statement for any other reason is tried
-// again row by row, so that a defective row fails alone, unless the database is unavailable, which
-// fails them all (err).
-func InsertChallenges(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge) (errs []error, err error) {
+// is skipped without failing the others. notices (nil, or one per row, each possibly nil) are written
+// in the same transaction for the rows stored, so that a notice is never lost nor written for a row
+// that is not. A failure for any other reason is tried again row by row, so that a defective row fails
+// alone, unless the database is unavailable, which fails them all (err).
+func InsertChallenges(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge, notices []*db.MailNotice) (errs []error, err error) {
+	errs = make([]error, len(rows))
+	var batch []*db.MailNotice
+	for _, n := range notices {
+		if n != nil {
+			batch = append(batch, n)
+		}
+	}
+	if len(batch) == 0 {
+		// The common case: one statement, its own transaction.
+		errs, err = insertRows(ctx, gdb, rows)
+	} else {
+		err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var err error
+			if errs, err = insertRows(ctx, tx, rows); err != nil {
+				return err
+			}
+			batch = batch[:0]
+			for i, n := range notices {
+				if n != nil && errs[i] == nil {
+					batch = append(batch, n)
+				}
+			}
+			if len(batch) == 0 {
+				return nil
+			}
+			return tx.Create(batch).Error
+		})
+	}
+	if err == nil {
+		return errs, nil
+	}
+	if len(rows) == 1 || db.IsUnavailable(err) || ctx.Err() != nil {
+		return nil, err
+	}
+	errs = make([]error, len(rows))
+	for i, r := range rows {
+		if i >= len(notices) || notices[i] == nil {
+			errs[i] = gdb.WithContext(ctx).Create(r).Error
+			continue
+		}
+		errs[i] = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			if err := tx.Create(r).Error; err != nil {
+				return err
+			}
+			return tx.Create(notices[i]).Error
+		})
+	}
+	return errs, nil
+}
+
+// insertRows stores rows in one statement and tells which met a taken dsTransID (gorm.ErrDuplicatedKey);
+// err is the statement's failure.
+func insertRows(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge) (errs []error, err error) {
 	errs = make([]error, len(rows))
 	res := gdb.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(rows)
 	if res.Error != nil {
-		if len(rows) == 1 || db.IsUnavailable(res.Error) || ctx.Err() != nil {
-			return nil, res.Error
-		}
-		for i, r := range rows {
-			errs[i] = gdb.WithContext(ctx).Create(r).Error
-		}
-		return errs, nil
+		return nil, res.Error
 	}
 	if res.RowsAffected == int64(len(rows)) {
 		return errs, nil

@@ -26,12 +26,12 @@ func TestInsertChallengesDuplicates(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
 		earlier := challengeRow(uuid.NewString())
-		if errs, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{earlier}); err != nil || errs[0] != nil {
+		if errs, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{earlier}, nil); err != nil || errs[0] != nil {
 			t.Fatal(err, errs)
 		}
 		twice := uuid.NewString()
 		batch := []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(twice), challengeRow(earlier.DSTransID), challengeRow(twice), challengeRow(uuid.NewString())}
-		errs, err := acs.InsertChallenges(ctx, gdb, batch)
+		errs, err := acs.InsertChallenges(ctx, gdb, batch, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,7 +56,7 @@ func TestInsertChallengesDefectiveRowFailsAlone(t *testing.T) {
 	bad := challengeRow(uuid.NewString())
 	bad.MerchantName = strings.Repeat("x", 41)
 	batch := []*db.Challenge{challengeRow(uuid.NewString()), bad, challengeRow(uuid.NewString())}
-	errs, err := acs.InsertChallenges(ctx, gdb, batch)
+	errs, err := acs.InsertChallenges(ctx, gdb, batch, nil)
 	if err != nil || errs[0] != nil || errs[1] == nil || errs[2] != nil {
 		t.Fatalf("errors %v (%v): want the defective row's alone", errs, err)
 	}
@@ -74,7 +74,46 @@ func TestInsertChallengesUnavailable(t *testing.T) {
 	defer cancel()
 	gdb := testkit.OpenDB(t, testkit.SQLite)
 	db.Close(gdb)
-	if _, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(uuid.NewString())}); err == nil {
+	if _, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(uuid.NewString())}, nil); err == nil {
 		t.Error("a closed database acknowledged the batch")
 	}
+}
+
+func noticeFor(subject string) *db.MailNotice {
+	return &db.MailNotice{Kind: "purchase", Language: "ja", AddressSealed: []byte("a"), AddressMasked: "t***@example.jp", KeyVersion: 1,
+		Subject: subject, BodySealed: []byte("b"), MessageID: uuid.NewString() + "@acs.example", State: db.NoticePending, NextAttemptAt: db.Now()}
+}
+
+// A frictionless purchase's notice is written in its row's transaction: with the row when it is
+// stored, not at all for a row refused as a duplicate, and neither when the batch fails.
+func TestInsertChallengesWritesNoticesWithTheirRows(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		taken := challengeRow(uuid.NewString())
+		if _, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{taken}, nil); err != nil {
+			t.Fatal(err)
+		}
+		rows := []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(taken.DSTransID), challengeRow(uuid.NewString())}
+		notices := []*db.MailNotice{noticeFor("stored"), noticeFor("duplicate"), nil}
+		errs, err := acs.InsertChallenges(ctx, gdb, rows, notices)
+		if err != nil || errs[0] != nil || !errors.Is(errs[1], gorm.ErrDuplicatedKey) || errs[2] != nil {
+			t.Fatalf("errors %v (%v), want the duplicate's alone", errs, err)
+		}
+		var subjects []string
+		gdb.Model(&db.MailNotice{}).Order("subject").Pluck("subject", &subjects)
+		if len(subjects) != 1 || subjects[0] != "stored" {
+			t.Errorf("notices %v, want the stored row's alone", subjects)
+		}
+
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		if _, err := acs.InsertChallenges(canceled, gdb, []*db.Challenge{challengeRow(uuid.NewString())}, []*db.MailNotice{noticeFor("lost")}); err == nil {
+			t.Fatal("a canceled batch was stored")
+		}
+		var n int64
+		gdb.Model(&db.MailNotice{}).Where("subject = ?", "lost").Count(&n)
+		if n != 0 {
+			t.Error("a failed batch's notice was written")
+		}
+	})
 }

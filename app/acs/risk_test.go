@@ -1,7 +1,11 @@
 package acs
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -338,4 +342,38 @@ func mustC(t *testing.T, f *fixture, edit func(map[string]any)) *emv.ARes {
 		t.Fatalf("ARes %s, want C", ares.TransStatus)
 	}
 	return ares
+}
+
+// A Directory Server that closed its request (the context is canceled) gets an Erro 403 that nobody
+// reads, and no error in the log: nothing in Honnin broke. A deadline that passed is still an error.
+func TestClosedAReqIsNotLoggedAsAnError(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		ctx       func() context.Context
+		wantError bool
+	}{
+		{"closed by the Directory Server", func() context.Context {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx
+		}, false},
+		{"deadline passed", func() context.Context {
+			ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+			t.Cleanup(cancel)
+			return ctx
+		}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newRiskFixture(t)
+			var log bytes.Buffer
+			f.Log = slog.New(slog.NewTextHandler(&log, nil))
+			ares, e := f.authenticate(tt.ctx(), testAReq(t, demodata.YamadaJCB, nil), OpenDS, f.now)
+			if ares != nil || e == nil || e.ErrorCode != emv.ErrTransientFailure {
+				t.Fatalf("ARes %+v, Erro %+v: want Erro %s", ares, e, emv.ErrTransientFailure)
+			}
+			if got := strings.Contains(log.String(), "level=ERROR"); got != tt.wantError {
+				t.Errorf("logged an error: %v, want %v; log:\n%s", got, tt.wantError, log.String())
+			}
+		})
+	}
 }

@@ -113,43 +113,61 @@ var ErrNoAddress = errors.New("mail: no address")
 // Enqueue writes a notice to the member's verified address, in the member's language, inside tx (the
 // transaction that makes the change it reports). A member without a verified address gets nothing.
 func (o *Outbox) Enqueue(tx *gorm.DB, memberID uint, kind Kind, f Facts) error {
-	var m db.Member
-	if err := tx.Select("id", "login_id", "email_sealed", "email_key_version", "email_verified_at", "language").
-		Where("id = ?", memberID).Take(&m).Error; err != nil {
+	n, err := o.Compose(tx, memberID, kind, f)
+	if err != nil || n == nil {
 		return err
 	}
+	return tx.Create(n).Error
+}
+
+// Compose reads the member through q and makes the notice Enqueue would write, without writing it
+// (nil for a member without a verified address): for a caller whose write goes into a batch.
+func (o *Outbox) Compose(q *gorm.DB, memberID uint, kind Kind, f Facts) (*db.MailNotice, error) {
+	var m db.Member
+	if err := q.Select("id", "login_id", "email_sealed", "email_key_version", "email_verified_at", "language").
+		Where("id = ?", memberID).Take(&m).Error; err != nil {
+		return nil, err
+	}
 	if m.EmailVerifiedAt == nil || len(m.EmailSealed) == 0 {
-		return nil
+		return nil, nil
 	}
 	addr, err := o.OpenAddress(m.EmailSealed, m.EmailKeyVersion)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if f.LoginID == "" {
 		f.LoginID = m.LoginID
 	}
-	return o.EnqueueTo(tx, &m.ID, addr, Locale(m.Language), kind, f)
+	return o.composeTo(&m.ID, addr, Locale(m.Language), kind, f)
 }
 
 // EnqueueTo writes a mail to an address that is not (or no longer) the member's verified one: a code
 // to an address being proven, or the notice to the old address that it was replaced.
 func (o *Outbox) EnqueueTo(tx *gorm.DB, memberID *uint, address string, l i18n.Locale, kind Kind, f Facts) error {
+	n, err := o.composeTo(memberID, address, l, kind, f)
+	if err != nil {
+		return err
+	}
+	return tx.Create(n).Error
+}
+
+func (o *Outbox) composeTo(memberID *uint, address string, l i18n.Locale, kind Kind, f Facts) (*db.MailNotice, error) {
 	if address == "" {
-		return ErrNoAddress
+		return nil, ErrNoAddress
 	}
 	subject, body := o.Render(l, kind, f)
 	sealedAddr, ver, err := o.Sealer.Seal([]byte(address), PurposeAddress)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sealedBody, _, err := o.Sealer.Seal([]byte(body), PurposeBody)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := db.Now()
-	return tx.Create(&db.MailNotice{MemberID: memberID, Kind: string(kind), Language: string(l), AddressSealed: sealedAddr,
+	return &db.MailNotice{MemberID: memberID, Kind: string(kind), Language: string(l), AddressSealed: sealedAddr,
 		AddressMasked: security.Truncate(MaskAddress(address), 100), KeyVersion: ver, Subject: security.Truncate(subject, 200),
-		BodySealed: sealedBody, MessageID: uuid.NewString() + "@" + o.Names.Host, State: db.NoticePending, NextAttemptAt: now}).Error
+		BodySealed: sealedBody, MessageID: uuid.NewString() + "@" + o.Names.Host, State: db.NoticePending, NextAttemptAt: now}, nil
 }
 
 // SealAddress seals an address for a member row or a code.

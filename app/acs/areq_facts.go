@@ -1,0 +1,307 @@
+package acs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"honnin/app/risk"
+	"honnin/db"
+)
+
+// areqFacts is what one AReq asks of the batched facts write: its rate-limit counters and, for an
+// AReq the risk engine decides, what the engine needs of the card's history.
+type areqFacts struct {
+	Limits AReqLimits
+	At     time.Time
+	Risk   *riskAsk
+}
+
+// riskAsk is what the risk engine needs to learn of a card's history for one AReq.
+type riskAsk struct {
+	CardID uint
+	// ClaimDeviceData is the threeDSServerTransID whose 3DS Method device data the AReq takes, or ""
+	// (threeDSCompInd other than Y).
+	ClaimDeviceData string
+	Browser         risk.Browser
+	MerchantKey     string
+	// Small is a payment of an amount the rules call small: card testing tries many.
+	Small bool
+}
+
+// areqFactsResult is what the batched write found for one AReq: its rate counts and, when it asked
+// and stayed within its limits, its risk facts.
+type areqFactsResult struct {
+	Counts AReqCounts
+	Risk   *riskAnswer
+}
+
+// riskAnswer is what a card's history says about one AReq.
+type riskAnswer struct {
+	Method     *risk.MethodData // the 3DS Method's device data this AReq claimed, nil when none
+	DeviceHash string
+	Counter    db.CardRiskCounter // the card's counters with this AReq counted
+	Known      knowledge
+}
+
+// knowledge is what a card's history says about an AReq's device and merchant.
+type knowledge struct {
+	DeviceKnown, MerchantKnown, MerchantTrusted bool
+}
+
+// merchants is how many distinct merchants a counter's hour window holds.
+func merchants(c db.CardRiskCounter) int { return len(c.HourMerchants) / merchantTokenLen }
+
+// writeAReqFacts is the AReq's first write, shared by a batch of concurrent AReqs in one transaction:
+// it counts each AReq against its rate limits and, for each that asked and stayed within them, claims
+// its device data, counts it in its card's risk counters and asks whether its device and merchant are
+// known. Each AReq sees the counts as if the AReqs of the batch had come one after another, in order,
+// and as if the batches of every node had: the counter rows are locked in one fixed order (the cards'
+// risk rows by card, then the rate rows by key), so concurrent batches serialise per row and never
+// deadlock. A batch costs a few statements, not a few per AReq.
+//
+// On PostgreSQL the commit does not wait for its flush to disk: counts and a consumed device-data row
+// need not survive a crash of the database (it forgets the last fraction of a second of counts, and a
+// shopper's device data are asked again at the next purchase). The AReq's row, written next, waits for
+// the disk, and its commit flushes these log records too.
+func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, items []areqFacts) ([]areqFactsResult, error) {
+	results := make([]areqFactsResult, len(items))
+	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// The risk rows first: the rate rows of a busy Directory Server are the hottest, so they are
+		// locked last and held for the shortest time.
+		answers, counters, err := askCardHistory(tx, items)
+		if err != nil {
+			return err
+		}
+		if counters == nil && db.IsPostgres(tx) {
+			// askCardHistory sets the commit's durability in its statement; without it, a statement
+			// of its own does.
+			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
+				return err
+			}
+		}
+		hits := make([]AReqHit, len(items))
+		for i, it := range items {
+			hits[i] = AReqHit{CardKey: it.Limits.CardKey, DSKey: it.Limits.DSKey, At: it.At}
+		}
+		counts, err := CountAReqs(ctx, tx, window, hits)
+		if err != nil {
+			return err
+		}
+		counted := map[uint]bool{}
+		for i, it := range items {
+			results[i].Counts = counts[i]
+			// An AReq over its limits is refused before the risk engine sees it: it is not counted
+			// in its card's risk counters (its device data, claimed with the batch's, are spent: they
+			// serve its transaction only).
+			if answers[i] == nil || it.Limits.Exceeded(counts[i]) {
+				continue
+			}
+			c := counters[it.Risk.CardID]
+			countRisk(c, it.Risk, it.At)
+			answers[i].Counter = *c
+			results[i].Risk = answers[i]
+			counted[it.Risk.CardID] = true
+		}
+		return saveCardCounters(tx, counters, counted)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// askCardHistory claims the device data of the items that asked for risk facts, makes sure each of
+// their cards has a counter row and locks it, and asks whether each item's device and merchant are
+// known: one statement for the claim and one (two on SQLite) for the rest. It returns one answer per
+// item (nil for an item without a risk ask) and the locked counter rows by card (nil when no item
+// asked). On PostgreSQL its statement also sets the transaction's commit not to wait for the disk.
+func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
+	answers := make([]*riskAnswer, len(items))
+	var asking []int
+	for i, it := range items {
+		if it.Risk != nil {
+			asking = append(asking, i)
+		}
+	}
+	if len(asking) == 0 {
+		return answers, nil, nil
+	}
+	methods, err := claimDeviceData(tx, items, asking)
+	if err != nil {
+		return nil, nil, err
+	}
+	firstAt := map[uint]time.Time{}
+	for _, i := range asking {
+		it := items[i]
+		answers[i] = &riskAnswer{Method: methods[i], DeviceHash: risk.DeviceHash(it.Risk.Browser, methods[i])}
+		if _, ok := firstAt[it.Risk.CardID]; !ok {
+			firstAt[it.Risk.CardID] = it.At
+		}
+	}
+
+	pg := db.IsPostgres(tx)
+	cards := slices.Sorted(maps.Keys(firstAt))
+	rows := make([]string, len(cards))
+	args := make([]any, 0, 3*len(cards)+5*len(asking))
+	for j, id := range cards {
+		at := firstAt[id].UTC()
+		rows[j] = "(?, ?, 0, 0, '', ?, 0, 0)"
+		args = append(args, id, at.Truncate(time.Hour), at.Truncate(24*time.Hour))
+	}
+	ensure := `INSERT INTO card_risk_counters
+		(card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures)
+		VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT (card_id) DO `
+	// PostgreSQL's parameters in a VALUES list need a type; SQLite would read a cast to a time as a
+	// number.
+	typed := func(typ string) string {
+		if pg {
+			return "CAST(? AS " + typ + ")"
+		}
+		return "?"
+	}
+	asks := make([]string, len(asking))
+	asks[0] = "(" + typed("integer") + ", " + typed("bigint") + ", " + typed("text") + ", " + typed("text") + ", " + typed("timestamptz") + ")"
+	for j := 1; j < len(asks); j++ {
+		asks[j] = "(?, ?, ?, ?, ?)"
+	}
+	askArgs := make([]any, 0, 5*len(asking))
+	for _, i := range asking {
+		it := items[i]
+		askArgs = append(askArgs, i, it.Risk.CardID, answers[i].DeviceHash, it.Risk.MerchantKey, it.At)
+	}
+	ask := `ask (i, card_id, device_hash, merchant_key, at) AS (VALUES ` + strings.Join(asks, ", ") + `)`
+	lookups := ` SELECT ask.i, c.card_id, c.hour_start, c.hour_areqs, c.hour_small, c.hour_merchants, c.day_start, c.day_areqs,
+		c.failures_since, c.failures,
+		EXISTS (SELECT 1 FROM known_devices kd WHERE kd.card_id = ask.card_id AND kd.device_hash = ask.device_hash AND kd.expires_at > ask.at) AS device_known,
+		EXISTS (SELECT 1 FROM known_merchants km WHERE km.card_id = ask.card_id AND km.merchant_key = ask.merchant_key) AS merchant_known,
+		EXISTS (SELECT 1 FROM trusted_merchants tm WHERE tm.card_id = ask.card_id AND tm.merchant_key = ask.merchant_key) AS merchant_trusted
+		FROM ask JOIN `
+	var found []struct {
+		I         int
+		Counter   db.CardRiskCounter `gorm:"embedded"`
+		Knowledge knowledge          `gorm:"embedded"`
+	}
+	if pg {
+		// The upsert locks each card's row in card order, creating it if need be, and returns it as
+		// the last commit left it; a no-op update is what makes it lock and return an existing row.
+		// It also sets the transaction's commit not to wait for the disk (writeAReqFacts says why),
+		// which costs no statement of its own this way.
+		err = tx.Raw(`WITH c AS (`+ensure+`UPDATE SET hour_areqs = card_risk_counters.hour_areqs
+			RETURNING card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures_since, failures), `+
+			ask+strings.Replace(lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1)+
+			`c ON c.card_id = ask.card_id`, append(args, askArgs...)...).Scan(&found).Error
+	} else {
+		// SQLite has one writer, which this transaction is: the rows need no lock.
+		if err = tx.Exec(ensure+"NOTHING", args...).Error; err == nil {
+			err = tx.Raw(`WITH `+ask+lookups+`card_risk_counters c ON c.card_id = ask.card_id`, askArgs...).Scan(&found).Error
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(found) != len(asking) {
+		return nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(asking))
+	}
+	counters := make(map[uint]*db.CardRiskCounter, len(cards))
+	for _, f := range found {
+		if f.I < 0 || f.I >= len(items) || answers[f.I] == nil {
+			return nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
+		}
+		answers[f.I].Known = f.Knowledge
+		if _, ok := counters[f.Counter.CardID]; !ok {
+			c := f.Counter
+			counters[c.CardID] = &c
+		}
+	}
+	return answers, counters, nil
+}
+
+// claimDeviceData takes the 3DS Method's device data of the asking items that carry threeDSCompInd Y:
+// the rows are removed as they are read, so each serves one AReq only (the first of the batch that
+// names it, and on every node, since a row is deleted once). Data that expired before the AReq came,
+// or cannot be read, count as none.
+func claimDeviceData(tx *gorm.DB, items []areqFacts, asking []int) (map[int]*risk.MethodData, error) {
+	methods := map[int]*risk.MethodData{}
+	var ids []string
+	for _, i := range asking {
+		if id := items[i].Risk.ClaimDeviceData; id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return methods, nil
+	}
+	var claimed []db.DeviceData
+	if err := tx.Raw(`DELETE FROM device_data WHERE three_ds_server_trans_id IN ? RETURNING three_ds_server_trans_id, data, expires_at`,
+		ids).Scan(&claimed).Error; err != nil {
+		return nil, err
+	}
+	byID := make(map[string]db.DeviceData, len(claimed))
+	for _, d := range claimed {
+		byID[d.ThreeDSServerTransID] = d
+	}
+	for _, i := range asking {
+		id := items[i].Risk.ClaimDeviceData
+		d, ok := byID[id]
+		if id == "" || !ok {
+			continue
+		}
+		delete(byID, id)
+		var m risk.MethodData
+		if d.ExpiresAt.After(items[i].At) && json.Unmarshal([]byte(d.Data), &m) == nil {
+			methods[i] = &m
+		}
+	}
+	return methods, nil
+}
+
+// countRisk counts one AReq in its card's hour and day windows (fixed windows, UTC; a window other
+// than the AReq's starts again), a small amount in the hour's small count, and the merchant among the
+// hour's distinct merchants (bounded).
+func countRisk(c *db.CardRiskCounter, ask *riskAsk, at time.Time) {
+	hour, day := at.UTC().Truncate(time.Hour), at.UTC().Truncate(24*time.Hour)
+	if !c.HourStart.Equal(hour) {
+		c.HourStart, c.HourAReqs, c.HourSmall, c.HourMerchants = hour, 0, 0, ""
+	}
+	c.HourAReqs++
+	if ask.Small {
+		c.HourSmall++
+	}
+	if token := merchantToken(ask.MerchantKey); token != "" && !strings.Contains(c.HourMerchants, token) &&
+		len(c.HourMerchants) < maxHourMerchants*merchantTokenLen {
+		c.HourMerchants += token
+	}
+	if !c.DayStart.Equal(day) {
+		c.DayStart, c.DayAReqs = day, 0
+	}
+	c.DayAReqs++
+}
+
+// saveCardCounters writes the counted cards' rows back in one statement (the rows exist and are
+// locked, so each meets its conflict and is updated). A failed challenge's count is left as it is.
+func saveCardCounters(tx *gorm.DB, counters map[uint]*db.CardRiskCounter, counted map[uint]bool) error {
+	if len(counted) == 0 {
+		return nil
+	}
+	cards := slices.Sorted(maps.Keys(counted))
+	rows := make([]string, len(cards))
+	args := make([]any, 0, 7*len(cards))
+	for j, id := range cards {
+		c := counters[id]
+		rows[j] = "(?, ?, ?, ?, ?, ?, ?, 0)"
+		args = append(args, id, c.HourStart, c.HourAReqs, c.HourSmall, c.HourMerchants, c.DayStart, c.DayAReqs)
+	}
+	return tx.Exec(`INSERT INTO card_risk_counters
+		(card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures)
+		VALUES `+strings.Join(rows, ", ")+` ON CONFLICT (card_id) DO UPDATE SET
+		hour_start = excluded.hour_start, hour_areqs = excluded.hour_areqs, hour_small = excluded.hour_small,
+		hour_merchants = excluded.hour_merchants, day_start = excluded.day_start, day_areqs = excluded.day_areqs`, args...).Error
+}
