@@ -205,6 +205,27 @@ func TestCodeStepConcurrentWrongCodes(t *testing.T) {
 	})
 }
 
+// Resends pressed in several tabs of one form at once, once the gap has passed, send one new code, not
+// one per tab: the resend limit holds under concurrent requests.
+func TestCodeStepConcurrentResends(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		c := acs.NewCodeFlow(t, testkit.OpenDB(t, b), credentials.PolicyPasswordCode, 0).AReq(t, demodata.YamadaJCB)
+		c.Open(t)
+		c.Answer(t, yamadaID, yamadaPassword)
+		c.Now = c.Now.Add(acs.CodeResendGap + time.Minute)
+		token := c.Token()
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() { defer wg.Done(); c.ResendWith(t, token) }()
+		}
+		wg.Wait()
+		if n, sent := len(c.Mails(t)), c.Row(t).CodesSent; n != 2 || sent != 2 {
+			t.Errorf("8 parallel resends: %d code mails, %d codes sent on the row, want 2 and 2", n, sent)
+		}
+	})
+}
+
 // A code expires after five minutes without costing a try; a resend comes only after 30 seconds and
 // only once, and replaces the code before it.
 func TestCodeStepExpiryAndResend(t *testing.T) {

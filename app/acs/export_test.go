@@ -82,6 +82,11 @@ func (c *CodeFlow) Resend(t *testing.T) Page { return c.send(t, answer{Resend: t
 // Token is the live form token; Replay sends a code with an earlier token (a form sent again).
 func (c *CodeFlow) Token() string { return c.s.token }
 
+// ResendWith asks for a new code with a given form token (parallel tabs of one form).
+func (c *CodeFlow) ResendWith(t *testing.T, token string) Page {
+	return c.send(t, answer{Token: token, Resend: true})
+}
+
 // Replay sends code with a form token the page had before.
 func (c *CodeFlow) Replay(t *testing.T, token, code string) Page {
 	return c.send(t, answer{Token: token, Code: code})
