@@ -421,9 +421,10 @@ var areqBools = map[string]bool{"browserJavaEnabled": true, "browserJavascriptEn
 
 // requiredAReq lists the fields an AReq of this version, category and channel must carry.
 func requiredAReq(version, category, channel string, jsEnabled bool) []string {
-	req := []string{"threeDSServerTransID", "dsTransID", "dsReferenceNumber", "threeDSServerRefNumber",
+	// Room for the longest list at once: growing it took three allocations per AReq.
+	req := append(make([]string, 0, 36), "threeDSServerTransID", "dsTransID", "dsReferenceNumber", "threeDSServerRefNumber",
 		"threeDSServerURL", "threeDSRequestorID", "threeDSRequestorName", "threeDSRequestorURL", "acctNumber",
-		"cardExpiryDate", "messageCategory", "deviceChannel"}
+		"cardExpiryDate", "messageCategory", "deviceChannel")
 	if category == "01" {
 		req = append(req, "acquirerBIN", "acquirerMerchantID", "mcc", "merchantCountryCode", "merchantName",
 			"purchaseAmount", "purchaseCurrency", "purchaseExponent", "purchaseDate")
