@@ -34,6 +34,7 @@ var migrations = []*gormigrate.Migration{
 	challengeCode,
 	cardRowDigest,
 	emailCodeSentAt,
+	areqWriteCosts,
 }
 
 // migrationsTable records the IDs of the applied steps.

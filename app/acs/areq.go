@@ -350,8 +350,8 @@ const findCardSQL = `SELECT cards.id, cards.status, cards.expiry, cards.brand, c
 // read either way.
 func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
 	q := a.DB.WithContext(ctx)
-	if hashes := cards.PANHashes(a.Sealer, pan); len(hashes) > 1 {
-		q = q.Raw(findCardSQL+"IN ? LIMIT 1", hashes)
+	if old := a.Sealer.OldPANHashes(pan); len(old) > 0 {
+		q = q.Raw(findCardSQL+"IN ? LIMIT 1", append([]string{panHash}, old...))
 	} else {
 		q = q.Raw(findCardSQL+"= ? LIMIT 1", panHash)
 	}

@@ -120,31 +120,25 @@ func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, ite
 
 // askCardHistory claims the device data of the items that asked for risk facts, makes sure each of
 // their cards has a counter row and locks it, and asks whether each item's device and merchant are
-// known: one statement for the claim and one (two on SQLite) for the rest. It returns one answer per
-// item (nil for an item without a risk ask) and the locked counter rows by card (nil when no item
-// asked). On PostgreSQL its statement also sets the transaction's commit not to wait for the disk.
+// known: on PostgreSQL one statement for all of it, on SQLite (one writer, no round trips) three. It
+// returns one answer per item (nil for an item without a risk ask) and the locked counter rows by card
+// (nil when no item asked). On PostgreSQL its statement also sets the transaction's commit not to wait
+// for the disk.
 func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
 	answers := make([]*riskAnswer, len(items))
 	var asking []int
+	firstAt := map[uint]time.Time{}
 	for i, it := range items {
-		if it.Risk != nil {
-			asking = append(asking, i)
+		if it.Risk == nil {
+			continue
+		}
+		asking = append(asking, i)
+		if _, ok := firstAt[it.Risk.CardID]; !ok {
+			firstAt[it.Risk.CardID] = it.At
 		}
 	}
 	if len(asking) == 0 {
 		return answers, nil, nil
-	}
-	methods, err := claimDeviceData(tx, items, asking)
-	if err != nil {
-		return nil, nil, err
-	}
-	firstAt := map[uint]time.Time{}
-	for _, i := range asking {
-		it := items[i]
-		answers[i] = &riskAnswer{Method: methods[i], DeviceHash: risk.DeviceHash(it.Risk.Browser, methods[i])}
-		if _, ok := firstAt[it.Risk.CardID]; !ok {
-			firstAt[it.Risk.CardID] = it.At
-		}
 	}
 
 	pg := db.IsPostgres(tx)
@@ -175,47 +169,77 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 	askArgs := make([]any, 0, 5*len(asking))
 	for _, i := range asking {
 		it := items[i]
-		askArgs = append(askArgs, i, it.Risk.CardID, answers[i].DeviceHash, it.Risk.MerchantKey, it.At)
+		askArgs = append(askArgs, i, it.Risk.CardID, it.Risk.ClaimDeviceData, it.Risk.MerchantKey, it.At)
 	}
-	ask := `ask (i, card_id, device_hash, merchant_key, at) AS (VALUES ` + strings.Join(asks, ", ") + `)`
+	// The device's hash depends on the device data the statement claims, so the statement returns the
+	// card's known devices and the hash is compared here.
+	agg := "group_concat"
+	if pg {
+		agg = "string_agg"
+	}
+	ask := `ask (i, card_id, claim_id, merchant_key, at) AS (VALUES ` + strings.Join(asks, ", ") + `)`
 	lookups := ` SELECT ask.i, c.card_id, c.hour_start, c.hour_areqs, c.hour_small, c.hour_merchants, c.day_start, c.day_areqs,
 		c.failures_since, c.failures,
-		EXISTS (SELECT 1 FROM known_devices kd WHERE kd.card_id = ask.card_id AND kd.device_hash = ask.device_hash AND kd.expires_at > ask.at) AS device_known,
+		(SELECT ` + agg + `(kd.device_hash, ',') FROM known_devices kd WHERE kd.card_id = ask.card_id AND kd.expires_at > ask.at) AS known_devices,
 		EXISTS (SELECT 1 FROM known_merchants km WHERE km.card_id = ask.card_id AND km.merchant_key = ask.merchant_key) AS merchant_known,
-		EXISTS (SELECT 1 FROM trusted_merchants tm WHERE tm.card_id = ask.card_id AND tm.merchant_key = ask.merchant_key) AS merchant_trusted
-		FROM ask JOIN `
+		EXISTS (SELECT 1 FROM trusted_merchants tm WHERE tm.card_id = ask.card_id AND tm.merchant_key = ask.merchant_key) AS merchant_trusted`
 	var found []struct {
-		I         int
-		Counter   db.CardRiskCounter `gorm:"embedded"`
-		Knowledge knowledge          `gorm:"embedded"`
+		I            int
+		Counter      db.CardRiskCounter `gorm:"embedded"`
+		KnownDevices *string
+		Knowledge    knowledge `gorm:"embedded"`
+		// What the statement claimed for this item's threeDSServerTransID (PostgreSQL).
+		ClaimedData      *string
+		ClaimedExpiresAt *time.Time
 	}
+	var claimed []db.DeviceData
 	if pg {
 		// The upsert locks each card's row in card order, creating it if need be, and returns it as
 		// the last commit left it; a no-op update is what makes it lock and return an existing row.
-		// It also sets the transaction's commit not to wait for the disk (writeAReqFacts says why),
-		// which costs no statement of its own this way.
-		err = tx.Raw(`WITH c AS (`+ensure+`UPDATE SET hour_areqs = card_risk_counters.hour_areqs
+		// The claim removes the device data it returns, so that each row serves one AReq. The
+		// statement also sets the transaction's commit not to wait for the disk (writeAReqFacts says
+		// why), which costs no statement of its own this way.
+		err := tx.Raw(`WITH c AS (`+ensure+`UPDATE SET hour_areqs = card_risk_counters.hour_areqs
 			RETURNING card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures_since, failures), `+
-			ask+strings.Replace(lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1)+
-			`c ON c.card_id = ask.card_id`, append(args, askArgs...)...).Scan(&found).Error
+			ask+`, claimed AS (DELETE FROM device_data WHERE three_ds_server_trans_id IN (SELECT claim_id FROM ask WHERE claim_id <> '')
+			RETURNING three_ds_server_trans_id, data, expires_at)`+
+			strings.Replace(lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1)+
+			`, d.data AS claimed_data, d.expires_at AS claimed_expires_at
+			FROM ask JOIN c ON c.card_id = ask.card_id LEFT JOIN claimed d ON d.three_ds_server_trans_id = ask.claim_id`,
+			append(args, askArgs...)...).Scan(&found).Error
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range found {
+			if f.ClaimedData != nil && f.ClaimedExpiresAt != nil {
+				claimed = append(claimed, db.DeviceData{ThreeDSServerTransID: items[f.I].Risk.ClaimDeviceData, Data: *f.ClaimedData, ExpiresAt: *f.ClaimedExpiresAt})
+			}
+		}
 	} else {
 		// SQLite has one writer, which this transaction is: the rows need no lock.
-		if err = tx.Exec(ensure+"NOTHING", args...).Error; err == nil {
-			err = tx.Raw(`WITH `+ask+lookups+`card_risk_counters c ON c.card_id = ask.card_id`, askArgs...).Scan(&found).Error
+		var err error
+		if claimed, err = claimDeviceData(tx, items, asking); err != nil {
+			return nil, nil, err
 		}
-	}
-	if err != nil {
-		return nil, nil, err
+		if err := tx.Exec(ensure+"NOTHING", args...).Error; err != nil {
+			return nil, nil, err
+		}
+		if err := tx.Raw(`WITH `+ask+lookups+` FROM ask JOIN card_risk_counters c ON c.card_id = ask.card_id`, askArgs...).Scan(&found).Error; err != nil {
+			return nil, nil, err
+		}
 	}
 	if len(found) != len(asking) {
 		return nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(asking))
 	}
+	methods := takeDeviceData(claimed, items, asking)
 	counters := make(map[uint]*db.CardRiskCounter, len(cards))
 	for _, f := range found {
-		if f.I < 0 || f.I >= len(items) || answers[f.I] == nil {
+		if f.I < 0 || f.I >= len(items) || items[f.I].Risk == nil || answers[f.I] != nil {
 			return nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
 		}
-		answers[f.I].Known = f.Knowledge
+		a := &riskAnswer{Method: methods[f.I], DeviceHash: risk.DeviceHash(items[f.I].Risk.Browser, methods[f.I]), Known: f.Knowledge}
+		a.Known.DeviceKnown = f.KnownDevices != nil && slices.Contains(strings.Split(*f.KnownDevices, ","), a.DeviceHash)
+		answers[f.I] = a
 		if _, ok := counters[f.Counter.CardID]; !ok {
 			c := f.Counter
 			counters[c.CardID] = &c
@@ -224,12 +248,9 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 	return answers, counters, nil
 }
 
-// claimDeviceData takes the 3DS Method's device data of the asking items that carry threeDSCompInd Y:
-// the rows are removed as they are read, so each serves one AReq only (the first of the batch that
-// names it, and on every node, since a row is deleted once). Data that expired before the AReq came,
-// or cannot be read, count as none.
-func claimDeviceData(tx *gorm.DB, items []areqFacts, asking []int) (map[int]*risk.MethodData, error) {
-	methods := map[int]*risk.MethodData{}
+// claimDeviceData removes and returns the 3DS Method's device data the asking items name (those that
+// carry threeDSCompInd Y), on SQLite; PostgreSQL claims them in askCardHistory's statement.
+func claimDeviceData(tx *gorm.DB, items []areqFacts, asking []int) ([]db.DeviceData, error) {
 	var ids []string
 	for _, i := range asking {
 		if id := items[i].Risk.ClaimDeviceData; id != "" {
@@ -237,12 +258,21 @@ func claimDeviceData(tx *gorm.DB, items []areqFacts, asking []int) (map[int]*ris
 		}
 	}
 	if len(ids) == 0 {
-		return methods, nil
+		return nil, nil
 	}
 	var claimed []db.DeviceData
-	if err := tx.Raw(`DELETE FROM device_data WHERE three_ds_server_trans_id IN ? RETURNING three_ds_server_trans_id, data, expires_at`,
-		ids).Scan(&claimed).Error; err != nil {
-		return nil, err
+	err := tx.Raw(`DELETE FROM device_data WHERE three_ds_server_trans_id IN ? RETURNING three_ds_server_trans_id, data, expires_at`,
+		ids).Scan(&claimed).Error
+	return claimed, err
+}
+
+// takeDeviceData gives each claimed row to the first asking item that names it, so that each serves
+// one AReq only (and on every node, since a row is deleted once). Data that expired before the AReq
+// came, or cannot be read, count as none.
+func takeDeviceData(claimed []db.DeviceData, items []areqFacts, asking []int) map[int]*risk.MethodData {
+	methods := map[int]*risk.MethodData{}
+	if len(claimed) == 0 {
+		return methods
 	}
 	byID := make(map[string]db.DeviceData, len(claimed))
 	for _, d := range claimed {
@@ -260,7 +290,7 @@ func claimDeviceData(tx *gorm.DB, items []areqFacts, asking []int) (map[int]*ris
 			methods[i] = &m
 		}
 	}
-	return methods, nil
+	return methods
 }
 
 // countRisk counts one AReq in its card's hour and day windows (fixed windows, UTC; a window other

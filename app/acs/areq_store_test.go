@@ -3,12 +3,16 @@ package acs_test
 import (
 	"context"
 	"errors"
+	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+	"gorm.io/gorm/schema"
 
 	"honnin/app/acs"
 	"honnin/db"
@@ -116,4 +120,62 @@ func TestInsertChallengesWritesNoticesWithTheirRows(t *testing.T) {
 			t.Error("a failed batch's notice was written")
 		}
 	})
+}
+
+// The written-out row insert names every column of the model, and each value lands in its own column:
+// a row with a distinct value in every field reads back equal, on both databases.
+func TestChallengeInsertHasEveryColumn(t *testing.T) {
+	s, err := schema.Parse(&db.Challenge{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model []string
+	for _, f := range s.Fields {
+		if f.DBName != "" {
+			model = append(model, f.DBName)
+		}
+	}
+	if got := slices.Sorted(slices.Values(acs.ChallengeColumns)); !slices.Equal(got, slices.Sorted(slices.Values(model))) {
+		t.Fatalf("the insert names\n%v\nthe model has\n%v", got, model)
+	}
+
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		at := func(minutes int) *time.Time { v := db.Now().Add(time.Duration(minutes) * time.Minute); return &v }
+		card, member, score := uint(7), uint(8), 42
+		want := db.Challenge{ACSTransID: uuid.NewString(), ThreeDSServerTransID: uuid.NewString(), DSTransID: uuid.NewString(),
+			MessageVersion: "2.2.0", MessageCategory: "02", CardID: &card, MemberID: &member, Brand: "jcb", Last4: "0019",
+			PurchaseAmount: "12800", PurchaseCurrency: "392", PurchaseExponent: 1, PurchaseDate: "20261126101112",
+			MerchantName: "merchant name", MerchantCountry: "840", AcquirerMerchantID: "acquirer merchant", RequestorName: "requestor",
+			NotificationURL: "https://shop.example/n", DSURL: "https://ds.example/r", BrowserLanguage: "ja-JP", BrowserIP: "192.0.2.1",
+			BrowserUserAgent: "agent", ChallengeWindowSize: "05", SessionData: "session", State: db.ChallengeCreated,
+			TokenHash: "token", ShownToHash: "shown", Tries: 2, TransStatus: "C", TransStatusReason: "11", ChallengeCancel: "04",
+			ECI: "05", AuthenticationValue: "av", Deadline: *at(1), ShownAt: at(2), FinishedAt: at(3), CreatedAt: *at(4),
+			UpdatedAt: *at(5), AVVerifiedAt: at(6), RiskFacts: `{"f":1}`, RiskFired: `[{"s":2}]`, RiskScore: &score, RiskWhy: "why",
+			DeviceHash: "device", MerchantKey: "400551:M", WhiteListStatus: "Y", Method: "code", CodeHash: "code hash",
+			CodeExpiresAt: at(7), CodeSentAt: at(8), CodesSent: 3, CodeTries: 4}
+		row := want
+		if errs, err := acs.InsertChallenges(ctx, gdb, []*db.Challenge{&row}, nil); err != nil || errs[0] != nil {
+			t.Fatal(err, errs)
+		}
+		var got db.Challenge
+		if err := gdb.Where("acs_trans_id = ?", want.ACSTransID).Take(&got).Error; err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(utcTimes(got), utcTimes(want)) {
+			t.Errorf("read back\n%+v\nwant\n%+v", got, want)
+		}
+	})
+}
+
+// utcTimes is c with its times in UTC, as either database may return them in another zone.
+func utcTimes(c db.Challenge) db.Challenge {
+	c.Deadline, c.CreatedAt, c.UpdatedAt = c.Deadline.UTC(), c.CreatedAt.UTC(), c.UpdatedAt.UTC()
+	for _, p := range []**time.Time{&c.ShownAt, &c.FinishedAt, &c.AVVerifiedAt, &c.CodeExpiresAt, &c.CodeSentAt} {
+		if *p != nil {
+			v := (*p).UTC()
+			*p = &v
+		}
+	}
+	return c
 }

@@ -114,11 +114,73 @@ func readObject(data []byte, msgType emv.MessageType) (map[string]json.RawMessag
 		// Well-formed to encoding/json but not to the strict parser (an escaped lone surrogate).
 		return nil, newErro(emv.ErrInvalidMessage, "the message is not valid JSON text", msgType, "")
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(trimmed, &m); err != nil {
+	m, err := members(trimmed)
+	if err != nil {
 		return nil, newErro(emv.ErrInvalidMessage, "the message is not a JSON object", msgType, "")
 	}
 	return m, nil
+}
+
+// members splits a JSON object that is already known to be valid, strict JSON into its members. The
+// values are slices of data, not copies, and the names of the fields Honnin knows are its own strings:
+// encoding/json's map decoding copied every value and name, and was half of an AReq's decoding.
+func members(data []byte) (map[string]json.RawMessage, error) {
+	// The names were checked for duplicates with the rest (jsontext.Value.IsValid); checking again
+	// would only cost a set of names.
+	dec := jsontext.NewDecoder(bytes.NewBuffer(data), jsontext.AllowDuplicateNames(true))
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, errors.New("not a JSON object")
+	}
+	m := make(map[string]json.RawMessage, len(areqStrings)+8)
+	for dec.PeekKind() == '"' {
+		name, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		key, ok := memberName(name)
+		if !ok {
+			return nil, errors.New("unreadable member name")
+		}
+		v, err := dec.ReadValue()
+		if err != nil {
+			return nil, err
+		}
+		end := int(dec.InputOffset())
+		m[key] = json.RawMessage(data[end-len(v) : end : end])
+	}
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '}' {
+		return nil, errors.New("not a JSON object")
+	}
+	return m, nil
+}
+
+// knownNames are the member names the messages' decoders look up, so that reading one allocates nothing.
+var knownNames = func() map[string]string {
+	names := map[string]string{}
+	for _, set := range []map[string]fieldCheck{areqStrings, acctInfoStrings} {
+		for n := range set {
+			names[n] = n
+		}
+	}
+	for n := range areqBools {
+		names[n] = n
+	}
+	for _, n := range []string{"messageType", "messageVersion", "acctInfo", "messageExtension", "acsTransID", "challengeWindowSize"} {
+		names[n] = n
+	}
+	return names
+}()
+
+// memberName reads a quoted member name: escapes (rare) are decoded as encoding/json would.
+func memberName(quoted []byte) (string, bool) {
+	if n := len(quoted); n >= 2 && bytes.IndexByte(quoted[1:n-1], '\\') < 0 {
+		if known, ok := knownNames[string(quoted[1:n-1])]; ok {
+			return known, true
+		}
+		return string(quoted[1 : n-1]), true
+	}
+	var s string
+	return s, json.Unmarshal(quoted, &s) == nil
 }
 
 // header reads messageType and messageVersion, which every message must carry before anything else
@@ -145,11 +207,9 @@ func header(m map[string]json.RawMessage, want emv.MessageType) (version string,
 type fieldCheck func(string) bool
 
 var (
-	uuidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	digitsRE = regexp.MustCompile(`^[0-9]+$`)
-	langRE   = regexp.MustCompile(`^[A-Za-z]{1,3}(-[A-Za-z0-9]{1,8})*$`)
-	tzRE     = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
-	hostRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
+	langRE = regexp.MustCompile(`^[A-Za-z]{1,3}(-[A-Za-z0-9]{1,8})*$`)
+	tzRE   = regexp.MustCompile(`^[+-]?[0-9]{1,4}$`)
+	hostRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
 )
 
 // hasControl reports whether s holds a control character (C0, DEL or C1, escaped or not) other than
@@ -159,14 +219,44 @@ func hasControl(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) }) >= 0
 }
 
-func isUUID(s string) bool { return uuidRE.MatchString(s) }
+// isUUID reports whether s is a UUID in its 8-4-4-4-12 hexadecimal form, either case. It runs on every
+// message's IDs; a regular expression cost several times this loop.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 func maxLen(n int) fieldCheck {
 	return func(s string) bool { return utf8.RuneCountInString(s) <= n && utf8.ValidString(s) }
 }
 
 func digits(lo, hi int) fieldCheck {
-	return func(s string) bool { return len(s) >= lo && len(s) <= hi && digitsRE.MatchString(s) }
+	return func(s string) bool { return len(s) >= lo && len(s) <= hi && allDigits(s) }
 }
 
 func oneOf(vals ...string) fieldCheck {
@@ -287,7 +377,7 @@ var acctInfoStrings = map[string]fieldCheck{
 
 func yyyymmdd(s string) bool {
 	_, err := time.Parse("20060102", s)
-	return len(s) == 8 && digitsRE.MatchString(s) && err == nil
+	return len(s) == 8 && allDigits(s) && err == nil
 }
 
 // challengeInds210 are the threeDSRequestorChallengeInd values of 2.1.0; 05 to 09 came with 2.2.0.
@@ -331,9 +421,10 @@ var areqBools = map[string]bool{"browserJavaEnabled": true, "browserJavascriptEn
 
 // requiredAReq lists the fields an AReq of this version, category and channel must carry.
 func requiredAReq(version, category, channel string, jsEnabled bool) []string {
-	req := []string{"threeDSServerTransID", "dsTransID", "dsReferenceNumber", "threeDSServerRefNumber",
+	// Room for the longest list at once: growing it took three allocations per AReq.
+	req := append(make([]string, 0, 36), "threeDSServerTransID", "dsTransID", "dsReferenceNumber", "threeDSServerRefNumber",
 		"threeDSServerURL", "threeDSRequestorID", "threeDSRequestorName", "threeDSRequestorURL", "acctNumber",
-		"cardExpiryDate", "messageCategory", "deviceChannel"}
+		"cardExpiryDate", "messageCategory", "deviceChannel")
 	if category == "01" {
 		req = append(req, "acquirerBIN", "acquirerMerchantID", "mcc", "merchantCountryCode", "merchantName",
 			"purchaseAmount", "purchaseCurrency", "purchaseExponent", "purchaseDate")

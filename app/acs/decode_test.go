@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -187,7 +188,10 @@ func TestFieldChecks(t *testing.T) {
 		{"maxLen(3)", maxLen(3), []string{"", "abc", "茶茶茶"}, []string{"abcd", "茶茶茶茶", "\xff"}},
 		{"digits(2, 3)", digits(2, 3), []string{"12", "123"}, []string{"1", "1234", "1a", "１２"}},
 		{"oneOf", oneOf("01", "02"), []string{"01", "02"}, []string{"1", "03", ""}},
-		{"isUUID", isUUID, []string{"8a880dc0-d2d2-4067-bcb1-b08d1690b26e", "8A880DC0-D2D2-4067-BCB1-B08D1690B26E"}, []string{"8a880dc0d2d24067bcb1b08d1690b26e", "x"}},
+		{"isUUID", isUUID, []string{"8a880dc0-d2d2-4067-bcb1-b08d1690b26e", "8A880DC0-D2D2-4067-BCB1-B08D1690B26E"}, []string{"8a880dc0d2d24067bcb1b08d1690b26e", "x", "",
+			"8a880dc0-d2d2-4067-bcb1-b08d1690b26", "8a880dc0-d2d2-4067-bcb1-b08d1690b26ee", "8a880dc0-d2d2-4067-bcb1_b08d1690b26e",
+			"8a880dc0-d2d2-4067-bcb1-b08d1690b26g", "8a880dc0-d2d2-4067-bcb1-b08d1690b2６", "-8a880dc0-d2d2-4067-bcb1-b08d1690b26"}},
+		{"digits(1, 48)", digits(1, 48), []string{"0", "12800"}, []string{"", "-1", "+1", "1 ", "1\n", "1.0"}},
 	}
 	for _, tt := range tests {
 		for _, s := range tt.yes {
@@ -289,6 +293,36 @@ func TestReadObject(t *testing.T) {
 				t.Errorf("got %+v, want %s %q", e, tt.code, tt.detail)
 			}
 		})
+	}
+}
+
+// TestMembers checks the object split against encoding/json's: same names (escapes decoded), same
+// values.
+func TestMembers(t *testing.T) {
+	for _, body := range []string{
+		`{}`,
+		`{"a":"b","c":{"d":[1,2,{"e":null}]},"f":true,"g":-1.5e3,"h":[]}`,
+		" {\n \"messageType\" : \"AReq\" ,\t\"x\":{\"messageType\":1} } ",
+		`{"acct\u004eumber":"4000000000000010","\u8336":"\"quoted\"","merchantName":"\u8336\n"}`,
+		string(rawAReq(t, nil, "")),
+	} {
+		data := []byte(strings.TrimSpace(body))
+		got, err := members(data)
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal(data, &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d members, want %d", body, len(got), len(want))
+		}
+		for k, v := range want {
+			if !bytes.Equal(got[k], v) {
+				t.Errorf("%s: member %q = %s, want %s", body, k, got[k], v)
+			}
+		}
 	}
 }
 

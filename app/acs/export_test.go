@@ -183,3 +183,6 @@ type (
 )
 
 var WriteAReqFacts = writeAReqFacts
+
+// ChallengeColumns are the columns the AReq's written-out row insert names.
+var ChallengeColumns = challengeColumns
