@@ -37,35 +37,42 @@ func processCPU(pid int) time.Duration {
 // workers in the bench's database, and the cluster's WAL writer, checkpointer and background writer.
 // Those three serve every database of the server and cannot be split by database: they are the
 // bench's only while nothing else uses the server (the quiet run the README's figures come from).
-// Processes are found by the pids pg_stat_activity names and read from /proc every 100 ms, because a
-// pool closes connections whose query a run's end cancelled, and a process's CPU goes with it: the
-// CPU of a process's last moments (up to one interval) is lost. The meter's own connection (to the
-// admin database) is left out.
+// PostgreSQL's processes are found by the pids pg_stat_activity names; every process is read from
+// /proc every 100 ms, because a pool closes connections whose query a run's end cancelled, the stall
+// drill restarts the server, and a process's CPU goes with it: the CPU of a process's last moments
+// (up to one interval) is lost. The meter's own connection (to the admin database) is left out.
 type cpuMeter struct {
 	env                   *environment
-	server, client        time.Duration
+	client                time.Duration
 	mu                    sync.Mutex
 	procsStart, procsLast map[int]time.Duration
-	kinds                 map[int]pgProcess
+	parties               map[int]party
 	stop                  chan struct{}
 	done                  chan struct{}
 }
 
-// pgProcess is what a PostgreSQL process works for.
-type pgProcess int
+// party is whom a process's CPU counts for.
+type party int
 
 const (
-	pgClient     pgProcess = iota // a client backend of the bench's database
-	pgAutovacuum                  // an autovacuum worker in the bench's database
-	pgShared                      // the cluster's WAL writer, checkpointer or background writer
+	partyServer     party = iota // the honnin server
+	partyPostgres                // a client backend of the bench's database
+	partyAutovacuum              // an autovacuum worker in the bench's database
+	partyShared                  // the cluster's WAL writer, checkpointer or background writer
+	parties
 )
 
+type processCPUOf struct {
+	party party
+	cpu   time.Duration
+}
+
 func (env *environment) startCPU(ctx context.Context) *cpuMeter {
-	m := &cpuMeter{env: env, server: env.serverCPU(), client: processCPU(os.Getpid()),
-		procsStart: map[int]time.Duration{}, procsLast: map[int]time.Duration{}, kinds: map[int]pgProcess{},
+	m := &cpuMeter{env: env, client: processCPU(os.Getpid()),
+		procsStart: map[int]time.Duration{}, procsLast: map[int]time.Duration{}, parties: map[int]party{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-	for pid, p := range env.postgresCPU(ctx) {
-		m.procsStart[pid], m.procsLast[pid], m.kinds[pid] = p.cpu, p.cpu, p.kind
+	for pid, p := range env.processesCPU(ctx) {
+		m.procsStart[pid], m.procsLast[pid], m.parties[pid] = p.cpu, p.cpu, p.party
 	}
 	go func() {
 		defer close(m.done)
@@ -84,11 +91,11 @@ func (env *environment) startCPU(ctx context.Context) *cpuMeter {
 }
 
 func (m *cpuMeter) sample(ctx context.Context) {
-	now := m.env.postgresCPU(ctx)
+	now := m.env.processesCPU(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for pid, p := range now {
-		m.procsLast[pid], m.kinds[pid] = p.cpu, p.kind
+		m.procsLast[pid], m.parties[pid] = p.cpu, p.party
 	}
 }
 
@@ -99,14 +106,14 @@ func (m *cpuMeter) perOp(ctx context.Context, ops int64) *CPUPerOp {
 		return nil
 	}
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(ops) }
-	return &CPUPerOp{Server: per(total.server), Client: per(total.client), Postgres: per(total.pg[pgClient]),
-		Autovacuum: per(total.pg[pgAutovacuum]), PostgresShared: per(total.pg[pgShared])}
+	return &CPUPerOp{Server: per(total.of[partyServer]), Client: per(total.client), Postgres: per(total.of[partyPostgres]),
+		Autovacuum: per(total.of[partyAutovacuum]), PostgresShared: per(total.of[partyShared])}
 }
 
 // cpuTotal is the CPU time each party spent while a meter ran.
 type cpuTotal struct {
-	server, client time.Duration
-	pg             [3]time.Duration // by pgProcess
+	client time.Duration
+	of     [parties]time.Duration
 }
 
 // total stops the meter and returns what each party spent.
@@ -114,46 +121,37 @@ func (m *cpuMeter) total(ctx context.Context) cpuTotal {
 	close(m.stop)
 	<-m.done
 	m.sample(ctx)
-	t := cpuTotal{server: m.env.serverCPU() - m.server, client: processCPU(os.Getpid()) - m.client}
+	t := cpuTotal{client: processCPU(os.Getpid()) - m.client}
 	for pid, last := range m.procsLast {
-		t.pg[m.kinds[pid]] += last - m.procsStart[pid] // a process that started during the phase counts whole
+		t.of[m.parties[pid]] += last - m.procsStart[pid] // a process that started during the phase counts whole
 	}
 	return t
 }
 
-func (env *environment) serverCPU() time.Duration {
-	if env.server == nil || env.server.Process == nil {
-		return 0
-	}
-	return processCPU(env.server.Process.Pid)
-}
-
-type pgProcessCPU struct {
-	kind pgProcess
-	cpu  time.Duration
-}
-
-// postgresCPU is the CPU time so far of each PostgreSQL process the meter counts.
-func (env *environment) postgresCPU(ctx context.Context) map[int]pgProcessCPU {
+// processesCPU is the CPU time so far of the server and of each PostgreSQL process the meter counts.
+func (env *environment) processesCPU(ctx context.Context) map[int]processCPUOf {
 	var procs []struct {
-		PID         int
-		BackendType string
+		PID         int    `gorm:"column:pid"`
+		BackendType string `gorm:"column:backend_type"`
 	}
 	env.meterDB.WithContext(ctx).Raw(`SELECT pid, backend_type FROM pg_stat_activity
 		WHERE (datname = ? AND backend_type IN ('client backend', 'autovacuum worker'))
 		   OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`, env.dbName).Scan(&procs)
-	out := make(map[int]pgProcessCPU, len(procs))
+	out := make(map[int]processCPUOf, len(procs)+1)
 	for _, p := range procs {
-		kind := pgShared
+		who := partyShared
 		switch p.BackendType {
 		case "client backend":
-			kind = pgClient
+			who = partyPostgres
 		case "autovacuum worker":
-			kind = pgAutovacuum
+			who = partyAutovacuum
 		}
 		if t := processCPU(p.PID); t > 0 {
-			out[p.PID] = pgProcessCPU{kind: kind, cpu: t}
+			out[p.PID] = processCPUOf{party: who, cpu: t}
 		}
+	}
+	if env.server != nil && env.server.Process != nil {
+		out[env.server.Process.Pid] = processCPUOf{party: partyServer, cpu: processCPU(env.server.Process.Pid)}
 	}
 	return out
 }
