@@ -190,8 +190,14 @@ func phases(env *environment, d time.Duration) []phase {
 // settle does now what autovacuum would otherwise do during the next phase and take its CPU: VACUUM
 // ANALYZE of every table with work pending (dead rows, rows inserted or changed since its last vacuum
 // or analyze: the AReq phases insert hundreds of thousands of challenges), then waits, at most 30 s,
-// until no autovacuum worker runs in the bench's database. It returns what it did, for the run's steps.
+// until no autovacuum worker runs in the bench's database. Where the server runs with autovacuum off
+// (as CI's does), nothing would vacuum or analyze those tables at all: the next phase would run on
+// their dead rows and stale statistics. It returns what it did, for the run's steps.
 func (env *environment) settle(ctx context.Context) (string, error) {
+	var autovacuum string
+	if err := env.DB.WithContext(ctx).Raw("SELECT current_setting('autovacuum')").Scan(&autovacuum).Error; err != nil {
+		return "", err
+	}
 	var tables []string
 	if err := env.DB.WithContext(ctx).Raw(`SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_user_tables
 		WHERE n_dead_tup > 0 OR n_ins_since_vacuum > 0 OR n_mod_since_analyze > 0 ORDER BY relname`).Scan(&tables).Error; err != nil {
@@ -211,7 +217,8 @@ func (env *environment) settle(ctx context.Context) (string, error) {
 		}
 		waited := time.Since(start)
 		if running == 0 || waited > 30*time.Second {
-			return fmt.Sprintf("VACUUM ANALYZE of %d tables, then %d autovacuum workers after %.1f s", len(tables), running, waited.Seconds()), nil
+			return fmt.Sprintf("VACUUM ANALYZE of %d tables, then %d autovacuum workers after %.1f s (autovacuum %s)",
+				len(tables), running, waited.Seconds(), autovacuum), nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
