@@ -148,11 +148,16 @@ func phases(env *environment, d time.Duration) []phase {
 			if _, err := env.population(ctx); err != nil {
 				return nil, err
 			}
+			// Spreading the cards rewrote every card row: the spread row starts settled too.
+			did, err := env.settle(ctx)
+			if err != nil {
+				return nil, err
+			}
 			spread, err := env.hashBoundPhase(ctx, d, hashBase, fmt.Sprintf("challenge round trip, spread over %d cards of %d members", len(env.CardPANs), (len(env.CardPANs)+1)/2), env.spreadChallengeRoundTrip)
 			if err != nil {
 				return nil, err
 			}
-			return append(append(one, spread...),
+			return append(append(append(one, Row{Phase: "settle", Measure: did + ", after spreading the cards"}), spread...),
 				Row{Phase: "challenge round trip", Measure: "SQL statements of the CReq and challenge page", Statements: page},
 				Row{Phase: "challenge round trip", Measure: "SQL statements of the password submit (to the CRes page)", Statements: answer}), nil
 		}},
@@ -198,6 +203,7 @@ func (env *environment) settle(ctx context.Context) (string, error) {
 	if err := env.DB.WithContext(ctx).Raw("SELECT current_setting('autovacuum')").Scan(&autovacuum).Error; err != nil {
 		return "", err
 	}
+	began := time.Now()
 	var tables []string
 	if err := env.DB.WithContext(ctx).Raw(`SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_user_tables
 		WHERE n_dead_tup > 0 OR n_ins_since_vacuum > 0 OR n_mod_since_analyze > 0 ORDER BY relname`).Scan(&tables).Error; err != nil {
@@ -208,7 +214,7 @@ func (env *environment) settle(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	start := time.Now()
+	vacuumed, start := time.Since(began), time.Now()
 	for {
 		var running int
 		if err := env.meterDB.WithContext(ctx).Raw("SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND backend_type = 'autovacuum worker'",
@@ -217,8 +223,8 @@ func (env *environment) settle(ctx context.Context) (string, error) {
 		}
 		waited := time.Since(start)
 		if running == 0 || waited > 30*time.Second {
-			return fmt.Sprintf("VACUUM ANALYZE of %d tables, then %d autovacuum workers after %.1f s (autovacuum %s)",
-				len(tables), running, waited.Seconds(), autovacuum), nil
+			return fmt.Sprintf("VACUUM ANALYZE of %d tables in %.1f s, then %d autovacuum workers after %.1f s (autovacuum %s)",
+				len(tables), vacuumed.Seconds(), running, waited.Seconds(), autovacuum), nil
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
