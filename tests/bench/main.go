@@ -66,7 +66,7 @@ func step(name string, d time.Duration, t cpuTotal) Step {
 }
 
 func main() {
-	phaseTime := flag.Duration("phase", 8*time.Second, "length of each measured run (a climb's probes take a quarter of it, at least 1 s; an open-loop run half)")
+	phaseTime := flag.Duration("phase", 6*time.Second, "length of each measured run (a climb's probes take a quarter of it, at least 1 s; an open-loop run half)")
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
 	only := flag.String("only", "", "run only the phases whose names contain this (baselines always run)")
