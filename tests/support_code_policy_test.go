@@ -3,7 +3,9 @@ package tests
 import (
 	"net/url"
 	"testing"
+	"time"
 
+	"honnin/app/demodata"
 	"honnin/tests/testkit"
 )
 
@@ -31,5 +33,34 @@ func TestSupportCodePolicy(t *testing.T) {
 		}
 		admin.Get("/audit")
 		sees(t, admin, en("support.audit.action.set_code_policy"), en("support.detail.policy_change", en("support.policy.password"), en("support.policy.password+code")))
+	})
+}
+
+// TestSupportCodePolicyEveryNode: the method an admin saves is in force at once on the node whose
+// console saved it, and on another node of the same database within its reload interval: both answer
+// AReqs from the policy they keep in memory.
+func TestSupportCodePolicyEveryNode(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app := testkit.Start(t, b)
+		other := app.Join(t, map[string]string{"HONNIN_RISK_RULES_RELOAD": "200ms"})
+		authType := func(node *testkit.App) string {
+			return str(postAReq(t, node.URL, mandatedAReq(demodata.YamadaJCB)), "authenticationType")
+		}
+		for _, node := range []*testkit.App{app, other} {
+			if got := authType(node); got != "01" {
+				t.Fatalf("before the change: authenticationType %q, want 01 (the password)", got)
+			}
+		}
+		admin := signInStaff(t, app, "admin01")
+		admin.Submit("/code-policy", url.Values{"policy": {"password+code"}, "reason": {"one-time codes from today"}})
+		sees(t, admin, en("support.policy.saved"))
+		if got := authType(app); got != "02" {
+			t.Errorf("the saving node right after the change: authenticationType %q, want 02 (a code)", got)
+		}
+		for deadline := time.Now().Add(10 * time.Second); authType(other) != "02"; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the other node still asks for the password alone")
+			}
+		}
 	})
 }

@@ -45,6 +45,8 @@ type ACS struct {
 	m      metrics
 	client httpDoer
 	writes *areqWrites
+	// policies is the issuer's code policy as this node knows it: the AReq path reads it from memory.
+	policies *credentials.PolicyCache
 }
 
 // New returns the ACS.
@@ -58,6 +60,8 @@ func New(d Deps) *ACS {
 		m:      newMetrics(),
 		client: newDSClient(),
 		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
+		// The handle's cache: the server's worker reloads it, the console's change marks it.
+		policies: credentials.Policies(d.DB, d.Log),
 	}
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)

@@ -52,9 +52,9 @@ func challengeMethod(policy credentials.CodePolicy, hasAddress bool, score int, 
 	return policy
 }
 
-// methodFor is challengeMethod for an AReq about to be answered C: the policy is read only then.
+// methodFor is challengeMethod for an AReq about to be answered C, with the node's cached policy.
 func (a *ACS) methodFor(ctx context.Context, card *db.Card, score int, rules risk.Rules) (credentials.CodePolicy, error) {
-	policy, err := credentials.CurrentCodePolicy(ctx, a.DB)
+	policy, err := a.policies.Current(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -315,7 +315,7 @@ func (a *ACS) noAddressNote(ctx context.Context, ch *db.Challenge, m *db.Member)
 	if needsCode(ch) || m == nil || m.EmailVerifiedAt != nil {
 		return "", nil
 	}
-	policy, err := credentials.CurrentCodePolicy(ctx, a.DB)
+	policy, err := a.policies.Current(ctx)
 	if err != nil || !policy.NeedsCode() {
 		return "", err
 	}

@@ -109,8 +109,8 @@ type Config struct {
 	AReqLimitPerDS   int
 	AReqLimitWindow  time.Duration
 
-	// RiskRulesReload is how often every node looks for a newer risk rule set saved in the console: a
-	// change is in force everywhere within this time, without a restart.
+	// RiskRulesReload is how often every node looks for a newer risk rule set and code policy saved in
+	// the console: a change is in force everywhere within this time, without a restart.
 	RiskRulesReload time.Duration
 
 	// AVVerifyToken is the bearer token the issuer's authorisation system shows to /internal/av/verify.

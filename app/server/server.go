@@ -166,6 +166,10 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 		return nil, fmt.Errorf("risk rules: %w", err)
 	}
 	s.workers = append(s.workers, func(ctx context.Context) { s.riskRules.Run(ctx, cfg.RiskRulesReload) })
+	// The code policy likewise: the ACS reads it from memory, and a change made on another node
+	// arrives with the same reload.
+	policies := credentials.Policies(gdb, log)
+	s.workers = append(s.workers, func(ctx context.Context) { policies.Run(ctx, cfg.RiskRulesReload) })
 	s.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "honnin_risk_rules_version",
 		Help: "The version of the risk rules this node decides with (0: the built-in defaults); every node should show the newest within seconds."},
 		func() float64 { return float64(s.riskRules.InForce().Version) }))

@@ -32,13 +32,17 @@ func SetCodePolicy(ctx context.Context, gdb *gorm.DB, a Actor, p credentials.Cod
 	case p.NeedsCode() && !mailReady:
 		return ErrNoMailServer
 	}
-	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		before, err := credentials.StoreCodePolicy(tx, p)
 		if err != nil {
 			return err
 		}
 		return WriteAudit(tx, a, db.AuditEvent{Action: ActionSetCodePolicy, Reason: reason, Detail: string(before) + " → " + string(p)})
 	})
+	if err == nil {
+		credentials.CodePolicyChanged(gdb) // in force on this node from the next AReq
+	}
+	return err
 }
 
 // mailReady reports whether codes can reach members: a mail server, or the demo mailbox.

@@ -31,31 +31,52 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * clockTick
 }
 
-// cpuMeter measures the CPU time spent during a phase by its three parties: the server, the bench
-// itself (the load generator, or the client of a baseline), and PostgreSQL's backends serving the
-// bench's database. Backends are found by the pids pg_stat_activity names and read from /proc every
-// 200 ms, because a pool closes connections whose query a run's end cancelled, and a backend's CPU
-// goes with its process; the WAL writer and the checkpointer are shared with the machine's other
-// databases and left out, and so is the meter's own connection (to the admin database).
+// cpuMeter measures the CPU time spent during a phase by its parties: the server, the bench itself
+// (the load generator, or the client of a baseline), PostgreSQL's client backends serving the bench's
+// database (the work the requests ask for), and PostgreSQL's background work apart: the autovacuum
+// workers in the bench's database, and the cluster's WAL writer, checkpointer and background writer.
+// Those three serve every database of the server and cannot be split by database: they are the
+// bench's only while nothing else uses the server (the quiet run the README's figures come from).
+// PostgreSQL's processes are found by the pids pg_stat_activity names; every process is read from
+// /proc every 100 ms, because a pool closes connections whose query a run's end cancelled, the stall
+// drill restarts the server, and a process's CPU goes with it: the CPU of a process's last moments
+// (up to one interval) is lost. The meter's own connection (to the admin database) is left out.
 type cpuMeter struct {
-	env                         *environment
-	server, client              time.Duration
-	mu                          sync.Mutex
-	backendsStart, backendsLast map[int]time.Duration
-	stop                        chan struct{}
-	done                        chan struct{}
+	env                   *environment
+	client                time.Duration
+	mu                    sync.Mutex
+	procsStart, procsLast map[int]time.Duration
+	parties               map[int]party
+	stop                  chan struct{}
+	done                  chan struct{}
+}
+
+// party is whom a process's CPU counts for.
+type party int
+
+const (
+	partyServer     party = iota // the honnin server
+	partyPostgres                // a client backend of the bench's database
+	partyAutovacuum              // an autovacuum worker in the bench's database
+	partyShared                  // the cluster's WAL writer, checkpointer or background writer
+	parties
+)
+
+type processCPUOf struct {
+	party party
+	cpu   time.Duration
 }
 
 func (env *environment) startCPU(ctx context.Context) *cpuMeter {
-	m := &cpuMeter{env: env, server: env.serverCPU(), client: processCPU(os.Getpid()),
-		backendsStart: map[int]time.Duration{}, backendsLast: map[int]time.Duration{},
+	m := &cpuMeter{env: env, client: processCPU(os.Getpid()),
+		procsStart: map[int]time.Duration{}, procsLast: map[int]time.Duration{}, parties: map[int]party{},
 		stop: make(chan struct{}), done: make(chan struct{})}
-	for pid, t := range env.backendCPU(ctx) {
-		m.backendsStart[pid], m.backendsLast[pid] = t, t
+	for pid, p := range env.processesCPU(ctx) {
+		m.procsStart[pid], m.procsLast[pid], m.parties[pid] = p.cpu, p.cpu, p.party
 	}
 	go func() {
 		defer close(m.done)
-		t := time.NewTicker(200 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			select {
@@ -70,53 +91,78 @@ func (env *environment) startCPU(ctx context.Context) *cpuMeter {
 }
 
 func (m *cpuMeter) sample(ctx context.Context) {
-	now := m.env.backendCPU(ctx)
+	now := m.env.processesCPU(ctx)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for pid, t := range now {
-		m.backendsLast[pid] = t
+	for pid, p := range now {
+		m.procsLast[pid], m.parties[pid] = p.cpu, p.party
 	}
 }
 
 // perOp stops the meter and returns the CPU each party spent per successful operation.
 func (m *cpuMeter) perOp(ctx context.Context, ops int64) *CPUPerOp {
-	close(m.stop)
-	<-m.done
-	m.sample(ctx)
+	total := m.total(ctx)
 	if ops <= 0 {
 		return nil
 	}
-	var pg time.Duration
-	for pid, t := range m.backendsLast {
-		pg += t - m.backendsStart[pid] // a backend that started during the phase counts whole
-	}
 	per := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(ops) }
-	return &CPUPerOp{Server: per(m.env.serverCPU() - m.server), Client: per(processCPU(os.Getpid()) - m.client), Postgres: per(pg)}
+	return &CPUPerOp{Server: per(total.of[partyServer]), Client: per(total.client), Postgres: per(total.of[partyPostgres]),
+		Autovacuum: per(total.of[partyAutovacuum]), PostgresShared: per(total.of[partyShared])}
 }
 
-func (env *environment) serverCPU() time.Duration {
-	if env.server == nil || env.server.Process == nil {
-		return 0
+// cpuTotal is the CPU time each party spent while a meter ran.
+type cpuTotal struct {
+	client time.Duration
+	of     [parties]time.Duration
+}
+
+// total stops the meter and returns what each party spent.
+func (m *cpuMeter) total(ctx context.Context) cpuTotal {
+	close(m.stop)
+	<-m.done
+	m.sample(ctx)
+	t := cpuTotal{client: processCPU(os.Getpid()) - m.client}
+	for pid, last := range m.procsLast {
+		t.of[m.parties[pid]] += last - m.procsStart[pid] // a process that started during the phase counts whole
 	}
-	return processCPU(env.server.Process.Pid)
+	return t
 }
 
-// backendCPU is the CPU time so far of each backend connected to the bench's database.
-func (env *environment) backendCPU(ctx context.Context) map[int]time.Duration {
-	var pids []int
-	env.meterDB.WithContext(ctx).Raw("SELECT pid FROM pg_stat_activity WHERE datname = ?", env.dbName).Scan(&pids)
-	out := make(map[int]time.Duration, len(pids))
-	for _, pid := range pids {
-		if t := processCPU(pid); t > 0 {
-			out[pid] = t
+// processesCPU is the CPU time so far of the server and of each PostgreSQL process the meter counts.
+func (env *environment) processesCPU(ctx context.Context) map[int]processCPUOf {
+	var procs []struct {
+		PID         int    `gorm:"column:pid"`
+		BackendType string `gorm:"column:backend_type"`
+	}
+	env.meterDB.WithContext(ctx).Raw(`SELECT pid, backend_type FROM pg_stat_activity
+		WHERE (datname = ? AND backend_type IN ('client backend', 'autovacuum worker'))
+		   OR backend_type IN ('walwriter', 'checkpointer', 'background writer')`, env.dbName).Scan(&procs)
+	out := make(map[int]processCPUOf, len(procs)+1)
+	for _, p := range procs {
+		who := partyShared
+		switch p.BackendType {
+		case "client backend":
+			who = partyPostgres
+		case "autovacuum worker":
+			who = partyAutovacuum
 		}
+		if t := processCPU(p.PID); t > 0 {
+			out[p.PID] = processCPUOf{party: who, cpu: t}
+		}
+	}
+	if env.server != nil && env.server.Process != nil {
+		out[env.server.Process.Pid] = processCPUOf{party: partyServer, cpu: processCPU(env.server.Process.Pid)}
 	}
 	return out
 }
 
-// CPUPerOp is the CPU time each party spent per successful operation, in microseconds.
+// CPUPerOp is the CPU time each party spent per successful operation, in microseconds. Postgres is
+// the client backends of the bench's database; Autovacuum its autovacuum workers; PostgresShared the
+// cluster's WAL writer, checkpointer and background writer (the bench's only on a quiet server).
 type CPUPerOp struct {
-	Server   float64 `json:"server_us,omitempty"`
-	Client   float64 `json:"client_us"`
-	Postgres float64 `json:"postgres_us"`
+	Server         float64 `json:"server_us,omitempty"`
+	Client         float64 `json:"client_us"`
+	Postgres       float64 `json:"postgres_us"`
+	Autovacuum     float64 `json:"postgres_autovacuum_us"`
+	PostgresShared float64 `json:"postgres_shared_us"`
 }

@@ -86,20 +86,34 @@ func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
 	return rec.result(time.Since(start))
 }
 
-// MaxSustained raises the concurrency step by step and keeps the best rate reached with no error;
-// all is how many operations succeeded over every step (what the CPU of the whole phase was spent on).
+// MaxSustained finds the concurrency at which op runs fastest with no error, and measures it there.
+// Short probes climb the levels and stop at the first that is not better than the best so far by more
+// than 2 % (past the knee more workers only queue) or that has errors; then one run of d at the best
+// level gives the figure. all is how many operations succeeded over the probes and the run (what the
+// CPU of the whole phase was spent on).
 func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (best Result, workers int, all int64) {
+	probe := max(time.Second, d/4)
+	var top float64
 	for _, n := range levels {
-		r := Closed(ctx, n, d, op)
+		r := Closed(ctx, n, probe, op)
 		all += r.Ops - r.Errors
-		if r.Errors == 0 && r.Rate > best.Rate {
-			best, workers = r, n
-		}
 		if r.Errors > 0 {
 			// What stopped the climb says what bounds the best rate: a timeout, a refusal, a queue.
 			log.Printf("stopped at %d workers: %d errors, the first: %s", n, r.Errors, r.FirstErr)
 			break
 		}
+		if r.Rate <= top*1.02 {
+			break
+		}
+		top, workers = r.Rate, n
+	}
+	if workers == 0 {
+		return Result{}, 0, all
+	}
+	best = Closed(ctx, workers, d, op)
+	all += best.Ops - best.Errors
+	if best.Errors > 0 {
+		log.Printf("%d errors at %d workers, the first: %s", best.Errors, workers, best.FirstErr)
 	}
 	return best, workers, all
 }

@@ -43,11 +43,30 @@ type report struct {
 	Cards    int       `json:"cards"`
 	Argon2   string    `json:"argon2"`
 	Rows     []Row     `json:"rows"`
+	Steps    []Step    `json:"steps"`
 	Failures []string  `json:"failures,omitempty"`
 }
 
+// Step is the wall time of one part of the run (the set-up, each phase) and the CPU time each party
+// spent in it, in seconds: what makes the run as long as it is, and which background work ran when.
+type Step struct {
+	Name           string  `json:"name"`
+	Wall           float64 `json:"wall_s"`
+	Server         float64 `json:"server_cpu_s"`
+	Client         float64 `json:"client_cpu_s"`
+	Postgres       float64 `json:"postgres_cpu_s"`
+	Autovacuum     float64 `json:"postgres_autovacuum_cpu_s"`
+	PostgresShared float64 `json:"postgres_shared_cpu_s"`
+}
+
+// step is a Step of wall time d with the CPU times of t.
+func step(name string, d time.Duration, t cpuTotal) Step {
+	return Step{Name: name, Wall: d.Seconds(), Server: t.of[partyServer].Seconds(), Client: t.client.Seconds(),
+		Postgres: t.of[partyPostgres].Seconds(), Autovacuum: t.of[partyAutovacuum].Seconds(), PostgresShared: t.of[partyShared].Seconds()}
+}
+
 func main() {
-	phaseTime := flag.Duration("phase", 8*time.Second, "length of each measured run")
+	phaseTime := flag.Duration("phase", 6*time.Second, "length of each measured run (a climb's probes take a quarter of it, at least 1 s; an open-loop run half)")
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
 	only := flag.String("only", "", "run only the phases whose names contain this (baselines always run)")
@@ -60,6 +79,7 @@ func main() {
 	if *importSizes != "" {
 		os.Exit(benchImport(ctx, *importSizes, *out))
 	}
+	began := time.Now()
 	env, err := newEnvironment(ctx, *cardCount)
 	if err != nil {
 		log.Fatal(err)
@@ -67,12 +87,24 @@ func main() {
 	defer env.Close()
 
 	rep := report{When: time.Now().UTC(), CPUs: runtime.NumCPU(), GoVer: runtime.Version(), Cards: *cardCount, Argon2: env.argon2Desc()}
-	for _, phase := range append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...) {
-		if *only != "" && !strings.HasPrefix(phase.name, "baseline") && !strings.Contains(phase.name, *only) {
+	// The set-up's CPU is not metered: the meter needs the database and the server it makes.
+	rep.Steps = append(rep.Steps, Step{Name: "set-up: build, cards, server", Wall: time.Since(began).Seconds()})
+	all := append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...)
+	selected := func(name string) bool {
+		return *only == "" || strings.HasPrefix(name, "baseline") || strings.Contains(name, *only)
+	}
+	for i, phase := range all {
+		name := phase.name
+		if strings.HasPrefix(name, settlePrefix) && i+1 < len(all) {
+			name = all[i+1].name // a settle runs when the phase it settles for does
+		}
+		if !selected(name) {
 			continue
 		}
 		log.Printf("measuring %s", phase.name)
+		meter, start := env.startCPU(ctx), time.Now()
 		rows, err := phase.run(ctx)
+		rep.Steps = append(rep.Steps, step(phase.name, time.Since(start), meter.total(ctx)))
 		if err != nil {
 			rep.Failures = append(rep.Failures, phase.name+": "+err.Error())
 			log.Printf("%s failed: %v", phase.name, err)
@@ -80,6 +112,7 @@ func main() {
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
+	rep.Steps = append(rep.Steps, Step{Name: "whole run", Wall: time.Since(began).Seconds()})
 	printTable(os.Stdout, rep)
 	b, _ := json.MarshalIndent(rep, "", "  ")
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
@@ -95,7 +128,7 @@ func main() {
 func printTable(w *os.File, rep report) {
 	fmt.Fprintf(w, "\nHonnin benchmark, %s, %d CPUs, %s, %d cards, argon2id %s\n\n", rep.When.Format(time.RFC3339), rep.CPUs, rep.GoVer, rep.Cards, rep.Argon2)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "phase\tmeasure\trate/s\tp50\tp99\tmax\terrors\tworkers\tvs baseline\ttarget\tCPU µs/op: server\tclient\tPostgreSQL\tSQL/op\tpeak RSS")
+	fmt.Fprintln(tw, "phase\tmeasure\trate/s\tp50\tp99\tmax\terrors\tworkers\tvs baseline\ttarget\tCPU µs/op: server\tclient\tPostgreSQL\tautovacuum\tWAL etc.\tSQL/op\tpeak RSS")
 	for _, r := range rep.Rows {
 		ratio, target := "", ""
 		if r.Baseline != "" {
@@ -113,17 +146,27 @@ func printTable(w *os.File, rep report) {
 		if r.PeakRSS > 0 {
 			rss = fmt.Sprintf("%d MiB", r.PeakRSS/1024)
 		}
-		server, client, pg := "", "", ""
+		server, client, pg, vacuum, shared := "", "", "", "", ""
 		if r.CPU != nil {
 			server, client, pg = micros(r.CPU.Server), micros(r.CPU.Client), micros(r.CPU.Postgres)
+			vacuum, shared = micros(r.CPU.Autovacuum), micros(r.CPU.PostgresShared)
 		}
 		stmts := ""
 		if r.Statements > 0 {
 			stmts = fmt.Sprintf("%.1f", r.Statements)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
 			round(r.Result.P50), round(r.Result.P99), round(r.Result.Max), r.Result.Errors, r.Workers, ratio, target,
-			server, client, pg, stmts, rss)
+			server, client, pg, vacuum, shared, stmts, rss)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\nCPU µs/op \"WAL etc.\": the server's WAL writer, checkpointer and background writer, whoever else uses the server.")
+	fmt.Fprintln(w, "\nWhere the time went (CPU seconds in each step):")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "step\twall s\tserver\tbench\tPostgreSQL\tautovacuum\tWAL etc.\t")
+	for _, s := range rep.Steps {
+		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%s\t%s\t%s\t%s\t\n", s.Name, s.Wall, seconds(s.Server), seconds(s.Client), seconds(s.Postgres),
+			seconds(s.Autovacuum), seconds(s.PostgresShared))
 	}
 	tw.Flush()
 	for _, f := range rep.Failures {
@@ -139,6 +182,13 @@ func round(d time.Duration) string {
 }
 
 func met(ok bool) *bool { return &ok }
+
+func seconds(s float64) string {
+	if s == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f", s)
+}
 
 func micros(us float64) string {
 	if us == 0 {

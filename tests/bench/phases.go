@@ -25,6 +25,17 @@ type phase struct {
 	run  func(ctx context.Context) ([]Row, error)
 }
 
+// settlePrefix names a phase that settles the database (env.settle) for the phase after it, so that
+// one does not pay for the vacuuming the phases before it left; it runs when that phase does.
+const settlePrefix = "settle before "
+
+func settlePhase(env *environment, before string) phase {
+	return phase{settlePrefix + before, func(ctx context.Context) ([]Row, error) {
+		did, err := env.settle(ctx)
+		return []Row{{Phase: "settle", Measure: did + ", before " + before}}, err
+	}}
+}
+
 var jsonUnmarshal = json.Unmarshal
 
 func phases(env *environment, d time.Duration) []phase {
@@ -116,6 +127,7 @@ func phases(env *environment, d time.Duration) []phase {
 			row.Met = met(row.Ratio >= 0.9)
 			return []Row{row}, nil
 		}},
+		settlePhase(env, "challenge round trip"),
 		// The worst case first, while every bench card is yamada01's: a row that measures one member's
 		// answers queueing on that member's rows. Then the cards are spread over members of two cards
 		// each (the population, which later phases keep) and the target row is measured.
@@ -136,14 +148,20 @@ func phases(env *environment, d time.Duration) []phase {
 			if _, err := env.population(ctx); err != nil {
 				return nil, err
 			}
+			// Spreading the cards rewrote every card row: the spread row starts settled too.
+			did, err := env.settle(ctx)
+			if err != nil {
+				return nil, err
+			}
 			spread, err := env.hashBoundPhase(ctx, d, hashBase, fmt.Sprintf("challenge round trip, spread over %d cards of %d members", len(env.CardPANs), (len(env.CardPANs)+1)/2), env.spreadChallengeRoundTrip)
 			if err != nil {
 				return nil, err
 			}
-			return append(append(one, spread...),
+			return append(append(append(one, Row{Phase: "settle", Measure: did + ", after spreading the cards"}), spread...),
 				Row{Phase: "challenge round trip", Measure: "SQL statements of the CReq and challenge page", Statements: page},
 				Row{Phase: "challenge round trip", Measure: "SQL statements of the password submit (to the CRes page)", Statements: answer}), nil
 		}},
+		settlePhase(env, "portal login"),
 		{"portal login", func(ctx context.Context) ([]Row, error) {
 			one, err := env.hashBoundPhase(ctx, d, hashBase, "portal login (page, submit, home), one member", env.portalLogin)
 			if err != nil {
@@ -171,6 +189,44 @@ func phases(env *environment, d time.Duration) []phase {
 			}
 			return env.stallDrill(ctx, rate/2)
 		}},
+	}
+}
+
+// settle does now what autovacuum would otherwise do during the next phase and take its CPU: VACUUM
+// ANALYZE of every table with work pending (dead rows, rows inserted or changed since its last vacuum
+// or analyze: the AReq phases insert hundreds of thousands of challenges), then waits, at most 30 s,
+// until no autovacuum worker runs in the bench's database. Where the server runs with autovacuum off
+// (as CI's does), nothing would vacuum or analyze those tables at all: the next phase would run on
+// their dead rows and stale statistics. It returns what it did, for the run's steps.
+func (env *environment) settle(ctx context.Context) (string, error) {
+	var autovacuum string
+	if err := env.DB.WithContext(ctx).Raw("SELECT current_setting('autovacuum')").Scan(&autovacuum).Error; err != nil {
+		return "", err
+	}
+	began := time.Now()
+	var tables []string
+	if err := env.DB.WithContext(ctx).Raw(`SELECT quote_ident(schemaname) || '.' || quote_ident(relname) FROM pg_stat_user_tables
+		WHERE n_dead_tup > 0 OR n_ins_since_vacuum > 0 OR n_mod_since_analyze > 0 ORDER BY relname`).Scan(&tables).Error; err != nil {
+		return "", err
+	}
+	if len(tables) > 0 {
+		if err := env.DB.WithContext(ctx).Exec("VACUUM (ANALYZE) " + strings.Join(tables, ", ")).Error; err != nil {
+			return "", err
+		}
+	}
+	vacuumed, start := time.Since(began), time.Now()
+	for {
+		var running int
+		if err := env.meterDB.WithContext(ctx).Raw("SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND backend_type = 'autovacuum worker'",
+			env.dbName).Scan(&running).Error; err != nil {
+			return "", err
+		}
+		waited := time.Since(start)
+		if running == 0 || waited > 30*time.Second {
+			return fmt.Sprintf("VACUUM ANALYZE of %d tables in %.1f s, then %d autovacuum workers after %.1f s (autovacuum %s)",
+				len(tables), vacuumed.Seconds(), running, waited.Seconds(), autovacuum), nil
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 
