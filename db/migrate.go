@@ -34,6 +34,7 @@ var migrations = []*gormigrate.Migration{
 	challengeCode,
 	cardRowDigest,
 	emailCodeSentAt,
+	memberEventsIndex,
 }
 
 // migrationsTable records the IDs of the applied steps.
