@@ -109,7 +109,7 @@ func cardLockEvent(e db.AuthEvent) string {
 // History returns the member's recent 3-D Secure authentications (for the cards on the ID) and
 // account events, newest first, at most HistoryLimit.
 func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.HistoryRow, error) {
-	gdb, now := gdb.WithContext(ctx), db.Now()
+	gdb = gdb.WithContext(ctx)
 	var cards []db.Card
 	if err := gdb.Where("member_id = ?", memberID).Find(&cards).Error; err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 		for _, id := range ids {
 			keys = append(keys, db.ChallengeKey{Column: "card_id", Value: id})
 		}
-		challenges, err := db.NewestChallenges(gdb, now, HistoryLimit, nil, keys...)
+		challenges, err := db.NewestChallenges(gdb, HistoryLimit, nil, keys...)
 		if err != nil {
 			return nil, err
 		}
@@ -139,8 +139,8 @@ func History(ctx context.Context, gdb *gorm.DB, memberID uint) ([]viewmember.His
 			})
 		}
 	}
-	events, err := db.NewestEvents(gdb, now, HistoryLimit, memberID, func(q *gorm.DB) *gorm.DB { return q.Where("kind IN ?", historyEventKinds) })
-	if err != nil {
+	var events []db.AuthEvent
+	if err := gdb.Where("member_id = ? AND kind IN ?", memberID, historyEventKinds).Order("created_at desc").Limit(HistoryLimit).Find(&events).Error; err != nil {
 		return nil, err
 	}
 	for _, e := range events {

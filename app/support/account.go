@@ -137,21 +137,18 @@ func LoadAccount(ctx context.Context, gdb *gorm.DB, memberID uint, f HistoryFilt
 			keys = append(keys, db.ChallengeKey{Column: "card_id", Value: id})
 		}
 		var err error
-		acc.Challenges, err = db.NewestChallenges(gdb, now, HistoryLimit, func(q *gorm.DB) *gorm.DB { return between(q, "created_at") }, keys...)
+		acc.Challenges, err = db.NewestChallenges(gdb, HistoryLimit, func(q *gorm.DB) *gorm.DB { return between(q, "created_at") }, keys...)
 		if err != nil {
 			return acc, nil, err
 		}
 		acc.ChallengesCut = len(acc.Challenges) == HistoryLimit
 	}
 	if f.Kind != HistoryChallenge {
-		var err error
-		acc.Events, err = db.NewestEvents(gdb, now, HistoryLimit, m.ID, func(q *gorm.DB) *gorm.DB {
-			if kinds := historyEventKinds[f.Kind]; kinds != nil {
-				q = q.Where("kind IN ?", kinds)
-			}
-			return between(q, "created_at")
-		})
-		if err != nil {
+		q := gdb.Model(&db.AuthEvent{}).Where("member_id = ?", m.ID)
+		if kinds := historyEventKinds[f.Kind]; kinds != nil {
+			q = q.Where("kind IN ?", kinds)
+		}
+		if err := between(q, "created_at").Order("created_at DESC").Order("id DESC").Limit(HistoryLimit).Find(&acc.Events).Error; err != nil {
 			return acc, nil, err
 		}
 		acc.EventsCut = len(acc.Events) == HistoryLimit
