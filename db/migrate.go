@@ -35,6 +35,7 @@ var migrations = []*gormigrate.Migration{
 	cardRowDigest,
 	emailCodeSentAt,
 	areqWriteCosts,
+	memberEventsIndex,
 }
 
 // migrationsTable records the IDs of the applied steps.

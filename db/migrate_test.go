@@ -51,6 +51,10 @@ func declaredShape(t *testing.T, b testkit.Backend) map[string][]string {
 				shape["challenges"][i] = strings.Replace(line, "USING btree", "USING brin", 1)
 			}
 		}
+		// Nor an index that SQLite would make but never use (migration 0080).
+		shape["auth_events"] = append(shape["auth_events"], "index CREATE INDEX "+db.MemberEventsIndex+" ON ONLY public.auth_events USING btree (member_id, created_at) "+
+			"WHERE ((kind)::text <> ALL ((ARRAY['challenge_try'::character varying, 'challenge_result'::character varying])::text[]))")
+		slices.Sort(shape["auth_events"])
 	}
 	return shape
 }

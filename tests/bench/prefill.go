@@ -7,6 +7,7 @@ package main
 // HTTP, which would take days at these sizes.
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"flag"
@@ -20,9 +21,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pquerna/otp/totp"
+	"golang.org/x/sync/errgroup"
 	"gorm.io/gorm"
 
 	"honnin/app/demodata"
@@ -94,6 +97,10 @@ func sizePhases(env *environment, d time.Duration) []phase {
 			pop, err := env.population(ctx)
 			if err != nil {
 				return nil, err
+			}
+			if size < pop.transactions {
+				log.Printf("size %s: the kept database already holds %d transactions; not measured", millions(size), pop.transactions)
+				return nil, nil
 			}
 			if err := env.prefillTo(ctx, pop, size); err != nil {
 				return nil, err
@@ -242,19 +249,56 @@ func runAll(gdb *gorm.DB, stmts []statement) error {
 	return nil
 }
 
-// prefillTo generates transactions until pop holds size of them (and half as many events), spread over
-// the last historyDays days, in steps of prefillStep rows each its own statement, then vacuums and
-// analyses the tables as autovacuum would have by then.
+var prefillJobs = flag.Int("prefill-jobs", 2, "statements generating rows (and building indexes) at once, each on its own connection")
+
+// monthSlice is the part of one monthly partition inside the generated window, with the rows it gets.
+type monthSlice struct {
+	from, to time.Time
+	first    int64 // number of the slice's first row, counting over all slices of the top-up
+	rows     int64
+}
+
+// monthSlices cuts [from, to) at month boundaries and shares n rows (numbered from first) out by each
+// part's length, so that every month holds as many rows a day as every other.
+func monthSlices(from, to time.Time, first, n int64) []monthSlice {
+	var out []monthSlice
+	total := to.Sub(from).Seconds()
+	given := int64(0)
+	for at := from; at.Before(to); {
+		next := time.Date(at.Year(), at.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		if next.After(to) {
+			next = to
+		}
+		share := int64(float64(n) * next.Sub(from).Seconds() / total) // cumulative, so that the shares add up to n
+		out = append(out, monthSlice{from: at, to: next, first: first + given, rows: share - given})
+		given, at = share, next
+	}
+	return out
+}
+
+// prefillTo generates transactions until pop holds size of them (and half as many events), spread
+// evenly over the last historyDays days, then vacuums and analyses the tables as autovacuum would have
+// by then. The rows of each month are made by one statement per table, in time order, -prefill-jobs
+// statements at once: each partition's indexes then grow at their end instead of at random places.
 func (env *environment) prefillTo(ctx context.Context, pop *population, size int64) error {
 	if size <= pop.transactions {
 		return nil
 	}
 	gdb := env.DB.WithContext(ctx)
-	now := time.Now().UTC()
+	now := time.Now().UTC().Truncate(time.Second)
+	from := now.AddDate(0, 0, -historyDays)
 	for table := range db.PartitionedTables {
-		if err := db.EnsurePartitionRange(gdb, table, now.AddDate(0, 0, -historyDays), now); err != nil {
+		if err := db.EnsurePartitionRange(gdb, table, from, now); err != nil {
 			return err
 		}
+	}
+	// A fill interrupted half-way leaves rows the count does not know of: say so rather than measure them.
+	var interrupted int64
+	if err := runAll(gdb, []statement{{"CREATE TABLE IF NOT EXISTS bench_prefill_filling (target bigint NOT NULL)", nil}}); err != nil {
+		return err
+	}
+	if err := gdb.Raw("SELECT count(*) FROM bench_prefill_filling").Scan(&interrupted).Error; err != nil || interrupted > 0 {
+		return cmp.Or(err, fmt.Errorf("prefill: an earlier fill of this database was interrupted; drop it and fill again"))
 	}
 	// The server stops while the rows are made: its sweepers would scan the tables whose indexes are
 	// being rebuilt, and take the CPU the generation needs.
@@ -262,35 +306,77 @@ func (env *environment) prefillTo(ctx context.Context, pop *population, size int
 	if err := dropSecondaryIndexes(gdb); err != nil {
 		return err
 	}
-	started := time.Now()
-	for from := pop.transactions; from < size; from += prefillStep {
-		to := min(from+prefillStep, size)
-		err := gdb.Connection(func(tx *gorm.DB) error {
-			return runAll(tx, []statement{
-				{"SET synchronous_commit = off", nil},
-				{challengeRows, []any{map[string]any{"from": from, "to": to - 1, "heavy_every": heavyEvery,
-					"first_card": pop.firstCard, "heavy_cards": heavyCards, "cards": pop.cards, "seconds": historyDays * 86400}}},
-				{eventRows, []any{map[string]any{"from": from / eventsRatio, "to": to/eventsRatio - 1, "heavy_every": heavyEvery,
-					"first_card": pop.firstCard, "heavy_cards": heavyCards, "cards": pop.cards, "seconds": historyDays * 86400}}},
-			})
-		})
-		if err != nil {
-			return fmt.Errorf("prefill rows %d–%d: %w", from, to, err)
-		}
-		pop.transactions = to
-		if err := runAll(gdb, []statement{{"DELETE FROM bench_prefill", nil}, {"INSERT INTO bench_prefill VALUES (?)", []any{to}}}); err != nil {
-			return err
-		}
-		log.Printf("prefill: %d transactions (%s)", to, time.Since(started).Round(time.Second))
+	if err := runAll(gdb, []statement{{"INSERT INTO bench_prefill_filling VALUES (?)", []any{size}}}); err != nil {
+		return err
 	}
+	started := time.Now()
+	params := map[string]any{"heavy_every": heavyEvery, "first_card": pop.firstCard, "heavy_cards": heavyCards, "cards": pop.cards}
+	var jobs []func(*gorm.DB) error
+	job := func(sql string, sl monthSlice) func(*gorm.DB) error {
+		args := maps.Clone(params)
+		args["first"], args["rows"], args["from"], args["seconds"] = sl.first, sl.rows, sl.from, sl.to.Sub(sl.from).Seconds()
+		return func(tx *gorm.DB) error {
+			if sl.rows == 0 {
+				return nil
+			}
+			// Compiling the statement (JIT) costs a second or more, a fifth of a small month's generation.
+			return runAll(tx, []statement{{"SET synchronous_commit = off", nil}, {"SET jit = off", nil}, {sql, []any{args}}})
+		}
+	}
+	for _, sl := range monthSlices(from, now, pop.transactions, size-pop.transactions) {
+		jobs = append(jobs, job(challengeRows, sl))
+	}
+	for _, sl := range monthSlices(from, now, pop.transactions/eventsRatio, size/eventsRatio-pop.transactions/eventsRatio) {
+		jobs = append(jobs, job(eventRows, sl))
+	}
+	if err := runJobs(gdb, jobs, func(done int) {
+		log.Printf("prefill: %d of %d month statements (%s)", done, len(jobs), time.Since(started).Round(time.Second))
+	}); err != nil {
+		return fmt.Errorf("prefill: %w", err)
+	}
+	pop.transactions = size
 	if err := restoreIndexes(gdb); err != nil {
 		return err
 	}
-	log.Printf("prefill: vacuum and analyse")
-	if err := runAll(gdb, []statement{{"VACUUM ANALYZE challenges", nil}, {"VACUUM ANALYZE auth_events", nil}}); err != nil {
+	log.Printf("prefill: %d transactions in %s, indexes built; vacuum and analyse", size, time.Since(started).Round(time.Second))
+	if err := runJobs(gdb, []func(*gorm.DB) error{
+		func(tx *gorm.DB) error { return tx.Exec("VACUUM ANALYZE challenges").Error },
+		func(tx *gorm.DB) error { return tx.Exec("VACUUM ANALYZE auth_events").Error },
+	}, nil); err != nil {
 		return err
 	}
+	err := gdb.Transaction(func(tx *gorm.DB) error {
+		return runAll(tx, []statement{{"DELETE FROM bench_prefill", nil}, {"INSERT INTO bench_prefill VALUES (?)", []any{size}},
+			{"DELETE FROM bench_prefill_filling", nil}})
+	})
+	if err != nil {
+		return err
+	}
+	log.Printf("prefill: done in %s", time.Since(started).Round(time.Second))
 	return env.startServer(ctx, env.dbURL)
+}
+
+// runJobs runs jobs, -prefill-jobs at once, each on a connection of its own; progress (if not nil) is
+// told how many have ended after each.
+func runJobs(gdb *gorm.DB, jobs []func(*gorm.DB) error, progress func(done int)) error {
+	var g errgroup.Group
+	g.SetLimit(max(1, *prefillJobs))
+	var mu sync.Mutex
+	done := 0
+	for _, j := range jobs {
+		g.Go(func() error {
+			if err := gdb.Connection(j); err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if done++; progress != nil {
+				progress(done)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // dropSecondaryIndexes drops the partitioned tables' indexes that back no constraint, to be built again
@@ -330,26 +416,30 @@ func restoreIndexes(gdb *gorm.DB) error {
 	if err := gdb.Raw("SELECT name, def FROM bench_dropped_indexes ORDER BY name").Scan(&dropped).Error; err != nil {
 		return err
 	}
+	jobs := make([]func(*gorm.DB) error, 0, len(dropped))
 	for _, ix := range dropped {
-		started := time.Now()
-		err := gdb.Connection(func(tx *gorm.DB) error {
-			return runAll(tx, []statement{{"SET maintenance_work_mem = '512MB'", nil},
+		jobs = append(jobs, func(tx *gorm.DB) error {
+			started := time.Now()
+			err := runAll(tx, []statement{{"SET maintenance_work_mem = '512MB'", nil},
 				{strings.Replace(ix.Def, " ON ONLY ", " ON ", 1), nil},
 				{"DELETE FROM bench_dropped_indexes WHERE name = ?", []any{ix.Name}}})
+			if err != nil {
+				return fmt.Errorf("rebuilding %s: %w", ix.Name, err)
+			}
+			log.Printf("prefill: built %s (%s)", ix.Name, time.Since(started).Round(time.Second))
+			return nil
 		})
-		if err != nil {
-			return fmt.Errorf("rebuilding %s: %w", ix.Name, err)
-		}
-		log.Printf("prefill: built %s (%s)", ix.Name, time.Since(started).Round(time.Second))
 	}
-	return nil
+	return runJobs(gdb, jobs, nil)
 }
 
-// challengeRows inserts the transactions numbered @from…@to: every @heavy_every-th on one of the
-// @heavy_cards first cards, the rest spread over all @cards cards from @first_card, each made at a
-// pseudo-random second of the last @seconds. Most
-// were challenged and succeeded; the rest were frictionless, failed, expired or cancelled, as a year of
-// real traffic mixes them.
+// challengeRows inserts the @rows transactions numbered @first… of one month, in time order from @from
+// over @seconds: every @heavy_every-th on one of the @heavy_cards first cards, the rest spread over all
+// @cards cards from @first_card. Most were challenged and succeeded; the rest were frictionless, failed,
+// expired or cancelled, as a year of real traffic mixes them. The transaction IDs begin with the
+// millisecond they were made in (as version 7 UUIDs do), so that each month's unique indexes, kept while
+// filling, grow at their end; the cards are read by a lateral look-up kept from becoming a join
+// (OFFSET 0), which keeps the rows in time order.
 const challengeRows = `
 INSERT INTO challenges (acs_trans_id, three_ds_server_trans_id, ds_trans_id, message_version, message_category,
 	card_id, member_id, brand, last4, purchase_amount, purchase_currency, purchase_exponent, purchase_date,
@@ -357,41 +447,42 @@ INSERT INTO challenges (acs_trans_id, three_ds_server_trans_id, ds_trans_id, mes
 	browser_language, browser_ip, browser_user_agent, challenge_window_size, state, token_hash, shown_to_hash,
 	tries, trans_status, trans_status_reason, challenge_cancel, eci, authentication_value, deadline, shown_at,
 	finished_at, created_at, updated_at)
-SELECT md5('a' || g)::uuid, md5('s' || g)::uuid, md5('d' || g)::uuid, '2.2.0', '01',
-	c.id, c.member_id, c.brand, c.last4, (500 + g % 49500)::text, '392', 0, to_char(k.at, 'YYYYMMDDHH24MISS'),
+SELECT (k.ms || '7' || substr(md5('a' || g), 1, 19))::uuid, md5('s' || g)::uuid, (k.ms || '7' || substr(md5('d' || g), 1, 19))::uuid,
+	'2.2.0', '01', k.card_id, c.member_id, c.brand, c.last4, (500 + g % 49500)::text, '392', 0, to_char(k.at, 'YYYYMMDDHH24MISS'),
 	(ARRAY['Bench Shop', 'Suruga Books', 'Fuji Travel', 'Shizuoka Tea', 'Kaigan Denki'])[1 + g % 5], '392',
 	'MERCHANT-' || (g % 5000), 'Bench Shop', 'https://shop.example/3ds/notify', 'https://ds.example/results',
 	'ja-JP', '192.0.2.' || (g % 250),
 	'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36', '05',
-	s.state, md5('t' || g), md5('w' || g), s.tries, s.status, s.reason, s.cancel, s.eci,
-	CASE WHEN s.state = 'succeeded' THEN left(md5('v' || g), 28) ELSE '' END,
+	(ARRAY['succeeded', 'answered', 'failed', 'expired', 'cancelled'])[s.v], md5('t' || g), md5('w' || g),
+	(ARRAY[1, 0, 3, 0, 0])[s.v], (ARRAY['Y', 'N', 'N', 'N', 'N'])[s.v], (ARRAY['', '01', '01', '14', '01'])[s.v],
+	(ARRAY['', '', '', '04', '01'])[s.v], (ARRAY['05', '', '', '', ''])[s.v],
+	CASE WHEN s.v = 1 THEN left(md5('v' || g), 28) ELSE '' END,
 	k.at + interval '10 minutes', k.at + interval '2 seconds', k.at + interval '40 seconds', k.at, k.at + interval '40 seconds'
-FROM generate_series(CAST(@from AS bigint), CAST(@to AS bigint)) g
+FROM generate_series(CAST(0 AS bigint), CAST(@rows AS bigint) - 1) i
+CROSS JOIN LATERAL (SELECT @first + i AS g) n(g)
 CROSS JOIN LATERAL (SELECT
 	CASE WHEN g % @heavy_every = 0 THEN @first_card + (g / @heavy_every) % @heavy_cards ELSE @first_card + (g * 7919) % @cards END AS card_id,
-	date_trunc('second', now()) - ((g * 2654435761) % @seconds) * interval '1 second' AS at) k
-JOIN cards c ON c.id = k.card_id
-CROSS JOIN LATERAL (SELECT * FROM (VALUES
-	(0, 'succeeded', 1, 'Y', '', '', '05'), (14, 'answered', 0, 'N', '01', '', ''),
-	(16, 'failed', 3, 'N', '01', '', ''), (18, 'expired', 0, 'N', '14', '04', ''),
-	(19, 'cancelled', 0, 'N', '01', '01', '')) v(first, state, tries, status, reason, cancel, eci)
-	WHERE v.first <= g % 20 ORDER BY v.first DESC LIMIT 1) s`
+	CAST(@from AS timestamptz) + make_interval(secs => i * CAST(@seconds AS float8) / @rows) AS at) t
+CROSS JOIN LATERAL (SELECT t.card_id, t.at, lpad(to_hex(floor(extract(epoch FROM t.at) * 1000)::bigint), 12, '0') AS ms) k
+CROSS JOIN LATERAL (SELECT member_id, brand, last4 FROM cards WHERE id = k.card_id OFFSET 0) c
+CROSS JOIN LATERAL (SELECT CASE WHEN g % 20 < 14 THEN 1 WHEN g % 20 < 16 THEN 2 WHEN g % 20 < 18 THEN 3
+	WHEN g % 20 < 19 THEN 4 ELSE 5 END) s(v)`
 
-// eventRows inserts events numbered @from…@to for the same cards as challengeRows: mostly challenge tries
-// and results, some logins and, rarely, changes and locks.
+// eventRows inserts the @rows events numbered @first… of one month, in time order, for the same cards
+// as challengeRows: mostly challenge tries and results, some logins and, rarely, message changes.
 const eventRows = `
 INSERT INTO auth_events (member_id, card_id, kind, result, detail, ip, user_agent, created_at)
-SELECT c.member_id, c.id, e.kind, e.result, '', '192.0.2.' || (g % 250),
-	'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36', k.at
-FROM generate_series(CAST(@from AS bigint), CAST(@to AS bigint)) g
+SELECT c.member_id, t.card_id, (ARRAY['challenge_try', 'challenge_result', 'login', 'login', 'message_change'])[s.v],
+	(ARRAY['ok', 'ok', 'ok', 'wrong_credentials', 'ok'])[s.v], '', '192.0.2.' || (g % 250),
+	'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Safari/537.36', t.at
+FROM generate_series(CAST(0 AS bigint), CAST(@rows AS bigint) - 1) i
+CROSS JOIN LATERAL (SELECT @first + i AS g) n(g)
 CROSS JOIN LATERAL (SELECT
 	CASE WHEN g % @heavy_every = 0 THEN @first_card + (g / @heavy_every) % @heavy_cards ELSE @first_card + (g * 7919) % @cards END AS card_id,
-	date_trunc('second', now()) - ((g * 40503) % @seconds) * interval '1 second' AS at) k
-JOIN cards c ON c.id = k.card_id
-CROSS JOIN LATERAL (SELECT * FROM (VALUES
-	(0, 'challenge_try', 'ok'), (10, 'challenge_result', 'ok'), (14, 'login', 'ok'),
-	(18, 'login', 'wrong_credentials'), (19, 'message_change', 'ok')) v(first, kind, result)
-	WHERE v.first <= g % 20 ORDER BY v.first DESC LIMIT 1) e`
+	CAST(@from AS timestamptz) + make_interval(secs => i * CAST(@seconds AS float8) / @rows) AS at) t
+CROSS JOIN LATERAL (SELECT member_id FROM cards WHERE id = t.card_id OFFSET 0) c
+CROSS JOIN LATERAL (SELECT CASE WHEN g % 20 < 10 THEN 1 WHEN g % 20 < 14 THEN 2 WHEN g % 20 < 18 THEN 3
+	WHEN g % 20 < 19 THEN 4 ELSE 5 END) s(v)`
 
 // measureAtSize measures AReqs (the best sustained rate, and the latency at a fixed 500/s), the member
 // history and the console's account view, each for the heavy member and for typical ones. The AReq
