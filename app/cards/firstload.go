@@ -125,7 +125,9 @@ func startFirstLoad(ctx context.Context, gdb, conn *gorm.DB) (*firstLoad, error)
 	}
 	fl.seq = *check.Seq
 	for _, q := range []string{"DROP TABLE IF EXISTS " + loadTable,
-		"CREATE TABLE " + loadTable + " (LIKE cards INCLUDING ALL EXCLUDING INDEXES)"} {
+		// Autovacuum would start on the growing table and hold up the index builds until they cancel it;
+		// the swap turns it back on.
+		"CREATE TABLE " + loadTable + " (LIKE cards INCLUDING ALL EXCLUDING INDEXES) WITH (autovacuum_enabled = false)"} {
 		if err := c.Exec(q).Error; err != nil {
 			fl.end()
 			return nil, err
@@ -299,7 +301,7 @@ func (fl *firstLoad) swapOnce(ctx context.Context) error {
 		}
 		stmts := []string{"ALTER SEQUENCE " + fl.seq + " OWNED BY " + loadTable + ".id",
 			fmt.Sprintf("SELECT setval('%s', greatest(%d, (SELECT last_value FROM %s)))", fl.seq, fl.lastID, fl.seq),
-			"DROP TABLE cards", "ALTER TABLE " + loadTable + " RENAME TO cards"}
+			"DROP TABLE cards", "ALTER TABLE " + loadTable + " RENAME TO cards", "ALTER TABLE cards RESET (autovacuum_enabled)"}
 		for i, ix := range fl.indexes {
 			switch ix.Constraint {
 			case "p":

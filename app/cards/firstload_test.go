@@ -56,6 +56,7 @@ func schemaOfCards(t *testing.T, gdb *gorm.DB) []string {
 		UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE conrelid = 'cards'::regclass
 		UNION ALL SELECT column_name || ' ' || coalesce(column_default, '') || ' ' || is_nullable || ' ' || data_type FROM information_schema.columns WHERE table_name = 'cards'
 		UNION ALL SELECT 'sequence ' || coalesce(pg_get_serial_sequence('cards', 'id'), 'none')
+		UNION ALL SELECT 'options ' || coalesce(array_to_string(reloptions, ','), '') FROM pg_class WHERE oid = 'cards'::regclass
 		ORDER BY 1`).Scan(&out).Error; err != nil {
 		t.Fatal(err)
 	}
