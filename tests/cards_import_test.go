@@ -19,6 +19,7 @@ import (
 
 	"honnin/app/cards"
 	"honnin/app/demodata"
+	"honnin/app/emv"
 	"honnin/db"
 	"honnin/tests/testkit"
 )
@@ -145,7 +146,7 @@ func TestCardImportWhileAReqsAreAnswered(t *testing.T) {
 				t.Fatal(err)
 			}
 		} else {
-			sum := answerAReqsDuring(t, app.URL, first)
+			sum := answerAReqsDuring(t, app.URL, cards.PhaseMerging, first)
 			if sum.Added != rows {
 				t.Fatalf("first import: %+v", sum)
 			}
@@ -154,7 +155,7 @@ func TestCardImportWhileAReqsAreAnswered(t *testing.T) {
 		for i := rows; i < rows+1000; i++ {
 			more.WriteString(demodata.GeneratedPAN(i) + ",3012,1990-01-01,0540000000,DAILY,active\n")
 		}
-		sum := answerAReqsDuring(t, app.URL, func(opts cards.ImportOptions) (cards.Summary, error) {
+		sum := answerAReqsDuring(t, app.URL, cards.PhaseMerging, func(opts cards.ImportOptions) (cards.Summary, error) {
 			return cards.Import(ctx, app.DB, app.Server.Sealer, io.MultiReader(demodata.CardFile(rows, "DAILY"), strings.NewReader(more.String())), opts)
 		})
 		if sum.Added != 1000 || sum.Unchanged != rows {
@@ -163,9 +164,39 @@ func TestCardImportWhileAReqsAreAnswered(t *testing.T) {
 	})
 }
 
+// TestCardFirstLoadWhileAReqsAreAnswered: the first load of an empty cards table on PostgreSQL, whose
+// new table is swapped in, answers every AReq sent meanwhile with an ARes, also while it swaps; after
+// it, the loaded cards are found.
+func TestCardFirstLoadWhileAReqsAreAnswered(t *testing.T) {
+	const rows = 40_000
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{NoWorkers: true, Env: map[string]string{
+		"HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"}})
+	if err := app.DB.Exec("DELETE FROM cards").Error; err != nil {
+		t.Fatal(err)
+	}
+	var file strings.Builder
+	file.WriteString("pan,expiry,birth_date,phone,holder_name,status\n")
+	for _, c := range demodata.Cards {
+		file.WriteString(c.PAN.Digits() + ",3012,1990-01-01,0540000000,FIRST LOAD,active\n")
+	}
+	generated, _ := io.ReadAll(demodata.CardFile(rows, "FIRST LOAD"))
+	file.Write(generated[bytes.IndexByte(generated, '\n')+1:])
+	sum := answerAReqsDuring(t, app.URL, cards.PhaseSwapping, func(opts cards.ImportOptions) (cards.Summary, error) {
+		return cards.Import(context.Background(), app.DB, app.Server.Sealer, strings.NewReader(file.String()), opts)
+	})
+	if want := int64(rows + len(demodata.Cards)); sum.Added != want {
+		t.Fatalf("first load: %+v, want %d added", sum, want)
+	}
+	ares, err := sendAReq(app.URL, areqFor(demodata.Cards[0].PAN.Digits()))
+	if err != nil || str(ares, "messageType") != "ARes" || str(ares, "transStatusReason") == string(emv.ReasonNoCardRecord) {
+		t.Errorf("a loaded card after the swap: %v %v", ares, err)
+	}
+}
+
 // answerAReqsDuring sends AReqs for the demo cards from two goroutines while run imports, and fails
-// the test for every answer that is not an ARes, or when no AReq overlapped the merge.
-func answerAReqsDuring(t *testing.T, base string, run func(cards.ImportOptions) (cards.Summary, error)) cards.Summary {
+// the test for every answer that is not an ARes, or when no AReq overlapped the phase hold (the merge,
+// or a first load's swap).
+func answerAReqsDuring(t *testing.T, base string, hold cards.Phase, run func(cards.ImportOptions) (cards.Summary, error)) cards.Summary {
 	t.Helper()
 	var merging atomic.Bool
 	var sentInMerge atomic.Int64
@@ -210,9 +241,9 @@ func answerAReqsDuring(t *testing.T, base string, run func(cards.ImportOptions) 
 		}()
 	}
 	sum, err := run(cards.ImportOptions{Progress: func(p cards.Progress) {
-		merging.Store(p.Phase == cards.PhaseMerging)
+		merging.Store(p.Phase == hold)
 		phase.Store(p.Phase)
-		if p.Phase == cards.PhaseMerging {
+		if p.Phase == hold {
 			// A short merge must still meet an AReq: hold it until one has been sent (2 s at most).
 			for deadline := time.Now().Add(2 * time.Second); sentInMerge.Load() == 0 && time.Now().Before(deadline); {
 				time.Sleep(time.Millisecond)
@@ -253,34 +284,64 @@ func sendAReq(base string, areq map[string]any) (map[string]any, error) {
 // staged or just as the merge begins, the import says that nothing was imported and the cards are as
 // they were (PostgreSQL: the connection goes through a proxy the test cuts).
 func TestCardImportLostConnectionChangesNothing(t *testing.T) {
-	const rows = 20_000
 	app := testkit.Start(t, testkit.Postgres, testkit.Options{NoWorkers: true})
 	for _, cutAt := range []cards.Phase{cards.PhaseReading, cards.PhaseMerging} {
 		t.Run(string(cutAt), func(t *testing.T) {
-			proxy, viaProxy := testkit.ProxyDatabase(t, app.Env["HONNIN_DATABASE_URL"])
-			gdb, err := db.Open(viaProxy, t.TempDir(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close(gdb)
-			var cut atomic.Bool
-			_, err = cards.Import(context.Background(), gdb, app.Server.Sealer, demodata.CardFile(rows, "CUT OFF"), cards.ImportOptions{
-				Absent: cards.CloseAbsent,
-				Progress: func(p cards.Progress) {
-					if p.Phase == cutAt && p.Rows >= 5000 && !cut.Swap(true) {
-						proxy.Cut()
-					}
-				}})
-			var notImported *cards.NotImportedError
-			if !cut.Load() || !errors.As(err, &notImported) || !strings.Contains(err.Error(), "nothing was imported and the previous card data is intact") {
-				t.Fatalf("cut %v, err = %v, want a stop that says the card data is intact", cut.Load(), err)
-			}
-			var stored, closed int64
-			app.DB.Model(&db.Card{}).Where("holder_name = ?", "CUT OFF").Count(&stored)
-			app.DB.Model(&db.Card{}).Where("status = ?", db.CardClosed).Count(&closed)
-			if stored != 0 || closed != 0 {
-				t.Errorf("a lost import left %d of its cards and closed %d", stored, closed)
+			importCutOff(t, app, cutAt)
+		})
+	}
+}
+
+// TestCardFirstLoadLostConnectionChangesNothing: the same for the first load of an empty cards table,
+// cut while its new table loads, while its indexes are built, and just before the swap; the next first
+// load replaces the table the lost one left.
+func TestCardFirstLoadLostConnectionChangesNothing(t *testing.T) {
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{NoWorkers: true})
+	if err := app.DB.Exec("DELETE FROM cards").Error; err != nil {
+		t.Fatal(err)
+	}
+	for _, cutAt := range []cards.Phase{cards.PhaseReading, cards.PhaseIndexing, cards.PhaseSwapping} {
+		t.Run(string(cutAt), func(t *testing.T) {
+			importCutOff(t, app, cutAt)
+			var n int64
+			if app.DB.Model(&db.Card{}).Count(&n); n != 0 {
+				t.Errorf("%d cards after a lost first load", n)
 			}
 		})
+	}
+	sum, err := cards.Import(context.Background(), app.DB, app.Server.Sealer, demodata.CardFile(1000, "AFTER"), cards.ImportOptions{})
+	if err != nil || sum.Added != 1000 {
+		t.Errorf("first load after the lost ones: %+v %v", sum, err)
+	}
+}
+
+// importCutOff imports a file through a proxy that is cut when the import reaches the phase cutAt,
+// and checks that the import says nothing was imported and left none of its cards.
+func importCutOff(t *testing.T, app *testkit.App, cutAt cards.Phase) {
+	t.Helper()
+	const rows = 20_000
+	proxy, viaProxy := testkit.ProxyDatabase(t, app.Env["HONNIN_DATABASE_URL"])
+	gdb, err := db.Open(viaProxy, t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	var cut atomic.Bool
+	_, err = cards.Import(context.Background(), gdb, app.Server.Sealer, demodata.CardFile(rows, "CUT OFF"), cards.ImportOptions{
+		Absent: cards.CloseAbsent,
+		Progress: func(p cards.Progress) {
+			if p.Phase == cutAt && p.Rows >= 5000 && !cut.Swap(true) {
+				proxy.Cut()
+			}
+		}})
+	var notImported *cards.NotImportedError
+	if !cut.Load() || !errors.As(err, &notImported) || !strings.Contains(err.Error(), "nothing was imported and the previous card data is intact") {
+		t.Fatalf("cut %v, err = %v, want a stop that says the card data is intact", cut.Load(), err)
+	}
+	var stored, closed int64
+	app.DB.Model(&db.Card{}).Where("holder_name = ?", "CUT OFF").Count(&stored)
+	app.DB.Model(&db.Card{}).Where("status = ?", db.CardClosed).Count(&closed)
+	if stored != 0 || closed != 0 {
+		t.Errorf("a lost import left %d of its cards and closed %d", stored, closed)
 	}
 }

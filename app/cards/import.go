@@ -145,6 +145,11 @@ const (
 	PhaseReading  Phase = "reading"
 	PhaseChecking Phase = "checking"
 	PhaseMerging  Phase = "merging"
+	// PhaseIndexing and PhaseSwapping replace checking and merging in a first load on PostgreSQL: the
+	// new cards table's indexes are built (the unique one is the check for repeated cards), then the
+	// table takes the place of the empty one.
+	PhaseIndexing Phase = "indexing"
+	PhaseSwapping Phase = "swapping"
 )
 
 // Progress is how far an import has come.
@@ -223,6 +228,16 @@ func Import(ctx context.Context, gdb *gorm.DB, sealer *security.Sealer, r io.Rea
 	}
 	var sum Summary
 	err = gdb.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		if db.IsPostgres(conn) {
+			fl, err := startFirstLoad(ctx, gdb, conn)
+			if err != nil {
+				return err
+			}
+			if fl != nil {
+				defer fl.end()
+				return fl.run(ctx, fr, sealer, opts, &sum)
+			}
+		}
 		st, err := newStaging(conn)
 		if err != nil {
 			return err
@@ -291,7 +306,7 @@ func (b *firstBadRow) found() *LineError {
 // stream reads the file, has the workers validate, seal and hash each batch, and stages the results.
 // Batches leave the reader in line order, so once a bad row is found and the batches already handed
 // out are finished, the lowest bad line among them is the first in the file.
-func stream(ctx context.Context, fr *FileReader, sealer *security.Sealer, st staging, opts ImportOptions) (int64, error) {
+func stream(ctx context.Context, fr *FileReader, sealer *security.Sealer, st loader, opts ImportOptions) (int64, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	raw := make(chan []rawRow, opts.Workers)
 	staged := make(chan []stagedRow, opts.Workers)

@@ -18,8 +18,7 @@ import (
 // staging is the temporary table an import loads before it touches the cards: card_import, private
 // to the import's connection and gone with it, so an interrupted or lost import leaves nothing behind.
 type staging interface {
-	// load writes the batches until the channel closes.
-	load(ctx context.Context, batches <-chan []stagedRow) error
+	loader
 	// checkRepeats rejects a file that lists a card twice, naming the later line.
 	checkRepeats(ctx context.Context) error
 	// markUnchanged sets state 'unchanged' on the staged rows whose card is already as the file has
@@ -33,6 +32,11 @@ type staging interface {
 	upsert(tx *gorm.DB, now time.Time) (added, changed int64, err error)
 	// drop removes the table, so that the pooled connection goes back clean.
 	drop()
+}
+
+// loader writes the batches until the channel closes.
+type loader interface {
+	load(ctx context.Context, batches <-chan []stagedRow) error
 }
 
 // stagedColumns are card_import's columns in the order load writes them.

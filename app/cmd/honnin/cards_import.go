@@ -158,6 +158,10 @@ func phaseWords(ph cards.Phase) string {
 		return "every row is valid; checking for repeated cards"
 	case cards.PhaseMerging:
 		return "merging into the cards in one transaction"
+	case cards.PhaseIndexing:
+		return "every row is valid and loaded into a new table; building its indexes and checking for repeated cards"
+	case cards.PhaseSwapping:
+		return "putting the new cards in place of the empty table"
 	}
 	return string(ph)
 }
