@@ -23,6 +23,9 @@ import (
 // and compare times the same way.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// MaxOpenConns is the PostgreSQL pool's size: every node holds at most this many backends.
+const MaxOpenConns = 32
+
 // Open connects to PostgreSQL when url is a postgres:// URL, else to the embedded SQLite file in dataDir.
 func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	cfg := &gorm.Config{
@@ -42,8 +45,11 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB.SetMaxOpenConns(32)
-	sqlDB.SetMaxIdleConns(16)
+	// As many idle as open: a burst that used every connection must not close half of them when it
+	// ends, for the next burst to open them again (a new backend costs PostgreSQL a fork and the
+	// server a round trip, just when it is busiest). Idle ones still go after ConnMaxIdleTime.
+	sqlDB.SetMaxOpenConns(MaxOpenConns)
+	sqlDB.SetMaxIdleConns(MaxOpenConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return gdb, nil
 }

@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -50,7 +51,7 @@ func main() {
 	phaseTime := flag.Duration("phase", 8*time.Second, "length of each measured run")
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
-	only := flag.String("only", "", "run only the phases whose names contain this (baselines always run)")
+	only := flag.String("only", "", "run only the phases whose names contain this, or any of these comma-separated names (baselines always run)")
 	importSizes := flag.String("import", "", "instead of the server phases, time `honnin cards import` of generated files of these row counts (e.g. 1M,10M)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -68,7 +69,9 @@ func main() {
 
 	rep := report{When: time.Now().UTC(), CPUs: runtime.NumCPU(), GoVer: runtime.Version(), Cards: *cardCount, Argon2: env.argon2Desc()}
 	for _, phase := range append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...) {
-		if *only != "" && !strings.HasPrefix(phase.name, "baseline") && !strings.Contains(phase.name, *only) {
+		if *only != "" && !strings.HasPrefix(phase.name, "baseline") && !slices.ContainsFunc(strings.Split(*only, ","), func(s string) bool {
+			return strings.Contains(phase.name, s)
+		}) {
 			continue
 		}
 		log.Printf("measuring %s", phase.name)
