@@ -133,13 +133,16 @@ func scrubURL(err error, raw string) error {
 
 // gormLogger sends slow queries and errors to slog, without the SQL's bound values (which may hold
 // hashes, tokens or personal data).
-type gormLogger struct{ log *slog.Logger }
+type gormLogger struct {
+	log   *slog.Logger
+	limit *LogLimit
+}
 
 func newGormLogger(log *slog.Logger) logger.Interface {
 	if log == nil {
 		return logger.Discard
 	}
-	return gormLogger{log: log}
+	return gormLogger{log: log, limit: &LogLimit{Every: time.Second}}
 }
 
 func (g gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
@@ -177,9 +180,13 @@ func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	elapsed := time.Since(begin)
 	switch {
 	case err != nil && err != gorm.ErrRecordNotFound && ctx.Err() == nil:
-		g.log.ErrorContext(ctx, "db query failed", "err", err.Error(), "ms", elapsed.Milliseconds())
+		if ok, held := g.limit.Allow("failed", begin); ok {
+			g.log.ErrorContext(ctx, "db query failed", "err", err.Error(), "ms", elapsed.Milliseconds(), "held_back", held)
+		}
 	case elapsed > slowQuery:
-		g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds())
+		if ok, held := g.limit.Allow("slow", begin); ok {
+			g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds(), "held_back", held)
+		}
 	}
 }
 

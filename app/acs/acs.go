@@ -6,6 +6,7 @@ package acs
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/app/security"
+	"honnin/db"
 )
 
 // Deps are what the ACS needs.
@@ -45,6 +47,8 @@ type ACS struct {
 	m      metrics
 	client httpDoer
 	writes *areqWrites
+	// failureLog keeps a stalled database's failed AReqs to a line a second per kind.
+	failureLog db.LogLimit
 }
 
 // New returns the ACS.
@@ -59,6 +63,7 @@ func New(d Deps) *ACS {
 		client: newDSClient(),
 		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
 	}
+	a.failureLog.Every = time.Second
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
 		d.Registry.MustRegister(newOutboxCollector(a))

@@ -411,5 +411,7 @@ func (a *ACS) logAReqFailure(ctx context.Context, msg string, err error, attrs .
 		a.Log.Info(msg+" (the request was closed)", attrs...)
 		return
 	}
-	a.Log.Error(msg, attrs...)
+	if ok, held := a.failureLog.Allow(msg, time.Now()); ok {
+		a.Log.Error(msg, append(attrs, "held_back", held)...)
+	}
 }
