@@ -47,6 +47,7 @@ type ACS struct {
 	m      metrics
 	client httpDoer
 	writes *areqWrites
+	gate   *areqGate
 	// failureLog keeps a stalled database's failed AReqs to a line a second per kind.
 	failureLog db.LogLimit
 }
@@ -64,11 +65,25 @@ func New(d Deps) *ACS {
 		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
 	}
 	a.failureLog.Every = time.Second
+	a.gate = newAReqGate(readSlots(d.DB), d.Config.AReqTimeout)
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
 		d.Registry.MustRegister(newOutboxCollector(a))
 	}
 	return a
+}
+
+// readSlots is how many AReqs may read their card at once: half the pool, so that the group commits'
+// flushers and the other requests always find a connection.
+func readSlots(gdb *gorm.DB) int {
+	if gdb == nil {
+		return 1
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return 1
+	}
+	return max(1, sqlDB.Stats().MaxOpenConnections/2)
 }
 
 // Register adds the ACS routes: the protocol, 3DS Method and challenge endpoints on the public

@@ -97,6 +97,7 @@ func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
 // who uses 3-D Secure, the risk engine; stores the transaction with the risk decision's facts and
 // signals, and returns the ARes.
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
+	stored := false
 	pan := req.AcctNumber
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
@@ -142,7 +143,18 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	case !cards.Luhn(pan.Digits()):
 		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
+		admitted := time.Now()
+		if err := a.gate.admit(ctx, admitted); err != nil {
+			a.logAReqFailure(ctx, "AReq refused before its card read: too little time left to answer it", err)
+			return nil, a.shedErro(req, err)
+		}
 		found, err := a.findCard(ctx, pan, panHash)
+		a.gate.release()
+		defer func() {
+			if stored {
+				a.gate.observe(time.Since(admitted))
+			}
+		}()
 		switch {
 		case err == nil:
 			card = found
@@ -223,6 +235,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		a.logAReqFailure(ctx, "AReq could not be stored", err)
 		return nil, a.storeErro(req, err)
 	}
+	stored = true
 
 	ares := &emv.ARes{
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
@@ -252,6 +265,18 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ares.CardholderInfo = a.notEnrolledInfo(browserLocale(req.BrowserLanguage))
 	}
 	return ares, nil
+}
+
+// shedErro answers an AReq the gate refused: the same transient failure as a database that cannot
+// answer in time, which it is, said before any work was spent on it.
+func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
+	if !errors.Is(err, errAReqShed) {
+		return a.storeErro(req, err)
+	}
+	a.m.countShed()
+	e := newErro(emv.ErrTransientFailure, "the ACS cannot answer in time for the moment", emv.TypeAReq, req.MessageVersion)
+	e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
+	return e
 }
 
 func (a *ACS) storeErro(req *emv.AReq, err error) *emv.Erro {

@@ -1,0 +1,78 @@
+package acs
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestAReqGateAdmits(t *testing.T) {
+	tests := []struct {
+		name     string
+		rest     time.Duration // what admitted AReqs have lately taken
+		left     time.Duration // time before the AReq's deadline
+		occupied bool          // every slot taken
+		want     error
+	}{
+		{"a free slot and time", 20 * time.Millisecond, time.Second, false, nil},
+		{"no time left for the rest", 20 * time.Millisecond, 15 * time.Millisecond, false, errAReqShed},
+		{"deadline passed", 0, -time.Millisecond, false, errAReqShed},
+		{"no slot until the time is gone", 20 * time.Millisecond, 40 * time.Millisecond, true, errAReqShed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newAReqGate(1, 10*time.Second)
+			g.rest.Store(int64(tt.rest))
+			if tt.occupied {
+				g.slots <- struct{}{}
+			}
+			now := time.Now() // the gate's timer runs on the real clock
+			ctx, cancel := context.WithDeadline(context.Background(), now.Add(tt.left))
+			defer cancel()
+			err := g.admit(ctx, now)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("admit: %v, want %v", err, tt.want)
+			}
+			if err == nil && len(g.slots) != 1 {
+				t.Errorf("admitted without taking a slot")
+			}
+		})
+	}
+}
+
+// A waiting AReq gets the slot its predecessor releases.
+func TestAReqGateWaitsForASlot(t *testing.T) {
+	g := newAReqGate(1, 10*time.Second)
+	if err := g.admit(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	admitted := make(chan error)
+	go func() { admitted <- g.admit(context.Background(), time.Now()) }()
+	select {
+	case err := <-admitted:
+		t.Fatalf("admitted while the only slot was taken: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	g.release()
+	if err := <-admitted; err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+}
+
+// The average follows what admitted AReqs take, and a stall cannot raise it past half the timeout.
+func TestAReqGateObserve(t *testing.T) {
+	g := newAReqGate(1, time.Second)
+	for range 100 {
+		g.observe(10 * time.Millisecond)
+	}
+	if e := g.expected(); e < 9*time.Millisecond || e > 10*time.Millisecond {
+		t.Errorf("after steady 10ms: %v", e)
+	}
+	for range 100 {
+		g.observe(time.Minute)
+	}
+	if e := g.expected(); e > 500*time.Millisecond {
+		t.Errorf("after a stall: %v, want at most half the timeout", e)
+	}
+}
