@@ -192,9 +192,16 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			return nil, a.storeErro(req, err)
 		}
 		if status == emv.StatusC {
+			// The code policy is the AReq's other read on a connection of its own: through the gate
+			// too, or a burst of them takes the pool from the flushers.
+			if err := a.gate.enter(ctx); err != nil {
+				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
+				return nil, a.storeErro(req, err)
+			}
 			method, err := a.methodFor(ctx, card, d.Score, rules)
+			a.gate.release()
 			if err != nil {
-				a.Log.Error("AReq code policy could not be read", "err", err.Error())
+				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
 				return nil, a.storeErro(req, err)
 			}
 			ch.Method = string(method)

@@ -11,8 +11,9 @@ import (
 // deadline would pass before it could be answered.
 var errAReqShed = errors.New("acs: the AReq cannot be answered before its deadline")
 
-// areqGate admits AReqs to their card read, the one statement an AReq runs on a pooled connection of
-// its own (its writes go through the group commits' flushers). Two things made the open loop collapse
+// areqGate admits AReqs to their card read (and, on the challenge path, the code policy read): the
+// statements an AReq runs on a pooled connection of its own (its writes go through the group
+// commits' flushers). Two things made the open loop collapse
 // below the closed loop's rate, and the gate answers both:
 //
 //   - Without a bound, a burst's card reads took every connection of the pool, so the flushers that
@@ -59,6 +60,17 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 		return nil
 	case <-expire:
 		return errAReqShed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// enter waits for a reading slot, without the deadline's test: for a read later in an AReq that was
+// admitted, whose work so far would be lost by a refusal.
+func (g *areqGate) enter(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}

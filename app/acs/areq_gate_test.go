@@ -76,3 +76,17 @@ func TestAReqGateObserve(t *testing.T) {
 		t.Errorf("after a stall: %v, want at most half the timeout", e)
 	}
 }
+
+// enter waits for a slot whatever the average, and gives up only with its context.
+func TestAReqGateEnter(t *testing.T) {
+	g := newAReqGate(1, time.Second)
+	g.rest.Store(int64(time.Hour))
+	if err := g.enter(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.enter(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("enter with every slot taken and an ended context: %v", err)
+	}
+}
