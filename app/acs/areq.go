@@ -143,11 +143,11 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	case !cards.Luhn(pan.Digits()):
 		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
-		admitted := time.Now()
-		if err := a.gate.admit(ctx, admitted); err != nil {
+		if err := a.gate.admit(ctx, time.Now()); err != nil {
 			a.logAReqFailure(ctx, "AReq refused before its card read: too little time left to answer it", err)
 			return nil, a.shedErro(req, err)
 		}
+		admitted := time.Now() // what the gate learns is the time after it, not the wait in it
 		found, err := a.findCard(ctx, pan, panHash)
 		a.gate.release()
 		defer func() {

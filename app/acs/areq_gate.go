@@ -13,8 +13,8 @@ var errAReqShed = errors.New("acs: the AReq cannot be answered before its deadli
 
 // areqGate admits AReqs to their card read (and, on the challenge path, the code policy read): the
 // statements an AReq runs on a pooled connection of its own (its writes go through the group
-// commits' flushers). Two things made the open loop collapse
-// below the closed loop's rate, and the gate answers both:
+// commits' flushers). Two things made the open loop collapse below the closed loop's rate, and the
+// gate answers both:
 //
 //   - Without a bound, a burst's card reads took every connection of the pool, so the flushers that
 //     would release a hundred AReqs at once waited for a connection in a crowd of reads (the pool picks
