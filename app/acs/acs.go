@@ -65,7 +65,7 @@ func New(d Deps) *ACS {
 		writes: newAReqWrites(d.DB, d.Config.AReqLimitWindow),
 	}
 	a.failureLog.Every = time.Second
-	a.gate = newAReqGate(readSlots(d.DB), d.Config.AReqTimeout)
+	a.gate = newAReqGate(areqInFlight, readSlots(d.DB), d.Config.AReqTimeout)
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
 		d.Registry.MustRegister(newOutboxCollector(a))

@@ -132,6 +132,17 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	// card, it has only cost a read of it.
 	panHash := a.Sealer.PANHash(pan)
 	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
+	if err := a.gate.admit(ctx, time.Now()); err != nil {
+		a.logAReqFailure(ctx, "AReq refused before any database work: too little time left to answer it", err)
+		return nil, a.shedErro(req, err)
+	}
+	defer a.gate.leave()
+	admitted := time.Now() // what the gate learns is the time after it, not the wait in it
+	defer func() {
+		if stored {
+			a.gate.observe(time.Since(admitted))
+		}
+	}()
 	var status emv.TransStatus
 	var reason emv.TransStatusReason
 	var card *db.Card
@@ -143,18 +154,12 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	case !cards.Luhn(pan.Digits()):
 		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
-		if err := a.gate.admit(ctx, time.Now()); err != nil {
-			a.logAReqFailure(ctx, "AReq refused before its card read: too little time left to answer it", err)
-			return nil, a.shedErro(req, err)
+		if err := a.gate.read(ctx); err != nil {
+			a.logAReqFailure(ctx, "AReq card look-up failed", err)
+			return nil, a.storeErro(req, err)
 		}
-		admitted := time.Now() // what the gate learns is the time after it, not the wait in it
 		found, err := a.findCard(ctx, pan, panHash)
-		a.gate.release()
-		defer func() {
-			if stored {
-				a.gate.observe(time.Since(admitted))
-			}
-		}()
+		a.gate.doneReading()
 		switch {
 		case err == nil:
 			card = found
@@ -194,12 +199,12 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		if status == emv.StatusC {
 			// The code policy is the AReq's other read on a connection of its own: through the gate
 			// too, or a burst of them takes the pool from the flushers.
-			if err := a.gate.enter(ctx); err != nil {
+			if err := a.gate.read(ctx); err != nil {
 				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
 				return nil, a.storeErro(req, err)
 			}
 			method, err := a.methodFor(ctx, card, d.Score, rules)
-			a.gate.release()
+			a.gate.doneReading()
 			if err != nil {
 				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
 				return nil, a.storeErro(req, err)

@@ -12,7 +12,7 @@ func TestAReqGateAdmits(t *testing.T) {
 		name     string
 		rest     time.Duration // what admitted AReqs have lately taken
 		left     time.Duration // time before the AReq's deadline
-		occupied bool          // every slot taken
+		occupied bool          // every place past the gate taken
 		want     error
 	}{
 		{"a free slot and time", 20 * time.Millisecond, time.Second, false, nil},
@@ -22,10 +22,10 @@ func TestAReqGateAdmits(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newAReqGate(1, 10*time.Second)
+			g := newAReqGate(1, 1, 10*time.Second)
 			g.rest.Store(int64(tt.rest))
 			if tt.occupied {
-				g.slots <- struct{}{}
+				g.inFlight <- struct{}{}
 			}
 			now := time.Now() // the gate's timer runs on the real clock
 			ctx, cancel := context.WithDeadline(context.Background(), now.Add(tt.left))
@@ -34,16 +34,16 @@ func TestAReqGateAdmits(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("admit: %v, want %v", err, tt.want)
 			}
-			if err == nil && len(g.slots) != 1 {
-				t.Errorf("admitted without taking a slot")
+			if err == nil && len(g.inFlight) != 1 {
+				t.Errorf("admitted without taking a place")
 			}
 		})
 	}
 }
 
-// A waiting AReq gets the slot its predecessor releases.
+// A waiting AReq gets the place its predecessor leaves.
 func TestAReqGateWaitsForASlot(t *testing.T) {
-	g := newAReqGate(1, 10*time.Second)
+	g := newAReqGate(1, 1, 10*time.Second)
 	if err := g.admit(context.Background(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -51,10 +51,10 @@ func TestAReqGateWaitsForASlot(t *testing.T) {
 	go func() { admitted <- g.admit(context.Background(), time.Now()) }()
 	select {
 	case err := <-admitted:
-		t.Fatalf("admitted while the only slot was taken: %v", err)
+		t.Fatalf("admitted while the only place was taken: %v", err)
 	case <-time.After(50 * time.Millisecond):
 	}
-	g.release()
+	g.leave()
 	if err := <-admitted; err != nil {
 		t.Fatalf("after the release: %v", err)
 	}
@@ -62,7 +62,7 @@ func TestAReqGateWaitsForASlot(t *testing.T) {
 
 // The average follows what admitted AReqs take, and a stall cannot raise it past half the timeout.
 func TestAReqGateObserve(t *testing.T) {
-	g := newAReqGate(1, time.Second)
+	g := newAReqGate(1, 1, time.Second)
 	for range 100 {
 		g.observe(10 * time.Millisecond)
 	}
@@ -77,16 +77,24 @@ func TestAReqGateObserve(t *testing.T) {
 	}
 }
 
-// enter waits for a slot whatever the average, and gives up only with its context.
-func TestAReqGateEnter(t *testing.T) {
-	g := newAReqGate(1, time.Second)
+// read waits for a reading slot whatever the average, and gives up only with its context; the reads
+// are bounded apart from the places past the gate.
+func TestAReqGateRead(t *testing.T) {
+	g := newAReqGate(4, 1, time.Second)
 	g.rest.Store(int64(time.Hour))
-	if err := g.enter(context.Background()); err != nil {
+	if err := g.read(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := g.enter(ctx); !errors.Is(err, context.Canceled) {
-		t.Fatalf("enter with every slot taken and an ended context: %v", err)
+	if err := g.read(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("read with every slot taken and an ended context: %v", err)
+	}
+	if len(g.inFlight) != 0 {
+		t.Errorf("reading took a place past the gate")
+	}
+	g.doneReading()
+	if err := g.read(context.Background()); err != nil {
+		t.Fatalf("read after the slot was given back: %v", err)
 	}
 }
