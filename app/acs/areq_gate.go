@@ -34,6 +34,7 @@ const areqInFlight = areqBatch
 type areqGate struct {
 	inFlight chan struct{}
 	reads    chan struct{}
+	waiting  atomic.Int64 // AReqs in admit
 	// rest is a moving average, in nanoseconds, of how long an admitted AReq took from the gate to its
 	// stored row; never more than maxRest, so that one stall cannot make the gate refuse every AReq.
 	rest    atomic.Int64
@@ -45,12 +46,22 @@ func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
 }
 
 // admit waits for a place past the gate while ctx's deadline still leaves the time an admitted AReq
-// takes; past that it returns errAReqShed. An admitted caller calls leave when its work is done.
+// takes; past that it returns errAReqShed. When the gate is full and the AReqs waiting ahead would
+// take longer to get in than that (they get in at about one full gate per average time), it refuses
+// at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
+// Directory Server milliseconds, not a second of a held connection. An admitted caller calls leave
+// when its work is done.
 func (g *areqGate) admit(ctx context.Context, now time.Time) error {
+	ahead := g.waiting.Add(1) - 1
+	defer g.waiting.Add(-1)
 	var expire <-chan time.Time
 	if deadline, ok := ctx.Deadline(); ok {
-		wait := deadline.Sub(now) - g.expected()
+		rest := g.expected()
+		wait := deadline.Sub(now) - rest
 		if wait <= 0 {
+			return errAReqShed
+		}
+		if len(g.inFlight) == cap(g.inFlight) && time.Duration(ahead)*rest/time.Duration(cap(g.inFlight)) > wait {
 			return errAReqShed
 		}
 		t := time.NewTimer(wait)

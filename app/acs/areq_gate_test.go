@@ -98,3 +98,27 @@ func TestAReqGateRead(t *testing.T) {
 		t.Fatalf("read after the slot was given back: %v", err)
 	}
 }
+
+// With the gate full and more AReqs waiting ahead than can get in before the deadline, admit refuses
+// at once: here before the place it would otherwise have had frees up.
+func TestAReqGateRefusesAtOnceBehindALongQueue(t *testing.T) {
+	for _, tt := range []struct {
+		ahead int64
+		want  error
+	}{{0, nil}, {30, errAReqShed}} {
+		g := newAReqGate(1, 1, 10*time.Second)
+		g.rest.Store(int64(100 * time.Millisecond))
+		g.inFlight <- struct{}{}
+		g.waiting.Store(tt.ahead)
+		// 2 s left: 1.9 s of waiting allowed; 30 ahead at one per 100 ms would take 3 s.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		freed := make(chan struct{})
+		go func() { time.Sleep(20 * time.Millisecond); g.leave(); close(freed) }()
+		err := g.admit(ctx, time.Now())
+		cancel()
+		<-freed
+		if !errors.Is(err, tt.want) {
+			t.Errorf("%d ahead: %v, want %v", tt.ahead, err, tt.want)
+		}
+	}
+}
