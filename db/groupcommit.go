@@ -42,8 +42,11 @@ type itemOutcome[R any] struct {
 // ctx ends may still be committed, as any write whose answer is lost.
 func (g *GroupCommit[T, R]) Do(ctx context.Context, item T) (R, error) {
 	g.start.Do(g.run)
-	p := &pendingItem[T, R]{ctx: ctx, item: item, done: make(chan itemOutcome[R], 1)}
 	var zero R
+	if err := ctx.Err(); err != nil {
+		return zero, err // select below would pick the queue half the time when both are ready
+	}
+	p := &pendingItem[T, R]{ctx: ctx, item: item, done: make(chan itemOutcome[R], 1)}
 	select {
 	case g.queue <- p:
 	case <-ctx.Done():

@@ -185,3 +185,25 @@ func TestGroupCommitMaxWaitGathersLateItems(t *testing.T) {
 		t.Errorf("batches %v: want one batch of the 3 items sent within MaxWait", f.batches)
 	}
 }
+
+// An item whose caller has already given up is never queued: it cannot take a place in a batch (and a
+// share of a database round trip) that no one waits for.
+func TestGroupCommitRefusesAnEndedContext(t *testing.T) {
+	f := &recordingFlush{}
+	g := &db.GroupCommit[int, int]{Flush: f.flush, MaxBatch: 8, Flushers: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		if _, err := g.Do(ctx, 2); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Do with an ended context: %v, want context.Canceled", err)
+		}
+	}
+	if got, err := g.Do(context.Background(), 2); err != nil || got != 4 {
+		t.Fatalf("Do after: %d %v", got, err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.batches) != 1 || len(f.batches[0]) != 1 {
+		t.Errorf("batches %v, want only the live item's", f.batches)
+	}
+}

@@ -23,6 +23,9 @@ import (
 // and compare times the same way.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
+// MaxOpenConns is the PostgreSQL pool's size: every node holds at most this many backends.
+const MaxOpenConns = 32
+
 // Open connects to PostgreSQL when url is a postgres:// URL, else to the embedded SQLite file in dataDir.
 func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	cfg := &gorm.Config{
@@ -42,8 +45,11 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB.SetMaxOpenConns(32)
-	sqlDB.SetMaxIdleConns(16)
+	// As many idle as open: a burst that used every connection must not close half of them when it
+	// ends, for the next burst to open them again (a new backend costs PostgreSQL a fork and the
+	// server a round trip, just when it is busiest). Idle ones still go after ConnMaxIdleTime.
+	sqlDB.SetMaxOpenConns(MaxOpenConns)
+	sqlDB.SetMaxIdleConns(MaxOpenConns)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return gdb, nil
 }
@@ -127,13 +133,16 @@ func scrubURL(err error, raw string) error {
 
 // gormLogger sends slow queries and errors to slog, without the SQL's bound values (which may hold
 // hashes, tokens or personal data).
-type gormLogger struct{ log *slog.Logger }
+type gormLogger struct {
+	log   *slog.Logger
+	limit *LogLimit
+}
 
 func newGormLogger(log *slog.Logger) logger.Interface {
 	if log == nil {
 		return logger.Discard
 	}
-	return gormLogger{log: log}
+	return gormLogger{log: log, limit: &LogLimit{Every: time.Second}}
 }
 
 func (g gormLogger) LogMode(logger.LogLevel) logger.Interface { return g }
@@ -171,9 +180,13 @@ func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	elapsed := time.Since(begin)
 	switch {
 	case err != nil && err != gorm.ErrRecordNotFound && ctx.Err() == nil:
-		g.log.ErrorContext(ctx, "db query failed", "err", err.Error(), "ms", elapsed.Milliseconds())
+		if ok, held := g.limit.Allow("failed", begin); ok {
+			g.log.ErrorContext(ctx, "db query failed", "err", err.Error(), "ms", elapsed.Milliseconds(), "held_back", held)
+		}
 	case elapsed > slowQuery:
-		g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds())
+		if ok, held := g.limit.Allow("slow", begin); ok {
+			g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds(), "held_back", held)
+		}
 	}
 }
 

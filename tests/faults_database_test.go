@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -295,4 +296,27 @@ func TestFaultsDatabaseSilent(t *testing.T) {
 	eventually(t, "member pages load again", func() bool { st, _, _ := getQuick(member, "/my/cards"); return st == http.StatusOK })
 	late = openChallenge(t, aresLate, creqFor(aresLate, "05"), "sd")
 	checkCRes(t, answer(t, app.URL, late, "yamada01", "fuji-san-2026", "submit"), aresLate, "Y")
+}
+
+// TestFaultsDatabaseStallShorterThanTimeout: the database holds every connection for half a second
+// (a disk stall: delayed, nothing lost) while AReqs keep coming. The stall is well inside
+// HONNIN_AREQ_TIMEOUT, so it may cost latency but no answer: every AReq during and after it gets
+// its ARes, none an Erro, and traffic flows again once the stall ends.
+func TestFaultsDatabaseStallShorterThanTimeout(t *testing.T) {
+	dbURL, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
+	proxy, viaProxy := testkit.ProxyDatabase(t, dbURL)
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir,
+		Env: map[string]string{"HONNIN_AREQ_TIMEOUT": "3s"}})
+	traffic := sendAReqs(app.URL, demodata.TanakaJCB, 8)
+	eventually(t, "AReqs answered before the stall", func() bool { n, _ := traffic.counts(); return n >= 40 })
+
+	proxy.Pause()
+	time.Sleep(500 * time.Millisecond) // the stall's length: setup, not an assertion
+	during, _ := traffic.counts()
+	proxy.Restore()
+	eventually(t, "AReqs answered after the stall", func() bool { n, _ := traffic.counts(); return n >= during+80 })
+	traffic.end(t)
+	if _, erro := traffic.counts(); erro != 0 {
+		t.Errorf("%d AReqs answered Erro 403 for a stall shorter than the AReq timeout, want none", erro)
+	}
 }

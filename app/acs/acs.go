@@ -6,6 +6,7 @@ package acs
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,6 +17,7 @@ import (
 	"honnin/app/mail"
 	"honnin/app/risk"
 	"honnin/app/security"
+	"honnin/db"
 )
 
 // Deps are what the ACS needs.
@@ -47,6 +49,9 @@ type ACS struct {
 	writes *areqWrites
 	// policies is the issuer's code policy as this node knows it: the AReq path reads it from memory.
 	policies *credentials.PolicyCache
+	gate     *areqGate
+	// failureLog keeps a stalled database's failed AReqs to a line a second per kind.
+	failureLog db.LogLimit
 }
 
 // New returns the ACS.
@@ -63,11 +68,26 @@ func New(d Deps) *ACS {
 		// The handle's cache: the server's worker reloads it, the console's change marks it.
 		policies: credentials.Policies(d.DB, d.Log),
 	}
+	a.failureLog.Every = time.Second
+	a.gate = newAReqGate(areqInFlight, readSlots(d.DB), d.Config.AReqTimeout)
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
 		d.Registry.MustRegister(newOutboxCollector(a))
 	}
 	return a
+}
+
+// readSlots is how many AReqs may read their card at once: half the pool, so that the group commits'
+// flushers and the other requests always find a connection.
+func readSlots(gdb *gorm.DB) int {
+	if gdb == nil {
+		return 1
+	}
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		return 1
+	}
+	return max(1, sqlDB.Stats().MaxOpenConnections/2)
 }
 
 // Register adds the ACS routes: the protocol, 3DS Method and challenge endpoints on the public

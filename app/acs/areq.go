@@ -97,6 +97,7 @@ func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
 // who uses 3-D Secure, the risk engine; stores the transaction with the risk decision's facts and
 // signals, and returns the ARes.
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
+	stored := false
 	pan := req.AcctNumber
 	ch := db.Challenge{
 		ACSTransID:           uuid.NewString(),
@@ -131,6 +132,17 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	// card, it has only cost a read of it.
 	panHash := a.Sealer.PANHash(pan)
 	limits := NewAReqLimits(panHash, ds, a.Config.AReqLimitPerCard, a.Config.AReqLimitPerDS)
+	if err := a.gate.admit(ctx, time.Now()); err != nil {
+		a.logAReqFailure(ctx, "AReq refused before any database work: too little time left to answer it", err)
+		return nil, a.shedErro(req, err)
+	}
+	defer a.gate.leave()
+	admitted := time.Now() // what the gate learns is the time after it, not the wait in it
+	defer func() {
+		if stored {
+			a.gate.observe(time.Since(admitted))
+		}
+	}()
 	var status emv.TransStatus
 	var reason emv.TransStatusReason
 	var card *db.Card
@@ -142,7 +154,12 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	case !cards.Luhn(pan.Digits()):
 		status, reason = emv.StatusN, emv.ReasonInvalidCard
 	default:
+		if err := a.gate.read(ctx); err != nil {
+			a.logAReqFailure(ctx, "AReq card look-up failed", err)
+			return nil, a.storeErro(req, err)
+		}
 		found, err := a.findCard(ctx, pan, panHash)
+		a.gate.doneReading()
 		switch {
 		case err == nil:
 			card = found
@@ -180,9 +197,17 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 			return nil, a.storeErro(req, err)
 		}
 		if status == emv.StatusC {
+			// The code policy is kept in memory, but read again after a change on this node or at a
+			// node's first AReq: that read takes a connection of its own, so it goes through the gate
+			// too, or a burst of them would take the pool from the flushers.
+			if err := a.gate.read(ctx); err != nil {
+				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
+				return nil, a.storeErro(req, err)
+			}
 			method, err := a.methodFor(ctx, card, d.Score, rules)
+			a.gate.doneReading()
 			if err != nil {
-				a.Log.Error("AReq code policy could not be read", "err", err.Error())
+				a.logAReqFailure(ctx, "AReq code policy could not be read", err)
 				return nil, a.storeErro(req, err)
 			}
 			ch.Method = string(method)
@@ -223,6 +248,7 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		a.logAReqFailure(ctx, "AReq could not be stored", err)
 		return nil, a.storeErro(req, err)
 	}
+	stored = true
 
 	ares := &emv.ARes{
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
@@ -252,6 +278,18 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 		ares.CardholderInfo = a.notEnrolledInfo(browserLocale(req.BrowserLanguage))
 	}
 	return ares, nil
+}
+
+// shedErro answers an AReq the gate refused: the same transient failure as a database that cannot
+// answer in time, which it is, said before any work was spent on it.
+func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
+	if !errors.Is(err, errAReqShed) {
+		return a.storeErro(req, err)
+	}
+	a.m.countShed()
+	e := newErro(emv.ErrTransientFailure, "the ACS cannot answer in time for the moment", emv.TypeAReq, req.MessageVersion)
+	e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
+	return e
 }
 
 func (a *ACS) storeErro(req *emv.AReq, err error) *emv.Erro {
@@ -411,5 +449,7 @@ func (a *ACS) logAReqFailure(ctx context.Context, msg string, err error, attrs .
 		a.Log.Info(msg+" (the request was closed)", attrs...)
 		return
 	}
-	a.Log.Error(msg, attrs...)
+	if ok, held := a.failureLog.Allow(msg, time.Now()); ok {
+		a.Log.Error(msg, append(attrs, "held_back", held)...)
+	}
 }

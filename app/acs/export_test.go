@@ -1,6 +1,7 @@
 package acs
 
 import (
+	"context"
 	"regexp"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/app/credentials"
+	"honnin/app/demodata"
 	"honnin/app/emv"
 	"honnin/app/mail"
 	"honnin/app/risk"
@@ -186,3 +188,21 @@ var WriteAReqFacts = writeAReqFacts
 
 // ChallengeColumns are the columns the AReq's written-out row insert names.
 var ChallengeColumns = challengeColumns
+
+// GatedAReq sends one AReq for Yamada's JCB card on gdb (migrated, without demo data) with the
+// gate's average set to rest and the deadline left from now, and reports the answer and whether its
+// transaction row was stored: for the gate's tests on both databases.
+func GatedAReq(t *testing.T, gdb *gorm.DB, rest, left time.Duration) (ares *emv.ARes, erro *emv.Erro, stored bool) {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	f.gate.rest.Store(int64(rest))
+	req := testAReq(t, demodata.YamadaJCB, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), left)
+	defer cancel()
+	ares, erro = f.authenticate(ctx, req, OpenDS, f.now)
+	var n int64
+	if err := gdb.Model(&db.Challenge{}).Where("ds_trans_id = ?", req.DSTransID).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return ares, erro, n > 0
+}

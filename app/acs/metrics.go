@@ -21,6 +21,7 @@ type metrics struct {
 	rreqOut    *prometheus.CounterVec // RReq delivery attempts by outcome
 	cardChecks *prometheus.CounterVec // AReqs whose card details did not match the card, by check
 	decisions  *prometheus.CounterVec // risk decisions by transStatus and the signal that weighed most
+	shed       prometheus.Counter     // AReqs refused at the gate, before any database work
 }
 
 // cardCheckExpiry labels an AReq whose cardExpiryDate was not the card's.
@@ -41,11 +42,13 @@ func newMetrics() metrics {
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "honnin_risk_decisions_total",
 			Help: "Risk decisions for members who use 3-D Secure, by transStatus (Y frictionless, C, N, I) and the signal that added most to the score (none when none fired)."},
 			[]string{"trans_status", "top_signal"}),
+		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "honnin_acs_areq_shed_total",
+			Help: "AReqs answered Erro 403 at once, before any database work, because they could no longer be answered before their deadline (also counted in honnin_acs_areq_erro_total)."}),
 	}
 }
 
 func (m metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut, m.cardChecks, m.decisions}
+	return []prometheus.Collector{m.ares, m.erro, m.challenges, m.rreqOut, m.cardChecks, m.decisions, m.shed}
 }
 
 // label returns v when it is one of allowed, else "other".
@@ -63,6 +66,8 @@ var outcomeLabels = map[string]string{db.ChallengeSucceeded: "", db.ChallengeFai
 func (m metrics) countARes(status emv.TransStatus, reason emv.TransStatusReason) {
 	m.ares.WithLabelValues(label(status, emv.TransStatuses), label(reason, emv.TransStatusReasons)).Inc()
 }
+
+func (m metrics) countShed() { m.shed.Inc() }
 
 func (m metrics) countCardCheckFailure(check string) { m.cardChecks.WithLabelValues(check).Inc() }
 

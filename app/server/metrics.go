@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"gorm.io/gorm"
 
 	"honnin/app/credentials"
 	"honnin/app/security"
@@ -38,6 +39,14 @@ func newHTTPMetrics(reg *prometheus.Registry) *httpMetrics {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "honnin_db_statements_total",
 			Help: "SQL statements run, in requests and in the background (transactions' BEGIN and COMMIT not included)."}, func() float64 { return float64(db.Statements()) }))
 	return m
+}
+
+// newDBMetrics registers the connection pool's figures (go_sql_*, db_name "honnin"): its waits say
+// whether requests queue for a connection, its closes whether it churns backends under load.
+func newDBMetrics(reg *prometheus.Registry, gdb *gorm.DB) {
+	if sqlDB, err := gdb.DB(); err == nil {
+		reg.MustRegister(collectors.NewDBStatsCollector(sqlDB, "honnin"))
+	}
 }
 
 func (m *httpMetrics) middleware(listener string) echo.MiddlewareFunc {

@@ -147,6 +147,7 @@ func New(cfg config.Config, gdb *gorm.DB, log *slog.Logger, keys security.Keys, 
 	staffSessions := newSessionManager(store, "honnin_staff", cfg.StaffIdle, cfg.StaffLifetime, cfg.InternalTLS())
 
 	metrics := newHTTPMetrics(s.Registry)
+	newDBMetrics(s.Registry, gdb)
 	lockouts, staffLockouts := newSecurityMetrics(s.Registry, hasher)
 	s.public = s.newEcho(metrics, "public", memberSessions)
 	s.internal = s.newEcho(metrics, "internal", staffSessions)

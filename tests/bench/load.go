@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log"
 	"sort"
 	"sync"
@@ -118,10 +119,19 @@ func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (be
 	return best, workers, all
 }
 
+// dsPatience is how long after an AReq was due a Directory Server still takes its answer ("a second
+// or two", issue 13): an open-loop request not answered by then is cut off and counted as an error.
+// Without it, an answer the generator's own connection limit (benchClient's 256) had held back for
+// seconds before sending counted as a success, and an overloaded server showed no Erro at all.
+const dsPatience = 2 * time.Second
+
+// errLate is an open-loop request not answered within dsPatience of when it was due.
+var errLate = errors.New("no answer within the Directory Server's patience (2s from when it was due)")
+
 // Open sends op at a fixed rate for d, whatever the latency (an open loop, as a Directory Server's
 // traffic is), and reports the latency distribution. Latency counts from when a request was due, not
 // from when it was sent: a late sender adds its delay to the figure instead of hiding it (no
-// coordinated omission).
+// coordinated omission). A request still unanswered dsPatience after it was due is cut off: errLate.
 func Open(ctx context.Context, rate float64, d time.Duration, op Op) Result {
 	var rec recorder
 	elapsed := OpenEach(ctx, rate, d, op, func(_ time.Duration, latency time.Duration, err error) { rec.record(latency, err) })
@@ -142,7 +152,12 @@ func OpenEach(ctx context.Context, rate float64, d time.Duration, op Op, done fu
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := op(ctx, i)
+			rctx, cancel := context.WithDeadline(ctx, start.Add(due+dsPatience))
+			defer cancel()
+			err := op(rctx, i)
+			if err != nil && rctx.Err() != nil && ctx.Err() == nil {
+				err = errLate
+			}
 			done(due, time.Since(start.Add(due)), err)
 		}()
 	}

@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -69,7 +70,7 @@ func main() {
 	phaseTime := flag.Duration("phase", 6*time.Second, "length of each measured run (a climb's probes take a quarter of it, at least 1 s; an open-loop run half)")
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
-	only := flag.String("only", "", "run only the phases whose names contain this (baselines always run)")
+	only := flag.String("only", "", "run only the phases whose names contain this, or any of these comma-separated names (baselines always run)")
 	importSizes := flag.String("import", "", "instead of the server phases, time `honnin cards import` of generated files of these row counts (e.g. 1M,10M)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -91,7 +92,9 @@ func main() {
 	rep.Steps = append(rep.Steps, Step{Name: "set-up: build, cards, server", Wall: time.Since(began).Seconds()})
 	all := append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...)
 	selected := func(name string) bool {
-		return *only == "" || strings.HasPrefix(name, "baseline") || strings.Contains(name, *only)
+		return *only == "" || strings.HasPrefix(name, "baseline") || slices.ContainsFunc(strings.Split(*only, ","), func(s string) bool {
+			return strings.Contains(name, s)
+		})
 	}
 	for i, phase := range all {
 		name := phase.name

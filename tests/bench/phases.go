@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -37,6 +38,22 @@ func settlePhase(env *environment, before string) phase {
 }
 
 var jsonUnmarshal = json.Unmarshal
+
+// The rates the open-loop levels and the stall drill are shares of, when given: measured maxima
+// differ from run to run on a shared machine, so a comparison before and after a change sends the
+// same rates only when they are fixed.
+var (
+	fixedAReqMax     = flag.Float64("areq-max", 0, "take this as the AReq's maximum rate (per s) for the open-loop levels and the stall drill, instead of the measured one")
+	fixedBaselineMax = flag.Float64("baseline-max", 0, "take this as the PostgreSQL baseline's rate (per s) for the open-loop levels and the stall drill, instead of the measured one")
+)
+
+// levelRate is the rate open-loop levels are shares of: the fixed one when given, else the measured.
+func levelRate(fixed *float64, measured float64) float64 {
+	if *fixed > 0 {
+		return *fixed
+	}
+	return measured
+}
 
 func phases(env *environment, d time.Duration) []phase {
 	levels := []int{4, 8, 16, 32, 64}
@@ -87,14 +104,14 @@ func phases(env *environment, d time.Duration) []phase {
 				return Row{Phase: "AReq → ARes", Measure: measure, Result: r, PeakRSS: env.PeakRSS(), CPU: cpu.perOp(ctx, r.Ops-r.Errors)}
 			}
 			for _, share := range []float64{0.25, 0.5, 0.75} {
-				if best.Rate == 0 {
+				if levelRate(fixedAReqMax, best.Rate) == 0 {
 					break
 				}
-				rate := share * best.Rate
+				rate := share * levelRate(fixedAReqMax, best.Rate)
 				rows = append(rows, openLoop(rate, fmt.Sprintf("open loop at %.0f%% of its own max (%.0f/s)", share*100, rate)))
 			}
 			for _, share := range []float64{0.25, 0.5, 0.75, 1} {
-				rate := share * dbBase.Rate
+				rate := share * levelRate(fixedBaselineMax, dbBase.Rate)
 				row := openLoop(rate, fmt.Sprintf("open loop at %.0f%% of the baseline (%.0f/s)", share*100, rate))
 				switch share {
 				case 0.5:
@@ -183,9 +200,9 @@ func phases(env *environment, d time.Duration) []phase {
 		}},
 		{"stall drill", func(ctx context.Context) ([]Row, error) {
 			// Half of what both the database and Honnin sustain: a busy hour, with room to catch up.
-			rate := dbBase.Rate
-			if areqBest.Rate > 0 {
-				rate = min(rate, areqBest.Rate)
+			rate := levelRate(fixedBaselineMax, dbBase.Rate)
+			if areq := levelRate(fixedAReqMax, areqBest.Rate); areq > 0 {
+				rate = min(rate, areq)
 			}
 			return env.stallDrill(ctx, rate/2)
 		}},

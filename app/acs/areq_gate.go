@@ -1,0 +1,114 @@
+package acs
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// errAReqShed: the AReq was refused at the gate, before it spent a database round trip, because its
+// deadline would pass before it could be answered.
+var errAReqShed = errors.New("acs: the AReq cannot be answered before its deadline")
+
+// areqInFlight bounds the AReqs past the gate: a full batch for each group commit, so that batching
+// still pays, and few enough that an overload queues at the gate, where a wait is known and costs
+// nothing, instead of inside, in the facts write's queue, where every AReq has already read its card.
+const areqInFlight = areqBatch
+
+// areqGate admits AReqs to their database work. Three things made the open loop collapse below the
+// closed loop's rate, and the gate answers them:
+//
+//   - Without a bound, a burst's card reads took every connection of the pool, so the flushers that
+//     would release a hundred AReqs at once waited for a connection in a crowd of reads (the pool picks
+//     a waiter at random), and the reads' AReqs then waited for the flushers. Of the AReqs past the
+//     gate, at most half the pool reads at once (the card, and on the challenge path the code policy:
+//     the statements an AReq runs on a connection of its own), so a flusher never waits for one.
+//   - An AReq that waited past the point where it could still be answered in time spent a card read, a
+//     facts write and, often, a connection cancelled mid-query (which the driver closes), only to end
+//     in an Erro: the longer the queue, the more work was wasted, so the queue grew. At the gate an
+//     AReq whose time left is less than what an admitted AReq has lately taken is answered Erro at
+//     once, having cost nothing; the others are let in in order of arrival.
+//   - Past the gate, at most areqInFlight AReqs: without that bound an overload's queue formed at the
+//     facts write, after the card read, and the time an admitted AReq took grew with it.
+type areqGate struct {
+	inFlight chan struct{}
+	reads    chan struct{}
+	waiting  atomic.Int64 // AReqs in admit
+	// rest is a moving average, in nanoseconds, of how long an admitted AReq took from the gate to its
+	// stored row; never more than maxRest, so that one stall cannot make the gate refuse every AReq.
+	rest    atomic.Int64
+	maxRest time.Duration
+}
+
+func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
+	return &areqGate{inFlight: make(chan struct{}, max(1, inFlight)), reads: make(chan struct{}, max(1, reads)), maxRest: timeout / 2}
+}
+
+// admit waits for a place past the gate while ctx's deadline still leaves the time an admitted AReq
+// takes; past that it returns errAReqShed. When the gate is full and the AReqs waiting ahead would
+// take longer to get in than that (they get in at about one full gate per average time), it refuses
+// at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
+// Directory Server milliseconds, not a second of a held connection. An admitted caller calls leave
+// when its work is done.
+func (g *areqGate) admit(ctx context.Context, now time.Time) error {
+	ahead := g.waiting.Add(1) - 1
+	defer g.waiting.Add(-1)
+	var expire <-chan time.Time
+	if deadline, ok := ctx.Deadline(); ok {
+		rest := g.expected()
+		wait := deadline.Sub(now) - rest
+		if wait <= 0 {
+			return errAReqShed
+		}
+		if len(g.inFlight) == cap(g.inFlight) && time.Duration(ahead)*rest/time.Duration(cap(g.inFlight)) > wait {
+			return errAReqShed
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		expire = t.C
+	}
+	select {
+	case g.inFlight <- struct{}{}:
+		return nil
+	default:
+	}
+	select {
+	case g.inFlight <- struct{}{}:
+		return nil
+	case <-expire:
+		return errAReqShed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *areqGate) leave() { <-g.inFlight }
+
+// read waits for a reading slot (an admitted AReq's statement on a connection of its own); the caller
+// calls doneReading after the statement.
+func (g *areqGate) read(ctx context.Context) error {
+	select {
+	case g.reads <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (g *areqGate) doneReading() { <-g.reads }
+
+// expected is how long an admitted AReq has lately taken to be stored.
+func (g *areqGate) expected() time.Duration { return time.Duration(g.rest.Load()) }
+
+// observe adds an admitted AReq's time from the gate to its stored row to the average (weight 1/8).
+func (g *areqGate) observe(d time.Duration) {
+	d = min(d, g.maxRest)
+	for {
+		old := g.rest.Load()
+		next := old + (int64(d)-old)/8
+		if g.rest.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
