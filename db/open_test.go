@@ -1,6 +1,8 @@
 package db_test
 
 import (
+	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"gorm.io/gorm"
 
 	"honnin/db"
+	"honnin/tests/testkit"
 )
 
 // The embedded database holds sealed card numbers, password hashes and sessions: no other local user may
@@ -123,5 +126,38 @@ func TestSQLiteStoresTimesInItsOwnFormat(t *testing.T) {
 	}
 	if stored != "2026-11-26 09:05:07.123456+00:00" {
 		t.Errorf("stored %q", stored)
+	}
+}
+
+// Honnin's statements are short; PostgreSQL's JIT compiled the sweeper's look for overdue challenges
+// for 130 ms every second once the table was large enough for its estimate to pass jit_above_cost.
+// Every pooled connection runs without it, whatever the server's setting.
+func TestPostgresConnectionsRunWithoutJIT(t *testing.T) {
+	url, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
+	gdb, err := db.Open(url, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(gdb)
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Several connections at once, so that more than the first one of the pool is asked.
+	conns := make([]*sql.Conn, 4)
+	for i := range conns {
+		if conns[i], err = sqlDB.Conn(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		defer conns[i].Close()
+	}
+	for i, conn := range conns {
+		var jit string
+		if err := conn.QueryRowContext(context.Background(), "SHOW jit").Scan(&jit); err != nil {
+			t.Fatal(err)
+		}
+		if jit != "off" {
+			t.Errorf("connection %d: jit = %q, want off", i, jit)
+		}
 	}
 }
