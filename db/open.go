@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -196,7 +197,8 @@ func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 		}
 	case elapsed > slowQuery:
 		if ok, held := g.limit.Allow("slow", begin); ok {
-			g.log.WarnContext(ctx, "slow db query", "ms", elapsed.Milliseconds(), "held_back", held)
+			sql, _ := fc()
+			g.log.WarnContext(ctx, "slow db query", "statement", statementName(sql), "ms", elapsed.Milliseconds(), "held_back", held)
 		}
 	}
 }
@@ -215,4 +217,29 @@ func WithoutFlushWait(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) er
 		}
 		return fn(tx)
 	})
+}
+
+// statementVerb and statementTable find a statement's kind and the table it names first; nothing else of
+// the SQL, whose text GORM hands over with its values filled in, may reach the log.
+var (
+	statementVerb  = regexp.MustCompile(`^\s*(?i:(SELECT|INSERT|UPDATE|DELETE|WITH|BEGIN|COMMIT|SET|VACUUM|ANALYZE|LOCK|CREATE|ALTER|DROP))\b`)
+	statementTable = regexp.MustCompile(`(?i:\b(?:FROM|INTO|UPDATE|TABLE))\s+"?([A-Za-z_][A-Za-z0-9_]*)"?`)
+)
+
+// statementName names a statement for the slow-query line, as "UPDATE challenges" or "SELECT cards":
+// its verb and the first table after FROM, INTO, UPDATE or TABLE, never a value. Only the text before
+// the first quoted literal is read: a value that says "from someone" cannot become the table's name.
+func statementName(sql string) string {
+	if i := strings.IndexByte(sql, '\''); i >= 0 {
+		sql = sql[:i]
+	}
+	verb := statementVerb.FindStringSubmatch(sql)
+	if verb == nil {
+		return "other"
+	}
+	name := strings.ToUpper(verb[1])
+	if table := statementTable.FindStringSubmatch(sql); table != nil {
+		name += " " + table[1]
+	}
+	return name
 }
