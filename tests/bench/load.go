@@ -121,9 +121,19 @@ func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (be
 
 // dsPatience is how long after an AReq was due a Directory Server still takes its answer ("a second
 // or two", issue 13): an open-loop request not answered by then is cut off and counted as an error.
-// Without it, an answer the generator's own connection limit (benchClient's 256) had held back for
-// seconds before sending counted as a success, and an overloaded server showed no Erro at all.
+// Without it, an answer the generator's own connection limit had held back for seconds before sending
+// counted as a success, and an overloaded server showed no Erro at all.
 const dsPatience = 2 * time.Second
+
+// lateBound is how long after its cut-off a request's late answer is still read (and discarded) on its
+// connection. Giving up on an answer is the Directory Server's decision, not the connection's: a
+// request cancelled in flight makes Go's client close its connection, and under overload, when most
+// requests were cut off, the generator dialled a new connection for nearly every request, spent three
+// times its usual CPU per answer on the cores the server needed, and the server served connections
+// that were gone. Reading the late answer keeps the connection for the next request, as a Directory
+// Server's persistent connections to an ACS are kept; past this bound the connection is closed after
+// all.
+const lateBound = 8 * time.Second
 
 // errLate is an open-loop request not answered within dsPatience of when it was due.
 var errLate = errors.New("no answer within the Directory Server's patience (2s from when it was due)")
@@ -138,9 +148,11 @@ func Open(ctx context.Context, rate float64, d time.Duration, op Op) Result {
 	return rec.result(elapsed)
 }
 
-// OpenEach is Open reporting each request: when it was due (from the start) and its latency.
+// OpenEach is Open reporting each request: when it was due (from the start) and its latency. It returns
+// when every request is answered or cut off (the time it reports), after the late answers of the cut-off
+// ones have been read, so that they do not spill into what runs next.
 func OpenEach(ctx context.Context, rate float64, d time.Duration, op Op, done func(due, latency time.Duration, err error)) time.Duration {
-	var wg sync.WaitGroup
+	var recorded, drained sync.WaitGroup
 	interval := time.Duration(float64(time.Second) / rate)
 	total := int(d / interval)
 	start := time.Now()
@@ -149,18 +161,34 @@ func OpenEach(ctx context.Context, rate float64, d time.Duration, op Op, done fu
 		if wait := time.Until(start.Add(due)); wait > 0 {
 			time.Sleep(wait)
 		}
-		wg.Add(1)
+		recorded.Add(1)
+		drained.Add(1)
 		go func() {
-			defer wg.Done()
-			rctx, cancel := context.WithDeadline(ctx, start.Add(due+dsPatience))
-			defer cancel()
-			err := op(rctx, i)
-			if err != nil && rctx.Err() != nil && ctx.Err() == nil {
-				err = errLate
+			defer recorded.Done()
+			cutOff := start.Add(due + dsPatience)
+			rctx, cancel := context.WithDeadline(ctx, cutOff.Add(lateBound))
+			answered := make(chan error, 1)
+			go func() {
+				defer drained.Done()
+				defer cancel()
+				answered <- op(rctx, i)
+			}()
+			t := time.NewTimer(time.Until(cutOff))
+			defer t.Stop()
+			select {
+			case err := <-answered:
+				latency := time.Since(start.Add(due))
+				if latency > dsPatience {
+					err = errLate // answered after the cut-off, before its timer ran
+				}
+				done(due, latency, err)
+			case <-t.C:
+				done(due, dsPatience, errLate)
 			}
-			done(due, time.Since(start.Add(due)), err)
 		}()
 	}
-	wg.Wait()
-	return time.Since(start)
+	recorded.Wait()
+	elapsed := time.Since(start)
+	drained.Wait()
+	return elapsed
 }
