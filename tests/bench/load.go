@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -24,13 +25,18 @@ type Result struct {
 	P99      time.Duration `json:"p99_ns"`
 	Max      time.Duration `json:"max_ns"`
 	FirstErr string        `json:"first_error,omitempty"`
+	// CutOff is how many of the errors were open-loop requests not answered within dsPatience; the
+	// others were answered, wrongly (an Erro under overload). AnsweredP99 is the p99 latency of the
+	// successes alone: past the maximum, whether what was answered was answered on time.
+	CutOff      int64         `json:"cut_off"`
+	AnsweredP99 time.Duration `json:"answered_p99_ns"`
 }
 
 type recorder struct {
-	mu        sync.Mutex
-	latencies []time.Duration
-	ops, errs atomic.Int64
-	firstErr  atomic.Value
+	mu                  sync.Mutex
+	latencies, answered []time.Duration
+	ops, errs, cutOff   atomic.Int64
+	firstErr            atomic.Value
 }
 
 func (r *recorder) record(d time.Duration, err error) {
@@ -38,14 +44,20 @@ func (r *recorder) record(d time.Duration, err error) {
 	if err != nil {
 		r.errs.Add(1)
 		r.firstErr.CompareAndSwap(nil, err.Error())
+		if errors.Is(err, errLate) {
+			r.cutOff.Add(1)
+		}
 	}
 	r.mu.Lock()
 	r.latencies = append(r.latencies, d)
+	if err == nil {
+		r.answered = append(r.answered, d)
+	}
 	r.mu.Unlock()
 }
 
 func (r *recorder) result(elapsed time.Duration) Result {
-	res := Result{Ops: r.ops.Load(), Errors: r.errs.Load(), Duration: elapsed}
+	res := Result{Ops: r.ops.Load(), Errors: r.errs.Load(), CutOff: r.cutOff.Load(), Duration: elapsed}
 	if s, ok := r.firstErr.Load().(string); ok {
 		res.FirstErr = s
 	}
@@ -57,6 +69,10 @@ func (r *recorder) result(elapsed time.Duration) Result {
 		res.P50 = r.latencies[n*50/100]
 		res.P99 = r.latencies[min(n-1, n*99/100)]
 		res.Max = r.latencies[n-1]
+	}
+	slices.Sort(r.answered)
+	if n := len(r.answered); n > 0 {
+		res.AnsweredP99 = r.answered[min(n-1, n*99/100)]
 	}
 	return res
 }
