@@ -47,6 +47,11 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if int64(len(body)) > a.Config.MaxBodyBytes {
 		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the message is too large", emv.TypeAReq, ""))
 	}
+	if a.gate.crowded() {
+		// Refused now as it would be at the gate, without the cost of decoding it first.
+		a.m.countShed()
+		return a.writeErro(c, refusalFor(body, shedDetail))
+	}
 	req, e := decodeAReq(body)
 	if e != nil {
 		return a.writeErro(c, e)
@@ -286,6 +291,9 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	return ares, nil
 }
 
+// shedDetail is the errorDetail of an AReq refused at the admission gate.
+const shedDetail = "the ACS cannot answer in time for the moment"
+
 // shedErro answers an AReq the gate refused: the same transient failure as a database that cannot
 // answer in time, which it is, said before any work was spent on it.
 func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
@@ -293,7 +301,7 @@ func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
 		return a.storeErro(req, err)
 	}
 	a.m.countShed()
-	e := newErro(emv.ErrTransientFailure, "the ACS cannot answer in time for the moment", emv.TypeAReq, req.MessageVersion)
+	e := newErro(emv.ErrTransientFailure, shedDetail, emv.TypeAReq, req.MessageVersion)
 	e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 	return e
 }
