@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,7 +31,16 @@ type pendingItem[T, R any] struct {
 	ctx  context.Context
 	item T
 	done chan itemOutcome[R]
+	// state is pendingQueued until either a flusher takes the item into a batch it writes or its
+	// caller gives up, whichever comes first.
+	state atomic.Int32
 }
+
+const (
+	pendingQueued int32 = iota
+	pendingTaken
+	pendingAbandoned
+)
 
 type itemOutcome[R any] struct {
 	result R
@@ -38,8 +48,10 @@ type itemOutcome[R any] struct {
 }
 
 // Do queues item for the next batch and waits for its outcome, or for ctx to end. An item whose caller
-// gave up before its batch was taken is left out of the batch; one whose batch is being written when
-// ctx ends may still be committed, as any write whose answer is lost.
+// gave up before its batch was taken is left out of the batch. When ctx ends while the item's batch is
+// being written, Do waits for that write's outcome (the write ends no later than the last deadline of
+// its batch's callers): it returned at once before, so a row could be committed while its caller
+// reported a failure, and an AReq answered Erro 403 left a stored transaction behind.
 func (g *GroupCommit[T, R]) Do(ctx context.Context, item T) (R, error) {
 	g.start.Do(g.run)
 	var zero R
@@ -56,7 +68,11 @@ func (g *GroupCommit[T, R]) Do(ctx context.Context, item T) (R, error) {
 	case o := <-p.done:
 		return o.result, o.err
 	case <-ctx.Done():
-		return zero, ctx.Err()
+		if p.state.CompareAndSwap(pendingQueued, pendingAbandoned) {
+			return zero, ctx.Err()
+		}
+		o := <-p.done // taken into a batch: its outcome is the truth
+		return o.result, o.err
 	}
 }
 
@@ -113,6 +129,9 @@ func (g *GroupCommit[T, R]) flushBatch(batch []*pendingItem[T, R]) {
 	var deadline time.Time
 	unbounded := false
 	for _, p := range batch {
+		if !p.state.CompareAndSwap(pendingQueued, pendingTaken) {
+			continue // its caller gave up and has gone
+		}
 		if err := p.ctx.Err(); err != nil {
 			p.done <- itemOutcome[R]{err: err}
 			continue

@@ -207,3 +207,23 @@ func TestGroupCommitRefusesAnEndedContext(t *testing.T) {
 		t.Errorf("batches %v, want only the live item's", f.batches)
 	}
 }
+
+// A caller whose context ends while its item's batch is being written gets that write's outcome, not
+// a failure for a row that was committed.
+func TestGroupCommitCallerGetsTheOutcomeOfAWriteUnderWay(t *testing.T) {
+	f := &recordingFlush{gate: make(chan struct{}), entered: make(chan struct{}, 1)}
+	g := &db.GroupCommit[int, int]{Flush: f.flush, MaxBatch: 8, Flushers: 1}
+	ctx, cancel := context.WithCancel(context.Background())
+	type outcome struct {
+		got int
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() { got, err := g.Do(ctx, 2); done <- outcome{got, err} }()
+	<-f.entered // item 2's batch is being written
+	cancel()
+	close(f.gate)
+	if o := <-done; o.err != nil || o.got != 4 {
+		t.Errorf("Do: %d %v, want the written item's 4 and no error", o.got, o.err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -122,4 +123,99 @@ func postAReqQuietly(base string, areq map[string]any) (map[string]any, error) {
 		return nil, fmt.Errorf("HTTP %d, not a JSON answer: %w", resp.StatusCode, err)
 	}
 	return out, nil
+}
+
+// TestACSOverloadedAReqs: far more AReqs at once than Honnin can answer within its AReq timeout. Each
+// gets an answer: an ARes, or an Erro 403 naming its transaction (no dropped connection, no HTML, no
+// 500); the ones refused at the admission gate are counted in honnin_acs_areq_shed_total, and no
+// refused AReq leaves a stored transaction behind.
+func TestACSOverloadedAReqs(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		// 200 ms for each AReq: 1,500 at once would need 7,500 answered a second, twice what this
+		// machine's PostgreSQL baseline allows for an AReq's reads and writes alone.
+		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_TIMEOUT": "200ms",
+			"HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"})
+		allowStorms(t, app.DB)
+		// A warm server first (the database pool open, the gate knowing what an AReq takes), as a
+		// Directory Server's sale-day peak finds it. Its answers are not judged: 200 ms is short for a
+		// database that waits on a busy disk's flush, and some may be refused.
+		var warm sync.WaitGroup
+		for range 8 {
+			warm.Go(func() {
+				for range 8 {
+					_, _ = postAReqQuietly(app.URL, areqFor(demodata.YamadaJCB))
+				}
+			})
+		}
+		warm.Wait()
+		shedBefore := scrape(t, app).get("honnin_acs_areq_shed_total")
+		const sent = 1500
+		areqs := make([]map[string]any, sent)
+		answers := make([]map[string]any, sent)
+		errs := make([]error, sent)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range areqs {
+			areqs[i] = areqFor(demodata.YamadaJCB)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				answers[i], errs[i] = postAReqQuietly(app.URL, areqs[i])
+			}()
+		}
+		close(start)
+		wg.Wait()
+
+		answered, refused, shed := 0, 0, 0
+		var refusedIDs []string
+		details := map[string]int{}
+		for i, ares := range answers {
+			if errs[i] != nil {
+				t.Errorf("AReq %d: no answer: %v", i, errs[i])
+				continue
+			}
+			areq := areqs[i]
+			switch str(ares, "messageType") {
+			case "ARes":
+				answered++
+				if str(ares, "dsTransID") != areq["dsTransID"] || str(ares, "acsTransID") == "" {
+					t.Errorf("AReq %d answered with another transaction's ARes: %v", i, ares)
+				}
+			case "Erro":
+				refused++
+				refusedIDs = append(refusedIDs, areq["dsTransID"].(string))
+				if str(ares, "errorCode") != "403" || str(ares, "errorComponent") != "A" || str(ares, "errorMessageType") != "AReq" ||
+					str(ares, "messageVersion") != areq["messageVersion"] || str(ares, "errorDescription") == "" || str(ares, "errorDetail") == "" ||
+					str(ares, "dsTransID") != areq["dsTransID"] || str(ares, "threeDSServerTransID") != areq["threeDSServerTransID"] {
+					t.Errorf("AReq %d refused with %v, want a complete Erro 403 (transient failure) naming its transaction", i, ares)
+				}
+				if str(ares, "errorDetail") == "the ACS cannot answer in time for the moment" {
+					shed++
+				}
+				details[str(ares, "errorDetail")]++
+			default:
+				t.Errorf("AReq %d answered %v", i, ares)
+			}
+		}
+		if answered+refused != sent {
+			t.Errorf("%d answered and %d refused of %d sent", answered, refused, sent)
+		}
+		if shed == 0 {
+			t.Errorf("%d AReqs at once, %d answered, none refused at the gate", sent, answered)
+		}
+		if got := scrape(t, app).get("honnin_acs_areq_shed_total") - shedBefore; got != float64(shed) {
+			t.Errorf("honnin_acs_areq_shed_total rose by %v, want the %d refusals at the gate", got, shed)
+		}
+		var stored int64
+		for ids := range slices.Chunk(refusedIDs, 500) {
+			var n int64
+			app.DB.Model(&db.Challenge{}).Where("ds_trans_id IN ?", ids).Count(&n)
+			stored += n
+		}
+		if stored != 0 {
+			t.Errorf("%d of the %d refused AReqs left a stored transaction", stored, refused)
+		}
+		t.Logf("%d AReqs at once: %d answered, %d refused (%d at the gate); refusals by detail: %v", sent, answered, refused, shed, details)
+	})
 }

@@ -50,7 +50,8 @@ type ACS struct {
 	// policies is the issuer's code policy as this node knows it: the AReq path reads it from memory.
 	policies *credentials.PolicyCache
 	gate     *areqGate
-	// failureLog keeps a stalled database's failed AReqs to a line a second per kind.
+	// failureLog keeps a stalled database's failed AReqs, and an overload's refusals, to a line a
+	// second per kind.
 	failureLog db.LogLimit
 }
 

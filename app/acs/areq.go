@@ -47,6 +47,11 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if int64(len(body)) > a.Config.MaxBodyBytes {
 		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the message is too large", emv.TypeAReq, ""))
 	}
+	if a.gate.crowded() {
+		// Refused now as it would be at the gate, without the cost of decoding it first.
+		a.m.countShed()
+		return a.writeErro(c, refusalFor(body, shedDetail))
+	}
 	req, e := decodeAReq(body)
 	if e != nil {
 		return a.writeErro(c, e)
@@ -78,9 +83,15 @@ func jsonContent(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
+// writeErro answers with e and logs it: a line a second per error code, with how many were held back
+// (honnin_acs_areq_erro_total counts every one). Past its maximum Honnin refuses thousands of AReqs a
+// second, and a line for each, written one at a time behind the logger's lock, would cost the CPU the
+// answered ones need.
 func (a *ACS) writeErro(c echo.Context, e *emv.Erro) error {
 	a.m.countErro(e.ErrorCode)
-	a.Log.Info("AReq refused", "code", e.ErrorCode, "detail", e.ErrorDetail)
+	if ok, held := a.failureLog.Allow("AReq refused "+string(e.ErrorCode), time.Now()); ok {
+		a.Log.Info("AReq refused", "code", e.ErrorCode, "detail", e.ErrorDetail, "held_back", held)
+	}
 	return c.JSON(http.StatusOK, e)
 }
 
@@ -280,6 +291,9 @@ func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, no
 	return ares, nil
 }
 
+// shedDetail is the errorDetail of an AReq refused at the admission gate.
+const shedDetail = "the ACS cannot answer in time for the moment"
+
 // shedErro answers an AReq the gate refused: the same transient failure as a database that cannot
 // answer in time, which it is, said before any work was spent on it.
 func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
@@ -287,7 +301,7 @@ func (a *ACS) shedErro(req *emv.AReq, err error) *emv.Erro {
 		return a.storeErro(req, err)
 	}
 	a.m.countShed()
-	e := newErro(emv.ErrTransientFailure, "the ACS cannot answer in time for the moment", emv.TypeAReq, req.MessageVersion)
+	e := newErro(emv.ErrTransientFailure, shedDetail, emv.TypeAReq, req.MessageVersion)
 	e.ThreeDSServerTransID, e.DSTransID = req.ThreeDSServerTransID, req.DSTransID
 	return e
 }

@@ -39,18 +39,29 @@ type areqGate struct {
 	// stored row; never more than maxRest, so that one stall cannot make the gate refuse every AReq.
 	rest    atomic.Int64
 	maxRest time.Duration
+	// maxQueue bounds the wait an AReq is let in to: when the AReqs ahead would take longer than this
+	// to get in, it is refused at once even if its deadline would allow the wait. Past its maximum,
+	// bounded only by the deadline, the queue settled at nearly the whole timeout, so every answered
+	// AReq took over a second and any wait the gate cannot see (the Directory Server's, the HTTP
+	// read's) pushed it past the Directory Server's patience: an overload then answered little on time
+	// and refused little at once. A quarter of the timeout keeps the answered ones well inside a
+	// Directory Server's patience, and is still longer than the wait a database stall of the stall
+	// drill's length shows to the gate (its estimate counts a stall's queue at the pace before it).
+	maxQueue time.Duration
 }
 
 func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
-	return &areqGate{inFlight: make(chan struct{}, max(1, inFlight)), reads: make(chan struct{}, max(1, reads)), maxRest: timeout / 2}
+	return &areqGate{inFlight: make(chan struct{}, max(1, inFlight)), reads: make(chan struct{}, max(1, reads)),
+		maxRest: timeout / 2, maxQueue: timeout / 4}
 }
 
 // admit waits for a place past the gate while ctx's deadline still leaves the time an admitted AReq
 // takes; past that it returns errAReqShed. When the gate is full and the AReqs waiting ahead would
-// take longer to get in than that (they get in at about one full gate per average time), it refuses
-// at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
-// Directory Server milliseconds, not a second of a held connection. An admitted caller calls leave
-// when its work is done.
+// take longer to get in than that, or than maxQueue (they get in at about one full gate per average
+// time), it refuses at once rather than at the end of a wait that cannot succeed or would take most
+// of the deadline: an overload's refusals then cost the Directory Server milliseconds, not a second of
+// a held connection, and the AReqs let in are answered about as fast as Honnin answers at its maximum.
+// An admitted caller calls leave when its work is done.
 func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 	ahead := g.waiting.Add(1) - 1
 	defer g.waiting.Add(-1)
@@ -61,7 +72,7 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 		if wait <= 0 {
 			return errAReqShed
 		}
-		if len(g.inFlight) == cap(g.inFlight) && time.Duration(ahead)*rest/time.Duration(cap(g.inFlight)) > wait {
+		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > min(wait, g.maxQueue) {
 			return errAReqShed
 		}
 		t := time.NewTimer(wait)
@@ -84,6 +95,20 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 }
 
 func (g *areqGate) leave() { <-g.inFlight }
+
+// queueWait is how long an AReq with ahead others waiting before it would wait for a place: they get
+// in at about one full gate per the average time.
+func (g *areqGate) queueWait(ahead int64) time.Duration {
+	return time.Duration(ahead) * g.expected() / time.Duration(cap(g.inFlight))
+}
+
+// crowded reports whether an AReq arriving now would be refused at once behind the queue whatever
+// its deadline (the gate full and the queue longer than maxQueue), so that the handler can refuse it
+// before decoding it: past the maximum the refusals are most of the AReqs, and what each costs is CPU
+// the answered ones need.
+func (g *areqGate) crowded() bool {
+	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.maxQueue
+}
 
 // read waits for a reading slot (an admitted AReq's statement on a connection of its own); the caller
 // calls doneReading after the statement.

@@ -1,10 +1,16 @@
 package acs
 
 import (
+	"bytes"
 	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"honnin/app/emv"
 	"honnin/app/i18n"
@@ -165,6 +171,35 @@ func TestJSONString(t *testing.T) {
 		got, ok := jsonString([]byte(tt.raw))
 		if got != tt.want || ok != tt.ok {
 			t.Errorf("jsonString(%s) = %q, %v; want %q, %v", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// An overload's refusals are logged a line a second per error code, with the count held back, not a
+// line each; every one is still answered.
+func TestWriteErroLogsALineASecondPerCode(t *testing.T) {
+	var log bytes.Buffer
+	a := &ACS{Deps: Deps{Log: slog.New(slog.NewTextHandler(&log, nil))}, m: newMetrics()}
+	a.failureLog.Every = time.Second
+	const each = 50
+	began := time.Now()
+	for i := range 2 * each {
+		code := []emv.ErrorCode{emv.ErrTransientFailure, emv.ErrInvalidMessage}[i%2]
+		rec := httptest.NewRecorder()
+		if err := a.writeErro(echo.New().NewContext(httptest.NewRequest(http.MethodPost, "/3ds/areq", nil), rec), newErro(code, "", emv.TypeAReq, "")); err != nil {
+			t.Fatal(err)
+		}
+		var e emv.Erro
+		if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.ErrorCode != code {
+			t.Fatalf("refusal %d answered %q (%v), want Erro %s", i, rec.Body.String(), err, code)
+		}
+	}
+	// One line per code, and one more per second the loop took (a slow machine's).
+	allowed := 1 + int(time.Since(began)/time.Second)
+	for _, code := range []emv.ErrorCode{emv.ErrTransientFailure, emv.ErrInvalidMessage} {
+		lines := strings.Count(log.String(), "msg=\"AReq refused\" code="+string(code))
+		if lines < 1 || lines > allowed {
+			t.Errorf("%d refusals with code %s logged %d lines, want 1 to %d; log:\n%s", each, code, lines, allowed, log.String())
 		}
 	}
 }

@@ -448,23 +448,37 @@ func requiredAReq(version, category, channel string, jsEnabled bool) []string {
 var knownCurrencyExponents = map[string]string{"392": "0", "840": "2", "978": "2", "826": "2", "156": "2", "410": "0", "036": "2"}
 
 // decodeAReq reads and validates an AReq. Every defect is returned as the Erro to answer with.
+// echoIDs gives e the transaction IDs the message m carried, when they are well formed.
+func echoIDs(m map[string]json.RawMessage, e *emv.Erro) *emv.Erro {
+	var s string
+	if raw, ok := m["threeDSServerTransID"]; ok && json.Unmarshal(raw, &s) == nil && isUUID(s) {
+		e.ThreeDSServerTransID = s
+	}
+	s = ""
+	if raw, ok := m["dsTransID"]; ok && json.Unmarshal(raw, &s) == nil && isUUID(s) {
+		e.DSTransID = s
+	}
+	return e
+}
+
+// refusalFor is the Erro 403 for an AReq refused before it is decoded (the ACS is past its maximum):
+// only the message is read, not its fields checked, so that the refusal costs about half a decoding,
+// and it names the AReq's transaction and version when the message carries them well formed.
+func refusalFor(data []byte, detail string) *emv.Erro {
+	m, e := readObject(data, emv.TypeAReq)
+	if e != nil {
+		return newErro(emv.ErrTransientFailure, detail, emv.TypeAReq, "")
+	}
+	version, _ := header(m, emv.TypeAReq)
+	return echoIDs(m, newErro(emv.ErrTransientFailure, detail, emv.TypeAReq, version))
+}
+
 func decodeAReq(data []byte) (*emv.AReq, *emv.Erro) {
 	m, e := readObject(data, emv.TypeAReq)
 	if e != nil {
 		return nil, e
 	}
-	ids := func(e *emv.Erro) *emv.Erro {
-		// Echo the transaction IDs the message carried, when they are well formed.
-		var s string
-		if raw, ok := m["threeDSServerTransID"]; ok && json.Unmarshal(raw, &s) == nil && isUUID(s) {
-			e.ThreeDSServerTransID = s
-		}
-		s = ""
-		if raw, ok := m["dsTransID"]; ok && json.Unmarshal(raw, &s) == nil && isUUID(s) {
-			e.DSTransID = s
-		}
-		return e
-	}
+	ids := func(e *emv.Erro) *emv.Erro { return echoIDs(m, e) }
 	version, e := header(m, emv.TypeAReq)
 	if e != nil {
 		return nil, ids(e)

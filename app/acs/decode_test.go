@@ -374,3 +374,40 @@ func TestDecodeAReqEchoesWellFormedIDsInItsErro(t *testing.T) {
 		t.Errorf("Erro %+v", e)
 	}
 }
+
+// An AReq refused before it is decoded is answered with an Erro 403 that names its transaction and
+// version when the message carries them well formed, and nothing it does not.
+func TestRefusalFor(t *testing.T) {
+	body := func(edit func(m map[string]any)) []byte {
+		m := validAReq()
+		if edit != nil {
+			edit(m)
+		}
+		b, _ := json.Marshal(m)
+		return b
+	}
+	valid := validAReq()
+	for _, tt := range []struct {
+		name                    string
+		data                    []byte
+		serverID, dsID, version string
+	}{
+		{"a well-formed AReq", body(nil), valid["threeDSServerTransID"].(string), valid["dsTransID"].(string), "2.2.0"},
+		{"version 2.1.0", body(func(m map[string]any) { m["messageVersion"] = "2.1.0" }), valid["threeDSServerTransID"].(string), valid["dsTransID"].(string), "2.1.0"},
+		{"malformed IDs, unknown version", body(func(m map[string]any) {
+			m["threeDSServerTransID"], m["dsTransID"], m["messageVersion"] = "<script>", 7, "9.9.9"
+		}), "", "", "2.2.0"},
+		{"not JSON", []byte(`{"dsTransID":"9a880dc0-d2d2-4067-bcb1-b08d1690b26e"`), "", "", "2.2.0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := refusalFor(tt.data, "busy")
+			if e.ErrorCode != emv.ErrTransientFailure || e.ErrorDetail != "busy" || e.MessageType != emv.TypeErro ||
+				e.ErrorComponent != emv.ComponentACS || e.ErrorMessageType != emv.TypeAReq || e.ErrorDescription == "" {
+				t.Errorf("not a complete Erro 403: %+v", e)
+			}
+			if e.ThreeDSServerTransID != tt.serverID || e.DSTransID != tt.dsID || e.MessageVersion != tt.version {
+				t.Errorf("IDs %q %q version %q, want %q %q %q", e.ThreeDSServerTransID, e.DSTransID, e.MessageVersion, tt.serverID, tt.dsID, tt.version)
+			}
+		})
+	}
+}

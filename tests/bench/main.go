@@ -158,8 +158,15 @@ func printTable(w *os.File, rep report) {
 		if r.Statements > 0 {
 			stmts = fmt.Sprintf("%.1f", r.Statements)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
-			round(r.Result.P50), round(r.Result.P99), round(r.Result.Max), r.Result.Errors, r.Workers, ratio, target,
+		errs := fmt.Sprint(r.Result.Errors)
+		if r.Result.CutOff > 0 {
+			errs += fmt.Sprintf(" (%d cut off)", r.Result.CutOff)
+		}
+		if r.Result.Errors > 0 && r.Result.AnsweredP99 > 0 {
+			errs += ", answered p99 " + round(r.Result.AnsweredP99)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.0f\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Phase, r.Measure, r.Result.Rate,
+			round(r.Result.P50), round(r.Result.P99), round(r.Result.Max), errs, r.Workers, ratio, target,
 			server, client, pg, vacuum, shared, stmts, rss)
 	}
 	tw.Flush()

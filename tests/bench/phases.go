@@ -359,8 +359,17 @@ func (env *environment) dbRoundTrip(ctx context.Context, _ int) error {
 	return env.DB.WithContext(ctx).Create(&db.AuthEvent{Kind: "bench", Result: db.ResultOK}).Error
 }
 
+// dsConnections is the generator's connection budget, a Directory Server's to one ACS: it sends each
+// AReq when it is due, on a persistent connection that is free or, when none is, on a new one (HTTP/1.1
+// carries one request at a time), and only past this budget does an AReq wait for a connection, inside
+// its patience. With 256 the generator held an overload's backlog in its own queue, where the server
+// could not see it, let alone refuse it, and sent each AReq with almost none of its patience left.
+// 1024 covers what an ACS that answers its maximum and refuses the rest at once keeps busy even at the
+// baseline's rate; every connection is kept idle for the next AReq rather than closed.
+const dsConnections = 1024
+
 func benchClient() *http.Client {
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}}
+	return &http.Client{Timeout: dsPatience + lateBound, Transport: &http.Transport{MaxIdleConnsPerHost: dsConnections, MaxConnsPerHost: dsConnections}}
 }
 
 // areqTemplate is a realistic 2.2.0 browser AReq for a payment, marshalled once; each request only
