@@ -154,7 +154,7 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, now time.Time) (bool, error) {
 	var moved bool
 	err := db.WithoutFlushWait(ctx, a.DB, func(tx *gorm.DB) error {
-		res := tx.Model(&db.Challenge{}).
+		res := tx.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
 			Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
 				ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
 			Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
@@ -173,7 +173,7 @@ func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, no
 // (only the deadline can do that); the try's event is written all the same.
 func (a *ACS) reopen(ctx context.Context, acsTransID string, try *db.AuthEvent) (bool, error) {
 	move := func(tx *gorm.DB) (bool, error) {
-		res := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).
+		res := tx.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).
 			Update("state", db.ChallengeShown)
 		return res.RowsAffected == 1, res.Error
 	}
@@ -321,7 +321,7 @@ func (a *ACS) awaitCheck(ctx context.Context, acsTransID string) error {
 	deadline := time.Now().Add(checkWait)
 	for {
 		var ch db.Challenge
-		if err := a.DB.WithContext(ctx).Select("state").Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
+		if err := a.DB.WithContext(ctx).Select("state").Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
 			return err
 		}
 		if ch.State != db.ChallengeChecking {
