@@ -203,20 +203,18 @@ func (g gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (strin
 	}
 }
 
-// WithoutFlushWait runs fn in a transaction whose commit does not wait for its log to reach the disk
-// (PostgreSQL's synchronous_commit off): for a write that a crash of the database may lose without
-// harm, because the next commit that does wait flushes it too. Others see it as soon as it commits.
-// SQLite has no such setting: fn runs on gdb as it is.
-func WithoutFlushWait(ctx context.Context, gdb *gorm.DB, fn func(tx *gorm.DB) error) error {
-	if !IsPostgres(gdb) {
-		return fn(gdb.WithContext(ctx))
+// WithoutFlushWait is the scope of a write whose commit need not wait for its log to reach the disk
+// (PostgreSQL's synchronous_commit off): a write that a crash of the database may lose without harm,
+// because the next commit that does wait flushes it too. Others see it as soon as it commits. The
+// statement itself sets the setting for its transaction (set_config's local form, in a condition of
+// the row it writes), so that a write on its own is one autocommit statement rather than BEGIN, SET
+// LOCAL, the write and COMMIT; in a transaction it applies to the whole transaction. SQLite has no
+// such setting: the statement is left as it is.
+func WithoutFlushWait(q *gorm.DB) *gorm.DB {
+	if !IsPostgres(q) {
+		return q
 	}
-	return gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return q.Where("set_config('synchronous_commit', 'off', true) = 'off'")
 }
 
 // statementVerb and statementTable find a statement's kind and the table it names first; nothing else of

@@ -161,3 +161,44 @@ func TestPostgresConnectionsRunWithoutJIT(t *testing.T) {
 		}
 	}
 }
+
+// A write scoped WithoutFlushWait runs with synchronous_commit off in its own (autocommit) transaction,
+// one statement, and the connection it ran on goes back to the pool with the setting as it was.
+func TestWithoutFlushWaitIsTheStatementsOwn(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		sqlDB, err := gdb.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB.SetMaxOpenConns(1) // the statements after the write run on its connection
+		if err := gdb.Create(&db.Session{TokenHash: "t", Data: []byte("x"), Expiry: db.Now()}).Error; err != nil {
+			t.Fatal(err)
+		}
+		setting, before := gorm.Expr("'no setting'"), ""
+		if db.IsPostgres(gdb) {
+			if err := gdb.Raw("SHOW synchronous_commit").Scan(&before).Error; err != nil || before == "off" {
+				t.Fatalf("the server's synchronous_commit is %q (%v): the test needs it on", before, err)
+			}
+			setting = gorm.Expr("convert_to(current_setting('synchronous_commit'), 'UTF8')")
+		}
+		res := gdb.Model(&db.Session{}).Scopes(db.WithoutFlushWait).Where("token_hash = ?", "t").Update("data", setting)
+		if res.Error != nil || res.RowsAffected != 1 {
+			t.Fatalf("the write changed %d rows: %v", res.RowsAffected, res.Error)
+		}
+		if !db.IsPostgres(gdb) {
+			return
+		}
+		var s db.Session
+		if err := gdb.Take(&s).Error; err != nil {
+			t.Fatal(err)
+		}
+		var after string
+		if err := gdb.Raw("SHOW synchronous_commit").Scan(&after).Error; err != nil {
+			t.Fatal(err)
+		}
+		if string(s.Data) != "off" || after != before {
+			t.Errorf("synchronous_commit was %q in the write and %q after it, want off and %q", s.Data, after, before)
+		}
+	})
+}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"honnin/app/demodata"
 	"honnin/db"
 	"honnin/tests/testkit"
@@ -159,6 +161,40 @@ func TestACSChallengeSuccess(t *testing.T) {
 				}
 			})
 		}
+	})
+}
+
+// An acsTransID carries the millisecond of its row's created_at (a UUIDv7, whose month names the row's
+// partition), and a transaction stored before acsTransIDs did (a version 4 id) still goes through its
+// CReq, answer, CRes and RReq.
+func TestACSChallengeOfATransactionFromBeforeV7IDs(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		app, ds := startACS(t, b, nil)
+		ares := postAReq(t, app.URL, areqFor(demodata.YamadaJCB))
+		id := str(ares, "acsTransID")
+		u, err := uuid.Parse(id)
+		if err != nil || u.Version() != 7 {
+			t.Fatalf("acsTransID %q is not a UUIDv7", id)
+		}
+		var ch db.Challenge
+		if err := app.DB.Where("acs_trans_id = ?", id).Take(&ch).Error; err != nil {
+			t.Fatal(err)
+		}
+		if sec, nsec := u.Time().UnixTime(); time.Unix(sec, nsec).UnixMilli() != ch.CreatedAt.UnixMilli() {
+			t.Errorf("acsTransID %s carries %v, the row was made at %v", id, time.Unix(sec, nsec).UTC(), ch.CreatedAt.UTC())
+		}
+
+		old := uuid.NewString()
+		if err := app.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", id).Update("acs_trans_id", old).Error; err != nil {
+			t.Fatal(err)
+		}
+		ares["acsTransID"] = old
+		p := openChallenge(t, ares, creqFor(ares, "05"), "shop-session-42")
+		if p.field("token") == "" {
+			t.Fatalf("no password page for a version 4 acsTransID: %s", p.Text())
+		}
+		checkCRes(t, answer(t, app.URL, p, "Yamada01", "fuji-san-2026", "submit"), ares, "Y")
+		checkRReq(t, ds.waitRReqs(t, old, 1)[0], ares, "Y", "", "")
 	})
 }
 

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
@@ -110,8 +109,10 @@ func (a *ACS) authenticateDS(r *http.Request) (DSIdentity, bool) {
 func (a *ACS) authenticate(ctx context.Context, req *emv.AReq, ds DSIdentity, now time.Time) (*emv.ARes, *emv.Erro) {
 	stored := false
 	pan := req.AcctNumber
+	// The row's created_at is the instant its acsTransID carries: the id tells its partition.
 	ch := db.Challenge{
-		ACSTransID:           uuid.NewString(),
+		ACSTransID:           db.NewTransID(now),
+		CreatedAt:            now,
 		ThreeDSServerTransID: req.ThreeDSServerTransID,
 		DSTransID:            req.DSTransID,
 		MessageVersion:       req.MessageVersion,

@@ -161,7 +161,7 @@ func insertRows(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge) (errs [
 		ids[i] = r.ACSTransID
 	}
 	var stored []string
-	if err := gdb.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id IN ?", ids).Pluck("acs_trans_id", &stored).Error; err != nil {
+	if err := gdb.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ids...)).Where("acs_trans_id IN ?", ids).Pluck("acs_trans_id", &stored).Error; err != nil {
 		return nil, err
 	}
 	found := make(map[string]bool, len(stored))

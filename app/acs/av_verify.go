@@ -101,7 +101,7 @@ func (a *ACS) verifyAV(ctx context.Context, in avCheck, now time.Time) (avVerdic
 		return unknown, nil
 	}
 	if ok {
-		res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Where("acs_trans_id = ? AND av_verified_at IS NULL", ch.ACSTransID).
+		res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).Where("acs_trans_id = ? AND av_verified_at IS NULL", ch.ACSTransID).
 			Update("av_verified_at", now)
 		if res.Error != nil {
 			return avVerdict{}, res.Error

@@ -173,7 +173,7 @@ func (a *ACS) show(ctx context.Context, ch *db.Challenge, token string, opened m
 	for k, v := range opened {
 		upd[k] = v
 	}
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
 		Where("acs_trans_id = ? AND state = ? AND deadline > ?", ch.ACSTransID, db.ChallengeCreated, now).Updates(upd)
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
@@ -187,7 +187,7 @@ func (a *ACS) show(ctx context.Context, ch *db.Challenge, token string, opened m
 // token it had stops working.
 func (a *ACS) reshow(ctx context.Context, ch *db.Challenge, token, viewer string) (bool, error) {
 	hash := security.TokenHash(token)
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
 		Where("acs_trans_id = ? AND state = ? AND shown_to_hash = ?", ch.ACSTransID, db.ChallengeShown, viewer).
 		Update("token_hash", hash)
 	if res.Error != nil || res.RowsAffected == 0 {
@@ -202,7 +202,8 @@ func (a *ACS) load(ctx context.Context, acsTransID string) (*db.Challenge, error
 		return nil, gorm.ErrRecordNotFound
 	}
 	var ch db.Challenge
-	if err := a.DB.WithContext(ctx).Where("acs_trans_id = ?", strings.ToLower(acsTransID)).Take(&ch).Error; err != nil {
+	id := strings.ToLower(acsTransID)
+	if err := a.DB.WithContext(ctx).Scopes(db.InTransIDMonth(id)).Where("acs_trans_id = ?", id).Take(&ch).Error; err != nil {
 		return nil, err
 	}
 	return &ch, nil

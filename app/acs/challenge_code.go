@@ -121,7 +121,7 @@ func (a *ACS) sendCode(ctx context.Context, ch *db.Challenge, now time.Time, whe
 	}
 	moved := false
 	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := where(tx.Model(&db.Challenge{}).Where("acs_trans_id = ?", ch.ACSTransID)).Updates(map[string]any{
+		res := where(tx.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).Where("acs_trans_id = ?", ch.ACSTransID)).Updates(map[string]any{
 			"state": db.ChallengeShown, "code_hash": a.codeHash(ch.ACSTransID, code), "code_expires_at": expires,
 			"code_sent_at": now, "codes_sent": gorm.Expr("codes_sent + 1"),
 		})
@@ -239,7 +239,7 @@ func (a *ACS) resendCode(ctx context.Context, ch *db.Challenge, live string, now
 // takeCode is shown → checking for a typed code: its try is counted (in the challenge's tries and the
 // code's) before it is checked, and only while the code the request read is still the live one.
 func (a *ACS) takeCode(ctx context.Context, ch *db.Challenge, token, next string, now time.Time) (bool, error) {
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
 		Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND code_hash = ? AND code_tries < ? AND tries <= ? AND deadline > ? AND code_expires_at > ?",
 			ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), ch.CodeHash, codeTries, a.Config.ChallengeTries, now, now).
 		Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "code_tries": gorm.Expr("code_tries + 1"),

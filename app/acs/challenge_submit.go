@@ -152,17 +152,12 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 // ending, the reopen or the failure count), which flushes this one with it; a crash of the database in
 // between loses only a try whose answer was never decided.
 func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, now time.Time) (bool, error) {
-	var moved bool
-	err := db.WithoutFlushWait(ctx, a.DB, func(tx *gorm.DB) error {
-		res := tx.Model(&db.Challenge{}).
-			Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
-				ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
-			Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
-		moved = res.RowsAffected == 1
-		return res.Error
-	})
-	if err != nil || !moved {
-		return false, err
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID), db.WithoutFlushWait).
+		Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
+			ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
+		Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
+	if res.Error != nil || res.RowsAffected != 1 {
+		return false, res.Error
 	}
 	ch.State, ch.Tries, ch.TokenHash = db.ChallengeChecking, ch.Tries+1, security.TokenHash(next)
 	return true, nil
@@ -173,7 +168,7 @@ func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, no
 // (only the deadline can do that); the try's event is written all the same.
 func (a *ACS) reopen(ctx context.Context, acsTransID string, try *db.AuthEvent) (bool, error) {
 	move := func(tx *gorm.DB) (bool, error) {
-		res := tx.Model(&db.Challenge{}).Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).
+		res := tx.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ? AND state = ?", acsTransID, db.ChallengeChecking).
 			Update("state", db.ChallengeShown)
 		return res.RowsAffected == 1, res.Error
 	}
@@ -321,7 +316,7 @@ func (a *ACS) awaitCheck(ctx context.Context, acsTransID string) error {
 	deadline := time.Now().Add(checkWait)
 	for {
 		var ch db.Challenge
-		if err := a.DB.WithContext(ctx).Select("state").Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
+		if err := a.DB.WithContext(ctx).Select("state").Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ?", acsTransID).Take(&ch).Error; err != nil {
 			return err
 		}
 		if ch.State != db.ChallengeChecking {

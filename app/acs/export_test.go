@@ -206,3 +206,21 @@ func GatedAReq(t *testing.T, gdb *gorm.DB, rest, left time.Duration) (ares *emv.
 	}
 	return ares, erro, n > 0
 }
+
+// ChallengeStepStatements runs one challenge on gdb (migrated, without demo data), its first CReq and
+// an answer with password, and counts the SQL statements of each.
+func ChallengeStepStatements(t *testing.T, gdb *gorm.DB, password string) (page, answer uint64) {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	ares, _ := f.aresFor(t, demodata.YamadaJCB, nil)
+	ctx, pageCount := db.CountStatements(f.ctx)
+	s, err := f.showChallenge(ctx, creq(ares), "session-data", f.now, browser)
+	if err != nil || s.kind != stepForm {
+		t.Fatalf("no form: %+v, %v", s, err)
+	}
+	ctx, answerCount := db.CountStatements(f.ctx)
+	if _, err := f.submitAnswer(ctx, answerTo(s, "yamada01", password), f.now, browser); err != nil {
+		t.Fatal(err)
+	}
+	return pageCount.Load(), answerCount.Load()
+}

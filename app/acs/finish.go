@@ -98,7 +98,7 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		}
 		// RETURNING gives the ended row as stored (for the RReq and the page) without reading it again.
 		var ch db.Challenge
-		q := tx.Model(&ch).Clauses(clause.Returning{}).Where("acs_trans_id = ? AND state IN ?", acsTransID, g.states)
+		q := tx.Model(&ch).Clauses(clause.Returning{}).Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ? AND state IN ?", acsTransID, g.states)
 		if g.tokenHash != "" {
 			q = q.Where("token_hash = ?", g.tokenHash)
 		}

@@ -75,7 +75,7 @@ func (s *Shop) Result(ctx context.Context, tx string, wait time.Duration) (viewd
 // stored: nil when the ACS made none (the card's state decided, or the ACS has not stored it).
 func (s *Shop) riskDecision(ctx context.Context, acsTransID, aresStatus string) (*viewdemo.RiskDecision, error) {
 	var ch db.Challenge
-	err := s.DB.WithContext(ctx).Select("risk_score", "risk_fired", "risk_why").Where("acs_trans_id = ?", acsTransID).Take(&ch).Error
+	err := s.DB.WithContext(ctx).Select("risk_score", "risk_fired", "risk_why").Scopes(db.InTransIDMonth(acsTransID)).Where("acs_trans_id = ?", acsTransID).Take(&ch).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) || err == nil && ch.RiskScore == nil {
 		return nil, nil
 	}

@@ -1,0 +1,59 @@
+package acs_test
+
+import (
+	"log/slog"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"honnin/app/acs"
+	"honnin/db"
+	"honnin/tests/testkit"
+)
+
+// TestChallengeStepsStatements bounds the SQL statements of the challenge's steps on both databases, so
+// that a repeated read or a write outside the ending's transaction shows up here before it shows in the
+// bench. On PostgreSQL the take sets its commit's durability in its own statement (no SET LOCAL).
+func TestChallengeStepsStatements(t *testing.T) {
+	tests := []struct {
+		name     string
+		password string
+		max      uint64
+	}{
+		// load, take, holder and card lock, still open, member after the hash, card for the AV, then
+		// the ending: try event, update returning the row, device, merchant, RReq, result event.
+		{"right answer", "fuji-san-2026", 12},
+		// load, take, holder and card lock, still open, the failure count (update, read), the reopen
+		// with the try event, the member for the form.
+		{"wrong answer", "wrong-password", 9},
+	}
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				page, answer := acs.ChallengeStepStatements(t, countedDB(t, b), tt.password)
+				t.Logf("page %d, answer %d statements", page, answer)
+				if page > 3 {
+					t.Errorf("the first CReq ran %d statements, want at most 3 (load, member, show)", page)
+				}
+				if answer > tt.max {
+					t.Errorf("the answer ran %d statements, want at most %d", answer, tt.max)
+				}
+			})
+		}
+	})
+}
+
+// countedDB is testkit.OpenDB with a logger: statements are counted by the logger that traces them.
+func countedDB(t *testing.T, b testkit.Backend) *gorm.DB {
+	t.Helper()
+	url, dir := testkit.NewDatabaseURL(t, b)
+	gdb, err := db.Open(url, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(gdb) })
+	if err := db.Migrate(gdb); err != nil {
+		t.Fatal(err)
+	}
+	return gdb
+}
