@@ -95,6 +95,35 @@ func TestVerifyUsesStoredParameters(t *testing.T) {
 	}
 }
 
+// One Hasher's kept buffers serve hashes of every stored cost, lower, equal and higher than its own
+// (a higher one gets blocks of its own), one after another in any order, and each still verifies.
+func TestVerifyAcrossCostsWithKeptBuffers(t *testing.T) {
+	ctx := context.Background()
+	cur := NewHasher(Argon2Params{Time: 1, MemoryKiB: 64, Parallelism: 1, MaxParallel: 1})
+	var stored []string
+	for _, p := range []Argon2Params{
+		{Time: 2, MemoryKiB: 32, Parallelism: 2, MaxParallel: 1},
+		{Time: 1, MemoryKiB: 64, Parallelism: 1, MaxParallel: 1},
+		{Time: 1, MemoryKiB: 256, Parallelism: 3, MaxParallel: 1},
+	} {
+		phc, err := NewHasher(p).Hash(ctx, "kept buffers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored = append(stored, phc)
+	}
+	for _, i := range []int{2, 0, 1, 2, 1, 0} {
+		for _, tc := range []struct {
+			password string
+			want     bool
+		}{{"kept buffers", true}, {"kept buffer", false}} {
+			if ok, err := cur.Verify(ctx, tc.password, stored[i]); err != nil || ok != tc.want {
+				t.Fatalf("Verify(%q, %s) = %v, %v; want %v", tc.password, stored[i][:24], ok, err, tc.want)
+			}
+		}
+	}
+}
+
 func TestVerifyMalformed(t *testing.T) {
 	h := NewHasher(FastArgon2ForTests)
 	ctx := context.Background()

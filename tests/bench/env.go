@@ -43,8 +43,10 @@ type environment struct {
 	adminURL  string
 	dbName    string
 	dbURL     string
-	DB        *gorm.DB // the bench's own pool, for the baseline and set-up
-	meterDB   *gorm.DB // one connection to the admin database, for the CPU meter
+	DB        *gorm.DB   // the bench's own pool, for the baseline and set-up
+	meterDB   *gorm.DB   // one connection to the admin database, for the CPU meter
+	procs     procStats  // the metered processes' /proc files
+	sampler   cpuSampler // the running meters' reading of them
 	BaseURL   string
 	Internal  string
 	server    *exec.Cmd
@@ -293,6 +295,7 @@ func (env *environment) Close() {
 	if env.meterDB != nil {
 		db.Close(env.meterDB)
 	}
+	env.procs.close()
 	env.dropDatabase()
 	os.RemoveAll(env.dir)
 }

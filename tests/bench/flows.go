@@ -18,11 +18,18 @@ import (
 
 var csrfField = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
 
-// browser is a cookie-keeping client, one per simulated person.
+// browser is a cookie-keeping client, one per simulated person. Its cookies are its own; its
+// connections come from shoppers, which keeps idle more than the climbs' 16 concurrent shoppers need:
+// http.DefaultTransport keeps 2 a host, so that from the third shopper on, requests closed
+// connections and dialled new ones, and the server and the bench paid for the churn.
 func browser() *http.Client {
 	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: shoppers}
 }
+
+// shoppers drops a connection idle for a minute, before the server's 2 minutes do: a POST is not
+// sent again on a connection the server closed under it.
+var shoppers = &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: time.Minute}
 
 func fetch(ctx context.Context, c *http.Client, method, u string, form url.Values) (string, *http.Response, error) {
 	var body io.Reader
