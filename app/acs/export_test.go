@@ -206,3 +206,6 @@ func GatedAReq(t *testing.T, gdb *gorm.DB, rest, left time.Duration) (ares *emv.
 	}
 	return ares, erro, n > 0
 }
+
+// OverdueSQL is the sweeper's look for overdue challenges, for its plan's test in package acs_test.
+var OverdueSQL = overdueSQL
