@@ -84,7 +84,7 @@ func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, ite
 		// locked last and held for the shortest time. On PostgreSQL askCardHistory's statement also
 		// counts the first (nearly always the only) window, after it has locked the risk rows.
 		var first *rateWindow
-		if db.IsPostgres(tx) {
+		if db.IsPostgres(tx) && len(windows) > 0 {
 			first = &windows[0]
 		}
 		answers, counters, rated, err := askCardHistory(tx, items, first)
