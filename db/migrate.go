@@ -36,6 +36,7 @@ var migrations = []*gormigrate.Migration{
 	emailCodeSentAt,
 	areqWriteCosts,
 	memberEventsIndex,
+	openChallengesIndex,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -166,7 +166,9 @@ type Challenge struct {
 	ChallengeWindowSize  string `gorm:"size:2"`
 	// SessionData is the CReq form's threeDSSessionData, posted back unchanged with the CRes.
 	SessionData string `gorm:"size:2048"`
-	State       string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
+	// The sweeper finds overdue challenges by state and deadline; on PostgreSQL migration 0090 indexes
+	// only the open challenges' deadlines instead (OpenChallengesIndex).
+	State string `gorm:"size:10;not null;index:idx_challenges_state_deadline"`
 	// TokenHash is the hash of the per-challenge form token: the challenge page's state lives here, never in a cookie.
 	TokenHash string `gorm:"size:64"`
 	// ShownToHash is the SHA-256 of the client address and User-Agent the form was first shown to: a
@@ -340,7 +342,7 @@ type AuthEvent struct {
 	Detail      string      `gorm:"size:200"`
 	IP          string      `gorm:"column:ip;size:45"`
 	UserAgent   string      `gorm:"size:300"`
-	CreatedAt   time.Time   `gorm:"index:idx_auth_events_member_time;index"` // the second for the retention sweeper
+	CreatedAt   time.Time   `gorm:"index:idx_auth_events_member_time;index"` // the second for the retention sweeper (BRIN on PostgreSQL)
 }
 
 // Staff roles, each including the rights of those before it.

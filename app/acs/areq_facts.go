@@ -74,25 +74,36 @@ func merchants(c db.CardRiskCounter) int { return len(c.HourMerchants) / merchan
 func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, items []areqFacts) ([]areqFactsResult, error) {
 	results := make([]areqFactsResult, len(items))
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		hits := make([]AReqHit, len(items))
+		for i, it := range items {
+			hits[i] = AReqHit{CardKey: it.Limits.CardKey, DSKey: it.Limits.DSKey, At: it.At}
+		}
+		windows := rateWindows(window, hits)
+		counts := make([]AReqCounts, len(items))
 		// The risk rows first: the rate rows of a busy Directory Server are the hottest, so they are
-		// locked last and held for the shortest time.
-		answers, counters, err := askCardHistory(tx, items)
+		// locked last and held for the shortest time. On PostgreSQL askCardHistory's statement also
+		// counts the first (nearly always the only) window, after it has locked the risk rows.
+		var first *rateWindow
+		if db.IsPostgres(tx) && len(windows) > 0 {
+			first = &windows[0]
+		}
+		answers, counters, rated, err := askCardHistory(tx, items, first)
 		if err != nil {
 			return err
 		}
-		if counters == nil && db.IsPostgres(tx) {
+		if rated != nil {
+			if err := windows[0].count(hits, rated, counts); err != nil {
+				return err
+			}
+			windows = windows[1:]
+		} else if db.IsPostgres(tx) {
 			// askCardHistory sets the commit's durability in its statement; without it, a statement
 			// of its own does.
 			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
 				return err
 			}
 		}
-		hits := make([]AReqHit, len(items))
-		for i, it := range items {
-			hits[i] = AReqHit{CardKey: it.Limits.CardKey, DSKey: it.Limits.DSKey, At: it.At}
-		}
-		counts, err := CountAReqs(ctx, tx, window, hits)
-		if err != nil {
+		if err := countWindows(ctx, tx, windows, hits, counts); err != nil {
 			return err
 		}
 		counted := map[uint]bool{}
@@ -123,8 +134,9 @@ func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, ite
 // known: on PostgreSQL one statement for all of it, on SQLite (one writer, no round trips) three. It
 // returns one answer per item (nil for an item without a risk ask) and the locked counter rows by card
 // (nil when no item asked). On PostgreSQL its statement also sets the transaction's commit not to wait
-// for the disk.
-func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
+// for the disk and, given rate, adds that window's hits to their rate counters once the risk rows are
+// locked, returning the rate rows' totals (nil when it did not count them: SQLite, or no item asked).
+func askCardHistory(tx *gorm.DB, items []areqFacts, rate *rateWindow) ([]*riskAnswer, map[uint]*db.CardRiskCounter, []db.AReqCounter, error) {
 	answers := make([]*riskAnswer, len(items))
 	var asking []int
 	firstAt := map[uint]time.Time{}
@@ -138,7 +150,7 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 		}
 	}
 	if len(asking) == 0 {
-		return answers, nil, nil
+		return answers, nil, nil, nil
 	}
 
 	pg := db.IsPostgres(tx)
@@ -191,9 +203,24 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 		// What the statement claimed for this item's threeDSServerTransID (PostgreSQL).
 		ClaimedData      *string
 		ClaimedExpiresAt *time.Time
+		// A rate counter's new total, on the statement's rows that answer no item (I is -1; PostgreSQL).
+		RateKey   *string
+		RateCount *int
 	}
 	var claimed []db.DeviceData
+	var rated []db.AReqCounter
 	if pg {
+		// The rate counters' upsert reads the count of the risk rows first, which makes PostgreSQL
+		// finish locking them before it locks a rate row (the order writeAReqFacts keeps); its totals
+		// come back as rows of their own after the items' rows.
+		rateCTE, rateRows := "", ""
+		var rateArgs []any
+		if rate != nil {
+			var upsert string
+			upsert, rateArgs = rate.upsert("(SELECT count(*) FROM c) > 0")
+			rateCTE = `, rate AS (` + upsert + `)`
+			rateRows = ` UNION ALL SELECT NULL, -1` + strings.Repeat(", NULL", 14) + `, r."key", r.count FROM rate r`
+		}
 		// The upsert locks each card's row in card order, creating it if need be, and returns it as
 		// the last commit left it; a no-op update is what makes it lock and return an existing row.
 		// The claim removes the device data it returns, so that each row serves one AReq. The
@@ -202,14 +229,26 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 		err := tx.Raw(`WITH c AS (`+ensure+`UPDATE SET hour_areqs = card_risk_counters.hour_areqs
 			RETURNING card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures_since, failures), `+
 			ask+`, claimed AS (DELETE FROM device_data WHERE three_ds_server_trans_id IN (SELECT claim_id FROM ask WHERE claim_id <> '')
-			RETURNING three_ds_server_trans_id, data, expires_at)`+
+			RETURNING three_ds_server_trans_id, data, expires_at)`+rateCTE+
 			strings.Replace(lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1)+
-			`, d.data AS claimed_data, d.expires_at AS claimed_expires_at
-			FROM ask JOIN c ON c.card_id = ask.card_id LEFT JOIN claimed d ON d.three_ds_server_trans_id = ask.claim_id`,
-			append(args, askArgs...)...).Scan(&found).Error
+			`, d.data AS claimed_data, d.expires_at AS claimed_expires_at, NULL AS rate_key, NULL AS rate_count
+			FROM ask JOIN c ON c.card_id = ask.card_id LEFT JOIN claimed d ON d.three_ds_server_trans_id = ask.claim_id`+rateRows,
+			slices.Concat(args, askArgs, rateArgs)...).Scan(&found).Error
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
+		if rate != nil {
+			rated = []db.AReqCounter{}
+		}
+		answered := found[:0]
+		for _, f := range found {
+			if f.I == -1 && f.RateKey != nil && f.RateCount != nil {
+				rated = append(rated, db.AReqCounter{Key: *f.RateKey, Count: *f.RateCount})
+				continue
+			}
+			answered = append(answered, f)
+		}
+		found = answered
 		for _, f := range found {
 			if f.ClaimedData != nil && f.ClaimedExpiresAt != nil {
 				claimed = append(claimed, db.DeviceData{ThreeDSServerTransID: items[f.I].Risk.ClaimDeviceData, Data: *f.ClaimedData, ExpiresAt: *f.ClaimedExpiresAt})
@@ -219,23 +258,23 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 		// SQLite has one writer, which this transaction is: the rows need no lock.
 		var err error
 		if claimed, err = claimDeviceData(tx, items, asking); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := tx.Exec(ensure+"NOTHING", args...).Error; err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if err := tx.Raw(`WITH `+ask+lookups+` FROM ask JOIN card_risk_counters c ON c.card_id = ask.card_id`, askArgs...).Scan(&found).Error; err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if len(found) != len(asking) {
-		return nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(asking))
+		return nil, nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(asking))
 	}
 	methods := takeDeviceData(claimed, items, asking)
 	counters := make(map[uint]*db.CardRiskCounter, len(cards))
 	for _, f := range found {
 		if f.I < 0 || f.I >= len(items) || items[f.I].Risk == nil || answers[f.I] != nil {
-			return nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
+			return nil, nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
 		}
 		a := &riskAnswer{Method: methods[f.I], DeviceHash: risk.DeviceHash(items[f.I].Risk.Browser, methods[f.I]), Known: f.Knowledge}
 		a.Known.DeviceKnown = f.KnownDevices != nil && slices.Contains(strings.Split(*f.KnownDevices, ","), a.DeviceHash)
@@ -245,7 +284,7 @@ func askCardHistory(tx *gorm.DB, items []areqFacts) ([]*riskAnswer, map[uint]*db
 			counters[c.CardID] = &c
 		}
 	}
-	return answers, counters, nil
+	return answers, counters, rated, nil
 }
 
 // claimDeviceData removes and returns the 3DS Method's device data the asking items name (those that

@@ -224,3 +224,6 @@ func ChallengeStepStatements(t *testing.T, gdb *gorm.DB, password string) (page,
 	}
 	return pageCount.Load(), answerCount.Load()
 }
+
+// OverdueSQL is the sweeper's look for overdue challenges, for its plan's test in package acs_test.
+var OverdueSQL = overdueSQL

@@ -37,6 +37,17 @@ func (f *fixture) succeed(t *testing.T, ares *emv.ARes, trust bool) *db.Challeng
 	return done.ch
 }
 
+// storedFacts reads the facts stored with ch into fresh Facts: a field left out (at its zero value)
+// must not keep what an earlier read found.
+func storedFacts(t *testing.T, ch *db.Challenge) risk.Facts {
+	t.Helper()
+	var facts risk.Facts
+	if err := json.Unmarshal([]byte(ch.RiskFacts), &facts); err != nil {
+		t.Fatalf("risk_facts %q: %v", ch.RiskFacts, err)
+	}
+	return facts
+}
+
 func firedSignals(t *testing.T, ch *db.Challenge) map[risk.Signal]bool {
 	t.Helper()
 	var fired []risk.Fired
@@ -210,10 +221,7 @@ func TestCardCounters(t *testing.T) {
 			m["acquirerMerchantID"], m["purchaseAmount"] = merchant, "300"
 		})
 	}
-	var facts risk.Facts
-	if err := json.Unmarshal([]byte(last.RiskFacts), &facts); err != nil {
-		t.Fatal(err)
-	}
+	facts := storedFacts(t, last)
 	if facts.AReqsHour != 4 || facts.AReqsDay != 4 || facts.SmallAmountsHour != 4 || facts.MerchantsHour != 3 {
 		t.Fatalf("counters: hour %d day %d small %d merchants %d, want 4 4 4 3", facts.AReqsHour, facts.AReqsDay, facts.SmallAmountsHour, facts.MerchantsHour)
 	}
@@ -223,7 +231,7 @@ func TestCardCounters(t *testing.T) {
 	// The next hour starts new hour windows; the day goes on.
 	f.now = f.now.Truncate(time.Hour).Add(time.Hour)
 	_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
-	json.Unmarshal([]byte(ch.RiskFacts), &facts)
+	facts = storedFacts(t, ch)
 	if facts.AReqsHour != 1 || facts.SmallAmountsHour != 0 || facts.MerchantsHour != 1 || (facts.AReqsDay != 5 && f.now.Hour() != 0) {
 		t.Fatalf("next hour: %+v", facts)
 	}
@@ -243,15 +251,13 @@ func TestFailedChallengeCounts(t *testing.T) {
 		t.Fatalf("after %d wrong answers: %+v", testTries, s)
 	}
 	_, ch := f.aresFor(t, demodata.YamadaJCB, nil)
-	var facts risk.Facts
-	json.Unmarshal([]byte(ch.RiskFacts), &facts)
+	facts := storedFacts(t, ch)
 	if facts.FailedChallenges24h != 1 || !firedSignals(t, ch)[risk.SignalRecentFailures] {
 		t.Fatalf("after a failed challenge: failures %d, fired %s", facts.FailedChallenges24h, ch.RiskFired)
 	}
 	f.now = f.now.Add(25 * time.Hour)
 	_, ch = f.aresFor(t, demodata.YamadaJCB, nil)
-	json.Unmarshal([]byte(ch.RiskFacts), &facts)
-	if facts.FailedChallenges24h != 0 {
+	if facts := storedFacts(t, ch); facts.FailedChallenges24h != 0 {
 		t.Fatalf("a day later: failures %d, want 0", facts.FailedChallenges24h)
 	}
 }

@@ -2,6 +2,7 @@ package acs
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -57,6 +58,15 @@ func (a *ACS) sweep(ctx context.Context, now time.Time) (int, error) {
 	}
 }
 
+// openStates is open as the sweeper's statement names it: written into the text (they are constants),
+// not bound, because PostgreSQL's index of the open challenges' deadlines (migration 0090) holds those
+// states only, and a generic plan, which does not see a parameter's value, could not use it: it read
+// every row of every partition instead.
+var openStates = "('" + strings.Join(open, "', '") + "')"
+
+// overdueSQL finds the first challenges past their deadline (the deadline, then how many).
+var overdueSQL = `SELECT acs_trans_id FROM challenges WHERE state IN ` + openStates + ` AND deadline <= ? ORDER BY deadline LIMIT ?`
+
 // expireBatch ends up to sweepBatch challenges past their deadline at now in one transaction: the
 // UPDATE re-checks each row's state and deadline as it writes it, so a challenge that a CReq, an
 // answer or another node moved first is left as that move left it; the RReqs and the result events of
@@ -71,12 +81,11 @@ func (a *ACS) expireBatch(ctx context.Context, now time.Time) (int, error) {
 	err := a.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		err := tx.Raw(`UPDATE challenges SET state = ?, trans_status = ?, trans_status_reason = ?,
 			challenge_cancel = CASE WHEN state = ? THEN ? ELSE ? END, finished_at = ?, updated_at = ?
-			WHERE state IN ? AND deadline <= ? AND acs_trans_id IN (
-				SELECT acs_trans_id FROM challenges WHERE state IN ? AND deadline <= ? ORDER BY deadline LIMIT ?`+lock+`)
+			WHERE state IN `+openStates+` AND deadline <= ? AND acs_trans_id IN (`+overdueSQL+lock+`)
 			RETURNING *`,
 			db.ChallengeExpired, string(emv.StatusN), string(emv.ReasonTimedOut),
 			db.ChallengeCreated, string(emv.CancelNoCReq), string(emv.CancelTimeout), now, now,
-			open, now, open, now, sweepBatch).Scan(&ended).Error
+			now, now, sweepBatch).Scan(&ended).Error
 		if err != nil || len(ended) == 0 {
 			return err
 		}

@@ -243,6 +243,45 @@ func TestFactsReplayAsStored(t *testing.T) {
 	}
 }
 
+// Facts are stored without their zero fields, and rows stored before, which spell every field out,
+// read back as the same facts.
+func TestFactsStoredWithoutZeroFields(t *testing.T) {
+	spelled := `{"messageVersion":"2.2.0","messageCategory":"01","methodData":false,"amountMinor":3000,"currency":"392",` +
+		`"exponent":0,"deviceKnown":false,"merchantKnown":true,"merchantTrusted":false,"areqsHour":1,"areqsDay":1,` +
+		`"smallAmountsHour":0,"merchantsHour":0,"credentialsChanged24h":false,"failedChallenges24h":0,"locked24h":false}`
+	cases := []struct {
+		name   string
+		facts  Facts
+		stored string
+	}{
+		{"nothing known", Facts{}, `{}`},
+		{"a payment from a new device", Facts{MessageVersion: emv.V220, MessageCategory: "01", AmountMinor: 3000, Currency: CurrencyJPY,
+			MerchantKnown: true, AReqsHour: 1, AReqsDay: 1},
+			`{"messageVersion":"2.2.0","messageCategory":"01","amountMinor":3000,"currency":"392","merchantKnown":true,"areqsHour":1,"areqsDay":1}`},
+		{"every flag set", Facts{MethodData: true, DeviceKnown: true, MerchantTrusted: true, CredentialsChanged24h: true, Locked24h: true, LockedNow: true},
+			`{"methodData":true,"deviceKnown":true,"merchantTrusted":true,"credentialsChanged24h":true,"locked24h":true,"lockedNow":true}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			b, err := json.Marshal(c.facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != c.stored {
+				t.Fatalf("stored %s, want %s", b, c.stored)
+			}
+			var back Facts
+			if err := json.Unmarshal(b, &back); err != nil || back != c.facts {
+				t.Fatalf("read back %+v (%v), want %+v", back, err, c.facts)
+			}
+		})
+	}
+	var old Facts
+	if err := json.Unmarshal([]byte(spelled), &old); err != nil || old != cases[1].facts {
+		t.Fatalf("a row stored with every field spelled out read as %+v (%v), want %+v", old, err, cases[1].facts)
+	}
+}
+
 func TestDefaultRulesValid(t *testing.T) {
 	if err := DefaultRules().Validate(); err != nil {
 		t.Fatal(err)

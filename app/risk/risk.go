@@ -50,18 +50,21 @@ var AllSignals = []Signal{
 
 // Facts are what is known about one AReq when it is decided: read from the AReq and from the card's
 // own history (kept as counters and small lists, never by scanning history on the hot path). They are
-// stored with the transaction (JSON) so that a decision can be explained and replayed later.
+// stored with the transaction (JSON) so that a decision can be explained and replayed later. A field
+// at its zero value is left out of the stored JSON, and reads back as that zero: most of a row's facts
+// are false or 0, and spelled out they were a third of the bytes every AReq's row writes. Rows stored
+// before that spell every field and read back the same.
 type Facts struct {
-	MessageVersion    string `json:"messageVersion"`
-	MessageCategory   string `json:"messageCategory"`             // 01 payment, 02 non-payment
+	MessageVersion    string `json:"messageVersion,omitempty"`
+	MessageCategory   string `json:"messageCategory,omitempty"`   // 01 payment, 02 non-payment
 	AuthenticationInd string `json:"authenticationInd,omitempty"` // threeDSRequestorAuthenticationInd
 	ChallengeInd      string `json:"challengeInd,omitempty"`      // threeDSRequestorChallengeInd
 	CompInd           string `json:"compInd,omitempty"`           // threeDSCompInd Y, N or U
-	MethodData        bool   `json:"methodData"`                  // device data from the 3DS Method was found for this AReq
+	MethodData        bool   `json:"methodData,omitempty"`        // device data from the 3DS Method was found for this AReq
 
-	AmountMinor int64  `json:"amountMinor"` // purchaseAmount in minor units of Currency
-	Currency    string `json:"currency"`    // ISO 4217 numeric
-	Exponent    int    `json:"exponent"`
+	AmountMinor int64  `json:"amountMinor,omitempty"` // purchaseAmount in minor units of Currency
+	Currency    string `json:"currency,omitempty"`    // ISO 4217 numeric
+	Exponent    int    `json:"exponent,omitempty"`
 
 	MerchantCountry     string `json:"merchantCountry,omitempty"`
 	AddrMatch           string `json:"addrMatch,omitempty"`           // Y or N when the requestor sent it
@@ -69,18 +72,18 @@ type Facts struct {
 	AccountAgeInd       string `json:"accountAgeInd,omitempty"`       // acctInfo.chAccAgeInd
 	SuspiciousActivity  string `json:"suspiciousActivity,omitempty"`  // acctInfo.suspiciousAccActivity
 
-	DeviceKnown     bool `json:"deviceKnown"`     // this device authenticated successfully for the card and is still trusted
-	MerchantKnown   bool `json:"merchantKnown"`   // the card authenticated successfully at this merchant before
-	MerchantTrusted bool `json:"merchantTrusted"` // the member put this merchant on the trust list
+	DeviceKnown     bool `json:"deviceKnown,omitempty"`     // this device authenticated successfully for the card and is still trusted
+	MerchantKnown   bool `json:"merchantKnown,omitempty"`   // the card authenticated successfully at this merchant before
+	MerchantTrusted bool `json:"merchantTrusted,omitempty"` // the member put this merchant on the trust list
 
-	AReqsHour        int `json:"areqsHour"`        // AReqs for the card in the last hour, this one included
-	AReqsDay         int `json:"areqsDay"`         // the same over the last 24 hours
-	SmallAmountsHour int `json:"smallAmountsHour"` // of AReqsHour, those at or below Rules.SmallAmount
-	MerchantsHour    int `json:"merchantsHour"`    // distinct merchants among AReqsHour
+	AReqsHour        int `json:"areqsHour,omitempty"`        // AReqs for the card in the last hour, this one included
+	AReqsDay         int `json:"areqsDay,omitempty"`         // the same over the last 24 hours
+	SmallAmountsHour int `json:"smallAmountsHour,omitempty"` // of AReqsHour, those at or below Rules.SmallAmount
+	MerchantsHour    int `json:"merchantsHour,omitempty"`    // distinct merchants among AReqsHour
 
-	CredentialsChanged24h bool `json:"credentialsChanged24h"`
-	FailedChallenges24h   int  `json:"failedChallenges24h"`
-	Locked24h             bool `json:"locked24h"`
+	CredentialsChanged24h bool `json:"credentialsChanged24h,omitempty"`
+	FailedChallenges24h   int  `json:"failedChallenges24h,omitempty"`
+	Locked24h             bool `json:"locked24h,omitempty"`
 	// LockedNow: the member's ID or the card's challenges are locked at this moment. Such a purchase
 	// is never frictionless: the challenge page tells the member about the lock.
 	LockedNow bool `json:"lockedNow,omitempty"`
