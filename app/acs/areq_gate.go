@@ -39,28 +39,24 @@ type areqGate struct {
 	// stored row; never more than maxRest, so that one stall cannot make the gate refuse every AReq.
 	rest    atomic.Int64
 	maxRest time.Duration
-	// maxQueue bounds the wait an AReq is let in to: when the AReqs ahead would take longer than this
-	// to get in, it is refused at once even if its deadline would allow the wait. Past its maximum,
-	// bounded only by the deadline, the queue settled at nearly the whole timeout, so every answered
-	// AReq took over a second and any wait the gate cannot see (the Directory Server's, the HTTP
-	// read's) pushed it past the Directory Server's patience: an overload then answered little on time
-	// and refused little at once. A quarter of the timeout keeps the answered ones well inside a
-	// Directory Server's patience, and is still longer than the wait a database stall of the stall
-	// drill's length shows to the gate (its estimate counts a stall's queue at the pace before it).
-	maxQueue time.Duration
+	// timeout is HONNIN_AREQ_TIMEOUT, the most time any AReq has: a queue that would take longer than
+	// it less rest refuses every AReq, whatever its deadline. The queue is bounded by each AReq's
+	// deadline alone: a shorter bound (a quarter of the timeout was tried) refused AReqs in the stall
+	// drill, as the AReqs that waited out a 500 ms database stall raise rest while the queue behind
+	// them drains, and a stall shorter than the timeout must cost latency, not answers (issue 13).
+	timeout time.Duration
 }
 
 func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
 	return &areqGate{inFlight: make(chan struct{}, max(1, inFlight)), reads: make(chan struct{}, max(1, reads)),
-		maxRest: timeout / 2, maxQueue: timeout / 4}
+		maxRest: timeout / 2, timeout: timeout}
 }
 
 // admit waits for a place past the gate while ctx's deadline still leaves the time an admitted AReq
 // takes; past that it returns errAReqShed. When the gate is full and the AReqs waiting ahead would
-// take longer to get in than that, or than maxQueue (they get in at about one full gate per average
-// time), it refuses at once rather than at the end of a wait that cannot succeed or would take most
-// of the deadline: an overload's refusals then cost the Directory Server milliseconds, not a second of
-// a held connection, and the AReqs let in are answered about as fast as Honnin answers at its maximum.
+// take longer to get in than that (they get in at about one full gate per average time), it refuses
+// at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
+// Directory Server milliseconds, not a second of a held connection.
 // An admitted caller calls leave when its work is done.
 func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 	ahead := g.waiting.Add(1) - 1
@@ -72,7 +68,7 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 		if wait <= 0 {
 			return errAReqShed
 		}
-		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > min(wait, g.maxQueue) {
+		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > wait {
 			return errAReqShed
 		}
 		t := time.NewTimer(wait)
@@ -103,11 +99,11 @@ func (g *areqGate) queueWait(ahead int64) time.Duration {
 }
 
 // crowded reports whether an AReq arriving now would be refused at once behind the queue whatever
-// its deadline (the gate full and the queue longer than maxQueue), so that the handler can refuse it
-// before decoding it: past the maximum the refusals are most of the AReqs, and what each costs is CPU
-// the answered ones need.
+// its deadline (the gate full and the queue longer than even a whole timeout leaves to wait), so that
+// the handler can refuse it before decoding it: past the maximum the refusals are most of the AReqs,
+// and what each costs is CPU the answered ones need.
 func (g *areqGate) crowded() bool {
-	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.maxQueue
+	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.timeout-g.expected()
 }
 
 // read waits for a reading slot (an admitted AReq's statement on a connection of its own); the caller
