@@ -4,10 +4,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"gorm.io/gorm"
-
 	"honnin/app/acs"
-	"honnin/db"
 	"honnin/tests/testkit"
 )
 
@@ -30,7 +27,7 @@ func TestChallengeStepsStatements(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				page, answer := acs.ChallengeStepStatements(t, countedDB(t, b), tt.password)
+				page, answer := acs.ChallengeStepStatements(t, testkit.OpenDBWithLog(t, b, slog.New(slog.DiscardHandler)), tt.password)
 				t.Logf("page %d, answer %d statements", page, answer)
 				if page > 3 {
 					t.Errorf("the first CReq ran %d statements, want at most 3 (load, member, show)", page)
@@ -41,19 +38,4 @@ func TestChallengeStepsStatements(t *testing.T) {
 			})
 		}
 	})
-}
-
-// countedDB is testkit.OpenDB with a logger: statements are counted by the logger that traces them.
-func countedDB(t *testing.T, b testkit.Backend) *gorm.DB {
-	t.Helper()
-	url, dir := testkit.NewDatabaseURL(t, b)
-	gdb, err := db.Open(url, dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close(gdb) })
-	if err := db.Migrate(gdb); err != nil {
-		t.Fatal(err)
-	}
-	return gdb
 }

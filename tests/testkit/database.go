@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"log/slog"
 	"testing"
 
 	"gorm.io/gorm"
@@ -10,10 +11,14 @@ import (
 
 // OpenDB opens a fresh, migrated database of the backend without starting a server, for tests of
 // packages that work on *gorm.DB directly.
-func OpenDB(t testing.TB, b Backend) *gorm.DB {
+func OpenDB(t testing.TB, b Backend) *gorm.DB { return OpenDBWithLog(t, b, nil) }
+
+// OpenDBWithLog is OpenDB whose statements go through log, for tests that count what the logger
+// traces (db.CountStatements).
+func OpenDBWithLog(t testing.TB, b Backend, log *slog.Logger) *gorm.DB {
 	t.Helper()
 	url, dir := NewDatabaseURL(t, b)
-	gdb, err := db.Open(url, dir, nil)
+	gdb, err := db.Open(url, dir, log)
 	if err != nil {
 		t.Fatal(err)
 	}
