@@ -3,6 +3,7 @@ package acs
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -45,6 +46,8 @@ type areqGate struct {
 	// drill, as the AReqs that waited out a 500 ms database stall raise rest while the queue behind
 	// them drains, and a stall shorter than the timeout must cost latency, not answers (issue 13).
 	timeout time.Duration
+	// left is the pace at which admitted AReqs have lately left the gate: how fast a queue drains.
+	left departures
 }
 
 func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
@@ -54,8 +57,7 @@ func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
 
 // admit waits for a place past the gate while ctx's deadline still leaves the time an admitted AReq
 // takes; past that it returns errAReqShed. When the gate is full and the AReqs waiting ahead would
-// take longer to get in than that (they get in at about one full gate per average time), it refuses
-// at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
+// take longer to get in than that (queueWait), it refuses at once rather than at the end of a wait that cannot succeed: an overload's refusals then cost the
 // Directory Server milliseconds, not a second of a held connection.
 // An admitted caller calls leave when its work is done.
 func (g *areqGate) admit(ctx context.Context, now time.Time) error {
@@ -90,12 +92,25 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 	}
 }
 
-func (g *areqGate) leave() { <-g.inFlight }
+func (g *areqGate) leave() {
+	<-g.inFlight
+	g.left.record(time.Now())
+}
 
-// queueWait is how long an AReq with ahead others waiting before it would wait for a place: they get
-// in at about one full gate per the average time.
+// queueWait is how long an AReq with ahead others waiting before it would wait for a place, by the
+// faster of two estimates, each too slow where the other is right, so that the gate does not refuse
+// an AReq it will have time for. One is a
+// full gate per the average time an admitted AReq takes, which a burst after a quiet spell needs (the
+// recent departures were as slow as the arrivals, not as the gate can go); the other is the pace at
+// which AReqs have lately left, which a stall needs: the AReqs that waited it out raise the average
+// to hundreds of milliseconds just as the queue behind them drains at the full pace, and by the
+// average alone the gate refused AReqs that it then had time for.
 func (g *areqGate) queueWait(ahead int64) time.Duration {
-	return time.Duration(ahead) * g.expected() / time.Duration(cap(g.inFlight))
+	each := g.expected() / time.Duration(cap(g.inFlight))
+	if paced := g.left.pace(); paced > 0 {
+		each = min(each, paced)
+	}
+	return time.Duration(ahead) * each
 }
 
 // crowded reports whether an AReq arriving now would be refused at once behind the queue whatever
@@ -133,3 +148,60 @@ func (g *areqGate) observe(d time.Duration) {
 		}
 	}
 }
+
+// paceWindow is the shortest span a pace is measured over: long enough to hold a group commit's
+// release of a whole batch and the wait for the next, so that a window's pace is the batches' pace.
+// A window that took longer than gapSpan had a gap in it, the gate idle or the database stalled, and
+// says nothing of how fast a queue drains: it is left out.
+const (
+	paceWindow = 50 * time.Millisecond
+	gapSpan    = 4 * paceWindow
+)
+
+// departures measures the pace at which AReqs leave the gate: the departures and the time they took
+// over the last few windows of at least paceWindow (each closed by the departure that ends it) that
+// had no gap. A stall's window is left out, so the pace after a stall is that of the windows before
+// it and of the drain after it, and under a lasting overload it is the gate's own pace.
+type departures struct {
+	mu     sync.Mutex
+	start  time.Time // of the window under way; zero before the first departure
+	count  int       // departures in the window under way
+	recent [8]window
+	next   int
+	each   atomic.Int64 // the recent windows' time per departure, in nanoseconds; 0 while none closed
+}
+
+type window struct {
+	span  time.Duration
+	count int
+}
+
+func (d *departures) record(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.start.IsZero() {
+		d.start = now
+		return
+	}
+	d.count++
+	span := now.Sub(d.start)
+	if span < paceWindow {
+		return
+	}
+	closed := window{span, d.count}
+	d.start, d.count = now, 0
+	if span > gapSpan {
+		return
+	}
+	d.recent[d.next] = closed
+	d.next = (d.next + 1) % len(d.recent)
+	var all window
+	for _, w := range d.recent {
+		all.span += w.span
+		all.count += w.count
+	}
+	d.each.Store(int64(all.span / time.Duration(all.count)))
+}
+
+// pace is the time per departure of the recent windows without a gap, 0 while none has closed.
+func (d *departures) pace() time.Duration { return time.Duration(d.each.Load()) }

@@ -150,3 +150,99 @@ func TestAReqGateCrowded(t *testing.T) {
 		})
 	}
 }
+
+// The pace is the time per departure over the recent windows; a window with a gap in it (a stall,
+// or the gate idle) is left out, and nothing is known before the first window closes.
+func TestDeparturesPace(t *testing.T) {
+	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	ms := func(n ...int) []time.Time {
+		var at []time.Time
+		for _, m := range n {
+			at = append(at, start.Add(time.Duration(m)*time.Millisecond))
+		}
+		return at
+	}
+	tests := []struct {
+		name string
+		at   []time.Time
+		want time.Duration
+	}{
+		{"no departure", nil, 0},
+		{"a window not yet closed", ms(0, 10, 20, 49), 0},
+		{"one per 10 ms", ms(0, 10, 20, 30, 40, 50), 10 * time.Millisecond},
+		{"two windows, 10 then 20 ms apart", ms(0, 10, 20, 30, 40, 50, 70, 90, 110), 110 * time.Millisecond / 8},
+		{
+			// batches of 4 released together every 20 ms, then a 500 ms stall, then batches again
+			"batches around a stall",
+			ms(0, 20, 20, 20, 20, 40, 40, 40, 40, 60,
+				560, 560, 560, 560, 580, 580, 580, 580, 600, 600, 600, 600, 620),
+			120 * time.Millisecond / 21,
+		},
+		{"departures far apart", ms(0, 300, 600, 900), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d departures
+			for _, at := range tt.at {
+				d.record(at)
+			}
+			if got := d.pace(); got != tt.want {
+				t.Errorf("pace: %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// After a stall the average time an admitted AReq took is inflated by the AReqs that waited it out,
+// while the queue drains at the pace the departures show: the queue's wait follows the faster of the
+// two, and an AReq that can get in before its deadline is let in. After a quiet spell the departures
+// were slow because the arrivals were, and the average is what says how fast a burst gets in.
+func TestAReqGateQueueWaitTakesTheFasterEstimate(t *testing.T) {
+	start := time.Now()
+	tests := []struct {
+		name  string
+		rest  time.Duration
+		every time.Duration // between departures, 20 windows' worth
+		want  time.Duration // the wait of 250 ahead at a gate of 100
+	}{
+		{"after a stall: the pace", 500 * time.Millisecond, time.Millisecond, 250 * time.Millisecond},
+		{"after a quiet spell: the average", 10 * time.Millisecond, 100 * time.Millisecond, 25 * time.Millisecond},
+		{"nothing left yet: the average", 10 * time.Millisecond, 0, 25 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newAReqGate(100, 1, 1500*time.Millisecond)
+			g.rest.Store(int64(tt.rest))
+			if tt.every > 0 {
+				for i := range 20 * int(paceWindow/tt.every+1) {
+					g.left.record(start.Add(time.Duration(i) * tt.every))
+				}
+			}
+			if got := g.queueWait(250); got != tt.want {
+				t.Errorf("queueWait(250): %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// The stall drill's case: a full gate, 250 AReqs waiting after a stall, the average inflated to
+// 500 ms, departures at 1 ms each. An AReq with a whole timeout left is admitted once a place frees
+// up, where by the average alone (250 × 5 ms = 1.25 s of queue against 1 s left) it was refused.
+func TestAReqGateAdmitsBehindADrainingQueue(t *testing.T) {
+	g := newAReqGate(100, 1, 1500*time.Millisecond)
+	g.rest.Store(int64(500 * time.Millisecond))
+	now := time.Now()
+	for i := range 200 {
+		g.left.record(now.Add(time.Duration(i-200) * time.Millisecond))
+	}
+	for range 100 {
+		g.inFlight <- struct{}{}
+	}
+	g.waiting.Store(250)
+	ctx, cancel := context.WithDeadline(context.Background(), now.Add(1500*time.Millisecond))
+	defer cancel()
+	go func() { time.Sleep(20 * time.Millisecond); g.leave() }()
+	if err := g.admit(ctx, now); err != nil {
+		t.Fatalf("admit behind a queue that drains in time: %v", err)
+	}
+}
