@@ -111,10 +111,10 @@ func (c *Checker) activeMember(ctx context.Context, query string, arg any) (*db.
 }
 
 // CheckLogin verifies a portal login; a success also stamps the member's login times (LastLoginAt is
-// now, PreviousLoginAt the login before) and records the login event. Failures count against the member the typed ID names. A locked
-// ID is told apart only to someone who gave its right password: any wrong password, including the
-// one that locks the ID, gets the answer an unknown ID gets, and every answer costs one hash, so that
-// neither the page nor its timing tells an ID exists or is locked.
+// now, PreviousLoginAt the login before) and records the login event. Failures count against the
+// member the typed ID names. A locked ID is told apart only to someone who gave its right password:
+// any wrong password, including the one that locks the ID, gets the answer an unknown ID gets, and
+// every answer costs one hash, so that neither the page nor its timing tells an ID exists or is locked.
 func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from Origin) (Result, error) {
 	var typed *db.Member
 	if id := NormalizeLoginID(loginID); id != "" {
