@@ -334,7 +334,7 @@ func TestLoginStampsTimes(t *testing.T) {
 			t.Fatal(res, err)
 		}
 		statements.Store(0)
-		from := credentials.Origin{IP: "192.0.2.7", UserAgent: "Mozilla/5.0 (test)"}
+		from := credentials.Origin{IP: "192.0.2.7", UserAgent: "Mozilla/5.0 (test)", Language: "en"}
 		first, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", from)
 		if err != nil || first.Outcome != credentials.OK || first.Member.LastLoginAt == nil || first.Member.PreviousLoginAt != nil {
 			t.Fatalf("first login: %+v %v", first, err)
@@ -355,8 +355,8 @@ func TestLoginStampsTimes(t *testing.T) {
 		var stored db.Member
 		gdb.First(&stored, carol.ID)
 		if stored.FailedAttempts != 0 || stored.LastLoginAt == nil || !stored.LastLoginAt.Equal(*second.Member.LastLoginAt) ||
-			stored.PreviousLoginAt == nil || !stored.PreviousLoginAt.Equal(*first.Member.LastLoginAt) {
-			t.Errorf("stored %+v: want no failures and the two logins' times", stored)
+			stored.PreviousLoginAt == nil || !stored.PreviousLoginAt.Equal(*first.Member.LastLoginAt) || stored.Language != "en" {
+			t.Errorf("stored %+v: want no failures, the two logins' times and the first login's language", stored)
 		}
 
 		until := db.Now().Add(time.Hour)
