@@ -37,6 +37,7 @@ var migrations = []*gormigrate.Migration{
 	areqWriteCosts,
 	memberEventsIndex,
 	openChallengesIndex,
+	sessionsUnlogged,
 }
 
 // migrationsTable records the IDs of the applied steps.

@@ -111,10 +111,10 @@ func (c *Checker) activeMember(ctx context.Context, query string, arg any) (*db.
 }
 
 // CheckLogin verifies a portal login; a success also stamps the member's login times (LastLoginAt is
-// now, PreviousLoginAt the login before). Failures count against the member the typed ID names. A locked
-// ID is told apart only to someone who gave its right password: any wrong password, including the
-// one that locks the ID, gets the answer an unknown ID gets, and every answer costs one hash, so that
-// neither the page nor its timing tells an ID exists or is locked.
+// now, PreviousLoginAt the login before) and records the login event. Failures count against the
+// member the typed ID names. A locked ID is told apart only to someone who gave its right password:
+// any wrong password, including the one that locks the ID, gets the answer an unknown ID gets, and
+// every answer costs one hash, so that neither the page nor its timing tells an ID exists or is locked.
 func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from Origin) (Result, error) {
 	var typed *db.Member
 	if id := NormalizeLoginID(loginID); id != "" {
@@ -132,7 +132,7 @@ func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from
 		return Result{}, err
 	}
 	if match {
-		return c.succeedLogin(ctx, typed, from.Language)
+		return c.succeedLogin(ctx, typed, from)
 	}
 	res, err := c.fail(ctx, typed, ViaPortal, from)
 	if res.Outcome == Locked {
@@ -367,22 +367,18 @@ func (c *Checker) succeed(ctx context.Context, m *db.Member) (Result, error) {
 	return Result{Outcome: OK, Member: m}, nil
 }
 
-// succeedLogin is succeed for a portal login, in one statement: the run of failures ends and the
-// login is stamped (last_login_at now, the one before it in previous_login_at), unless the ID locked
-// while the password was hashed.
-func (c *Checker) succeedLogin(ctx context.Context, m *db.Member, language string) (Result, error) {
+// succeedLogin is succeed for a portal login: the run of failures ends, the login is stamped
+// (last_login_at now, the one before it in previous_login_at) and recorded as a login event, unless
+// the ID locked while the password was hashed. On PostgreSQL the stamp and its event are one statement,
+// one round trip and one commit; on SQLite two statements in one transaction.
+func (c *Checker) succeedLogin(ctx context.Context, m *db.Member, from Origin) (Result, error) {
 	gdb := c.DB.WithContext(ctx)
 	now := db.Now()
-	stamp := map[string]any{"failed_attempts": 0, "locked_until": nil,
-		"previous_login_at": gorm.Expr("last_login_at"), "last_login_at": now}
-	if language != "" {
-		stamp["language"] = language
+	stamped, err := stampLogin(gdb, m.ID, now, from)
+	if err != nil {
+		return Result{}, err
 	}
-	stamped := gdb.Model(&db.Member{}).Where("id = ? AND (locked_until IS NULL OR locked_until <= ?)", m.ID, now).Updates(stamp)
-	if stamped.Error != nil {
-		return Result{}, stamped.Error
-	}
-	if stamped.RowsAffected == 0 {
+	if !stamped {
 		var cur db.Member
 		if err := gdb.Select("id", "locked_until").Where("id = ?", m.ID).Take(&cur).Error; err != nil {
 			return Result{}, err
@@ -390,11 +386,43 @@ func (c *Checker) succeedLogin(ctx context.Context, m *db.Member, language strin
 		if IsLocked(&cur, now) {
 			return Result{Outcome: Locked, Member: m, LockedUntil: *cur.LockedUntil}, nil
 		}
-		return c.succeedLogin(ctx, m, language) // the lock ended between the two statements
+		return c.succeedLogin(ctx, m, from) // the lock ended between the two statements
 	}
 	m.FailedAttempts, m.LockedUntil = 0, nil
 	m.PreviousLoginAt, m.LastLoginAt = m.LastLoginAt, &now
 	return Result{Outcome: OK, Member: m}, nil
+}
+
+// stampLogin stamps a login on the member's row and records its login event, both or neither: it
+// reports false, writing nothing, when the ID is locked at now. A login in from.Language makes it the
+// member's language.
+func stampLogin(gdb *gorm.DB, memberID uint, now time.Time, from Origin) (bool, error) {
+	set := "failed_attempts = 0, locked_until = NULL, previous_login_at = last_login_at, last_login_at = ?, updated_at = ?"
+	args := []any{now, now}
+	if from.Language != "" {
+		set += ", language = ?"
+		args = append(args, from.Language)
+	}
+	update := "UPDATE members SET " + set + " WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)"
+	args = append(args, memberID, now)
+	ua := security.Truncate(from.UserAgent, 300)
+	if db.IsPostgres(gdb) {
+		res := gdb.Exec("WITH stamped AS ("+update+" RETURNING id) "+
+			"INSERT INTO auth_events (member_id, kind, result, detail, ip, user_agent, created_at) "+
+			"SELECT id, ?, ?, '', ?, ?, ? FROM stamped", append(args, db.EventLogin, db.ResultOK, from.IP, ua, now)...)
+		return res.RowsAffected == 1, res.Error
+	}
+	stamped := false
+	err := gdb.Transaction(func(tx *gorm.DB) error {
+		res := tx.Exec(update, args...)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		stamped = true
+		return tx.Create(&db.AuthEvent{MemberID: &memberID, Kind: db.EventLogin, Result: db.ResultOK, IP: from.IP,
+			UserAgent: ua, CreatedAt: now}).Error
+	})
+	return stamped, err
 }
 
 // counter is a failure count with a lock: a member's ID, or a card's challenges.

@@ -3,6 +3,7 @@ package credentials_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -313,21 +314,38 @@ func TestCardLock(t *testing.T) {
 	})
 }
 
-// A portal login ends the run of failures and stamps the login times in one statement; one whose ID
-// locked while it hashed stamps nothing.
+func loginEvents(gdb *gorm.DB, memberID uint) []db.AuthEvent {
+	var evs []db.AuthEvent
+	gdb.Where("member_id = ? AND kind = ?", memberID, db.EventLogin).Order("id").Find(&evs)
+	return evs
+}
+
+// A portal login ends the run of failures, stamps the login times and records the login event, on
+// PostgreSQL in one statement after the member's read; one whose ID locked while it hashed writes
+// nothing.
 func TestLoginStampsTimes(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
-		ctx := context.Background()
-		gdb := testkit.OpenDB(t, b)
+		gdb := testkit.OpenDBWithLog(t, b, slog.New(slog.DiscardHandler))
+		ctx, statements := db.CountStatements(context.Background())
 		hasher := security.NewHasher(security.FastArgon2ForTests)
 		carol := newMember(t, gdb, hasher, "carol01")
 		c := credentials.Checker{DB: gdb, Hasher: hasher, Policy: credentials.Policy{Threshold: 3, LockFor: time.Hour}}
 		if res, err := c.CheckLogin(ctx, "carol01", "wrong", credentials.Origin{}); err != nil || res.Outcome != credentials.Wrong {
 			t.Fatal(res, err)
 		}
-		first, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", credentials.Origin{})
+		statements.Store(0)
+		from := credentials.Origin{IP: "192.0.2.7", UserAgent: "Mozilla/5.0 (test)", Language: "en"}
+		first, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", from)
 		if err != nil || first.Outcome != credentials.OK || first.Member.LastLoginAt == nil || first.Member.PreviousLoginAt != nil {
 			t.Fatalf("first login: %+v %v", first, err)
+		}
+		if b == testkit.Postgres && statements.Load() != 2 {
+			t.Errorf("a login ran %d statements, want 2: the member's read, then the stamp with its event", statements.Load())
+		}
+		evs := loginEvents(gdb, carol.ID)
+		if len(evs) != 1 || evs[0].Result != db.ResultOK || evs[0].IP != from.IP || evs[0].UserAgent != from.UserAgent ||
+			!evs[0].CreatedAt.Equal(*first.Member.LastLoginAt) {
+			t.Fatalf("login events %+v: want one, ok, from %+v at the login time %v", evs, from, first.Member.LastLoginAt)
 		}
 		second, err := c.CheckLogin(ctx, "carol01", "correct-horse-1", credentials.Origin{})
 		if err != nil || second.Outcome != credentials.OK || second.Member.PreviousLoginAt == nil ||
@@ -337,8 +355,8 @@ func TestLoginStampsTimes(t *testing.T) {
 		var stored db.Member
 		gdb.First(&stored, carol.ID)
 		if stored.FailedAttempts != 0 || stored.LastLoginAt == nil || !stored.LastLoginAt.Equal(*second.Member.LastLoginAt) ||
-			stored.PreviousLoginAt == nil || !stored.PreviousLoginAt.Equal(*first.Member.LastLoginAt) {
-			t.Errorf("stored %+v: want no failures and the two logins' times", stored)
+			stored.PreviousLoginAt == nil || !stored.PreviousLoginAt.Equal(*first.Member.LastLoginAt) || stored.Language != "en" {
+			t.Errorf("stored %+v: want no failures, the two logins' times and the first login's language", stored)
 		}
 
 		until := db.Now().Add(time.Hour)
@@ -351,6 +369,9 @@ func TestLoginStampsTimes(t *testing.T) {
 		gdb.First(&after, carol.ID)
 		if !after.LastLoginAt.Equal(*stored.LastLoginAt) {
 			t.Errorf("a refused login moved the login time to %v", after.LastLoginAt)
+		}
+		if evs := loginEvents(gdb, carol.ID); len(evs) != 2 {
+			t.Errorf("login events after two logins and a refused one: %d, want 2", len(evs))
 		}
 	})
 }

@@ -17,19 +17,17 @@ import (
 )
 
 // Login checks an ID and password with the shared check (whose failures count together with the
-// challenge page's and lock the ID at the threshold, and which on success stamps the login time: the
-// previous one is what the member is shown), and records the attempt as a login event. Only a right
-// password to a locked ID is answered Locked; every wrong one is answered Wrong.
+// challenge page's and lock the ID at the threshold, and which on success stamps the login time, the
+// previous one being what the member is shown, and records the login event with the stamp), and
+// records a refused attempt as a login event. Only a right password to a locked ID is answered Locked;
+// every wrong one is answered Wrong.
 func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, loginID, password string, from credentials.Origin) (credentials.Result, error) {
 	res, err := checker.CheckLogin(ctx, loginID, password, from)
-	if err != nil {
+	if err != nil || res.Outcome == credentials.OK {
 		return res, err
 	}
 	ev := db.AuthEvent{Kind: db.EventLogin, IP: from.IP, UserAgent: from.UserAgent}
 	switch res.Outcome {
-	case credentials.OK:
-		ev.Result = db.ResultOK
-		ev.MemberID = &res.Member.ID
 	case credentials.Locked:
 		ev.Result = db.ResultLocked
 		ev.MemberID = &res.Member.ID
