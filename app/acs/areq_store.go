@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"honnin/db"
 )
@@ -81,39 +82,30 @@ func (a *ACS) storeChallenge(ctx context.Context, ch *db.Challenge, notice *db.M
 // in the same transaction for the rows stored, so that a notice is never lost nor written for a row
 // that is not. A failure for any other reason is tried again row by row, so that a defective row fails
 // alone, unless the database is unavailable, which fails them all (err).
+//
+// A write cut short by ctx's end or by a lost connection may still have been committed: the database
+// may have committed it before its answer was lost, or may commit it after (the cancel and the commit
+// race). Its callers must not hear "not stored" of a stored row (an AReq answered Erro would leave a
+// transaction behind, which the sweeper would later end with an RReq), so such a batch is written once
+// more, for at most areqOutcomeWait: the rows' keys and the notices' Message-IDs make the second write
+// of what the first stored a no-op, and wait for a first write still in flight, so what the second
+// reports is the truth. Only when that fails too is the batch failed.
 func InsertChallenges(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge, notices []*db.MailNotice) (errs []error, err error) {
-	errs = make([]error, len(rows))
-	var batch []*db.MailNotice
-	for _, n := range notices {
-		if n != nil {
-			batch = append(batch, n)
-		}
+	if err := ctx.Err(); err != nil {
+		return nil, err // nothing was sent
 	}
-	if len(batch) == 0 {
-		// The common case: one statement, its own transaction.
-		errs, err = insertRows(ctx, gdb, rows)
-	} else {
-		err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			var err error
-			if errs, err = insertRows(ctx, tx, rows); err != nil {
-				return err
-			}
-			batch = batch[:0]
-			for i, n := range notices {
-				if n != nil && errs[i] == nil {
-					batch = append(batch, n)
-				}
-			}
-			if len(batch) == 0 {
-				return nil
-			}
-			return tx.Create(batch).Error
-		})
-	}
-	if err == nil {
+	errs, err = insertBatch(ctx, gdb, rows, notices)
+	switch {
+	case err == nil:
 		return errs, nil
-	}
-	if len(rows) == 1 || db.IsUnavailable(err) || ctx.Err() != nil {
+	case ctx.Err() != nil || db.IsUnavailable(err):
+		again, cancel := context.WithTimeout(context.WithoutCancel(ctx), areqOutcomeWait)
+		defer cancel()
+		if errs, retryErr := insertBatch(again, gdb, rows, notices); retryErr == nil {
+			return errs, nil
+		}
+		return nil, err
+	case len(rows) == 1:
 		return nil, err
 	}
 	errs = make([]error, len(rows))
@@ -130,6 +122,42 @@ func InsertChallenges(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge, n
 		})
 	}
 	return errs, nil
+}
+
+// areqOutcomeWait bounds the second write of a batch whose first was cut short: its callers, past
+// their deadline already, wait for it.
+const areqOutcomeWait = time.Second
+
+// insertBatch is InsertChallenges' one statement (and the notices' insert, in the same transaction).
+func insertBatch(ctx context.Context, gdb *gorm.DB, rows []*db.Challenge, notices []*db.MailNotice) (errs []error, err error) {
+	var batch []*db.MailNotice
+	for _, n := range notices {
+		if n != nil {
+			batch = append(batch, n)
+		}
+	}
+	if len(batch) == 0 {
+		// The common case: one statement, its own transaction.
+		return insertRows(ctx, gdb, rows)
+	}
+	err = gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if errs, err = insertRows(ctx, tx, rows); err != nil {
+			return err
+		}
+		batch = batch[:0]
+		for i, n := range notices {
+			if n != nil && errs[i] == nil {
+				batch = append(batch, n)
+			}
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		// A notice already there is this one, written by a first attempt whose answer was lost.
+		return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(batch).Error
+	})
+	return errs, err
 }
 
 // insertRows stores rows in one statement and tells which met a taken dsTransID (gorm.ErrDuplicatedKey);

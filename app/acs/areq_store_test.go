@@ -179,3 +179,76 @@ func utcTimes(c db.Challenge) db.Challenge {
 	}
 	return c
 }
+
+// A batch whose statement outlives its callers' deadline (here it waits for another transaction that
+// holds one of its dsTransIDs) is cut short without knowing whether it committed; it is written once
+// more, which waits for the other transaction's end, and its callers hear what is stored: every row
+// when the other rolls back, all but the taken one when it commits. Before, they heard "not stored"
+// whatever the database then did.
+func TestInsertChallengesSettlesABatchCutShort(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		otherEnds  func(*gorm.DB) *gorm.DB
+		wantStored []bool
+	}{
+		{"the other transaction rolls back", (*gorm.DB).Rollback, []bool{true, true}},
+		{"the other transaction commits", (*gorm.DB).Commit, []bool{false, true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gdb := testkit.OpenDB(t, testkit.Postgres)
+			held := uuid.NewString()
+			other := gdb.Begin()
+			if err := other.Create(challengeRow(held)).Error; err != nil {
+				t.Fatal(err)
+			}
+			ended := make(chan struct{})
+			go func() {
+				time.Sleep(300 * time.Millisecond) // past the batch's deadline, inside its second write's wait
+				tt.otherEnds(other)
+				close(ended)
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			rows := []*db.Challenge{challengeRow(held), challengeRow(uuid.NewString())}
+			notices := []*db.MailNotice{noticeFor("held"), noticeFor("free")}
+			errs, err := acs.InsertChallenges(ctx, gdb, rows, notices)
+			<-ended
+			if err != nil {
+				t.Fatalf("the batch failed (%v), want each row's outcome", err)
+			}
+			for i, r := range rows {
+				var n, notes int64
+				gdb.Model(&db.Challenge{}).Where("acs_trans_id = ?", r.ACSTransID).Count(&n)
+				gdb.Model(&db.MailNotice{}).Where("message_id = ?", notices[i].MessageID).Count(&notes)
+				if stored := n == 1; stored != tt.wantStored[i] || (errs[i] == nil) != stored {
+					t.Errorf("row %d: stored %v, reported %v; want stored %v and reported so", i, stored, errs[i], tt.wantStored[i])
+				}
+				if want := map[bool]int64{true: 1, false: 0}[tt.wantStored[i]]; notes != want {
+					t.Errorf("row %d: %d notices, want %d", i, notes, want)
+				}
+			}
+		})
+	}
+}
+
+// The second write of a batch whose first did commit finds its rows and notices there and adds
+// nothing: each row is reported stored, and each notice is there once.
+func TestInsertChallengesSecondWriteOfAStoredBatch(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		ctx, gdb := context.Background(), testkit.OpenDB(t, b)
+		rows := []*db.Challenge{challengeRow(uuid.NewString()), challengeRow(uuid.NewString())}
+		notices := []*db.MailNotice{noticeFor("first"), nil}
+		for attempt := range 2 {
+			errs, err := acs.InsertChallenges(ctx, gdb, rows, notices)
+			if err != nil || errs[0] != nil || errs[1] != nil {
+				t.Fatalf("attempt %d: %v (%v), want both rows stored", attempt, errs, err)
+			}
+		}
+		var n, notes int64
+		gdb.Model(&db.Challenge{}).Count(&n)
+		gdb.Model(&db.MailNotice{}).Count(&notes)
+		if n != 2 || notes != 1 {
+			t.Errorf("%d rows and %d notices, want 2 and 1", n, notes)
+		}
+	})
+}
