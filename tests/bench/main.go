@@ -70,7 +70,7 @@ func main() {
 	phaseTime := flag.Duration("phase", 6*time.Second, "length of each measured run (a climb's probes take a quarter of it, at least 1 s; an open-loop run half)")
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
-	only := flag.String("only", "", "run only the phases whose names contain this, or any of these comma-separated names (baselines always run)")
+	only := flag.String("only", "", "run only the phases whose names contain this, or any of these comma-separated names, in any case (baselines always run)")
 	importSizes := flag.String("import", "", "instead of the server phases, time `honnin cards import` of generated files of these row counts (e.g. 1M,10M)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -91,17 +91,12 @@ func main() {
 	// The set-up's CPU is not metered: the meter needs the database and the server it makes.
 	rep.Steps = append(rep.Steps, Step{Name: "set-up: build, cards, server", Wall: time.Since(began).Seconds()})
 	all := append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...)
-	selected := func(name string) bool {
-		return *only == "" || strings.HasPrefix(name, "baseline") || slices.ContainsFunc(strings.Split(*only, ","), func(s string) bool {
-			return strings.Contains(name, s)
-		})
-	}
 	for i, phase := range all {
 		name := phase.name
 		if strings.HasPrefix(name, settlePrefix) && i+1 < len(all) {
 			name = all[i+1].name // a settle runs when the phase it settles for does
 		}
-		if !selected(name) {
+		if !selected(*only, name) {
 			continue
 		}
 		log.Printf("measuring %s", phase.name)
@@ -126,6 +121,18 @@ func main() {
 		env.Close() // os.Exit skips the deferred Close: the server and its database would outlive the run
 		os.Exit(1)
 	}
+}
+
+// selected says whether -only's value only selects the phase called name: the baselines always run, and
+// a name is selected when it contains one of only's comma-separated names in any case ("areq" selects
+// "AReq → ARes").
+func selected(only, name string) bool {
+	if only == "" || strings.HasPrefix(name, "baseline") {
+		return true
+	}
+	return slices.ContainsFunc(strings.Split(only, ","), func(s string) bool {
+		return strings.Contains(strings.ToLower(name), strings.ToLower(s))
+	})
 }
 
 func printTable(w *os.File, rep report) {
