@@ -14,6 +14,7 @@ import (
 	"log"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -71,6 +72,7 @@ func main() {
 	cardCount := flag.Int("cards", 100_000, "cards in the database")
 	out := flag.String("out", "bench-results.json", "where to write the JSON results")
 	only := flag.String("only", "", "run only the phases whose names contain this, or any of these comma-separated names, in any case (baselines always run)")
+	cpuProfile := flag.String("cpuprofile", "", "write the bench process's own CPU profile of the phases run (the load generator's; the server serves its own at /debug/pprof/) to this file")
 	importSizes := flag.String("import", "", "instead of the server phases, time `honnin cards import` of generated files of these row counts (e.g. 1M,10M)")
 	flag.Parse()
 	log.SetFlags(0)
@@ -91,6 +93,16 @@ func main() {
 	// The set-up's CPU is not metered: the meter needs the database and the server it makes.
 	rep.Steps = append(rep.Steps, Step{Name: "set-up: build, cards, server", Wall: time.Since(began).Seconds()})
 	all := append(phases(env, *phaseTime), sizePhases(env, *phaseTime)...)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			log.Fatal(err)
+		}
+		defer f.Close()
+	}
 	for i, phase := range all {
 		name := phase.name
 		if strings.HasPrefix(name, settlePrefix) && i+1 < len(all) {
@@ -110,6 +122,7 @@ func main() {
 		}
 		rep.Rows = append(rep.Rows, rows...)
 	}
+	pprof.StopCPUProfile() // nothing to stop without -cpuprofile
 	rep.Steps = append(rep.Steps, Step{Name: "whole run", Wall: time.Since(began).Seconds()})
 	printTable(os.Stdout, rep)
 	b, _ := json.MarshalIndent(rep, "", "  ")
