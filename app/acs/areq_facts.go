@@ -70,7 +70,9 @@ func merchants(c db.CardRiskCounter) int { return len(c.HourMerchants) / merchan
 // On PostgreSQL the commit does not wait for its flush to disk: counts and a consumed device-data row
 // need not survive a crash of the database (it forgets the last fraction of a second of counts, and a
 // shopper's device data are asked again at the next purchase). The AReq's row, written next, waits for
-// the disk, and its commit flushes these log records too.
+// the disk, and its commit flushes these log records too. On PostgreSQL the transaction is a pipeline
+// of pgx's (db.Pipeline): BEGIN goes out with the first statement and the counters' save with COMMIT,
+// two round trips where database/sql's transaction made four.
 func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, items []areqFacts) ([]areqFactsResult, error) {
 	hits := make([]AReqHit, len(items))
 	for i, it := range items {
@@ -226,11 +228,15 @@ func askCardHistoryPostgres(p *db.Pipeline, items []areqFacts, h historyAsk, hit
 	answers := make([]*riskAnswer, len(items))
 	var counters map[uint]*db.CardRiskCounter
 	if len(h.asking) == 0 {
+		// The history's statement sets the commit's durability; without it, a statement of its own
+		// does (sent with the first window's upsert).
 		p.Queue("SET LOCAL synchronous_commit = off")
 	} else {
-		// The rate counters' upsert reads the count of the risk rows first, which makes PostgreSQL
-		// finish locking them before it locks a rate row (the order writeAReqFacts keeps); its totals
-		// come back as rows of their own after the items' rows. The risk rows' upsert locks each
+		// The risk rows first: the rate rows of a busy Directory Server are the hottest, so they are
+		// locked last and held for the shortest time. The rate counters' upsert reads the count of
+		// the risk rows first, which makes PostgreSQL finish locking them before it locks a rate row
+		// (the order writeAReqFacts keeps); its totals come back as rows of their own after the
+		// items' rows. The risk rows' upsert locks each
 		// card's row in card order, creating it if need be, and returns it as the last commit left
 		// it; a no-op update is what makes it lock and return an existing row. The claim removes the
 		// device data it returns, so that each row serves one AReq. The statement also sets the
