@@ -2,11 +2,9 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,34 +63,6 @@ func withPgx(ctx context.Context, gdb *gorm.DB, fn func(conn *pgx.Conn) error) e
 		}
 		return fn(pc.Conn())
 	})
-}
-
-// QueryRow runs a query of one row written with ? placeholders and scans the row into dest, or
-// returns gorm.ErrRecordNotFound; the statement is reported to GORM's logger as GORM's own are. On
-// PostgreSQL it goes through pgx itself, on a connection of gdb's pool; on SQLite through database/sql.
-// It is for the hottest reads: on PostgreSQL GORM's building of the statement and database/sql's
-// scanning cost the AReq's card read a third of its CPU (BenchmarkFindCard: 37-48 µs and 75
-// allocations a read through GORM's Raw, 23-31 µs and 31 through pgx).
-func QueryRow(ctx context.Context, gdb *gorm.DB, query string, args []any, dest ...any) error {
-	begin := time.Now()
-	var err error
-	if IsPostgres(gdb) {
-		pgQuery, ok := numberedReads.Load(query)
-		if !ok {
-			pgQuery, _ = numberedReads.LoadOrStore(query, numbered(query))
-		}
-		err = withPgx(ctx, gdb, func(conn *pgx.Conn) error { return conn.QueryRow(ctx, pgQuery.(string), args...).Scan(dest...) })
-		if errors.Is(err, pgx.ErrNoRows) {
-			err = gorm.ErrRecordNotFound
-		}
-	} else {
-		err = gdb.Statement.ConnPool.QueryRowContext(ctx, query, args...).Scan(dest...)
-		if errors.Is(err, sql.ErrNoRows) {
-			err = gorm.ErrRecordNotFound
-		}
-	}
-	gdb.WithContext(ctx).Logger.Trace(ctx, begin, func() (string, int64) { return query, 1 }, err)
-	return err
 }
 
 // Queue adds a statement whose outcome is read, but not its rows, when the next one is sent.
@@ -176,12 +146,8 @@ func (p *Pipeline) rollback() {
 	_, _ = p.conn.Exec(ctx, "ROLLBACK")
 }
 
-// numberedReads holds QueryRow's statements in PostgreSQL's placeholders, by their text in GORM's: a
-// hot read runs the same few texts again and again.
-var numberedReads sync.Map
-
 // numbered writes a statement's ? placeholders as PostgreSQL's $1, $2, … (the statements given to a
-// Pipeline or QueryRow hold no ? of their own, in a literal say).
+// Pipeline hold no ? of their own, in a literal say).
 func numbered(query string) string {
 	if !strings.Contains(query, "?") {
 		return query

@@ -400,17 +400,27 @@ const findCardSQL = `SELECT cards.id, cards.status, cards.expiry, cards.brand, c
 
 // findCard looks a card up by its number's keyed hash (panHash, under the current hash key, and under
 // the old hash keys only when some are configured), with what decide needs of its member: one indexed
-// read either way, through pgx itself on PostgreSQL (db.QueryRow says why).
+// read either way.
 func (a *ACS) findCard(ctx context.Context, pan security.PAN, panHash string) (*db.Card, error) {
-	query, args := findCardSQL+"= ? LIMIT 1", []any{panHash}
+	q := a.DB.WithContext(ctx)
 	if old := a.Sealer.OldPANHashes(pan); len(old) > 0 {
-		query = findCardSQL + "IN (?" + strings.Repeat(", ?", len(old)) + ") LIMIT 1"
-		for _, h := range old {
-			args = append(args, h)
+		q = q.Raw(findCardSQL+"IN ? LIMIT 1", append([]string{panHash}, old...))
+	} else {
+		q = q.Raw(findCardSQL+"= ? LIMIT 1", panHash)
+	}
+	rows, err := q.Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
 		}
+		return nil, gorm.ErrRecordNotFound
 	}
 	var row decisionColumns
-	if err := db.QueryRow(ctx, a.DB, query, args, &row.ID, &row.Status, &row.Expiry, &row.Brand, &row.ThreeDS, &row.ChallengeLockedUntil, &row.MemberID,
+	if err := rows.Scan(&row.ID, &row.Status, &row.Expiry, &row.Brand, &row.ThreeDS, &row.ChallengeLockedUntil, &row.MemberID,
 		&row.MemberStatus, &row.MemberMessageIsDefault, &row.MemberLockedUntil, &row.MemberCredentialsChangedAt,
 		&row.MemberNoticeAboveYen, &row.MemberEmailVerifiedAt); err != nil {
 		return nil, err
