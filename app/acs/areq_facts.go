@@ -70,58 +70,46 @@ func merchants(c db.CardRiskCounter) int { return len(c.HourMerchants) / merchan
 // On PostgreSQL the commit does not wait for its flush to disk: counts and a consumed device-data row
 // need not survive a crash of the database (it forgets the last fraction of a second of counts, and a
 // shopper's device data are asked again at the next purchase). The AReq's row, written next, waits for
-// the disk, and its commit flushes these log records too.
+// the disk, and its commit flushes these log records too. On PostgreSQL the transaction is a pipeline
+// of pgx's (db.Pipeline): BEGIN goes out with the first statement and the counters' save with COMMIT,
+// two round trips where database/sql's transaction made four.
 func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, items []areqFacts) ([]areqFactsResult, error) {
+	hits := make([]AReqHit, len(items))
+	for i, it := range items {
+		hits[i] = AReqHit{CardKey: it.Limits.CardKey, DSKey: it.Limits.DSKey, At: it.At}
+	}
+	windows := rateWindows(window, hits)
+	history := newHistoryAsk(items, db.IsPostgres(gdb))
 	results := make([]areqFactsResult, len(items))
+	counts := make([]AReqCounts, len(items))
+	if db.IsPostgres(gdb) {
+		err := db.RunPipeline(ctx, gdb, func(p *db.Pipeline) error {
+			answers, counters, err := askCardHistoryPostgres(p, items, history, hits, windows, counts)
+			if err != nil {
+				return err
+			}
+			if save, args := cardCountersSave(counters, settleFacts(items, counts, answers, counters, results)); save != "" {
+				p.Queue(save, args...) // sent with the COMMIT
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		return results, nil
+	}
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		hits := make([]AReqHit, len(items))
-		for i, it := range items {
-			hits[i] = AReqHit{CardKey: it.Limits.CardKey, DSKey: it.Limits.DSKey, At: it.At}
-		}
-		windows := rateWindows(window, hits)
-		counts := make([]AReqCounts, len(items))
-		// The risk rows first: the rate rows of a busy Directory Server are the hottest, so they are
-		// locked last and held for the shortest time. On PostgreSQL askCardHistory's statement also
-		// counts the first (nearly always the only) window, after it has locked the risk rows.
-		var first *rateWindow
-		if db.IsPostgres(tx) && len(windows) > 0 {
-			first = &windows[0]
-		}
-		answers, counters, rated, err := askCardHistory(tx, items, first)
+		answers, counters, err := askCardHistorySQLite(tx, items, history)
 		if err != nil {
 			return err
-		}
-		if rated != nil {
-			if err := windows[0].count(hits, rated, counts); err != nil {
-				return err
-			}
-			windows = windows[1:]
-		} else if db.IsPostgres(tx) {
-			// askCardHistory sets the commit's durability in its statement; without it, a statement
-			// of its own does.
-			if err := tx.Exec("SET LOCAL synchronous_commit = off").Error; err != nil {
-				return err
-			}
 		}
 		if err := countWindows(ctx, tx, windows, hits, counts); err != nil {
 			return err
 		}
-		counted := map[uint]bool{}
-		for i, it := range items {
-			results[i].Counts = counts[i]
-			// An AReq over its limits is refused before the risk engine sees it: it is not counted
-			// in its card's risk counters (its device data, claimed with the batch's, are spent: they
-			// serve its transaction only).
-			if answers[i] == nil || it.Limits.Exceeded(counts[i]) {
-				continue
-			}
-			c := counters[it.Risk.CardID]
-			countRisk(c, it.Risk, it.At)
-			answers[i].Counter = *c
-			results[i].Risk = answers[i]
-			counted[it.Risk.CardID] = true
+		if save, args := cardCountersSave(counters, settleFacts(items, counts, answers, counters, results)); save != "" {
+			return tx.Exec(save, args...).Error
 		}
-		return saveCardCounters(tx, counters, counted)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -129,40 +117,72 @@ func writeAReqFacts(ctx context.Context, gdb *gorm.DB, window time.Duration, ite
 	return results, nil
 }
 
-// askCardHistory claims the device data of the items that asked for risk facts, makes sure each of
-// their cards has a counter row and locks it, and asks whether each item's device and merchant are
-// known: on PostgreSQL one statement for all of it, on SQLite (one writer, no round trips) three. It
-// returns one answer per item (nil for an item without a risk ask) and the locked counter rows by card
-// (nil when no item asked). On PostgreSQL its statement also sets the transaction's commit not to wait
-// for the disk and, given rate, adds that window's hits to their rate counters once the risk rows are
-// locked, returning the rate rows' totals (nil when it did not count them: SQLite, or no item asked).
-func askCardHistory(tx *gorm.DB, items []areqFacts, rate *rateWindow) ([]*riskAnswer, map[uint]*db.CardRiskCounter, []db.AReqCounter, error) {
-	answers := make([]*riskAnswer, len(items))
-	var asking []int
+// settleFacts sets each item's result from its counts and its risk answer, counting it in its card's
+// risk counters, and returns the cards it counted. An AReq over its limits is refused before the risk
+// engine sees it: it is not counted in its card's risk counters (its device data, claimed with the
+// batch's, are spent: they serve its transaction only).
+func settleFacts(items []areqFacts, counts []AReqCounts, answers []*riskAnswer, counters map[uint]*db.CardRiskCounter, results []areqFactsResult) map[uint]bool {
+	counted := map[uint]bool{}
+	for i, it := range items {
+		results[i].Counts = counts[i]
+		if answers[i] == nil || it.Limits.Exceeded(counts[i]) {
+			continue
+		}
+		c := counters[it.Risk.CardID]
+		countRisk(c, it.Risk, it.At)
+		answers[i].Counter = *c
+		results[i].Risk = answers[i]
+		counted[it.Risk.CardID] = true
+	}
+	return counted
+}
+
+// historyAsk is the question a batch's facts write asks of its cards' histories, in parts that both
+// databases' statements are made of.
+type historyAsk struct {
+	asking []int // the items that asked for risk facts, in order
+	cards  []uint
+	// ensure makes sure each card has a counter row (the statement goes on after its ON CONFLICT DO).
+	ensure     string
+	ensureArgs []any
+	// ask is the asking items as a table "ask"; lookups selects what each one's card knows.
+	ask     string
+	askArgs []any
+	lookups string
+}
+
+// historyRow is one asking item's row of the history's statement.
+type historyRow struct {
+	I            int
+	Counter      db.CardRiskCounter `gorm:"embedded"`
+	KnownDevices *string
+	Knowledge    knowledge `gorm:"embedded"`
+}
+
+func newHistoryAsk(items []areqFacts, pg bool) historyAsk {
+	var h historyAsk
 	firstAt := map[uint]time.Time{}
 	for i, it := range items {
 		if it.Risk == nil {
 			continue
 		}
-		asking = append(asking, i)
+		h.asking = append(h.asking, i)
 		if _, ok := firstAt[it.Risk.CardID]; !ok {
 			firstAt[it.Risk.CardID] = it.At
 		}
 	}
-	if len(asking) == 0 {
-		return answers, nil, nil, nil
+	if len(h.asking) == 0 {
+		return h
 	}
-
-	pg := db.IsPostgres(tx)
-	cards := slices.Sorted(maps.Keys(firstAt))
-	rows := make([]string, len(cards))
-	args := make([]any, 0, 3*len(cards)+5*len(asking))
-	for j, id := range cards {
+	h.cards = slices.Sorted(maps.Keys(firstAt))
+	rows := make([]string, len(h.cards))
+	h.ensureArgs = make([]any, 0, 3*len(h.cards))
+	for j, id := range h.cards {
 		at := firstAt[id].UTC()
 		rows[j] = "(?, ?, 0, 0, '', ?, 0, 0)"
-		args = append(args, id, at.Truncate(time.Hour), at.Truncate(24*time.Hour))
+		h.ensureArgs = append(h.ensureArgs, id, at.Truncate(time.Hour), at.Truncate(24*time.Hour))
 	}
-	ensure := `INSERT INTO card_risk_counters
+	h.ensure = `INSERT INTO card_risk_counters
 		(card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures)
 		VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT (card_id) DO `
 	// PostgreSQL's parameters in a VALUES list need a type; SQLite would read a cast to a time as a
@@ -173,15 +193,15 @@ func askCardHistory(tx *gorm.DB, items []areqFacts, rate *rateWindow) ([]*riskAn
 		}
 		return "?"
 	}
-	asks := make([]string, len(asking))
+	asks := make([]string, len(h.asking))
 	asks[0] = "(" + typed("integer") + ", " + typed("bigint") + ", " + typed("text") + ", " + typed("text") + ", " + typed("timestamptz") + ")"
 	for j := 1; j < len(asks); j++ {
 		asks[j] = "(?, ?, ?, ?, ?)"
 	}
-	askArgs := make([]any, 0, 5*len(asking))
-	for _, i := range asking {
+	h.askArgs = make([]any, 0, 5*len(h.asking))
+	for _, i := range h.asking {
 		it := items[i]
-		askArgs = append(askArgs, i, it.Risk.CardID, it.Risk.ClaimDeviceData, it.Risk.MerchantKey, it.At)
+		h.askArgs = append(h.askArgs, i, it.Risk.CardID, it.Risk.ClaimDeviceData, it.Risk.MerchantKey, it.At)
 	}
 	// The device's hash depends on the device data the statement claims, so the statement returns the
 	// card's known devices and the hash is compared here.
@@ -189,92 +209,148 @@ func askCardHistory(tx *gorm.DB, items []areqFacts, rate *rateWindow) ([]*riskAn
 	if pg {
 		agg = "string_agg"
 	}
-	ask := `ask (i, card_id, claim_id, merchant_key, at) AS (VALUES ` + strings.Join(asks, ", ") + `)`
-	lookups := ` SELECT ask.i, c.card_id, c.hour_start, c.hour_areqs, c.hour_small, c.hour_merchants, c.day_start, c.day_areqs,
+	h.ask = `ask (i, card_id, claim_id, merchant_key, at) AS (VALUES ` + strings.Join(asks, ", ") + `)`
+	h.lookups = ` SELECT ask.i, c.card_id, c.hour_start, c.hour_areqs, c.hour_small, c.hour_merchants, c.day_start, c.day_areqs,
 		c.failures_since, c.failures,
 		(SELECT ` + agg + `(kd.device_hash, ',') FROM known_devices kd WHERE kd.card_id = ask.card_id AND kd.expires_at > ask.at) AS known_devices,
 		EXISTS (SELECT 1 FROM known_merchants km WHERE km.card_id = ask.card_id AND km.merchant_key = ask.merchant_key) AS merchant_known,
 		EXISTS (SELECT 1 FROM trusted_merchants tm WHERE tm.card_id = ask.card_id AND tm.merchant_key = ask.merchant_key) AS merchant_trusted`
-	var found []struct {
-		I            int
-		Counter      db.CardRiskCounter `gorm:"embedded"`
-		KnownDevices *string
-		Knowledge    knowledge `gorm:"embedded"`
-		// What the statement claimed for this item's threeDSServerTransID (PostgreSQL).
-		ClaimedData      *string
-		ClaimedExpiresAt *time.Time
-		// A rate counter's new total, on the statement's rows that answer no item (I is -1; PostgreSQL).
-		RateKey   *string
-		RateCount *int
-	}
-	var claimed []db.DeviceData
-	var rated []db.AReqCounter
-	if pg {
-		// The rate counters' upsert reads the count of the risk rows first, which makes PostgreSQL
-		// finish locking them before it locks a rate row (the order writeAReqFacts keeps); its totals
-		// come back as rows of their own after the items' rows.
-		rateCTE, rateRows := "", ""
-		var rateArgs []any
-		if rate != nil {
-			var upsert string
-			upsert, rateArgs = rate.upsert("(SELECT count(*) FROM c) > 0")
-			rateCTE = `, rate AS (` + upsert + `)`
-			rateRows = ` UNION ALL SELECT NULL, -1` + strings.Repeat(", NULL", 14) + `, r."key", r.count FROM rate r`
-		}
-		// The upsert locks each card's row in card order, creating it if need be, and returns it as
-		// the last commit left it; a no-op update is what makes it lock and return an existing row.
-		// The claim removes the device data it returns, so that each row serves one AReq. The
-		// statement also sets the transaction's commit not to wait for the disk (writeAReqFacts says
-		// why), which costs no statement of its own this way.
-		err := tx.Raw(`WITH c AS (`+ensure+`UPDATE SET hour_areqs = card_risk_counters.hour_areqs
-			RETURNING card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures_since, failures), `+
-			ask+`, claimed AS (DELETE FROM device_data WHERE three_ds_server_trans_id IN (SELECT claim_id FROM ask WHERE claim_id <> '')
-			RETURNING three_ds_server_trans_id, data, expires_at)`+rateCTE+
-			strings.Replace(lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1)+
-			`, d.data AS claimed_data, d.expires_at AS claimed_expires_at, NULL AS rate_key, NULL AS rate_count
-			FROM ask JOIN c ON c.card_id = ask.card_id LEFT JOIN claimed d ON d.three_ds_server_trans_id = ask.claim_id`+rateRows,
-			slices.Concat(args, askArgs, rateArgs)...).Scan(&found).Error
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if rate != nil {
-			rated = []db.AReqCounter{}
-		}
-		answered := found[:0]
-		for _, f := range found {
-			if f.I == -1 && f.RateKey != nil && f.RateCount != nil {
-				rated = append(rated, db.AReqCounter{Key: *f.RateKey, Count: *f.RateCount})
-				continue
-			}
-			answered = append(answered, f)
-		}
-		found = answered
-		for _, f := range found {
-			if f.ClaimedData != nil && f.ClaimedExpiresAt != nil {
-				claimed = append(claimed, db.DeviceData{ThreeDSServerTransID: items[f.I].Risk.ClaimDeviceData, Data: *f.ClaimedData, ExpiresAt: *f.ClaimedExpiresAt})
-			}
-		}
+	return h
+}
+
+// askCardHistoryPostgres counts the batch's rate windows and, for the items that asked for risk facts,
+// claims their device data, makes sure each of their cards has a counter row and locks it, and asks
+// whether each item's device and merchant are known: all of it in the statement sent with the
+// transaction's BEGIN, unless the batch spans rate windows (the rest take a statement each). It sets
+// the transaction's commit not to wait for the disk (writeAReqFacts says why), and returns one answer
+// per item (nil for an item without a risk ask) and the locked counter rows by card.
+func askCardHistoryPostgres(p *db.Pipeline, items []areqFacts, h historyAsk, hits []AReqHit, windows []rateWindow, counts []AReqCounts) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
+	answers := make([]*riskAnswer, len(items))
+	var counters map[uint]*db.CardRiskCounter
+	if len(h.asking) == 0 {
+		// The history's statement sets the commit's durability; without it, a statement of its own
+		// does (sent with the first window's upsert).
+		p.Queue("SET LOCAL synchronous_commit = off")
 	} else {
-		// SQLite has one writer, which this transaction is: the rows need no lock.
-		var err error
-		if claimed, err = claimDeviceData(tx, items, asking); err != nil {
-			return nil, nil, nil, err
+		// The risk rows first: the rate rows of a busy Directory Server are the hottest, so they are
+		// locked last and held for the shortest time. The rate counters' upsert reads the count of
+		// the risk rows first, which makes PostgreSQL finish locking them before it locks a rate row
+		// (the order writeAReqFacts keeps); its totals come back as rows of their own after the
+		// items' rows. The risk rows' upsert locks each
+		// card's row in card order, creating it if need be, and returns it as the last commit left
+		// it; a no-op update is what makes it lock and return an existing row. The claim removes the
+		// device data it returns, so that each row serves one AReq. The statement also sets the
+		// transaction's commit not to wait for the disk, which costs no statement of its own this way.
+		upsert, rateArgs := windows[0].upsert("(SELECT count(*) FROM c) > 0")
+		query := `WITH c AS (` + h.ensure + `UPDATE SET hour_areqs = card_risk_counters.hour_areqs
+			RETURNING card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures_since, failures), ` +
+			h.ask + `, claimed AS (DELETE FROM device_data WHERE three_ds_server_trans_id IN (SELECT claim_id FROM ask WHERE claim_id <> '')
+			RETURNING three_ds_server_trans_id, data, expires_at), rate AS (` + upsert + `)` +
+			strings.Replace(h.lookups, "SELECT", "SELECT set_config('synchronous_commit', 'off', true) AS lazy_commit,", 1) +
+			`, d.data AS claimed_data, d.expires_at AS claimed_expires_at, NULL AS rate_key, NULL AS rate_count
+			FROM ask JOIN c ON c.card_id = ask.card_id LEFT JOIN claimed d ON d.three_ds_server_trans_id = ask.claim_id
+			UNION ALL SELECT NULL, -1` + strings.Repeat(", NULL", 14) + `, r."key", r.count FROM rate r`
+		var found []historyRow
+		var claimed []db.DeviceData
+		rated := []db.AReqCounter{}
+		err := p.Query(query, slices.Concat(h.ensureArgs, h.askArgs, rateArgs), func(scan func(dest ...any) error) error {
+			var i int
+			var cardID *uint
+			var hourStart, dayStart, failuresSince, claimedExpires *time.Time
+			var hourAReqs, hourSmall, dayAReqs, failures, rateCount *int
+			var hourMerchants, knownDevices, claimedData, rateKey *string
+			var merchantKnown, merchantTrusted *bool
+			if err := scan(nil, &i, &cardID, &hourStart, &hourAReqs, &hourSmall, &hourMerchants, &dayStart, &dayAReqs,
+				&failuresSince, &failures, &knownDevices, &merchantKnown, &merchantTrusted, &claimedData, &claimedExpires,
+				&rateKey, &rateCount); err != nil {
+				return err
+			}
+			if i == -1 {
+				if rateKey != nil && rateCount != nil {
+					rated = append(rated, db.AReqCounter{Key: *rateKey, Count: *rateCount})
+				}
+				return nil
+			}
+			if cardID == nil || hourStart == nil || hourAReqs == nil || hourSmall == nil || hourMerchants == nil || dayStart == nil ||
+				dayAReqs == nil || failures == nil || merchantKnown == nil || merchantTrusted == nil || i < 0 || i >= len(items) || items[i].Risk == nil {
+				return errors.New("acs: the cards' risk counters returned an incomplete row")
+			}
+			found = append(found, historyRow{I: i, KnownDevices: knownDevices,
+				Counter: db.CardRiskCounter{CardID: *cardID, HourStart: *hourStart, HourAReqs: *hourAReqs, HourSmall: *hourSmall,
+					HourMerchants: *hourMerchants, DayStart: *dayStart, DayAReqs: *dayAReqs, FailuresSince: failuresSince, Failures: *failures},
+				Knowledge: knowledge{MerchantKnown: *merchantKnown, MerchantTrusted: *merchantTrusted}})
+			if claimedData != nil && claimedExpires != nil {
+				claimed = append(claimed, db.DeviceData{ThreeDSServerTransID: items[i].Risk.ClaimDeviceData, Data: *claimedData, ExpiresAt: *claimedExpires})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
 		}
-		if err := tx.Exec(ensure+"NOTHING", args...).Error; err != nil {
-			return nil, nil, nil, err
+		if answers, counters, err = h.answers(items, found, claimed); err != nil {
+			return nil, nil, err
 		}
-		if err := tx.Raw(`WITH `+ask+lookups+` FROM ask JOIN card_risk_counters c ON c.card_id = ask.card_id`, askArgs...).Scan(&found).Error; err != nil {
-			return nil, nil, nil, err
+		if err := windows[0].count(hits, rated, counts); err != nil {
+			return nil, nil, err
+		}
+		windows = windows[1:]
+	}
+	for _, w := range windows {
+		query, args := w.upsert("")
+		var rows []db.AReqCounter
+		err := p.Query(query, args, func(scan func(dest ...any) error) error {
+			var r db.AReqCounter
+			if err := scan(&r.Key, &r.Count); err != nil {
+				return err
+			}
+			rows = append(rows, r)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := w.count(hits, rows, counts); err != nil {
+			return nil, nil, err
 		}
 	}
-	if len(found) != len(asking) {
-		return nil, nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(asking))
+	return answers, counters, nil
+}
+
+// askCardHistorySQLite claims the device data of the items that asked for risk facts, makes sure each
+// of their cards has a counter row, and asks whether each item's device and merchant are known: three
+// statements (SQLite has one writer, which this transaction is: the rows need no lock). It returns one
+// answer per item (nil for an item without a risk ask) and the counter rows by card (nil when no item
+// asked).
+func askCardHistorySQLite(tx *gorm.DB, items []areqFacts, h historyAsk) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
+	if len(h.asking) == 0 {
+		return make([]*riskAnswer, len(items)), nil, nil
 	}
-	methods := takeDeviceData(claimed, items, asking)
-	counters := make(map[uint]*db.CardRiskCounter, len(cards))
+	claimed, err := claimDeviceData(tx, items, h.asking)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := tx.Exec(h.ensure+"NOTHING", h.ensureArgs...).Error; err != nil {
+		return nil, nil, err
+	}
+	var found []historyRow
+	if err := tx.Raw(`WITH `+h.ask+h.lookups+` FROM ask JOIN card_risk_counters c ON c.card_id = ask.card_id`, h.askArgs...).Scan(&found).Error; err != nil {
+		return nil, nil, err
+	}
+	return h.answers(items, found, claimed)
+}
+
+// answers turns the rows of the history's statement and the device data it claimed into one answer
+// per item (nil for an item without a risk ask) and the counter rows by card.
+func (h historyAsk) answers(items []areqFacts, found []historyRow, claimed []db.DeviceData) ([]*riskAnswer, map[uint]*db.CardRiskCounter, error) {
+	if len(found) != len(h.asking) {
+		return nil, nil, fmt.Errorf("acs: the cards' risk counters returned %d rows, want %d", len(found), len(h.asking))
+	}
+	answers := make([]*riskAnswer, len(items))
+	methods := takeDeviceData(claimed, items, h.asking)
+	counters := make(map[uint]*db.CardRiskCounter, len(h.cards))
 	for _, f := range found {
 		if f.I < 0 || f.I >= len(items) || items[f.I].Risk == nil || answers[f.I] != nil {
-			return nil, nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
+			return nil, nil, errors.New("acs: the cards' risk counters answered an AReq that did not ask")
 		}
 		a := &riskAnswer{Method: methods[f.I], DeviceHash: risk.DeviceHash(items[f.I].Risk.Browser, methods[f.I]), Known: f.Knowledge}
 		a.Known.DeviceKnown = f.KnownDevices != nil && slices.Contains(strings.Split(*f.KnownDevices, ","), a.DeviceHash)
@@ -284,7 +360,7 @@ func askCardHistory(tx *gorm.DB, items []areqFacts, rate *rateWindow) ([]*riskAn
 			counters[c.CardID] = &c
 		}
 	}
-	return answers, counters, rated, nil
+	return answers, counters, nil
 }
 
 // claimDeviceData removes and returns the 3DS Method's device data the asking items name (those that
@@ -354,11 +430,12 @@ func countRisk(c *db.CardRiskCounter, ask *riskAsk, at time.Time) {
 	c.DayAReqs++
 }
 
-// saveCardCounters writes the counted cards' rows back in one statement (the rows exist and are
-// locked, so each meets its conflict and is updated). A failed challenge's count is left as it is.
-func saveCardCounters(tx *gorm.DB, counters map[uint]*db.CardRiskCounter, counted map[uint]bool) error {
+// cardCountersSave is the statement that writes the counted cards' rows back in one statement (the
+// rows exist and are locked, so each meets its conflict and is updated), or "" when none was counted.
+// A failed challenge's count is left as it is.
+func cardCountersSave(counters map[uint]*db.CardRiskCounter, counted map[uint]bool) (string, []any) {
 	if len(counted) == 0 {
-		return nil
+		return "", nil
 	}
 	cards := slices.Sorted(maps.Keys(counted))
 	rows := make([]string, len(cards))
@@ -368,9 +445,9 @@ func saveCardCounters(tx *gorm.DB, counters map[uint]*db.CardRiskCounter, counte
 		rows[j] = "(?, ?, ?, ?, ?, ?, ?, 0)"
 		args = append(args, id, c.HourStart, c.HourAReqs, c.HourSmall, c.HourMerchants, c.DayStart, c.DayAReqs)
 	}
-	return tx.Exec(`INSERT INTO card_risk_counters
+	return `INSERT INTO card_risk_counters
 		(card_id, hour_start, hour_areqs, hour_small, hour_merchants, day_start, day_areqs, failures)
-		VALUES `+strings.Join(rows, ", ")+` ON CONFLICT (card_id) DO UPDATE SET
+		VALUES ` + strings.Join(rows, ", ") + ` ON CONFLICT (card_id) DO UPDATE SET
 		hour_start = excluded.hour_start, hour_areqs = excluded.hour_areqs, hour_small = excluded.hour_small,
-		hour_merchants = excluded.hour_merchants, day_start = excluded.day_start, day_areqs = excluded.day_areqs`, args...).Error
+		hour_merchants = excluded.hour_merchants, day_start = excluded.day_start, day_areqs = excluded.day_areqs`, args
 }

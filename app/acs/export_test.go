@@ -2,6 +2,7 @@ package acs
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"honnin/app/emv"
 	"honnin/app/mail"
 	"honnin/app/risk"
+	"honnin/app/security"
 	"honnin/db"
 )
 
@@ -227,3 +229,50 @@ func ChallengeStepStatements(t *testing.T, gdb *gorm.DB, password string) (page,
 
 // OverdueSQL is the sweeper's look for overdue challenges, for its plan's test in package acs_test.
 var OverdueSQL = overdueSQL
+
+// FindCardRead returns the AReq's card read of a demo card on gdb (with the demo data), for
+// BenchmarkFindCard on both databases.
+func FindCardRead(t *testing.T, gdb *gorm.DB) func(ctx context.Context) error {
+	f := newFixtureOn(t, gdb)
+	pan := security.PAN(demodata.YamadaJCB)
+	hash := f.Sealer.PANHash(pan)
+	return func(ctx context.Context) error {
+		_, err := f.findCard(ctx, pan, hash)
+		return err
+	}
+}
+
+// FindCardUnderOldHashKey stores a demo card's look-up hash under hash key 1 and looks the card up
+// with hash keys 1 and 2 configured, 2 current (the card not yet re-derived by `honnin keys rotate`),
+// and then with key 2 alone.
+func FindCardUnderOldHashKey(t *testing.T, gdb *gorm.DB) (withOld, withoutOld *db.Card, err error) {
+	f := newFixtureOn(t, gdb)
+	seal, k1, k2 := make([]byte, 32), make([]byte, 32), make([]byte, 32)
+	k1[0], k2[0] = 1, 2
+	pan := security.PAN(demodata.YamadaJCB)
+	old, err := security.NewSealer(1, map[int][]byte{1: seal}, k1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := gdb.Model(&db.Card{}).Where("pan_hash = ?", f.Sealer.PANHash(pan)).Update("pan_hash", old.PANHash(pan)).Error; err != nil {
+		t.Fatal(err)
+	}
+	both, err := security.NewVersionedSealer(1, map[int][]byte{1: seal}, 2, map[int][]byte{1: k1, 2: k2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newOnly, err := security.NewVersionedSealer(1, map[int][]byte{1: seal}, 2, map[int][]byte{2: k2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Sealer = both
+	if withOld, err = f.findCard(f.ctx, pan, both.PANHash(pan)); err != nil {
+		return nil, nil, err
+	}
+	f.Sealer = newOnly
+	withoutOld, err = f.findCard(f.ctx, pan, newOnly.PANHash(pan))
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		err = nil
+	}
+	return withOld, withoutOld, err
+}

@@ -123,9 +123,9 @@ func (env *environment) challengeOf(ctx context.Context, pan, loginID string) er
 	if err != nil {
 		return err
 	}
-	acsURL, _ := ares["acsURL"].(string)
+	acsURL := ares.ACSURL
 	creq, _ := json.Marshal(map[string]string{
-		"threeDSServerTransID": fmt.Sprint(ares["threeDSServerTransID"]), "acsTransID": fmt.Sprint(ares["acsTransID"]),
+		"threeDSServerTransID": ares.ThreeDSServerTransID, "acsTransID": ares.ACSTransID,
 		"messageType": "CReq", "messageVersion": "2.2.0", "challengeWindowSize": "05",
 	})
 	page, _, err := fetch(ctx, c, http.MethodPost, acsURL, url.Values{"creq": {base64.RawURLEncoding.EncodeToString(creq)}})

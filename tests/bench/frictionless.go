@@ -84,8 +84,8 @@ func (env *environment) frictionlessAReq(ctx context.Context, client *http.Clien
 	if err != nil {
 		return err
 	}
-	if ares["transStatus"] != "Y" || ares["eci"] != "05" || ares["authenticationValue"] == nil {
-		return fmt.Errorf("not frictionless: %v %v %v", ares["transStatus"], ares["transStatusReason"], ares["eci"])
+	if ares.TransStatus != "Y" || ares.ECI != "05" || ares.AuthenticationValue == "" {
+		return fmt.Errorf("not frictionless: %v %v %v", ares.TransStatus, ares.TransStatusReason, ares.ECI)
 	}
 	return nil
 }
