@@ -164,7 +164,8 @@ func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchan
 
 // notifyTrusted tells the member, in the transaction that trusted them, of each device or shop the
 // card newly trusts: the member's ID and password used by someone else would show up here first.
-func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, l learnt, now time.Time) error {
+// holder is the member as the answer's check read it (nil: read it).
+func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, holder *db.Member, l learnt, now time.Time) error {
 	if notices == nil || ch.MemberID == nil {
 		return nil
 	}
@@ -176,7 +177,14 @@ func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, l learnt
 		names = append(names, ch.MerchantName)
 	}
 	for _, name := range names {
-		if err := notices.Enqueue(tx, *ch.MemberID, mail.KindTrusted, mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Trusted: name, At: now}); err != nil {
+		f := mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Trusted: name, At: now}
+		var err error
+		if holder != nil && holder.ID == *ch.MemberID {
+			err = notices.EnqueueFor(tx, holder, mail.KindTrusted, f)
+		} else {
+			err = notices.Enqueue(tx, *ch.MemberID, mail.KindTrusted, f)
+		}
+		if err != nil {
 			return err
 		}
 	}
