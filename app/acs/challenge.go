@@ -68,7 +68,7 @@ func viewerHash(origin eventOrigin) string {
 func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData string, now time.Time, origin eventOrigin) (step, error) {
 	viewer := viewerHash(origin)
 	for range maxMoves {
-		ch, err := a.load(ctx, creq.ACSTransID)
+		ch, member, err := a.loadWithMember(ctx, creq.ACSTransID)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return step{kind: stepProblem, problemKey: "acs.problem.unknown"}, nil
 		}
@@ -103,11 +103,7 @@ func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData str
 				}
 				continue
 			}
-			return a.formStep(ctx, ch, token, "", "")
-		}
-		member, err := a.member(ctx, ch)
-		if err != nil {
-			return step{}, err
+			return a.formFor(ctx, ch, member, token, "", "")
 		}
 		opened := map[string]any{"session_data": sessionData, "challenge_window_size": creq.ChallengeWindowSize, "shown_to_hash": viewer}
 		if member != nil && credentials.IsLocked(member, now) {
@@ -207,6 +203,42 @@ func (a *ACS) load(ctx context.Context, acsTransID string) (*db.Challenge, error
 		return nil, err
 	}
 	return &ch, nil
+}
+
+// loadWithMember is load with member's read of the card's member, in one statement: what a CReq
+// reads.
+func (a *ACS) loadWithMember(ctx context.Context, acsTransID string) (*db.Challenge, *db.Member, error) {
+	if !isUUID(acsTransID) {
+		return nil, nil, gorm.ErrRecordNotFound
+	}
+	id := strings.ToLower(acsTransID)
+	var rows []struct {
+		db.Challenge
+		HolderID              *uint
+		HolderMessage         *string
+		HolderLockedUntil     *time.Time
+		HolderEmailSealed     []byte
+		HolderEmailKeyVersion *int
+		HolderEmailVerifiedAt *time.Time
+	}
+	row := a.DB.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(id)).Where("acs_trans_id = ?", id)
+	err := a.DB.WithContext(ctx).Table("(?) AS ch", row).
+		Select("ch.*, m.id AS holder_id, m.personal_message AS holder_message, m.locked_until AS holder_locked_until, " +
+			"m.email_sealed AS holder_email_sealed, m.email_key_version AS holder_email_key_version, m.email_verified_at AS holder_email_verified_at").
+		Joins("LEFT JOIN members m ON m.id = ch.member_id").Scan(&rows).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, gorm.ErrRecordNotFound
+	}
+	r := rows[0]
+	if r.HolderID == nil {
+		return &r.Challenge, nil, nil
+	}
+	m := &db.Member{ID: *r.HolderID, PersonalMessage: *r.HolderMessage, LockedUntil: r.HolderLockedUntil,
+		EmailSealed: r.HolderEmailSealed, EmailKeyVersion: *r.HolderEmailKeyVersion, EmailVerifiedAt: r.HolderEmailVerifiedAt}
+	return &r.Challenge, m, nil
 }
 
 // member is what the challenge shows and checks of the card's member: nil when there is none.

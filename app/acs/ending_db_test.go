@@ -31,8 +31,8 @@ func TestChallengeStepsStatements(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				page, answer := acs.ChallengeStepStatements(t, testkit.OpenDBWithLog(t, b, slog.New(slog.DiscardHandler)), tt.password)
 				t.Logf("page %d, answer %d statements", page, answer)
-				if page > 3 {
-					t.Errorf("the first CReq ran %d statements, want at most 3 (load, member, show)", page)
+				if page > 2 {
+					t.Errorf("the first CReq ran %d statements, want at most 2 (the row with its member, show)", page)
 				}
 				if answer > tt.max {
 					t.Errorf("the answer ran %d statements, want at most %d", answer, tt.max)
