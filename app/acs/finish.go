@@ -120,17 +120,24 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 }
 
 // recordEnding writes, in the transaction that ended ch as res, what an ending brings: what a success
-// teaches or a failure counts, the RReq into the outbox and the result's auth event (after the try's,
-// when there is one, in the same insert).
+// teaches (and its notices) or a failure counts, the RReq into the outbox and the result's auth event
+// (after the try's, when there is one, in the same insert). The writes that need no answer go to the
+// database together (db.WriteTogether): on PostgreSQL one statement.
 func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) error {
+	var writes []db.Write
 	switch {
 	case res.State == db.ChallengeSucceeded:
-		l, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
+		l, learnt, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
 		if err != nil {
 			return err
 		}
-		if err := notifyTrusted(tx, res.Notices, ch, res.Holder, l, now); err != nil {
+		notices, err := trustedNotices(tx, res.Notices, ch, res.Holder, l, now)
+		if err != nil {
 			return err
+		}
+		writes = append(writes, learnt...)
+		for _, n := range notices {
+			writes = append(writes, func(q *gorm.DB) *gorm.DB { return q.Create(n) })
 		}
 	case res.State == db.ChallengeFailed && ch.CardID != nil:
 		if err := countFailure(tx, *ch.CardID, now); err != nil {
@@ -141,14 +148,12 @@ func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreq
 	if err != nil {
 		return err
 	}
-	if err := tx.Create(&rreq).Error; err != nil {
-		return err
-	}
 	events := []db.AuthEvent{event}
 	if res.Try != nil {
 		events = []db.AuthEvent{*res.Try, event}
 	}
-	return tx.Create(&events).Error
+	writes = append(writes, func(q *gorm.DB) *gorm.DB { return q.Create(&rreq) }, func(q *gorm.DB) *gorm.DB { return q.Create(&events) })
+	return db.WriteTogether(tx, writes...)
 }
 
 // endingRows are the RReq (into the outbox) and the result's auth event of ch, which ended as res.

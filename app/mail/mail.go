@@ -114,17 +114,6 @@ var ErrNoAddress = errors.New("mail: no address")
 // transaction that makes the change it reports). A member without a verified address gets nothing.
 func (o *Outbox) Enqueue(tx *gorm.DB, memberID uint, kind Kind, f Facts) error {
 	n, err := o.Compose(tx, memberID, kind, f)
-	return insertNotice(tx, n, err)
-}
-
-// EnqueueFor is Enqueue for a member already read, with the columns Compose reads.
-func (o *Outbox) EnqueueFor(tx *gorm.DB, m *db.Member, kind Kind, f Facts) error {
-	n, err := o.composeFor(m, kind, f)
-	return insertNotice(tx, n, err)
-}
-
-// insertNotice writes a composed notice (none when n is nil or composing it failed).
-func insertNotice(tx *gorm.DB, n *db.MailNotice, err error) error {
 	if err != nil || n == nil {
 		return err
 	}
@@ -139,11 +128,11 @@ func (o *Outbox) Compose(q *gorm.DB, memberID uint, kind Kind, f Facts) (*db.Mai
 		Where("id = ?", memberID).Take(&m).Error; err != nil {
 		return nil, err
 	}
-	return o.composeFor(&m, kind, f)
+	return o.ComposeFor(&m, kind, f)
 }
 
-// composeFor is Compose for a member already read.
-func (o *Outbox) composeFor(m *db.Member, kind Kind, f Facts) (*db.MailNotice, error) {
+// ComposeFor is Compose for a member already read, with the columns Compose reads.
+func (o *Outbox) ComposeFor(m *db.Member, kind Kind, f Facts) (*db.MailNotice, error) {
 	if m.EmailVerifiedAt == nil || len(m.EmailSealed) == 0 {
 		return nil, nil
 	}
