@@ -163,13 +163,18 @@ func due(ch *db.Challenge, now time.Time) bool {
 }
 
 // show is created → shown: the first CReq opens the form. The answer deadline starts now.
+//
+// The commit does not wait for its flush (the page is sent a flush sooner): the answer's ending, or
+// the WAL writer within a fraction of a second, flushes it. A crash of the database in between leaves
+// the challenge created, as before the CReq: an answer to the form shown is then refused as a stale
+// form, and the shop's page posting the CReq again, in time, shows a new one.
 func (a *ACS) show(ctx context.Context, ch *db.Challenge, token string, opened map[string]any, now time.Time) (bool, error) {
 	upd := map[string]any{"state": db.ChallengeShown, "shown_at": now, "deadline": now.Add(a.Config.ChallengeTimeout),
 		"token_hash": security.TokenHash(token)}
 	for k, v := range opened {
 		upd[k] = v
 	}
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID), db.WithoutFlushWait).
 		Where("acs_trans_id = ? AND state = ? AND deadline > ?", ch.ACSTransID, db.ChallengeCreated, now).Updates(upd)
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
