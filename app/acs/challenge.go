@@ -68,7 +68,7 @@ func viewerHash(origin eventOrigin) string {
 func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData string, now time.Time, origin eventOrigin) (step, error) {
 	viewer := viewerHash(origin)
 	for range maxMoves {
-		ch, err := a.load(ctx, creq.ACSTransID)
+		ch, member, err := a.loadWithMember(ctx, creq.ACSTransID)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return step{kind: stepProblem, problemKey: "acs.problem.unknown"}, nil
 		}
@@ -103,11 +103,7 @@ func (a *ACS) showChallenge(ctx context.Context, creq *emv.CReq, sessionData str
 				}
 				continue
 			}
-			return a.formStep(ctx, ch, token, "", "")
-		}
-		member, err := a.member(ctx, ch)
-		if err != nil {
-			return step{}, err
+			return a.formFor(ctx, ch, member, token, "", "")
 		}
 		opened := map[string]any{"session_data": sessionData, "challenge_window_size": creq.ChallengeWindowSize, "shown_to_hash": viewer}
 		if member != nil && credentials.IsLocked(member, now) {
@@ -167,13 +163,18 @@ func due(ch *db.Challenge, now time.Time) bool {
 }
 
 // show is created → shown: the first CReq opens the form. The answer deadline starts now.
+//
+// The commit does not wait for its flush (the page is sent a flush sooner): the answer's ending, or
+// the WAL writer within a fraction of a second, flushes it. A crash of the database in between leaves
+// the challenge created, as before the CReq: an answer to the form shown is then refused as a stale
+// form, and the shop's page posting the CReq again, in time, shows a new one.
 func (a *ACS) show(ctx context.Context, ch *db.Challenge, token string, opened map[string]any, now time.Time) (bool, error) {
 	upd := map[string]any{"state": db.ChallengeShown, "shown_at": now, "deadline": now.Add(a.Config.ChallengeTimeout),
 		"token_hash": security.TokenHash(token)}
 	for k, v := range opened {
 		upd[k] = v
 	}
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID)).
+	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID), db.WithoutFlushWait).
 		Where("acs_trans_id = ? AND state = ? AND deadline > ?", ch.ACSTransID, db.ChallengeCreated, now).Updates(upd)
 	if res.Error != nil || res.RowsAffected == 0 {
 		return false, res.Error
@@ -207,6 +208,42 @@ func (a *ACS) load(ctx context.Context, acsTransID string) (*db.Challenge, error
 		return nil, err
 	}
 	return &ch, nil
+}
+
+// loadWithMember is load with member's read of the card's member, in one statement: what a CReq
+// reads.
+func (a *ACS) loadWithMember(ctx context.Context, acsTransID string) (*db.Challenge, *db.Member, error) {
+	if !isUUID(acsTransID) {
+		return nil, nil, gorm.ErrRecordNotFound
+	}
+	id := strings.ToLower(acsTransID)
+	var rows []struct {
+		db.Challenge
+		HolderID              *uint
+		HolderMessage         *string
+		HolderLockedUntil     *time.Time
+		HolderEmailSealed     []byte
+		HolderEmailKeyVersion *int
+		HolderEmailVerifiedAt *time.Time
+	}
+	row := a.DB.Model(&db.Challenge{}).Scopes(db.InTransIDMonth(id)).Where("acs_trans_id = ?", id)
+	err := a.DB.WithContext(ctx).Table("(?) AS ch", row).
+		Select("ch.*, m.id AS holder_id, m.personal_message AS holder_message, m.locked_until AS holder_locked_until, " +
+			"m.email_sealed AS holder_email_sealed, m.email_key_version AS holder_email_key_version, m.email_verified_at AS holder_email_verified_at").
+		Joins("LEFT JOIN members m ON m.id = ch.member_id").Scan(&rows).Error
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, gorm.ErrRecordNotFound
+	}
+	r := rows[0]
+	if r.HolderID == nil {
+		return &r.Challenge, nil, nil
+	}
+	m := &db.Member{ID: *r.HolderID, PersonalMessage: *r.HolderMessage, LockedUntil: r.HolderLockedUntil,
+		EmailSealed: r.HolderEmailSealed, EmailKeyVersion: *r.HolderEmailKeyVersion, EmailVerifiedAt: r.HolderEmailVerifiedAt}
+	return &r.Challenge, m, nil
 }
 
 // member is what the challenge shows and checks of the card's member: nil when there is none.

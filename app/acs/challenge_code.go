@@ -286,7 +286,7 @@ func (a *ACS) checkCode(ctx context.Context, ch *db.Challenge, next string, ans 
 		ch.State = db.ChallengeShown
 		return a.codeStep(ctx, ch, next, "acs.code.wrong", "")
 	}
-	res.Try = try
+	res.Try, res.Holder = try, c.Member
 	return a.conclude(ctx, ch, res, ans.TrustMerchant, map[string]any{"code_hash": ""}, origin)
 }
 

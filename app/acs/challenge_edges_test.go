@@ -100,8 +100,8 @@ func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 	ares, s := f.opened(t, demodata.YamadaJCB)
 	// The first submit of the form took its try and is being checked on another node.
 	next := nextToken(s.token)
-	if moved, err := f.take(f.ctx, f.row(t, ares.ACSTransID), s.token, next, f.now); err != nil || !moved {
-		t.Fatalf("take: %v %v", moved, err)
+	if taken, err := f.take(f.ctx, ares.ACSTransID, s.token, next, f.now); err != nil || taken == nil {
+		t.Fatalf("take: %v %v", taken, err)
 	}
 	go func() {
 		time.Sleep(100 * time.Millisecond)
@@ -116,7 +116,7 @@ func TestARepeatedFormWaitsForTheCheckInFlight(t *testing.T) {
 	}
 
 	// A reload of the page (a second CReq from the same browser) while an answer is checked waits too.
-	if moved, _ := f.take(f.ctx, f.row(t, ares.ACSTransID), next, nextToken(next), f.now); !moved {
+	if taken, _ := f.take(f.ctx, ares.ACSTransID, next, nextToken(next), f.now); taken == nil {
 		t.Fatal("second take")
 	}
 	go func() {
@@ -208,10 +208,10 @@ func TestMetricLabelsStayBounded(t *testing.T) {
 func TestAFailedCheckReopensTheForm(t *testing.T) {
 	f := newFixture(t)
 	ares, s := f.opened(t, demodata.YamadaJCB)
-	ch := f.row(t, ares.ACSTransID)
 	next := nextToken(s.token)
-	if moved, err := f.take(f.ctx, ch, s.token, next, f.now); err != nil || !moved {
-		t.Fatalf("take: %v %v", moved, err)
+	ch, err := f.take(f.ctx, ares.ACSTransID, s.token, next, f.now)
+	if err != nil || ch == nil {
+		t.Fatalf("take: %v %v", ch, err)
 	}
 	// The request ends (or the database fails) while the password is checked.
 	ctx, cancel := context.WithCancel(f.ctx)

@@ -6,10 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"honnin/app/credentials"
 	"honnin/app/emv"
@@ -83,6 +85,18 @@ func formToken(ch *db.Challenge, sent string, maxTries int) (live string, behind
 // outcome (waiting for its check when it is still running), so a double-clicked Submit counts and
 // checks once, and the browser, which shows only the last response, sees the real result.
 func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origin eventOrigin) (step, error) {
+	if !ans.Cancel && ans.Token != "" && isUUID(ans.ACSTransID) {
+		// The usual answer: the live form, in time, with tries left. Its take returns the row, so that
+		// it is not read first; when the take does not apply, the row is read and decided on below.
+		next := nextToken(ans.Token)
+		ch, err := a.take(ctx, strings.ToLower(ans.ACSTransID), ans.Token, next, now)
+		if err != nil {
+			return step{}, err
+		}
+		if ch != nil {
+			return a.check(ctx, ch, next, ans, origin)
+		}
+	}
 	for range maxMoves {
 		ch, err := a.load(ctx, ans.ACSTransID)
 		if errors.Is(err, gorm.ErrRecordNotFound) {
@@ -132,12 +146,12 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 			}
 		default:
 			next := nextToken(live)
-			moved, err := a.take(ctx, ch, live, next, now)
+			taken, err := a.take(ctx, ch.ACSTransID, live, next, now)
 			if err != nil {
 				return step{}, err
 			}
-			if moved {
-				return a.check(ctx, ch, next, ans, origin)
+			if taken != nil {
+				return a.check(ctx, taken, next, ans, origin)
 			}
 		}
 	}
@@ -146,21 +160,22 @@ func (a *ACS) submitAnswer(ctx context.Context, ans answer, now time.Time, origi
 
 // take is shown → checking: the answer's try is counted before it is checked, and the form's token
 // is replaced by its successor, so that parallel or repeated submits of the form cannot take a second
-// try or exceed the allowed tries.
+// try or exceed the allowed tries. It returns the taken challenge as stored, or nil when the guard did
+// not hold (the token is not the live one, no tries are left, the deadline passed, or a code was sent).
 //
 // The commit does not wait for its flush: the answer's outcome is written by a commit that does (the
 // ending, the reopen or the failure count), which flushes this one with it; a crash of the database in
 // between loses only a try whose answer was never decided.
-func (a *ACS) take(ctx context.Context, ch *db.Challenge, token, next string, now time.Time) (bool, error) {
-	res := a.DB.WithContext(ctx).Model(&db.Challenge{}).Scopes(db.InTransIDMonth(ch.ACSTransID), db.WithoutFlushWait).
-		Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ?",
-			ch.ACSTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
+func (a *ACS) take(ctx context.Context, acsTransID, token, next string, now time.Time) (*db.Challenge, error) {
+	var ch db.Challenge
+	res := a.DB.WithContext(ctx).Model(&ch).Clauses(clause.Returning{}).Scopes(db.InTransIDMonth(acsTransID), db.WithoutFlushWait).
+		Where("acs_trans_id = ? AND state = ? AND token_hash = ? AND tries < ? AND deadline > ? AND code_sent_at IS NULL",
+			acsTransID, db.ChallengeShown, security.TokenHash(token), a.Config.ChallengeTries, now).
 		Updates(map[string]any{"state": db.ChallengeChecking, "tries": gorm.Expr("tries + 1"), "token_hash": security.TokenHash(next)})
 	if res.Error != nil || res.RowsAffected != 1 {
-		return false, res.Error
+		return nil, res.Error
 	}
-	ch.State, ch.Tries, ch.TokenHash = db.ChallengeChecking, ch.Tries+1, security.TokenHash(next)
-	return true, nil
+	return &ch, nil
 }
 
 // reopen is checking → shown after a wrong answer with tries left, with the answer's try event (when
@@ -253,7 +268,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		}
 		return a.startCode(ctx, ch, next, origin)
 	}
-	res.Try = try
+	res.Try, res.Holder = try, c.Member
 	return a.conclude(ctx, ch, res, ans.TrustMerchant, nil, origin)
 }
 

@@ -134,6 +134,7 @@ func TestTakeCountsOneTryPerLiveToken(t *testing.T) {
 		{"past the deadline", nil, func(s step) string { return s.token }, testAnswerFor + time.Second, false},
 		{"being checked", map[string]any{"state": db.ChallengeChecking}, func(s step) string { return s.token }, 0, false},
 		{"cancelled", map[string]any{"state": db.ChallengeCancelled}, func(s step) string { return s.token }, 0, false},
+		{"code sent", map[string]any{"code_sent_at": time.Now()}, func(s step) string { return s.token }, 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,9 +144,9 @@ func TestTakeCountsOneTryPerLiveToken(t *testing.T) {
 			}
 			before := f.row(t, s.ch.ACSTransID)
 			next := nextToken(tt.token(s))
-			moved, err := f.take(f.ctx, f.row(t, s.ch.ACSTransID), tt.token(s), next, f.now.Add(tt.at))
-			if err != nil || moved != tt.moved {
-				t.Fatalf("take moved %v (%v), want %v", moved, err, tt.moved)
+			taken, err := f.take(f.ctx, s.ch.ACSTransID, tt.token(s), next, f.now.Add(tt.at))
+			if err != nil || (taken != nil) != tt.moved {
+				t.Fatalf("take moved %v (%v), want %v", taken != nil, err, tt.moved)
 			}
 			after := f.row(t, s.ch.ACSTransID)
 			if !tt.moved {
@@ -157,8 +158,11 @@ func TestTakeCountsOneTryPerLiveToken(t *testing.T) {
 			if after.State != db.ChallengeChecking || after.Tries != before.Tries+1 || after.TokenHash != security.TokenHash(next) {
 				t.Errorf("after take: state %s, tries %d, token moved %v", after.State, after.Tries, after.TokenHash == security.TokenHash(next))
 			}
+			if taken.State != after.State || taken.Tries != after.Tries || taken.TokenHash != after.TokenHash {
+				t.Errorf("take returned %s, %d tries; stored %s, %d tries", taken.State, taken.Tries, after.State, after.Tries)
+			}
 			// The same token again cannot take a second try.
-			if again, _ := f.take(f.ctx, after, tt.token(s), nextToken(next), f.now); again {
+			if again, _ := f.take(f.ctx, s.ch.ACSTransID, tt.token(s), nextToken(next), f.now); again != nil {
 				t.Errorf("the same token took a second try")
 			}
 		})

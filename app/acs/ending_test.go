@@ -53,10 +53,10 @@ func TestTryEventGoesWithTheOutcome(t *testing.T) {
 	t.Run("expired while checking", func(t *testing.T) {
 		f := newFixture(t)
 		_, s := f.opened(t, demodata.YamadaJCB)
-		ch := f.row(t, s.ch.ACSTransID)
 		next := nextToken(s.token)
-		if moved, err := f.take(f.ctx, ch, s.token, next, f.now); err != nil || !moved {
-			t.Fatalf("take: %v %v", moved, err)
+		ch, err := f.take(f.ctx, s.ch.ACSTransID, s.token, next, f.now)
+		if err != nil || ch == nil {
+			t.Fatalf("take: %v %v", ch, err)
 		}
 		if n, err := f.sweep(f.ctx, ch.Deadline); err != nil || n != 1 {
 			t.Fatalf("sweep ended %d, %v", n, err)

@@ -33,6 +33,9 @@ type result struct {
 	// transaction (one commit for both), and written even when another request ended the challenge
 	// first, since the answer was checked all the same.
 	Try *db.AuthEvent
+	// Holder, when the ending follows a checked answer, is the card's member as the check read it (its
+	// address and language included), so that a notice need not read the member again.
+	Holder *db.Member
 }
 
 // Results of the decision table's challenge rows.
@@ -84,11 +87,6 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 	now := db.Now()
 	var won *db.Challenge
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if res.Try != nil {
-			if err := tx.Create(res.Try).Error; err != nil {
-				return err
-			}
-		}
 		upd := map[string]any{
 			"state": res.State, "trans_status": string(res.TransStatus), "trans_status_reason": string(res.Reason),
 			"challenge_cancel": string(res.Cancel), "eci": string(res.ECI), "authentication_value": res.AV, "finished_at": now,
@@ -103,8 +101,14 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 			q = q.Where("token_hash = ?", g.tokenHash)
 		}
 		moved := q.Updates(upd)
-		if moved.Error != nil || moved.RowsAffected == 0 {
+		if moved.Error != nil {
 			return moved.Error
+		}
+		if moved.RowsAffected == 0 {
+			if res.Try != nil {
+				return tx.Create(res.Try).Error
+			}
+			return nil
 		}
 		won = &ch
 		return recordEnding(tx, &ch, res, now, rreqURL, origin)
@@ -116,16 +120,24 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 }
 
 // recordEnding writes, in the transaction that ended ch as res, what an ending brings: what a success
-// teaches or a failure counts, the RReq into the outbox and the result's auth event.
+// teaches (and its notices) or a failure counts, the RReq into the outbox and the result's auth event
+// (after the try's, when there is one, in the same insert). The writes that need no answer go to the
+// database together (db.WriteTogether): on PostgreSQL one statement.
 func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) error {
+	var writes []db.Write
 	switch {
 	case res.State == db.ChallengeSucceeded:
-		l, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
+		l, learnt, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
 		if err != nil {
 			return err
 		}
-		if err := notifyTrusted(tx, res.Notices, ch, l, now); err != nil {
+		notices, err := trustedNotices(tx, res.Notices, ch, res.Holder, l, now)
+		if err != nil {
 			return err
+		}
+		writes = append(writes, learnt...)
+		for _, n := range notices {
+			writes = append(writes, func(q *gorm.DB) *gorm.DB { return q.Create(n) })
 		}
 	case res.State == db.ChallengeFailed && ch.CardID != nil:
 		if err := countFailure(tx, *ch.CardID, now); err != nil {
@@ -136,10 +148,12 @@ func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreq
 	if err != nil {
 		return err
 	}
-	if err := tx.Create(&rreq).Error; err != nil {
-		return err
+	events := []db.AuthEvent{event}
+	if res.Try != nil {
+		events = []db.AuthEvent{*res.Try, event}
 	}
-	return tx.Create(&event).Error
+	writes = append(writes, func(q *gorm.DB) *gorm.DB { return q.Create(&rreq) }, func(q *gorm.DB) *gorm.DB { return q.Create(&events) })
+	return db.WriteTogether(tx, writes...)
 }
 
 // endingRows are the RReq (into the outbox) and the result's auth event of ch, which ended as res.

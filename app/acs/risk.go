@@ -128,45 +128,52 @@ type learnt struct {
 
 // learnFromSuccess records what a successful challenge proves: the device is known for the card
 // until trust days from now, the card has authenticated at the merchant, and, when the member chose
-// so on the page, the merchant is on the card's trust list.
-func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchant bool, now time.Time) (learnt, error) {
+// so on the page, the merchant is on the card's trust list. The trust list's insert runs at once (what
+// it changed decides the notice); the known device and merchant are returned as writes for the ending
+// to send with its others.
+func learnFromSuccess(tx *gorm.DB, ch *db.Challenge, trustDays int, trustMerchant bool, now time.Time) (learnt, []db.Write, error) {
 	var l learnt
+	var writes []db.Write
 	if ch.CardID == nil {
-		return l, nil
+		return l, nil, nil
 	}
 	if ch.DeviceHash != "" && trustDays > 0 {
-		err := tx.Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "card_id"}, {Name: "device_hash"}},
-			DoUpdates: clause.AssignmentColumns([]string{"expires_at", "last_used_at", "label"}),
-		}).Create(&db.KnownDevice{CardID: *ch.CardID, DeviceHash: ch.DeviceHash, Label: risk.DeviceLabel(ch.BrowserUserAgent),
-			ExpiresAt: now.AddDate(0, 0, trustDays), LastUsedAt: now}).Error
-		if err != nil {
-			return l, err
-		}
+		device := &db.KnownDevice{CardID: *ch.CardID, DeviceHash: ch.DeviceHash, Label: risk.DeviceLabel(ch.BrowserUserAgent),
+			ExpiresAt: now.AddDate(0, 0, trustDays), LastUsedAt: now}
+		writes = append(writes, func(q *gorm.DB) *gorm.DB {
+			return q.Clauses(clause.OnConflict{
+				Columns:   []clause.Column{{Name: "card_id"}, {Name: "device_hash"}},
+				DoUpdates: clause.AssignmentColumns([]string{"expires_at", "last_used_at", "label"}),
+			}).Create(device)
+		})
 		var f risk.Facts
 		l.NewDevice = ch.RiskFacts != "" && json.Unmarshal([]byte(ch.RiskFacts), &f) == nil && !f.DeviceKnown
 	}
 	if ch.MerchantKey == "" {
-		return l, nil
+		return l, writes, nil
 	}
-	err := tx.Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "card_id"}, {Name: "merchant_key"}},
-		DoUpdates: clause.AssignmentColumns([]string{"last_seen_at"}),
-	}).Create(&db.KnownMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, LastSeenAt: now}).Error
-	if err != nil || !trustMerchant {
-		return l, err
+	merchant := &db.KnownMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, LastSeenAt: now}
+	writes = append(writes, func(q *gorm.DB) *gorm.DB {
+		return q.Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "card_id"}, {Name: "merchant_key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"last_seen_at"}),
+		}).Create(merchant)
+	})
+	if !trustMerchant {
+		return l, writes, nil
 	}
 	trusted := tx.Clauses(clause.OnConflict{DoNothing: true}).
 		Create(&db.TrustedMerchant{CardID: *ch.CardID, MerchantKey: ch.MerchantKey, MerchantName: ch.MerchantName})
 	l.NewTrust = trusted.Error == nil && trusted.RowsAffected == 1
-	return l, trusted.Error
+	return l, writes, trusted.Error
 }
 
-// notifyTrusted tells the member, in the transaction that trusted them, of each device or shop the
-// card newly trusts: the member's ID and password used by someone else would show up here first.
-func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, l learnt, now time.Time) error {
+// trustedNotices are the notices that tell the member, in the transaction that trusted them, of each
+// device or shop the card newly trusts: the member's ID and password used by someone else would show
+// up here first. holder is the member as the answer's check read it (nil: it is read here).
+func trustedNotices(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, holder *db.Member, l learnt, now time.Time) ([]*db.MailNotice, error) {
 	if notices == nil || ch.MemberID == nil {
-		return nil
+		return nil, nil
 	}
 	var names []string
 	if l.NewDevice {
@@ -175,12 +182,24 @@ func notifyTrusted(tx *gorm.DB, notices *mail.Outbox, ch *db.Challenge, l learnt
 	if l.NewTrust {
 		names = append(names, ch.MerchantName)
 	}
+	var out []*db.MailNotice
 	for _, name := range names {
-		if err := notices.Enqueue(tx, *ch.MemberID, mail.KindTrusted, mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Trusted: name, At: now}); err != nil {
-			return err
+		f := mail.Facts{Brand: ch.Brand, Last4: ch.Last4, Trusted: name, At: now}
+		var n *db.MailNotice
+		var err error
+		if holder != nil && holder.ID == *ch.MemberID {
+			n, err = notices.ComposeFor(holder, mail.KindTrusted, f)
+		} else {
+			n, err = notices.Compose(tx, *ch.MemberID, mail.KindTrusted, f)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			out = append(out, n)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // whiteListStatus is the trust-list status Honnin sends for a 2.2.0 AReq (empty for 2.1.0 and when

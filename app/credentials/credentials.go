@@ -246,8 +246,8 @@ func (c *Checker) lockedMeanwhile(err error, holder *db.Member) (Result, error) 
 	return Result{Outcome: Locked, Member: holder, LockedUntil: locked.until}, nil
 }
 
-// memberStillOpen runs once a check's turn to hash has come: when a burst of failures locked the ID
-// while this check queued, it answers "locked" without spending a hash.
+// memberStillOpen runs once a check's turn to hash has come after it queued for it: when a burst of
+// failures locked the ID while this check queued, it answers "locked" without spending a hash.
 func (c *Checker) memberStillOpen(ctx context.Context, memberID uint) func() error {
 	return func() error {
 		var m db.Member

@@ -128,6 +128,11 @@ func (o *Outbox) Compose(q *gorm.DB, memberID uint, kind Kind, f Facts) (*db.Mai
 		Where("id = ?", memberID).Take(&m).Error; err != nil {
 		return nil, err
 	}
+	return o.ComposeFor(&m, kind, f)
+}
+
+// ComposeFor is Compose for a member already read, with the columns Compose reads.
+func (o *Outbox) ComposeFor(m *db.Member, kind Kind, f Facts) (*db.MailNotice, error) {
 	if m.EmailVerifiedAt == nil || len(m.EmailSealed) == 0 {
 		return nil, nil
 	}

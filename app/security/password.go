@@ -66,19 +66,19 @@ func NewHasher(p Argon2Params) *Hasher {
 // NormalizePassword applies NFKC so that full-width and half-width forms of the same password match.
 func NormalizePassword(pw string) string { return norm.NFKC.String(pw) }
 
-func (h *Hasher) acquire(ctx context.Context) error {
+func (h *Hasher) acquire(ctx context.Context) (queued bool, err error) {
 	select {
 	case h.slots <- struct{}{}:
-		return nil
+		return false, nil
 	default:
 	}
 	h.waiting.Add(1)
 	defer h.waiting.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
-		return nil
+		return true, nil
 	case <-ctx.Done():
-		return ctx.Err()
+		return true, ctx.Err()
 	}
 }
 
@@ -102,7 +102,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
 	}
-	if err := h.acquire(ctx); err != nil {
+	if _, err := h.acquire(ctx); err != nil {
 		return "", err
 	}
 	defer h.release()
@@ -120,9 +120,10 @@ func (h *Hasher) Verify(ctx context.Context, password, phc string) (bool, error)
 	return h.VerifyAfter(ctx, password, phc, nil)
 }
 
-// VerifyAfter is Verify that first runs before, once its turn to hash has come: under a burst an
-// answer may wait in the queue while the account it is for gets locked, and before can then refuse
-// (its error is returned) without spending a hash.
+// VerifyAfter is Verify that first runs before, once its turn to hash has come after waiting for a
+// slot: under a burst an answer may wait in the queue while the account it is for gets locked, and
+// before can then refuse (its error is returned) without spending a hash. A check that found a slot
+// free at once skips before: what its caller read just now is as fresh as before would find.
 func (h *Hasher) VerifyAfter(ctx context.Context, password, phc string, before func() error) (bool, error) {
 	var (
 		version      int
@@ -149,11 +150,12 @@ func (h *Hasher) VerifyAfter(ctx context.Context, password, phc string, before f
 	if digest, err = base64.RawStdEncoding.DecodeString(parts[5]); err != nil || len(digest) == 0 {
 		return false, ErrMalformedHash
 	}
-	if err := h.acquire(ctx); err != nil {
+	queued, err := h.acquire(ctx)
+	if err != nil {
 		return false, err
 	}
 	defer h.release()
-	if before != nil {
+	if before != nil && queued {
 		if err := before(); err != nil {
 			return false, err
 		}

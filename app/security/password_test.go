@@ -3,6 +3,7 @@ package security
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -232,6 +233,43 @@ func TestHasherConcurrencyLimit(t *testing.T) {
 				t.Errorf("Verify did not release its slot: %d held, want %d", n, tt.wantSlots-1)
 			}
 		})
+	}
+}
+
+// VerifyAfter's before check runs when the verification waited for a slot (the account may have been
+// locked meanwhile, and before's error refuses it without a hash), and not when a slot was free.
+func TestVerifyAfterChecksAgainOnlyAfterWaiting(t *testing.T) {
+	p := FastArgon2ForTests
+	p.MaxParallel = 1
+	h := NewHasher(p)
+	ctx := context.Background()
+	phc, err := h.Hash(ctx, "a password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	locked := errors.New("locked meanwhile")
+	checks := 0
+	before := func() error { checks++; return locked }
+	if ok, err := h.VerifyAfter(ctx, "a password", phc, before); !ok || err != nil || checks != 0 {
+		t.Errorf("with a free slot: %v, %v after %d checks; want a match without the check", ok, err, checks)
+	}
+
+	h.slots <- struct{}{} // another verification holds the one slot
+	done := make(chan error)
+	go func() {
+		_, err := h.VerifyAfter(ctx, "a password", phc, before)
+		done <- err
+	}()
+	for h.Stats().Waiting == 0 {
+		runtime.Gosched()
+	}
+	hashes := h.Stats().Hashes
+	<-h.slots
+	if err := <-done; !errors.Is(err, locked) || checks != 1 {
+		t.Errorf("after waiting: %v after %d checks; want before's error", err, checks)
+	}
+	if h.Stats().Hashes != hashes {
+		t.Error("a verification refused by before spent a hash")
 	}
 }
 
