@@ -46,7 +46,7 @@ func (a *ACS) areq(c echo.Context) (err error) {
 	if int64(len(body)) > a.Config.MaxBodyBytes {
 		return a.writeErro(c, newErro(emv.ErrInvalidMessage, "the message is too large", emv.TypeAReq, ""))
 	}
-	if a.gate.crowded() {
+	if a.gate.turnsAway(time.Now()) {
 		// Refused now as it would be at the gate, without the cost of decoding it first.
 		a.m.countShed()
 		return a.writeErro(c, refusalFor(body, shedDetail))

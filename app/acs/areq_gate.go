@@ -41,14 +41,26 @@ type areqGate struct {
 	rest    atomic.Int64
 	maxRest time.Duration
 	// timeout is HONNIN_AREQ_TIMEOUT, the most time any AReq has: a queue that would take longer than
-	// it less rest refuses every AReq, whatever its deadline. The queue is bounded by each AReq's
-	// deadline alone: a shorter bound (a quarter of the timeout was tried) refused AReqs in the stall
-	// drill, as the AReqs that waited out a 500 ms database stall raise rest while the queue behind
-	// them drains, and a stall shorter than the timeout must cost latency, not answers (issue 13).
+	// it less rest refuses every AReq, whatever its deadline.
 	timeout time.Duration
-	// left is the pace at which admitted AReqs have lately left the gate: how fast a queue drains.
-	left departures
+	// came is the pace at which AReqs have lately come to the gate (the ones turned away included),
+	// left the pace at which admitted AReqs have left it: how fast a queue drains.
+	came, left flow
 }
+
+// The queue is bounded by each AReq's deadline while it can drain: a database stall shorter than the
+// timeout must cost latency, not answers (issue 13), and the queue a stall builds takes most of that
+// time. Under a lasting overload (AReqs coming faster than they leave, where after a stall they leave
+// faster than they come) a queue as long as the deadline allows never drains: every AReq let in is answered at the
+// end of its time, later still for the Directory Server, which also counts the time the request took
+// to reach the gate on a machine whose CPU is short; the gate then lets in only AReqs that get in
+// within a quarter of the timeout and refuses the others at once, which costs little.
+const (
+	overloadQueue = 4 // a lasting overload's queue is bounded at timeout/overloadQueue
+	// Arrivals faster than departures by overloadNum/overloadDen are an overload, not the noise of a
+	// gate that keeps up (whose departures follow its arrivals).
+	overloadNum, overloadDen = 5, 4
+)
 
 func newAReqGate(inFlight, reads int, timeout time.Duration) *areqGate {
 	return &areqGate{inFlight: make(chan struct{}, max(1, inFlight)), reads: make(chan struct{}, max(1, reads)),
@@ -70,7 +82,7 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 		if wait <= 0 {
 			return errAReqShed
 		}
-		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > wait {
+		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > min(wait, g.queueBound()) {
 			return errAReqShed
 		}
 		t := time.NewTimer(wait)
@@ -97,6 +109,24 @@ func (g *areqGate) leave() {
 	g.left.record(time.Now())
 }
 
+// queueBound is the longest wait at the gate an AReq is let in for, whatever its own deadline: the
+// timeout less an AReq's own time while the queue can drain, a fraction of the timeout under a
+// lasting overload.
+func (g *areqGate) queueBound() time.Duration {
+	if g.overloaded() {
+		return g.timeout / overloadQueue
+	}
+	return g.timeout - g.expected()
+}
+
+// overloaded reports whether AReqs have lately come faster than they left, by more than overloadNum/overloadDen.
+// A stall's window of departures is left out of their pace, and a gate that keeps up lets AReqs leave
+// as fast as they come: neither is an overload.
+func (g *areqGate) overloaded() bool {
+	came, left := g.came.pace(), g.left.pace()
+	return came > 0 && left > 0 && came*overloadNum < left*overloadDen
+}
+
 // queueWait is how long an AReq with ahead others waiting before it would wait for a place, by the
 // faster of two estimates, each too slow where the other is right, so that the gate does not refuse
 // an AReq it will have time for. One is a
@@ -113,12 +143,13 @@ func (g *areqGate) queueWait(ahead int64) time.Duration {
 	return time.Duration(ahead) * each
 }
 
-// crowded reports whether an AReq arriving now would be refused at once behind the queue whatever
-// its deadline (the gate full and the queue longer than even a whole timeout leaves to wait), so that
-// the handler can refuse it before decoding it: past the maximum the refusals are most of the AReqs,
-// and what each costs is CPU the answered ones need.
-func (g *areqGate) crowded() bool {
-	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.timeout-g.expected()
+// turnsAway counts an AReq coming to the gate at now and reports whether it would be refused at once
+// behind the queue whatever its deadline (the gate full and the queue longer than queueBound), so
+// that the handler can refuse it before decoding it: past the maximum the refusals are most of the
+// AReqs, and what each costs is CPU the answered ones need.
+func (g *areqGate) turnsAway(now time.Time) bool {
+	g.came.record(now)
+	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.queueBound()
 }
 
 // read waits for a reading slot (an admitted AReq's statement on a connection of its own); the caller
@@ -158,17 +189,17 @@ const (
 	gapSpan    = 4 * paceWindow
 )
 
-// departures measures the pace at which AReqs leave the gate: the departures and the time they took
-// over the last few windows of at least paceWindow (each closed by the departure that ends it) that
-// had no gap. A stall's window is left out, so the pace after a stall is that of the windows before
+// flow measures the pace of AReqs coming to or leaving the gate: how many and the time they took over
+// the last few windows of at least paceWindow (each closed by the AReq that ends it) that had no gap.
+// A stall's window of departures is left out, so the pace after a stall is that of the windows before
 // it and of the drain after it, and under a lasting overload it is the gate's own pace.
-type departures struct {
+type flow struct {
 	mu     sync.Mutex
-	start  time.Time // of the window under way; zero before the first departure
-	count  int       // departures in the window under way
+	start  time.Time // of the window under way; zero before the first AReq
+	count  int       // AReqs in the window under way
 	recent [8]window
 	next   int
-	each   atomic.Int64 // the recent windows' time per departure, in nanoseconds; 0 while none closed
+	each   atomic.Int64 // the recent windows' time per AReq, in nanoseconds; 0 while none closed
 }
 
 type window struct {
@@ -176,7 +207,7 @@ type window struct {
 	count int
 }
 
-func (d *departures) record(now time.Time) {
+func (d *flow) record(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.start.IsZero() {
@@ -203,5 +234,5 @@ func (d *departures) record(now time.Time) {
 	d.each.Store(int64(all.span / time.Duration(all.count)))
 }
 
-// pace is the time per departure of the recent windows without a gap, 0 while none has closed.
-func (d *departures) pace() time.Duration { return time.Duration(d.each.Load()) }
+// pace is the time per AReq of the recent windows without a gap, 0 while none has closed.
+func (d *flow) pace() time.Duration { return time.Duration(d.each.Load()) }

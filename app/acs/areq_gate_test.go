@@ -123,9 +123,9 @@ func TestAReqGateRefusesAtOnceBehindALongQueue(t *testing.T) {
 	}
 }
 
-// crowded tells the handler to refuse before decoding exactly when admit would refuse at once behind
+// turnsAway tells the handler to refuse before decoding exactly when admit would refuse at once behind
 // the queue whatever the deadline.
-func TestAReqGateCrowded(t *testing.T) {
+func TestAReqGateTurnsAway(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		full  bool
@@ -144,8 +144,8 @@ func TestAReqGateCrowded(t *testing.T) {
 				g.inFlight <- struct{}{}
 			}
 			g.waiting.Store(tt.ahead)
-			if got := g.crowded(); got != tt.want {
-				t.Errorf("crowded: %v, want %v", got, tt.want)
+			if got := g.turnsAway(time.Now()); got != tt.want {
+				t.Errorf("turnsAway: %v, want %v", got, tt.want)
 			}
 		})
 	}
@@ -153,7 +153,7 @@ func TestAReqGateCrowded(t *testing.T) {
 
 // The pace is the time per departure over the recent windows; a window with a gap in it (a stall,
 // or the gate idle) is left out, and nothing is known before the first window closes.
-func TestDeparturesPace(t *testing.T) {
+func TestFlowPace(t *testing.T) {
 	start := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	ms := func(n ...int) []time.Time {
 		var at []time.Time
@@ -182,7 +182,7 @@ func TestDeparturesPace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var d departures
+			var d flow
 			for _, at := range tt.at {
 				d.record(at)
 			}
@@ -244,5 +244,78 @@ func TestAReqGateAdmitsBehindADrainingQueue(t *testing.T) {
 	go func() { time.Sleep(20 * time.Millisecond); g.leave() }()
 	if err := g.admit(ctx, now); err != nil {
 		t.Fatalf("admit behind a queue that drains in time: %v", err)
+	}
+}
+
+// paced gives f the pace of one AReq every each, over enough windows to fill its recent ones.
+func paced(f *flow, each time.Duration, until time.Time) {
+	n := 20 * int(paceWindow/each+1)
+	for i := range n {
+		f.record(until.Add(time.Duration(i-n) * each))
+	}
+}
+
+// An overload is AReqs coming faster than they leave by a quarter or more; a gate that keeps up, and
+// one draining the queue a stall left (AReqs leaving faster than they come), is not overloaded.
+func TestAReqGateOverloaded(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		came, left time.Duration // between AReqs; 0: none
+		want       bool
+	}{
+		{"twice as many coming as leaving", 500 * time.Microsecond, time.Millisecond, true},
+		{"a quarter more coming", 800 * time.Microsecond, 1001 * time.Microsecond, true},
+		{"a tenth more coming", 900 * time.Microsecond, time.Millisecond, false},
+		{"keeping up", time.Millisecond, time.Millisecond, false},
+		{"draining after a stall", 2 * time.Millisecond, time.Millisecond, false},
+		{"nothing left yet", time.Millisecond, 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newAReqGate(100, 1, 1500*time.Millisecond)
+			now := time.Now()
+			paced(&g.came, tt.came, now)
+			if tt.left > 0 {
+				paced(&g.left, tt.left, now)
+			}
+			if got := g.overloaded(); got != tt.want {
+				t.Errorf("overloaded: %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// Under a lasting overload the queue is bounded at a quarter of the timeout: an AReq that would wait
+// half a second behind it is refused at once (and turned away before decoding), though its deadline
+// would allow the wait; when the gate keeps up (a stall's queue), it is let in.
+func TestAReqGateBoundsAnOverloadsQueue(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		overloaded bool
+	}{{"a lasting overload", true}, {"a queue that drains", false}} {
+		t.Run(tt.name, func(t *testing.T) {
+			g := newAReqGate(100, 1, 1500*time.Millisecond)
+			g.rest.Store(int64(100 * time.Millisecond)) // a full gate per 100 ms: 1 ms each
+			now := time.Now()
+			paced(&g.left, time.Millisecond, now)
+			came := time.Millisecond
+			if tt.overloaded {
+				came = 500 * time.Microsecond
+			}
+			paced(&g.came, came, now)
+			for range 100 {
+				g.inFlight <- struct{}{}
+			}
+			g.waiting.Store(500) // 500 ms of queue: more than 375 ms, less than the 1.4 s the deadline leaves
+			if got := g.turnsAway(now); got != tt.overloaded {
+				t.Errorf("turnsAway: %v, want %v", got, tt.overloaded)
+			}
+			ctx, cancel := context.WithDeadline(context.Background(), now.Add(1500*time.Millisecond))
+			defer cancel()
+			go func() { time.Sleep(20 * time.Millisecond); g.leave() }()
+			err := g.admit(ctx, now)
+			if refused := errors.Is(err, errAReqShed); refused != tt.overloaded || (err != nil && !refused) {
+				t.Errorf("admit: %v, want refused %v", err, tt.overloaded)
+			}
+		})
 	}
 }
