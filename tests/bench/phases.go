@@ -373,14 +373,16 @@ func (env *environment) dbRoundTrip(ctx context.Context, _ int) error {
 	return env.DB.WithContext(ctx).Create(&db.AuthEvent{Kind: "bench", Result: db.ResultOK}).Error
 }
 
-// dsConnections is the generator's connection budget, a Directory Server's to one ACS: it sends each
-// AReq when it is due, on a persistent connection that is free or, when none is, on a new one (HTTP/1.1
-// carries one request at a time), and only past this budget does an AReq wait for a connection, inside
-// its patience. With 256 the generator held an overload's backlog in its own queue, where the server
-// could not see it, let alone refuse it, and sent each AReq with almost none of its patience left.
-// 1024 covers what an ACS that answers its maximum and refuses the rest at once keeps busy even at the
-// baseline's rate; every connection is kept idle for the next AReq rather than closed.
-const dsConnections = 1024
+// dsConnections is the generator's connection budget, a Directory Server's to one ACS (its front ends
+// together): it sends each AReq when it is due, on a persistent connection that is free or, when none
+// is, on a new one (HTTP/1.1 carries one request at a time), and only past this budget does an AReq
+// wait for a connection, inside its patience. Past the maximum the backlog forms wherever the budget
+// puts it: with 256, and still with 1024, it formed in the generator's own queue, where the server
+// could neither see nor refuse it (at 75 % of the baseline, 1024 connections at about 4,000 answers a
+// second hold only 250 ms of them), and every AReq reached the server with little of its patience left
+// and was cut off; with 4096 it forms at the server's gate, which refuses what it cannot answer in
+// time. Every connection is kept idle for the next AReq rather than closed.
+const dsConnections = 4096
 
 func benchClient() *http.Client {
 	return &http.Client{Timeout: dsPatience + lateBound, Transport: &http.Transport{MaxIdleConnsPerHost: dsConnections, MaxConnsPerHost: dsConnections}}
