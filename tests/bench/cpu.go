@@ -230,8 +230,12 @@ func (env *environment) processesCPU(ctx context.Context) map[int]processCPUOf {
 			out[p.PID] = processCPUOf{party: who, cpu: t}
 		}
 	}
+	// A server that is gone reads 0: its last reading stands (the stall drill restarts the server and
+	// stops it at its end, and a 0 here made that step's server CPU negative).
 	if env.server != nil && env.server.Process != nil {
-		out[env.server.Process.Pid] = processCPUOf{party: partyServer, cpu: env.procs.cpu(env.server.Process.Pid)}
+		if t := env.procs.cpu(env.server.Process.Pid); t > 0 {
+			out[env.server.Process.Pid] = processCPUOf{party: partyServer, cpu: t}
+		}
 	}
 	return out
 }
