@@ -46,15 +46,19 @@ type areqGate struct {
 	// came is the pace at which AReqs have lately come to the gate (the ones turned away included),
 	// left the pace at which admitted AReqs have left it: how fast a queue drains.
 	came, left flow
+	// queuedSince is when the queue at the gate formed (Unix nanoseconds), 0 while an AReq coming
+	// gets in at once.
+	queuedSince atomic.Int64
 }
 
 // The queue is bounded by each AReq's deadline while it can drain: a database stall shorter than the
 // timeout must cost latency, not answers (issue 13), and the queue a stall builds takes most of that
-// time. Under a lasting overload (AReqs coming faster than they leave, where after a stall they leave
-// faster than they come) a queue as long as the deadline allows never drains: every AReq let in is answered at the
-// end of its time, later still for the Directory Server, which also counts the time the request took
-// to reach the gate on a machine whose CPU is short; the gate then lets in only AReqs that get in
-// within a quarter of the timeout and refuses the others at once, which costs little.
+// time. Under a lasting overload (a queue older than the timeout, and AReqs coming faster than they
+// leave, where after a stall they leave faster than they come) a queue as long as the deadline allows
+// never drains: every AReq let in is answered at the end of its time, later still for the Directory
+// Server, which also counts the time the request took to reach the gate on a machine whose CPU is
+// short; the gate then lets in only AReqs that get in within a quarter of the timeout and refuses the
+// others at once, which costs little.
 const (
 	overloadQueue = 4 // a lasting overload's queue is bounded at timeout/overloadQueue
 	// Arrivals faster than departures by overloadNum/overloadDen are an overload, not the noise of a
@@ -82,7 +86,7 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 		if wait <= 0 {
 			return errAReqShed
 		}
-		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > min(wait, g.queueBound()) {
+		if len(g.inFlight) == cap(g.inFlight) && g.queueWait(ahead) > min(wait, g.queueBound(now)) {
 			return errAReqShed
 		}
 		t := time.NewTimer(wait)
@@ -91,9 +95,11 @@ func (g *areqGate) admit(ctx context.Context, now time.Time) error {
 	}
 	select {
 	case g.inFlight <- struct{}{}:
+		g.queuedSince.Store(0) // a place was free: nobody waits ahead
 		return nil
 	default:
 	}
+	g.queuedSince.CompareAndSwap(0, now.UnixNano())
 	select {
 	case g.inFlight <- struct{}{}:
 		return nil
@@ -112,17 +118,24 @@ func (g *areqGate) leave() {
 // queueBound is the longest wait at the gate an AReq is let in for, whatever its own deadline: the
 // timeout less an AReq's own time while the queue can drain, a fraction of the timeout under a
 // lasting overload.
-func (g *areqGate) queueBound() time.Duration {
-	if g.overloaded() {
+func (g *areqGate) queueBound(now time.Time) time.Duration {
+	if g.overloaded(now) {
 		return g.timeout / overloadQueue
 	}
 	return g.timeout - g.expected()
 }
 
-// overloaded reports whether AReqs have lately come faster than they left, by more than overloadNum/overloadDen.
-// A stall's window of departures is left out of their pace, and a gate that keeps up lets AReqs leave
-// as fast as they come: neither is an overload.
-func (g *areqGate) overloaded() bool {
+// overloaded reports whether the queue at the gate is older than the timeout and AReqs have lately
+// come faster than they left, by overloadNum/overloadDen. A gate that keeps up lets AReqs leave as fast
+// as they come; a stall's window of departures is left out of their pace, and just after a stall,
+// while the pool gets back to its pace, the departures can lag the arrivals: the queue's age keeps
+// that from counting as an overload (the stall drill's queue, at half the maximum, is gone within a
+// second of the stall's start).
+func (g *areqGate) overloaded(now time.Time) bool {
+	since := g.queuedSince.Load()
+	if since == 0 || now.Sub(time.Unix(0, since)) <= g.timeout {
+		return false
+	}
 	came, left := g.came.pace(), g.left.pace()
 	return came > 0 && left > 0 && came*overloadNum < left*overloadDen
 }
@@ -149,7 +162,7 @@ func (g *areqGate) queueWait(ahead int64) time.Duration {
 // AReqs, and what each costs is CPU the answered ones need.
 func (g *areqGate) turnsAway(now time.Time) bool {
 	g.came.record(now)
-	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.queueBound()
+	return len(g.inFlight) == cap(g.inFlight) && g.queueWait(g.waiting.Load()) > g.queueBound(now)
 }
 
 // read waits for a reading slot (an admitted AReq's statement on a connection of its own); the caller

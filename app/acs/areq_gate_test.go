@@ -255,20 +255,24 @@ func paced(f *flow, each time.Duration, until time.Time) {
 	}
 }
 
-// An overload is AReqs coming faster than they leave by a quarter or more; a gate that keeps up, and
-// one draining the queue a stall left (AReqs leaving faster than they come), is not overloaded.
+// An overload is a queue older than the timeout with AReqs coming faster than they leave by a quarter
+// or more; a gate that keeps up, one draining the queue a stall left (AReqs leaving faster than they
+// come), and a queue younger than the timeout (a stall's, while the pool gets back to its pace) are not.
 func TestAReqGateOverloaded(t *testing.T) {
 	for _, tt := range []struct {
 		name       string
 		came, left time.Duration // between AReqs; 0: none
+		queued     time.Duration // the queue's age; 0: no queue
 		want       bool
 	}{
-		{"twice as many coming as leaving", 500 * time.Microsecond, time.Millisecond, true},
-		{"a quarter more coming", 800 * time.Microsecond, 1001 * time.Microsecond, true},
-		{"a tenth more coming", 900 * time.Microsecond, time.Millisecond, false},
-		{"keeping up", time.Millisecond, time.Millisecond, false},
-		{"draining after a stall", 2 * time.Millisecond, time.Millisecond, false},
-		{"nothing left yet", time.Millisecond, 0, false},
+		{"twice as many coming as leaving", 500 * time.Microsecond, time.Millisecond, 2 * time.Second, true},
+		{"a quarter more coming", 800 * time.Microsecond, 1001 * time.Microsecond, 2 * time.Second, true},
+		{"a tenth more coming", 900 * time.Microsecond, time.Millisecond, 2 * time.Second, false},
+		{"keeping up", time.Millisecond, time.Millisecond, 2 * time.Second, false},
+		{"draining after a stall", 2 * time.Millisecond, time.Millisecond, 2 * time.Second, false},
+		{"nothing left yet", time.Millisecond, 0, 2 * time.Second, false},
+		{"a queue younger than the timeout", 500 * time.Microsecond, time.Millisecond, time.Second, false},
+		{"no queue", 500 * time.Microsecond, time.Millisecond, 0, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newAReqGate(100, 1, 1500*time.Millisecond)
@@ -277,7 +281,10 @@ func TestAReqGateOverloaded(t *testing.T) {
 			if tt.left > 0 {
 				paced(&g.left, tt.left, now)
 			}
-			if got := g.overloaded(); got != tt.want {
+			if tt.queued > 0 {
+				g.queuedSince.Store(now.Add(-tt.queued).UnixNano())
+			}
+			if got := g.overloaded(now); got != tt.want {
 				t.Errorf("overloaded: %v, want %v", got, tt.want)
 			}
 		})
@@ -286,36 +293,67 @@ func TestAReqGateOverloaded(t *testing.T) {
 
 // Under a lasting overload the queue is bounded at a quarter of the timeout: an AReq that would wait
 // half a second behind it is refused at once (and turned away before decoding), though its deadline
-// would allow the wait; when the gate keeps up (a stall's queue), it is let in.
+// would allow the wait; when the gate keeps up (a stall's queue), or the queue is younger than the
+// timeout, it is let in.
 func TestAReqGateBoundsAnOverloadsQueue(t *testing.T) {
 	for _, tt := range []struct {
-		name       string
-		overloaded bool
-	}{{"a lasting overload", true}, {"a queue that drains", false}} {
+		name    string
+		came    time.Duration // between AReqs; they leave one a millisecond
+		queued  time.Duration // the queue's age
+		refused bool
+	}{
+		{"a lasting overload", 500 * time.Microsecond, 2 * time.Second, true},
+		{"a queue that drains", time.Millisecond, 2 * time.Second, false},
+		{"an overload's first second", 500 * time.Microsecond, time.Second, false},
+	} {
 		t.Run(tt.name, func(t *testing.T) {
 			g := newAReqGate(100, 1, 1500*time.Millisecond)
 			g.rest.Store(int64(100 * time.Millisecond)) // a full gate per 100 ms: 1 ms each
 			now := time.Now()
 			paced(&g.left, time.Millisecond, now)
-			came := time.Millisecond
-			if tt.overloaded {
-				came = 500 * time.Microsecond
-			}
-			paced(&g.came, came, now)
+			paced(&g.came, tt.came, now)
+			g.queuedSince.Store(now.Add(-tt.queued).UnixNano())
 			for range 100 {
 				g.inFlight <- struct{}{}
 			}
 			g.waiting.Store(500) // 500 ms of queue: more than 375 ms, less than the 1.4 s the deadline leaves
-			if got := g.turnsAway(now); got != tt.overloaded {
-				t.Errorf("turnsAway: %v, want %v", got, tt.overloaded)
+			if got := g.turnsAway(now); got != tt.refused {
+				t.Errorf("turnsAway: %v, want %v", got, tt.refused)
 			}
 			ctx, cancel := context.WithDeadline(context.Background(), now.Add(1500*time.Millisecond))
 			defer cancel()
 			go func() { time.Sleep(20 * time.Millisecond); g.leave() }()
 			err := g.admit(ctx, now)
-			if refused := errors.Is(err, errAReqShed); refused != tt.overloaded || (err != nil && !refused) {
-				t.Errorf("admit: %v, want refused %v", err, tt.overloaded)
+			if refused := errors.Is(err, errAReqShed); refused != tt.refused || (err != nil && !refused) {
+				t.Errorf("admit: %v, want refused %v", err, tt.refused)
 			}
 		})
+	}
+}
+
+// The queue's age starts when an AReq first has to wait for a place, and ends when one gets in at once.
+func TestAReqGateQueueAge(t *testing.T) {
+	g := newAReqGate(1, 1, 10*time.Second)
+	first := time.Now()
+	if err := g.admit(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	if g.queuedSince.Load() != 0 {
+		t.Fatal("a queue formed while a place was free")
+	}
+	waited := first.Add(time.Millisecond)
+	go func() { time.Sleep(20 * time.Millisecond); g.leave() }()
+	if err := g.admit(context.Background(), waited); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.queuedSince.Load(); got != waited.UnixNano() {
+		t.Errorf("queue formed at %v, want when the second AReq came", time.Unix(0, got))
+	}
+	g.leave()
+	if err := g.admit(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if g.queuedSince.Load() != 0 {
+		t.Error("the queue's age outlived the queue")
 	}
 }
