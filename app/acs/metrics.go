@@ -43,7 +43,7 @@ func newMetrics() metrics {
 			Help: "Risk decisions for members who use 3-D Secure, by transStatus (Y frictionless, C, N, I) and the signal that added most to the score (none when none fired)."},
 			[]string{"trans_status", "top_signal"}),
 		shed: prometheus.NewCounter(prometheus.CounterOpts{Name: "honnin_acs_areq_shed_total",
-			Help: "AReqs answered Erro 403 at once, before any database work, because they could not be answered in time: their deadline would pass first, or the AReqs queued ahead would take longer to get in than it leaves (when that queue is longer than even HONNIN_AREQ_TIMEOUT allows, refused before being decoded) (also counted in honnin_acs_areq_erro_total)."}),
+			Help: "AReqs answered Erro 403 at once, before any database work, because they could not be answered in time: their deadline would pass first, or the AReqs queued ahead would take longer to get in than it leaves, or, under a lasting overload, more than a quarter of HONNIN_AREQ_TIMEOUT (when the queue is already longer than that, refused before being decoded) (also counted in honnin_acs_areq_erro_total)."}),
 	}
 }
 
