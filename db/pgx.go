@@ -143,7 +143,11 @@ func (p *Pipeline) rollback() {
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(p.ctx), time.Second)
 	defer cancel()
-	_, _ = p.conn.Exec(ctx, "ROLLBACK")
+	if _, err := p.conn.Exec(ctx, "ROLLBACK"); err != nil {
+		// Still inside the transaction, the connection must not go back to the pool: closed, the pool
+		// drops it.
+		_ = p.conn.Close(ctx)
+	}
 }
 
 // numbered writes a statement's ? placeholders as PostgreSQL's $1, $2, … (the statements given to a
