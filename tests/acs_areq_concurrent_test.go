@@ -225,10 +225,10 @@ func TestACSOverloadedAReqs(t *testing.T) {
 // TestACSLastingOverload: AReqs keep coming faster than Honnin can answer them, for several times
 // HONNIN_AREQ_TIMEOUT (a database far away bounds what it sustains, whatever the machine's speed).
 // Every AReq gets an answer, an ARes or a complete Erro 403 naming its transaction (no 500, no
-// dropped connection); the gate refuses at once (honnin_acs_areq_shed_total counts each refusal);
-// every ARes has its stored row and no refused AReq left one. Taken out, the bound at a quarter of
-// the timeout that a lasting overload brings let AReqs wait to their deadline, and in one run 70 of
-// those refused there left a stored transaction.
+// dropped connection); the gate refuses some (each counted in honnin_acs_areq_shed_total);
+// every ARes has its stored row and no refused AReq left one (with the overload bound taken out, AReqs
+// wait to their deadline, and in one run at 600/s with a database 20 ms away 70 refused there had
+// left a stored transaction).
 func TestACSLastingOverload(t *testing.T) {
 	const timeout = 4 * time.Second
 	dbURL, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
@@ -256,9 +256,10 @@ func TestACSLastingOverload(t *testing.T) {
 		}
 		return out, nil
 	}
-	// 20 ms each way on every database round trip: at most 16 card reads at once, 40 ms each, bound
-	// the AReqs to 400 a second on any machine; 600 a second come, an overload of a half at least.
-	proxy.Delay(20 * time.Millisecond)
+	// 40 ms each way on every database round trip: at most 16 card reads at once, 80 ms each, bound
+	// the AReqs to 200 a second on any machine; 300 a second come, an overload of a half at least,
+	// and few enough that a busy machine still sends and refuses them.
+	proxy.Delay(40 * time.Millisecond)
 	// A warm server first: the pool open, the gate knowing what an AReq takes.
 	var warm sync.WaitGroup
 	for range 16 {
@@ -270,7 +271,7 @@ func TestACSLastingOverload(t *testing.T) {
 	}
 	warm.Wait()
 	shedBefore := scrape(t, app).get("honnin_acs_areq_shed_total")
-	const rate, length = 600, 2*timeout + 2*time.Second
+	const rate, length = 300, 2*timeout + 2*time.Second
 	type sent struct {
 		areq   map[string]any
 		due    time.Duration
@@ -345,10 +346,11 @@ func TestACSLastingOverload(t *testing.T) {
 	if storedRefused != 0 {
 		t.Errorf("%d of the %d refused AReqs left a stored transaction", storedRefused, refused)
 	}
-	// What the bound saves is time (the ARes of a queue bounded at a quarter of the timeout, about 1.7
-	// to 2 s after they were due here, against 3.3 to 3.9 s with the bound taken out), and on a busy
-	// machine the sender's own lateness moves that figure by seconds (6.1 s in one run with the bound
-	// in): it is logged, not asserted.
+	// What the bound changes is time: the ARes of the AReqs due once the overload was older than
+	// twice the timeout came 1.7 s after they were due (median) with the bound at a quarter of the
+	// timeout, 4.0 s with it taken out (at the deadline; more were answered, 1,191 against 842). On a
+	// busy machine the sender's own lateness moves that figure by seconds (6.1 s in one run with the
+	// bound in), so it is logged, not asserted.
 	if len(lateARes) > 0 {
 		slices.Sort(lateARes)
 		t.Logf("the ARes of the AReqs due from %v: median %v, p90 %v, max %v", 2*timeout, lateARes[len(lateARes)/2],
