@@ -123,3 +123,70 @@ func TestPipelineRollsBackOnFailure(t *testing.T) {
 		t.Errorf("the pool's connection was dropped (backend %d, then %d): a failed pipeline left it inside its transaction", before, after)
 	}
 }
+
+// A pipeline whose ROLLBACK cannot reach the database (the connection held, as by a stalled disk or
+// network, past the ROLLBACK's second) must not leave its connection in the pool inside the
+// transaction: the next user of the pool would run its statements in it, and a write it believes
+// committed would vanish with the connection. After the failure the pool hands out a connection
+// outside any transaction, on which a write commits.
+func TestPipelineRollbackThatFailsDropsConnection(t *testing.T) {
+	direct, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
+	proxy, viaProxy := testkit.ProxyDatabase(t, direct)
+	gdb, err := db.Open(viaProxy, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(gdb) })
+	sqlDB, err := gdb.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB.SetMaxOpenConns(1) // the pool's next connection is the failed pipeline's, unless it was dropped
+	if err := gdb.Exec("CREATE TABLE pipeline_probe (id integer PRIMARY KEY, note text NOT NULL)").Error; err != nil {
+		t.Fatal(err)
+	}
+	// The same database seen past the proxy: what it shows is committed.
+	observer, err := db.Open(direct, dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close(observer) })
+	committed := func(id int) bool {
+		var n int64
+		if err := observer.Raw("SELECT count(*) FROM pipeline_probe WHERE id = ?", id).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+
+	held := errors.New("the database stopped answering")
+	err = db.RunPipeline(context.Background(), gdb, func(p *db.Pipeline) error {
+		if err := p.Query("INSERT INTO pipeline_probe (id, note) VALUES (?, ?) RETURNING id", []any{1, "inside"},
+			func(scan func(dest ...any) error) error { return scan(nil) }); err != nil {
+			return err
+		}
+		proxy.Pause() // the ROLLBACK that follows the error below waits out its second unanswered
+		return held
+	})
+	proxy.Restore()
+	if !errors.Is(err, held) {
+		t.Fatalf("err = %v, want the caller's", err)
+	}
+
+	var inside *string
+	if err := gdb.Raw("SELECT pg_current_xact_id_if_assigned()::text").Scan(&inside).Error; err != nil {
+		t.Fatalf("the pool's next connection: %v", err)
+	}
+	if inside != nil {
+		t.Fatalf("the pool handed out a connection still inside the failed pipeline's transaction %s", *inside)
+	}
+	if err := gdb.Exec("INSERT INTO pipeline_probe (id, note) VALUES (2, 'after')").Error; err != nil {
+		t.Fatal(err)
+	}
+	if !committed(2) {
+		t.Error("a write after the failed ROLLBACK was not committed: it ran inside the failed pipeline's transaction")
+	}
+	if committed(1) {
+		t.Error("the failed pipeline's insert was committed")
+	}
+}

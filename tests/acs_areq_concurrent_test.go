@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -218,4 +220,140 @@ func TestACSOverloadedAReqs(t *testing.T) {
 		}
 		t.Logf("%d AReqs at once: %d answered, %d refused (%d at the gate); refusals by detail: %v", sent, answered, refused, shed, details)
 	})
+}
+
+// TestACSLastingOverload: AReqs keep coming faster than Honnin can answer them, for several times
+// HONNIN_AREQ_TIMEOUT (a database far away bounds what it sustains, whatever the machine's speed).
+// Every AReq gets an answer, an ARes or a complete Erro 403 naming its transaction (no 500, no
+// dropped connection); the gate refuses some (each counted in honnin_acs_areq_shed_total);
+// every ARes has its stored row and no refused AReq left one (with the overload bound taken out, AReqs
+// wait to their deadline, and in one run at 600/s with a database 20 ms away 70 refused there had
+// left a stored transaction).
+func TestACSLastingOverload(t *testing.T) {
+	const timeout = 4 * time.Second
+	dbURL, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
+	proxy, viaProxy := testkit.ProxyDatabase(t, dbURL)
+	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir, Env: map[string]string{
+		"HONNIN_AREQ_TIMEOUT": timeout.String(), "HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"}})
+	allowStorms(t, app.DB)
+	client := &http.Client{Timeout: 3 * timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
+	send := func(areq map[string]any) (map[string]any, error) {
+		body, err := json.Marshal(areq)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := client.Post(app.URL+"/3ds/areq", "application/json; charset=utf-8", bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return nil, fmt.Errorf("not a JSON answer: %w", err)
+		}
+		return out, nil
+	}
+	// 40 ms each way on every database round trip: at most 16 card reads at once, 80 ms each, bound
+	// the AReqs to 200 a second on any machine; 300 a second come, an overload of a half at least,
+	// and few enough that a busy machine still sends and refuses them.
+	proxy.Delay(40 * time.Millisecond)
+	// A warm server first: the pool open, the gate knowing what an AReq takes.
+	var warm sync.WaitGroup
+	for range 16 {
+		warm.Go(func() {
+			for range 8 {
+				_, _ = send(areqFor(demodata.YamadaJCB))
+			}
+		})
+	}
+	warm.Wait()
+	shedBefore := scrape(t, app).get("honnin_acs_areq_shed_total")
+	const rate, length = 300, 2*timeout + 2*time.Second
+	type sent struct {
+		areq   map[string]any
+		due    time.Duration
+		answer map[string]any
+		took   time.Duration
+		err    error
+	}
+	all := make([]*sent, int(length.Seconds()*rate))
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range all {
+		s := &sent{areq: areqFor(demodata.YamadaJCB), due: time.Duration(i) * time.Second / rate}
+		all[i] = s
+		time.Sleep(time.Until(start.Add(s.due)))
+		wg.Go(func() {
+			s.answer, s.err = send(s.areq)
+			s.took = time.Since(start.Add(s.due))
+		})
+	}
+	wg.Wait()
+	proxy.Delay(0)
+
+	answered, refused, shed := 0, 0, 0
+	var answeredIDs, refusedIDs []string
+	var lateARes []time.Duration // the ARes of AReqs due once the overload was older than twice the timeout
+	for i, s := range all {
+		if s.err != nil {
+			t.Errorf("AReq %d: no answer: %v", i, s.err)
+			continue
+		}
+		ares, areq := s.answer, s.areq
+		switch {
+		case str(ares, "messageType") == "ARes" && str(ares, "dsTransID") == areq["dsTransID"] && str(ares, "acsTransID") != "":
+			answered++
+			answeredIDs = append(answeredIDs, str(ares, "acsTransID"))
+			if s.due >= 2*timeout {
+				lateARes = append(lateARes, s.took)
+			}
+		case isErro403(ares) && str(ares, "errorComponent") == "A" && str(ares, "errorMessageType") == "AReq" &&
+			str(ares, "messageVersion") == areq["messageVersion"] && str(ares, "errorDescription") != "" && str(ares, "errorDetail") != "" &&
+			str(ares, "dsTransID") == areq["dsTransID"] && str(ares, "threeDSServerTransID") == areq["threeDSServerTransID"]:
+			refused++
+			refusedIDs = append(refusedIDs, areq["dsTransID"].(string))
+			if str(ares, "errorDetail") == "the ACS cannot answer in time for the moment" {
+				shed++
+			}
+		default:
+			t.Errorf("AReq %d answered %v, want its ARes or a complete Erro 403 naming its transaction", i, ares)
+		}
+	}
+	t.Logf("%d AReqs at %d/s: %d ARes, %d Erro 403 (%d refused at the gate)", len(all), rate, answered, refused, shed)
+	if answered == 0 || shed == 0 {
+		t.Fatalf("%d ARes and %d refused at the gate: not an overload the gate answered", answered, shed)
+	}
+	if got := scrape(t, app).get("honnin_acs_areq_shed_total") - shedBefore; got != float64(shed) {
+		t.Errorf("honnin_acs_areq_shed_total rose by %v, want the %d refusals at the gate", got, shed)
+	}
+	var stored, storedRefused int64
+	for ids := range slices.Chunk(answeredIDs, 500) {
+		var n int64
+		app.DB.Model(&db.Challenge{}).Where("acs_trans_id IN ?", ids).Count(&n)
+		stored += n
+	}
+	for ids := range slices.Chunk(refusedIDs, 500) {
+		var n int64
+		app.DB.Model(&db.Challenge{}).Where("ds_trans_id IN ?", ids).Count(&n)
+		storedRefused += n
+	}
+	if stored != int64(answered) {
+		t.Errorf("%d of %d ARes have their stored row", stored, answered)
+	}
+	if storedRefused != 0 {
+		t.Errorf("%d of the %d refused AReqs left a stored transaction", storedRefused, refused)
+	}
+	// What the bound changes is time: the ARes of the AReqs due once the overload was older than
+	// twice the timeout came 1.7 s after they were due (median) with the bound at a quarter of the
+	// timeout, 4.0 s with it taken out (at the deadline; more were answered, 1,191 against 842). On a
+	// busy machine the sender's own lateness moves that figure by seconds (6.1 s in one run with the
+	// bound in), so it is logged, not asserted.
+	if len(lateARes) > 0 {
+		slices.Sort(lateARes)
+		t.Logf("the ARes of the AReqs due from %v: median %v, p90 %v, max %v", 2*timeout, lateARes[len(lateARes)/2],
+			lateARes[len(lateARes)*9/10], lateARes[len(lateARes)-1])
+	}
 }

@@ -38,6 +38,8 @@ type Row struct {
 	CPU *CPUPerOp `json:"cpu_per_op,omitempty"`
 	// Statements is the server's SQL statements per operation.
 	Statements float64 `json:"sql_statements_per_op,omitempty"`
+	// Timeline is a drill's course, slice by slice.
+	Timeline []Slice `json:"timeline,omitempty"`
 }
 
 type report struct {

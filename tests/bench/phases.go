@@ -343,21 +343,30 @@ func (env *environment) stallDrill(ctx context.Context, rate float64) ([]Row, er
 	}
 	Open(ctx, rate, time.Second, op) // the server's pool opens its connections through the proxy
 	var whole, after recorder
+	var tl timeline
+	sampling, stopSampling := context.WithCancel(ctx)
+	defer stopSampling()
+	start := time.Now()
+	go env.sampleTimeline(sampling, &tl, start, proxy.Accepted)
 	go func() {
-		time.Sleep(stallAt)
+		time.Sleep(time.Until(start.Add(stallAt)))
 		proxy.Pause()
 		time.Sleep(stall)
 		proxy.Restore()
 	}()
 	elapsed := OpenEach(ctx, rate, length, op, func(due, latency time.Duration, err error) {
 		whole.record(latency, err)
+		tl.record(due, latency, err)
 		if due >= stallAt+stall+time.Second {
 			after.record(latency, err)
 		}
 	})
+	stopSampling()
+	course := tl.result()
+	logTimeline("stall drill", course)
 	r, a := whole.result(elapsed), after.result(length-stallAt-stall-time.Second)
 	measure := fmt.Sprintf("%v database stall at %.0f/s (AReq timeout %v)", stall, rate, env.cfg.AReqTimeout)
-	row := Row{Phase: "stall drill", Measure: measure, Result: r, Target: "no Erro", Met: met(r.Errors == 0)}
+	row := Row{Phase: "stall drill", Measure: measure, Result: r, Target: "no Erro", Met: met(r.Errors == 0), Timeline: course}
 	drained := Row{Phase: "stall drill", Measure: "the same, from 1 s after the stall", Result: a, Target: "p99 ≤ 20ms",
 		Met: met(a.Errors == 0 && a.P99 <= 20*time.Millisecond)}
 	return []Row{row, drained}, nil

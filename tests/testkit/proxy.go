@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TCPProxy forwards loopback TCP connections to a target, so that a test can take the target away
@@ -18,6 +19,8 @@ import (
 //     stalls: on Restore whatever waited is delivered and the connections go on.
 //   - Restore: new connections are forwarded again (connections from a Stall are reset, as a
 //     partitioned connection would be dead by then).
+//   - Delay: everything is forwarded, late, as to a database far away: each round trip takes longer
+//     by the same time whatever the load, so that a test can bound what the database sustains.
 type TCPProxy struct {
 	// Addr is the proxy's host:port on loopback.
 	Addr   string
@@ -26,6 +29,7 @@ type TCPProxy struct {
 
 	mu       sync.Mutex
 	mode     proxyMode
+	delay    time.Duration // added to every forwarded chunk, in either direction
 	restored chan struct{} // closed on Restore; what stalled copies wait for
 	conns    map[net.Conn]struct{}
 	accepted int
@@ -98,6 +102,13 @@ func (p *TCPProxy) Stall() {
 func (p *TCPProxy) Pause() {
 	p.mu.Lock()
 	p.mode = proxyPaused
+	p.mu.Unlock()
+}
+
+// Delay forwards what each side sends d after it was read (0: at once again), on every connection.
+func (p *TCPProxy) Delay(d time.Duration) {
+	p.mu.Lock()
+	p.delay = d
 	p.mu.Unlock()
 }
 
@@ -182,8 +193,9 @@ func (p *TCPProxy) track(cs ...net.Conn) {
 	}
 }
 
-// pipe copies from src to dst until either ends; while the proxy is stalled, whatever arrives is
-// held back (never delivered) until the connection is reset; while it is paused, until Restore.
+// pipe copies from src to dst until either ends, each chunk the proxy's delay after it was read; while
+// the proxy is stalled, whatever arrives is held back (never delivered) until the connection is reset;
+// while it is paused, until Restore.
 func (p *TCPProxy) pipe(src, dst net.Conn) {
 	defer p.wg.Done()
 	defer func() {
@@ -198,9 +210,11 @@ func (p *TCPProxy) pipe(src, dst net.Conn) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			read := time.Now()
 			p.mu.Lock()
-			mode, restored := p.mode, p.restored
+			mode, restored, delay := p.mode, p.restored, p.delay
 			p.mu.Unlock()
+			time.Sleep(time.Until(read.Add(delay)))
 			switch mode {
 			case proxyStalled:
 				<-restored

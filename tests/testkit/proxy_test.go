@@ -129,3 +129,26 @@ func TestTCPProxyPause(t *testing.T) {
 		t.Errorf("after the pause: %q %v; want the held line", got, err)
 	}
 }
+
+// Delay makes every round trip at least twice the delay longer, and delivers everything.
+func TestTCPProxyDelay(t *testing.T) {
+	p := NewTCPProxy(t, echoServer(t))
+	c, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const d = 50 * time.Millisecond
+	p.Delay(d)
+	began := time.Now()
+	if got, err := roundTrip(c, 5*time.Second); got != "ping\n" {
+		t.Fatalf("forwarding with a delay: %q %v", got, err)
+	}
+	if took := time.Since(began); took < 2*d {
+		t.Errorf("a round trip with a delay of %v each way took %v", d, took)
+	}
+	p.Delay(0)
+	if got, err := roundTrip(c, 5*time.Second); got != "ping\n" {
+		t.Fatalf("forwarding after the delay: %q %v", got, err)
+	}
+}
