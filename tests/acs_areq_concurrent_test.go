@@ -23,7 +23,7 @@ func TestACSConcurrentAReqs(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
 		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_LIMIT_PER_CARD": "1000"})
 		// Sixty AReqs for one card at once look like card testing to the default risk rules.
-		allowStorms(t, app.DB)
+		allowStorms(t, app)
 		cardsByStatus := map[string]string{
 			"C": demodata.YamadaJCB,
 			"N": cards.WithCheckDigit("354000000009999"), // no such card: N/08
@@ -135,7 +135,7 @@ func TestACSOverloadedAReqs(t *testing.T) {
 		// machine's PostgreSQL baseline allows for an AReq's reads and writes alone.
 		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_TIMEOUT": "200ms",
 			"HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"})
-		allowStorms(t, app.DB)
+		allowStorms(t, app)
 		// A warm server first (the database pool open, the gate knowing what an AReq takes), as a
 		// Directory Server's sale-day peak finds it. Its answers are not judged: 200 ms is short for a
 		// database that waits on a busy disk's flush, and some may be refused.
