@@ -35,6 +35,9 @@ const MaxOpenConns = 32
 // nodes, or several test suites, on one PostgreSQL, the pools' sum must stay under its max_connections.
 const poolMaxConnsParam = "pool_max_conns"
 
+// SQLiteFile is the embedded database's file in the data directory.
+const SQLiteFile = "honnin.db"
+
 // Open connects to PostgreSQL when url is a postgres:// URL, else to the embedded SQLite file in dataDir.
 func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	cfg := &gorm.Config{
@@ -44,7 +47,7 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 		SkipDefaultTransaction: true,
 	}
 	if databaseURL == "" {
-		return openSQLite(filepath.Join(dataDir, "honnin.db"), cfg)
+		return openSQLite(filepath.Join(dataDir, SQLiteFile), cfg)
 	}
 	connCfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {

@@ -6,5 +6,5 @@ import (
 	"honnin/tests/testkit"
 )
 
-// TestMain lets the package's apps start on copies of one migrated database (testkit.Main).
+// TestMain lets the package's apps start on copies of migrated databases (testkit.Main).
 func TestMain(m *testing.M) { testkit.Main(m) }
