@@ -110,6 +110,9 @@ func TestACSConcurrentAReqs(t *testing.T) {
 		if want := int64(3*perStatus + 1); stored != want {
 			t.Errorf("%d rows stored, want %d (one per ARes)", stored, want)
 		}
+		if t.Failed() {
+			t.Logf("the server's errors: %q", app.LoggedErrors(3))
+		}
 	})
 }
 

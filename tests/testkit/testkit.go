@@ -511,6 +511,18 @@ func (b *SyncBuffer) String() string {
 	return b.buf.String()
 }
 
+// LoggedErrors is the first n lines the server logged at level ERROR: what a failed test shows of why
+// the server answered as it did (a database refusing connections, a deadline that passed).
+func (a *App) LoggedErrors(n int) []string {
+	var out []string
+	for _, line := range strings.Split(a.Logs.String(), "\n") {
+		if len(out) < n && strings.Contains(line, `"level":"ERROR"`) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
 // ReadAll reads and closes a response body.
 func ReadAll(t testing.TB, r io.ReadCloser) string {
 	t.Helper()
