@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,16 @@ import (
 // and compare times the same way.
 func Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// MaxOpenConns is the PostgreSQL pool's size: every node holds at most this many backends.
+// MaxOpenConns is the PostgreSQL pool's size unless the URL's pool_max_conns says otherwise: every
+// node holds at most this many backends.
 const MaxOpenConns = 32
+
+// poolMaxConnsParam is the URL parameter that sizes a node's pool (pgxpool's name for it): with several
+// nodes, or several test suites, on one PostgreSQL, the pools' sum must stay under its max_connections.
+const poolMaxConnsParam = "pool_max_conns"
+
+// SQLiteFile is the embedded database's file in the data directory.
+const SQLiteFile = "honnin.db"
 
 // Open connects to PostgreSQL when url is a postgres:// URL, else to the embedded SQLite file in dataDir.
 func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
@@ -38,7 +47,7 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 		SkipDefaultTransaction: true,
 	}
 	if databaseURL == "" {
-		return openSQLite(filepath.Join(dataDir, "honnin.db"), cfg)
+		return openSQLite(filepath.Join(dataDir, SQLiteFile), cfg)
 	}
 	connCfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
@@ -49,6 +58,10 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	// million stored transactions the sweeper's once-a-second look for overdue challenges (0.5 ms of
 	// work, estimated at 50,000 rows) spent 130 ms compiling, every second, on the cores the AReqs need.
 	connCfg.RuntimeParams["jit"] = "off"
+	poolSize, err := poolMaxConns(connCfg)
+	if err != nil {
+		return nil, err
+	}
 	gdb, err := gorm.Open(postgres.New(postgres.Config{Conn: stdlib.OpenDB(*connCfg)}), cfg)
 	if err != nil {
 		return nil, fmt.Errorf("db: connect to PostgreSQL: %w", scrubURL(err, databaseURL))
@@ -60,10 +73,25 @@ func Open(databaseURL, dataDir string, log *slog.Logger) (*gorm.DB, error) {
 	// As many idle as open: a burst that used every connection must not close half of them when it
 	// ends, for the next burst to open them again (a new backend costs PostgreSQL a fork and the
 	// server a round trip, just when it is busiest). Idle ones still go after ConnMaxIdleTime.
-	sqlDB.SetMaxOpenConns(MaxOpenConns)
-	sqlDB.SetMaxIdleConns(MaxOpenConns)
+	sqlDB.SetMaxOpenConns(poolSize)
+	sqlDB.SetMaxIdleConns(poolSize)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 	return gdb, nil
+}
+
+// poolMaxConns takes the pool's size from the URL's pool_max_conns (MaxOpenConns without it) and removes
+// the parameter, which pgx would otherwise send to the server as a setting that does not exist.
+func poolMaxConns(connCfg *pgx.ConnConfig) (int, error) {
+	raw, ok := connCfg.RuntimeParams[poolMaxConnsParam]
+	if !ok {
+		return MaxOpenConns, nil
+	}
+	delete(connCfg.RuntimeParams, poolMaxConnsParam)
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("db: the PostgreSQL URL's %s must be a number of connections, at least 1, not %q", poolMaxConnsParam, raw)
+	}
+	return n, nil
 }
 
 func openSQLite(path string, cfg *gorm.Config) (*gorm.DB, error) {

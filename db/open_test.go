@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -201,4 +203,49 @@ func TestWithoutFlushWaitIsTheStatementsOwn(t *testing.T) {
 			t.Errorf("synchronous_commit was %q in the write and %q after it, want off and %q", s.Data, after, before)
 		}
 	})
+}
+
+// A node's pool is as large as the URL's pool_max_conns says (several nodes, or test suites, on one
+// PostgreSQL must fit its max_connections), MaxOpenConns without it. The parameter is Honnin's, not a
+// server setting: the connections work. A size that is not one is refused by name.
+func TestPostgresPoolSizeFromURL(t *testing.T) {
+	base, dir := testkit.NewDatabaseURL(t, testkit.Postgres)
+	withPool := func(size string) string {
+		u, err := url.Parse(base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := u.Query()
+		q.Del("pool_max_conns")
+		if size != "" {
+			q.Set("pool_max_conns", size)
+		}
+		u.RawQuery = q.Encode()
+		return u.String()
+	}
+	for size, want := range map[string]int{"3": 3, "": db.MaxOpenConns} {
+		gdb, err := db.Open(withPool(size), dir, nil)
+		if err != nil {
+			t.Fatalf("pool_max_conns %q: %v", size, err)
+		}
+		if err := db.Ping(context.Background(), gdb); err != nil {
+			t.Errorf("pool_max_conns %q: %v", size, err)
+		}
+		sqlDB, err := gdb.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := sqlDB.Stats().MaxOpenConnections; got != want {
+			t.Errorf("pool_max_conns %q: a pool of %d, want %d", size, got, want)
+		}
+		db.Close(gdb)
+	}
+	for _, bad := range []string{"0", "-1", "many"} {
+		if gdb, err := db.Open(withPool(bad), dir, nil); err == nil || !strings.Contains(err.Error(), "pool_max_conns") {
+			t.Errorf("pool_max_conns %q: %v, want an error naming pool_max_conns", bad, err)
+			if err == nil {
+				db.Close(gdb)
+			}
+		}
+	}
 }

@@ -23,9 +23,15 @@ import (
 // exactly one is answered with an ARes and stored, the others with Erro 305.
 func TestACSConcurrentAReqs(t *testing.T) {
 	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
-		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_LIMIT_PER_CARD": "1000"})
+		// The AReqs' own time is HONNIN_REQUEST_TIMEOUT's rather than production's 1.5 s: the test is of
+		// what each answer and row hold, not of how fast they come (the bench's question). With 1.5 s,
+		// when other suites and benches loaded the machine (load average 10 to 26 on 2 cores), 9 runs in
+		// 89 answered some AReqs Erro 403: the burst came to a node just started, whose pool had yet to
+		// open its connections, each a PostgreSQL process to start, and the deadline passed in the card
+		// look-up or in the connection's dial.
+		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_LIMIT_PER_CARD": "1000", "HONNIN_AREQ_TIMEOUT": "30s"})
 		// Sixty AReqs for one card at once look like card testing to the default risk rules.
-		allowStorms(t, app.DB)
+		allowStorms(t, app)
 		cardsByStatus := map[string]string{
 			"C": demodata.YamadaJCB,
 			"N": cards.WithCheckDigit("354000000009999"), // no such card: N/08
@@ -106,6 +112,9 @@ func TestACSConcurrentAReqs(t *testing.T) {
 		if want := int64(3*perStatus + 1); stored != want {
 			t.Errorf("%d rows stored, want %d (one per ARes)", stored, want)
 		}
+		if t.Failed() {
+			t.Logf("the server's errors: %q", app.LoggedErrors(3))
+		}
 	})
 }
 
@@ -137,7 +146,7 @@ func TestACSOverloadedAReqs(t *testing.T) {
 		// machine's PostgreSQL baseline allows for an AReq's reads and writes alone.
 		app, _ := startACS(t, b, map[string]string{"HONNIN_AREQ_TIMEOUT": "200ms",
 			"HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"})
-		allowStorms(t, app.DB)
+		allowStorms(t, app)
 		// A warm server first (the database pool open, the gate knowing what an AReq takes), as a
 		// Directory Server's sale-day peak finds it. Its answers are not judged: 200 ms is short for a
 		// database that waits on a busy disk's flush, and some may be refused.

@@ -24,7 +24,7 @@ func TestACSExpiryInBatches(t *testing.T) {
 		if b == testkit.Postgres {
 			nodes = append(nodes, app.Join(t, nil))
 		}
-		allowStorms(t, app.DB)
+		allowStorms(t, nodes...)
 		pans := []string{demodata.YamadaJCB, demodata.YamadaVisa, demodata.TanakaJCB}
 		const total = 260
 		challenges := make([]map[string]any, total)

@@ -17,7 +17,7 @@ func OpenDB(t testing.TB, b Backend) *gorm.DB { return OpenDBWithLog(t, b, nil) 
 // traces (db.CountStatements).
 func OpenDBWithLog(t testing.TB, b Backend, log *slog.Logger) *gorm.DB {
 	t.Helper()
-	url, dir := NewDatabaseURL(t, b)
+	url, dir := newMigratedDatabaseURL(t, b)
 	gdb, err := db.Open(url, dir, log)
 	if err != nil {
 		t.Fatal(err)
