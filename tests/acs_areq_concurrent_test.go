@@ -244,7 +244,7 @@ func TestACSLastingOverload(t *testing.T) {
 	proxy, viaProxy := testkit.ProxyDatabase(t, dbURL)
 	app := testkit.Start(t, testkit.Postgres, testkit.Options{DatabaseURL: viaProxy, DataDir: dir, Env: map[string]string{
 		"HONNIN_AREQ_TIMEOUT": timeout.String(), "HONNIN_AREQ_LIMIT_PER_CARD": "1000000", "HONNIN_AREQ_LIMIT_PER_DS": "1000000"}})
-	allowStorms(t, app.DB)
+	allowStorms(t, app)
 	client := &http.Client{Timeout: 3 * timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4096}}
 	send := func(areq map[string]any) (map[string]any, error) {
 		body, err := json.Marshal(areq)
