@@ -53,6 +53,12 @@ type Result struct {
 	LockedUntil time.Time
 	// JustLocked is true when this failure locked the member's ID.
 	JustLocked bool
+	// FailedMember is, for a Wrong login, the active member whose ID was typed (0 when none is), and
+	// Failures, for a failure counted against a member, their consecutive failures with this one (0
+	// when it did not count, the ID being locked, or locked it): what the login page attributes and
+	// warns with, without reading the member again.
+	FailedMember uint
+	Failures     int
 }
 
 // Checker checks credentials against the members table. One is built at start and shared by every
@@ -138,6 +144,7 @@ func (c *Checker) CheckLogin(ctx context.Context, loginID, password string, from
 	if res.Outcome == Locked {
 		res = Result{Outcome: Wrong}
 	}
+	res.FailedMember = typed.ID
 	return res, err
 }
 
@@ -428,6 +435,7 @@ func stampLogin(gdb *gorm.DB, memberID uint, now time.Time, from Origin) (bool, 
 // counter is a failure count with a lock: a member's ID, or a card's challenges.
 type counter struct {
 	model                  any
+	table                  string // model's
 	id                     uint
 	failures, lockedColumn string
 }
@@ -435,45 +443,46 @@ type counter struct {
 // count adds one failure with one conditional UPDATE, so that concurrent failures on several nodes all
 // count, and locks once the count reaches the threshold. A failure that finishes after another one
 // locked does not count: the lock starts the count afresh, and a late failure must not carry over past
-// the lock's end. It reports the lock's end when this failure locked (justLocked) or found it locked.
-func (c *Checker) count(tx *gorm.DB, k counter) (until *time.Time, justLocked bool, err error) {
+// the lock's end. It reports the failures counted with this one (0 when it did not count), and the lock's
+// end when this failure locked (justLocked) or found it locked.
+func (c *Checker) count(tx *gorm.DB, k counter) (failures int, until *time.Time, justLocked bool, err error) {
 	open := "id = ? AND (" + k.lockedColumn + " IS NULL OR " + k.lockedColumn + " <= ?)"
-	counted := tx.Model(k.model).Where(open, k.id, db.Now()).Update(k.failures, gorm.Expr(k.failures+" + 1"))
-	if counted.Error != nil {
-		return nil, false, counted.Error
+	var counted []int
+	now := db.Now()
+	if err := tx.Raw("UPDATE "+k.table+" SET "+k.failures+" = "+k.failures+" + 1, updated_at = ? WHERE "+open+" RETURNING "+k.failures,
+		now, k.id, now).Scan(&counted).Error; err != nil {
+		return 0, nil, false, err
 	}
-	if counted.RowsAffected == 0 {
+	if len(counted) == 0 {
 		var lockedUntil *time.Time
 		if err := tx.Model(k.model).Where("id = ?", k.id).Select(k.lockedColumn).Scan(&lockedUntil).Error; err != nil {
-			return nil, false, err
+			return 0, nil, false, err
 		}
-		return lockedUntil, false, nil
+		return 0, lockedUntil, false, nil
 	}
-	var n int
-	if err := tx.Model(k.model).Where("id = ?", k.id).Select(k.failures).Scan(&n).Error; err != nil {
-		return nil, false, err
-	}
+	n := counted[0]
 	if n < c.Policy.Threshold {
-		return nil, false, nil
+		return n, nil, false, nil
 	}
-	now := db.Now()
+	now = db.Now()
 	lockUntil := now.Add(c.Policy.LockFor)
 	locked := tx.Model(k.model).Where(open, k.id, now).Updates(map[string]any{k.lockedColumn: lockUntil, k.failures: 0})
 	if locked.Error != nil {
-		return nil, false, locked.Error
+		return 0, nil, false, locked.Error
 	}
-	return &lockUntil, locked.RowsAffected == 1, nil
+	return n, &lockUntil, locked.RowsAffected == 1, nil
 }
 
 // fail counts a failure against m and writes the lock event when it locks the ID.
 func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origin) (Result, error) {
 	res := Result{Outcome: Wrong}
 	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		until, just, err := c.count(tx, counter{model: &db.Member{}, id: m.ID, failures: "failed_attempts", lockedColumn: "locked_until"})
+		failures, until, just, err := c.count(tx, counter{model: &db.Member{}, table: "members", id: m.ID, failures: "failed_attempts", lockedColumn: "locked_until"})
 		switch {
 		case err != nil:
 			return err
 		case until == nil:
+			res.Failures = failures
 			return nil
 		case !just:
 			res = Result{Outcome: Locked, Member: m, LockedUntil: *until}
@@ -500,7 +509,7 @@ func (c *Checker) fail(ctx context.Context, m *db.Member, via string, from Origi
 func (c *Checker) failCard(ctx context.Context, cardID uint, holder *db.Member, from Origin) (Result, error) {
 	res := Result{Outcome: Wrong}
 	err := c.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		until, just, err := c.count(tx, counter{model: &db.Card{}, id: cardID, failures: "challenge_failures", lockedColumn: "challenge_locked_until"})
+		_, until, just, err := c.count(tx, counter{model: &db.Card{}, table: "cards", id: cardID, failures: "challenge_failures", lockedColumn: "challenge_locked_until"})
 		if err != nil || until == nil {
 			return err
 		}

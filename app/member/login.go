@@ -2,7 +2,6 @@ package member
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 
@@ -34,14 +33,8 @@ func Login(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker, logi
 	default:
 		ev.Result = db.ResultWrongCredentials
 		// Attribute the failure to the member the typed ID names, so that they can see it in their history.
-		if id := credentials.NormalizeLoginID(loginID); id != "" {
-			var m db.Member
-			err := gdb.WithContext(ctx).Select("id").Where("login_id = ? AND status = ?", id, db.MemberActive).Take(&m).Error
-			if err == nil {
-				ev.MemberID = &m.ID
-			} else if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return res, err
-			}
+		if res.FailedMember != 0 {
+			ev.MemberID = &res.FailedMember
 		}
 	}
 	return res, gdb.WithContext(ctx).Create(&ev).Error

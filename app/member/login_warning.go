@@ -39,13 +39,8 @@ func LoginWarned(ctx context.Context, gdb *gorm.DB, checker *credentials.Checker
 	if err != nil || res.Outcome != credentials.Wrong || res.JustLocked {
 		return LoginAnswer{Result: res}, err
 	}
-	var failures []int
-	if err := gdb.Model(&db.Member{}).Where("login_id = ? AND status = ?", id, db.MemberActive).Limit(1).
-		Pluck("failed_attempts", &failures).Error; err != nil {
-		return LoginAnswer{}, err
-	}
-	if len(failures) == 1 {
-		return LoginAnswer{Result: res, TriesLeft: triesLeft(failures[0], checker.Policy.Threshold)}, nil
+	if res.FailedMember != 0 {
+		return LoginAnswer{Result: res, TriesLeft: triesLeft(res.Failures, checker.Policy.Threshold)}, nil
 	}
 	if id == "" {
 		return LoginAnswer{Result: res}, nil

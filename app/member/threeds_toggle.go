@@ -88,10 +88,13 @@ func SetThreeDS(ctx context.Context, gdb *gorm.DB, notices *mail.Outbox, memberI
 	})
 }
 
-// MemberCardRecords returns the member's cards as stored, oldest first.
+// MemberCardRecords returns the member's cards, oldest first, with the columns the portal shows and
+// decides by (brand, last four, expiry, status, 3-D Secure state, challenge lock): not the sealed
+// number and the hashes, which no portal page needs and the home page read after every login.
 func MemberCardRecords(ctx context.Context, gdb *gorm.DB, memberID uint) ([]db.Card, error) {
 	var cards []db.Card
-	err := gdb.WithContext(ctx).Where("member_id = ?", memberID).Order("id").Find(&cards).Error
+	err := gdb.WithContext(ctx).Select("id", "brand", "last4", "expiry", "status", "three_ds", "challenge_locked_until").
+		Where("member_id = ?", memberID).Order("id").Find(&cards).Error
 	return cards, err
 }
 

@@ -346,6 +346,7 @@ func (s *Server) addHealth(e *echo.Echo) {
 func newSessionManager(store *db.SessionStore, cookie string, idle, lifetime time.Duration, secure bool) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = store
+	sm.Codec = db.SessionCodec{}
 	sm.IdleTimeout = idle
 	sm.Lifetime = lifetime
 	sm.Cookie.Name = cookie

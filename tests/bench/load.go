@@ -80,7 +80,13 @@ func (r *recorder) result(elapsed time.Duration) Result {
 // Closed runs op back to back on `workers` goroutines for d: the rate the system sustains at that
 // concurrency.
 func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
-	ctx, cancel := context.WithTimeout(ctx, d)
+	return closedFor(ctx, workers, d, d, 0, op)
+}
+
+// closedFor is Closed for at least minD and until at least minOps operations have succeeded, but
+// never longer than maxD.
+func closedFor(ctx context.Context, workers int, minD, maxD time.Duration, minOps int64, op Op) Result {
+	ctx, cancel := context.WithTimeout(ctx, maxD)
 	defer cancel()
 	var rec recorder
 	var wg sync.WaitGroup
@@ -96,6 +102,9 @@ func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
 					return // cut off by the end of the run, not a failure
 				}
 				rec.record(time.Since(t0), err)
+				if time.Since(start) >= minD && rec.ops.Load()-rec.errs.Load() >= minOps {
+					cancel()
+				}
 			}
 		}()
 	}
@@ -103,36 +112,61 @@ func Closed(ctx context.Context, workers int, d time.Duration, op Op) Result {
 	return rec.result(time.Since(start))
 }
 
+// probeOps is how many operations a climb's probe holds at least (when its longest allowed time
+// lets it). A hash-bound flow runs about 100 a second on two cores: a probe of 1.5 s held 150 logins,
+// and with the noise of a shared machine (a few percent from one such probe to the next) the climb
+// stopped at 2 users in half the runs, where 4 keep both cores busy.
+const probeOps = 300
+
 // MaxSustained finds the concurrency at which op runs fastest with no error, and measures it there.
-// Short probes climb the levels and stop at the first that is not better than the best so far by more
-// than 2 % (past the knee more workers only queue) or that has errors; then one run of d at the best
-// level gives the figure. all is how many operations succeeded over the probes and the run (what the
-// CPU of the whole phase was spent on).
+// Probes climb the levels; a level that is not better than the best so far by more than 2 % (past the
+// knee more workers only queue) gets one more level's chance, and the climb stops at the second such
+// level in a row, or at a level with errors; then one run of d at the best level gives the figure. A
+// probe lasts max(1 s, d/4) and, for a slow op, until it holds probeOps operations, at most d. all is
+// how many operations succeeded over the probes and the run (what the CPU of the whole phase was
+// spent on).
 func MaxSustained(ctx context.Context, levels []int, d time.Duration, op Op) (best Result, workers int, all int64) {
 	probe := max(time.Second, d/4)
-	var top float64
+	var c climb
 	for _, n := range levels {
-		r := Closed(ctx, n, probe, op)
+		r := closedFor(ctx, n, probe, max(probe, d), probeOps, op)
 		all += r.Ops - r.Errors
+		log.Printf("probe of %d workers: %.1f/s, %d in %.1f s", n, r.Rate, r.Ops-r.Errors, r.Duration.Seconds())
 		if r.Errors > 0 {
 			// What stopped the climb says what bounds the best rate: a timeout, a refusal, a queue.
 			log.Printf("stopped at %d workers: %d errors, the first: %s", n, r.Errors, r.FirstErr)
 			break
 		}
-		if r.Rate <= top*1.02 {
+		if !c.next(n, r.Rate) {
 			break
 		}
-		top, workers = r.Rate, n
 	}
-	if workers == 0 {
+	if c.workers == 0 {
 		return Result{}, 0, all
 	}
-	best = Closed(ctx, workers, d, op)
+	best = Closed(ctx, c.workers, d, op)
 	all += best.Ops - best.Errors
 	if best.Errors > 0 {
-		log.Printf("%d errors at %d workers, the first: %s", best.Errors, workers, best.FirstErr)
+		log.Printf("%d errors at %d workers, the first: %s", best.Errors, c.workers, best.FirstErr)
 	}
-	return best, workers, all
+	return best, c.workers, all
+}
+
+// climb is MaxSustained's rule: the best level so far, and how many levels in a row did not beat it.
+type climb struct {
+	top     float64
+	workers int
+	flat    int
+}
+
+// next takes a probe's rate at n workers and reports whether the climb goes on.
+func (c *climb) next(n int, rate float64) bool {
+	if rate > c.top*1.02 {
+		c.top, c.workers, c.flat = rate, n, 0
+		return true
+	}
+	c.flat++
+	return c.flat < 2
 }
 
 // dsPatience is how long after an AReq was due a Directory Server still takes its answer ("a second

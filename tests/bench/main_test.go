@@ -41,3 +41,33 @@ func TestAReqBody(t *testing.T) {
 		t.Errorf("purchaseDate %q is not YYYYMMDDhhmmss", date)
 	}
 }
+
+// The climb takes the level of the best rate; a level not 2 % better than the best gets one more level's
+// chance, and the second such level in a row ends the climb.
+func TestClimb(t *testing.T) {
+	levels := []int{2, 4, 8, 16, 32}
+	for _, tc := range []struct {
+		name        string
+		rates       []float64
+		workers     int
+		probesTaken int
+	}{
+		{"rises then flattens", []float64{50, 90, 100, 100.5, 99}, 8, 5},
+		{"one noisy level before the rise", []float64{88, 87, 100, 99, 98}, 8, 5},
+		{"flat from the start", []float64{90, 91, 89, 120, 130}, 2, 3},
+		{"2 % is not better", []float64{100, 102, 101, 150, 150}, 2, 3},
+		{"rises to the last level", []float64{10, 20, 30, 40, 50}, 32, 5},
+	} {
+		var c climb
+		taken := 0
+		for i, n := range levels {
+			taken++
+			if !c.next(n, tc.rates[i]) {
+				break
+			}
+		}
+		if c.workers != tc.workers || taken != tc.probesTaken {
+			t.Errorf("%s: the climb chose %d workers after %d probes, want %d after %d", tc.name, c.workers, taken, tc.workers, tc.probesTaken)
+		}
+	}
+}
