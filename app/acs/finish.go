@@ -36,6 +36,9 @@ type result struct {
 	// Holder, when the ending follows a checked answer, is the card's member as the check read it (its
 	// address and language included), so that a notice need not read the member again.
 	Holder *db.Member
+	// Card, when the ending follows a checked answer, is the card as the check read it (its sealed
+	// PAN), so that the authentication value need not read it again.
+	Card *db.Card
 }
 
 // Results of the decision table's challenge rows.
