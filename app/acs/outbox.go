@@ -84,17 +84,18 @@ func (h *handOff) lease() time.Duration {
 func (a *ACS) deliverClaimed(m *db.OutboxMessage) {
 	h := &a.handOff
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ctx == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := a.rreqs().Release(ctx, m); err != nil {
-			a.Log.Warn("RReq written claimed by a stopping node not given back; due after its lease", "acs_trans_id", m.ACSTransID, "err", err.Error())
-		}
+	if ctx := h.ctx; ctx != nil {
+		// Started under the lock, so that close, once it holds the lock, waits for every delivery.
+		h.wg.Go(func() { a.rreqs().Deliver(ctx, m) })
+		h.mu.Unlock()
 		return
 	}
-	ctx := h.ctx
-	h.wg.Go(func() { a.rreqs().Deliver(ctx, m) })
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.rreqs().Release(ctx, m); err != nil {
+		a.Log.Warn("RReq written claimed by a stopping node not given back; due after its lease", "acs_trans_id", m.ACSTransID, "err", err.Error())
+	}
 }
 
 // deliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
