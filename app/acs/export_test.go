@@ -362,3 +362,30 @@ func EndingsAroundTheOutboxWorker(t *testing.T, gdb *gorm.DB) []HandedEnding {
 	}
 	return out
 }
+
+// EndingCutShort ends a challenge on gdb (with the demo data) as an ending whose caller did not learn
+// that it committed: its RReq written claimed, never handed over. It then gives releaseUncertain
+// first the RReq of another ending of that challenge (a lease a microsecond later: another node's),
+// then its own, and returns the stored RReq after each.
+func EndingCutShort(t *testing.T, gdb *gorm.DB) (afterOther, afterOwn db.OutboxMessage) {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	_, s := f.opened(t, demodata.YamadaJCB)
+	ended, rreq, err := finish(f.ctx, f.DB, s.ch.ACSTransID, guard{states: open}, resultCancelled, nil, rreqTo{url: f.rreqURL, lease: outboxLease}, browser)
+	if ended == nil || err != nil {
+		t.Fatalf("the ending: %v", err)
+	}
+	stored := func() db.OutboxMessage {
+		var m db.OutboxMessage
+		if err := f.DB.Where("acs_trans_id = ?", s.ch.ACSTransID).Take(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	other := *rreq
+	other.NextAttemptAt = other.NextAttemptAt.Add(time.Microsecond)
+	f.releaseUncertain(&other)
+	afterOther = stored()
+	f.releaseUncertain(rreq)
+	return afterOther, stored()
+}

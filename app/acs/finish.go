@@ -95,7 +95,8 @@ type rreqTo struct {
 // result.Try), all in one transaction. It returns the ended challenge as stored and its RReq as
 // written, or nils (and changes nothing but the try's event) when the guard no longer held: someone
 // else (a double submit, another node, the sweeper) moved the challenge first, so every challenge
-// ends exactly once.
+// ends exactly once. With an error it returns the RReq the transaction wrote, if it got that far:
+// a commit cut short (a cancelled request) may have been committed all the same.
 func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, to rreqTo, origin eventOrigin) (*db.Challenge, *db.OutboxMessage, error) {
 	now := db.Now()
 	var won *db.Challenge
@@ -130,7 +131,7 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 		return err
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, rreq, err
 	}
 	return won, rreq, nil
 }
@@ -260,6 +261,9 @@ type eventOrigin struct{ IP, UserAgent string }
 // worker runs) or wakes the outbox, and returns the ended challenge (nil when someone else ended it).
 func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (*db.Challenge, error) {
 	ended, rreq, err := finish(ctx, a.DB, acsTransID, g, res, extra, rreqTo{url: a.rreqURL, lease: a.handOff.lease()}, origin)
+	if err != nil && rreq != nil && rreq.Attempts > 0 {
+		a.releaseUncertain(rreq)
+	}
 	if ended == nil {
 		return nil, err
 	}

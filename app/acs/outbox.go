@@ -79,6 +79,22 @@ func (h *handOff) lease() time.Duration {
 	return outboxLease
 }
 
+// releaseUncertain makes due at once, for any node, the RReq m that an ending wrote claimed by this
+// node when the ending's caller does not know whether it committed (its commit was cut short), so
+// that if it did, the RReq does not wait for the lease. The row is this ending's only when its lease
+// ends at the very microsecond this ending wrote: the RReq another node's ending wrote for the same
+// challenge (had this one not committed) holds a lease of its own, and is left alone.
+func (a *ACS) releaseUncertain(m *db.OutboxMessage) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).
+		Where("acs_trans_id = ? AND delivered_at IS NULL AND attempts = 1 AND next_attempt_at = ?", m.ACSTransID, m.NextAttemptAt).
+		Update("next_attempt_at", db.Now()).Error
+	if err != nil {
+		a.Log.Warn("RReq of an ending cut short not made due; due after its lease if stored", "acs_trans_id", m.ACSTransID, "err", err.Error())
+	}
+}
+
 // deliverClaimed starts the delivery of m, written claimed by a transaction that has committed. When the
 // worker stopped in between, m is given back untried, due at once for the other nodes.
 func (a *ACS) deliverClaimed(m *db.OutboxMessage) {

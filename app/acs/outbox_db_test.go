@@ -37,3 +37,19 @@ func TestEndingsHandTheirRReqToTheirNode(t *testing.T) {
 		}
 	})
 }
+
+// An ending whose caller did not learn whether it committed (a cancelled request) makes its RReq, if
+// stored, due at once for any node instead of leaving it for the lease; the RReq of another node's
+// ending of the same challenge (its own lease) is left as it is.
+func TestEndingCutShortMakesItsRReqDue(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		before := db.Now()
+		other, own := acs.EndingCutShort(t, testkit.OpenDBWithLog(t, b, slog.New(slog.DiscardHandler)))
+		if other.NextAttemptAt.Before(before.Add(time.Minute)) {
+			t.Errorf("another ending's RReq was made due: next attempt %v", other.NextAttemptAt)
+		}
+		if own.NextAttemptAt.After(db.Now()) || own.DeliveredAt != nil || own.Attempts != 1 {
+			t.Errorf("the ending's own RReq: %+v, want due at once", own)
+		}
+	})
+}
