@@ -43,10 +43,12 @@ type Deps struct {
 // ACS serves the protocol endpoints and the challenge pages.
 type ACS struct {
 	Deps
-	kick   chan struct{} // wakes the outbox deliverer after a result was written
-	m      metrics
-	client httpDoer
-	writes *areqWrites
+	kick chan struct{} // wakes the outbox deliverer after a result was written
+	// handOff delivers the RReqs of this node's endings.
+	handOff handOff
+	m       metrics
+	client  httpDoer
+	writes  *areqWrites
 	// policies is the issuer's code policy as this node knows it: the AReq path reads it from memory.
 	policies *credentials.PolicyCache
 	gate     *areqGate

@@ -268,7 +268,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 		}
 		return a.startCode(ctx, ch, next, origin)
 	}
-	res.Try, res.Holder = try, c.Member
+	res.Try, res.Holder, res.Card = try, c.Member, c.Card
 	return a.conclude(ctx, ch, res, ans.TrustMerchant, nil, origin)
 }
 
@@ -278,7 +278,7 @@ func (a *ACS) check(ctx context.Context, ch *db.Challenge, next string, ans answ
 func (a *ACS) conclude(ctx context.Context, ch *db.Challenge, res result, trustMerchant bool, extra map[string]any, origin eventOrigin) (step, error) {
 	if res.State == db.ChallengeSucceeded {
 		var err error
-		if res.AV, err = a.authValue(ctx, ch); err != nil {
+		if res.AV, err = a.authValue(ctx, ch, res.Card); err != nil {
 			return step{}, err
 		}
 		res.DeviceTrustDays, res.Notices = a.rules().DeviceTrustDays, a.Notices
@@ -348,14 +348,17 @@ func (a *ACS) awaitCheck(ctx context.Context, acsTransID string) error {
 	}
 }
 
-// authValue makes the authentication value of a successful challenge.
-func (a *ACS) authValue(ctx context.Context, ch *db.Challenge) (string, error) {
+// authValue makes the authentication value of a successful challenge, from card when the caller has
+// the challenge's card at hand with its sealed PAN (nil: it is read).
+func (a *ACS) authValue(ctx context.Context, ch *db.Challenge, card *db.Card) (string, error) {
 	if ch.CardID == nil {
 		return "", errors.New("acs: challenge without a card")
 	}
-	var card db.Card
-	if err := a.DB.WithContext(ctx).Where("id = ?", *ch.CardID).Take(&card).Error; err != nil {
-		return "", err
+	if card == nil || card.ID != *ch.CardID || len(card.PANSealed) == 0 {
+		card = &db.Card{}
+		if err := a.DB.WithContext(ctx).Select("id", "pan_sealed", "key_version").Where("id = ?", *ch.CardID).Take(card).Error; err != nil {
+			return "", err
+		}
 	}
 	pan, err := a.Sealer.OpenPAN(card.PANSealed, card.KeyVersion)
 	if err != nil {

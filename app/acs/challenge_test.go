@@ -264,8 +264,8 @@ func TestFinishGuards(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, s := f.opened(t, demodata.YamadaJCB)
 			f.DB.Model(&db.Challenge{}).Where("acs_trans_id = ?", s.ch.ACSTransID).Update("state", tt.state)
-			ended, err := finish(f.ctx, f.DB, s.ch.ACSTransID, tt.g(s), resultTooMany, map[string]any{"session_data": "changed"},
-				f.rreqURL, browser)
+			ended, _, err := finish(f.ctx, f.DB, s.ch.ACSTransID, tt.g(s), resultTooMany, map[string]any{"session_data": "changed"},
+				rreqTo{url: f.rreqURL}, browser)
 			if moved := ended != nil; err != nil || moved != tt.moved {
 				t.Fatalf("finish moved %v (%v), want %v", moved, err, tt.moved)
 			}

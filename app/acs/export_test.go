@@ -2,8 +2,13 @@ package acs
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
 	"regexp"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -275,4 +280,112 @@ func FindCardUnderOldHashKey(t *testing.T, gdb *gorm.DB) (withOld, withoutOld *d
 		err = nil
 	}
 	return withOld, withoutOld, err
+}
+
+// ackDS acknowledges every RReq and counts them by transaction; deliveries run concurrently.
+type ackDS struct {
+	mu   sync.Mutex
+	sent map[string]int
+}
+
+func (d *ackDS) Do(r *http.Request) (*http.Response, error) {
+	var rreq emv.RReq
+	if err := json.NewDecoder(r.Body).Decode(&rreq); err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.sent[rreq.ACSTransID]++
+	d.mu.Unlock()
+	body := `{"messageType":"RRes","messageVersion":"2.2.0","acsTransID":"` + rreq.ACSTransID + `","resultsStatus":"01"}`
+	return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(body)), Header: http.Header{}}, nil
+}
+
+// HandedEnding is an ending's RReq as stored, how many times it was sent, and when its challenge
+// ended (finished_at).
+type HandedEnding struct {
+	Row   db.OutboxMessage
+	Sent  int
+	Ended time.Time
+}
+
+// EndingsAroundTheOutboxWorker ends challenges on gdb (with the demo data) against a Directory
+// Server that acknowledges every RReq: a right answer and a cancel while this node's outbox worker
+// runs; one whose node stopped after its commit, before its delivery (written claimed, never handed
+// over); and one after the worker stopped. It returns each ending's RReq as stored once the worker
+// stopped, and how many times it was sent, in that order.
+func EndingsAroundTheOutboxWorker(t *testing.T, gdb *gorm.DB) []HandedEnding {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	f.Config.RReqRetryMin, f.Config.RReqRetryMax = time.Second, time.Minute
+	ds := &ackDS{sent: map[string]int{}}
+	f.client = ds
+	ctx, stop := context.WithCancel(f.ctx)
+	stopped := make(chan struct{})
+	go func() { f.runOutbox(ctx); close(stopped) }()
+	for f.handOff.lease() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	var ids []string
+	_, s := f.opened(t, demodata.YamadaJCB)
+	if got := f.submit(t, s, "yamada01", "fuji-san-2026", false); got.kind != stepFinal {
+		t.Fatalf("the right answer did not end the challenge: %+v", got)
+	}
+	ids = append(ids, s.ch.ACSTransID)
+	_, s = f.opened(t, demodata.YamadaVisa)
+	f.submit(t, s, "", "", true)
+	ids = append(ids, s.ch.ACSTransID)
+	_, s = f.opened(t, demodata.YamadaJCB)
+	if ended, _, err := finish(f.ctx, f.DB, s.ch.ACSTransID, guard{states: open}, resultCancelled, nil,
+		rreqTo{url: f.rreqURL, lease: outboxLease}, browser); ended == nil || err != nil {
+		t.Fatalf("the ending of a node that then stopped: %v", err)
+	}
+	ids = append(ids, s.ch.ACSTransID)
+	// The worker's own rounds (at once and on its ticks) must not send what the endings hand over.
+	if _, err := f.deliverDue(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	<-stopped
+	_, s = f.opened(t, demodata.YamadaVisa)
+	f.submit(t, s, "", "", true)
+	ids = append(ids, s.ch.ACSTransID)
+
+	out := make([]HandedEnding, len(ids))
+	for i, id := range ids {
+		if err := f.DB.Where("acs_trans_id = ?", id).Take(&out[i].Row).Error; err != nil {
+			t.Fatal(err)
+		}
+		out[i].Ended = *f.row(t, id).FinishedAt
+		ds.mu.Lock()
+		out[i].Sent = ds.sent[id]
+		ds.mu.Unlock()
+	}
+	return out
+}
+
+// EndingCutShort ends a challenge on gdb (with the demo data) as an ending whose caller did not learn
+// that it committed: its RReq written claimed, never handed over. It then gives releaseUncertain
+// first the RReq of another ending of that challenge (a lease a microsecond later: another node's),
+// then its own, and returns the stored RReq after each.
+func EndingCutShort(t *testing.T, gdb *gorm.DB) (afterOther, afterOwn db.OutboxMessage) {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	_, s := f.opened(t, demodata.YamadaJCB)
+	ended, rreq, err := finish(f.ctx, f.DB, s.ch.ACSTransID, guard{states: open}, resultCancelled, nil, rreqTo{url: f.rreqURL, lease: outboxLease}, browser)
+	if ended == nil || err != nil {
+		t.Fatalf("the ending: %v", err)
+	}
+	stored := func() db.OutboxMessage {
+		var m db.OutboxMessage
+		if err := f.DB.Where("acs_trans_id = ?", s.ch.ACSTransID).Take(&m).Error; err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	other := *rreq
+	other.NextAttemptAt = other.NextAttemptAt.Add(time.Microsecond)
+	f.releaseUncertain(&other)
+	afterOther = stored()
+	f.releaseUncertain(rreq)
+	return afterOther, stored()
 }

@@ -36,6 +36,9 @@ type result struct {
 	// Holder, when the ending follows a checked answer, is the card's member as the check read it (its
 	// address and language included), so that a notice need not read the member again.
 	Holder *db.Member
+	// Card, when the ending follows a checked answer, is the card as the check read it (its sealed
+	// PAN), so that the authentication value need not read it again.
+	Card *db.Card
 }
 
 // Results of the decision table's challenge rows.
@@ -78,14 +81,26 @@ type guard struct {
 	tokenHash string   // when set, the live form token must be this one
 }
 
+// rreqTo says where an ending's RReq goes and who delivers it.
+type rreqTo struct {
+	url func(*db.Challenge) string
+	// lease, when set, writes the RReq claimed by the ending's node for that long (its first attempt
+	// counted): that node delivers it at once after the commit (handOff). Zero writes it due at once,
+	// for any node's outbox worker.
+	lease time.Duration
+}
+
 // finish is the move of a challenge to a terminal state: one conditional UPDATE (extra holds further
 // columns to set with it), the RReq into the outbox and the result's auth event (and the try's, see
-// result.Try), all in one transaction. It returns the ended challenge as stored, or nil (and changes
-// nothing but the try's event) when the guard no longer held: someone else (a double submit, another
-// node, the sweeper) moved the challenge first, so every challenge ends exactly once.
-func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, rreqURL func(*db.Challenge) string, origin eventOrigin) (*db.Challenge, error) {
+// result.Try), all in one transaction. It returns the ended challenge as stored and its RReq as
+// written, or nils (and changes nothing but the try's event) when the guard no longer held: someone
+// else (a double submit, another node, the sweeper) moved the challenge first, so every challenge
+// ends exactly once. With an error it returns the RReq the transaction wrote, if it got that far:
+// a commit cut short (a cancelled request) may have been committed all the same.
+func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res result, extra map[string]any, to rreqTo, origin eventOrigin) (*db.Challenge, *db.OutboxMessage, error) {
 	now := db.Now()
 	var won *db.Challenge
+	var rreq *db.OutboxMessage
 	err := gdb.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		upd := map[string]any{
 			"state": res.State, "trans_status": string(res.TransStatus), "trans_status_reason": string(res.Reason),
@@ -111,29 +126,32 @@ func finish(ctx context.Context, gdb *gorm.DB, acsTransID string, g guard, res r
 			return nil
 		}
 		won = &ch
-		return recordEnding(tx, &ch, res, now, rreqURL, origin)
+		var err error
+		rreq, err = recordEnding(tx, &ch, res, now, to, origin)
+		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, rreq, err
 	}
-	return won, nil
+	return won, rreq, nil
 }
 
 // recordEnding writes, in the transaction that ended ch as res, what an ending brings: what a success
 // teaches (and its notices) or a failure counts, the RReq into the outbox and the result's auth event
 // (after the try's, when there is one, in the same insert). The writes that need no answer go to the
-// database together (db.WriteTogether): on PostgreSQL one statement.
-func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreqURL func(*db.Challenge) string, origin eventOrigin) error {
+// database together (db.WriteTogether): on PostgreSQL one statement. It returns the RReq as written
+// (its id not read back).
+func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, to rreqTo, origin eventOrigin) (*db.OutboxMessage, error) {
 	var writes []db.Write
 	switch {
 	case res.State == db.ChallengeSucceeded:
 		l, learnt, err := learnFromSuccess(tx, ch, res.DeviceTrustDays, res.TrustMerchant, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		notices, err := trustedNotices(tx, res.Notices, ch, res.Holder, l, now)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		writes = append(writes, learnt...)
 		for _, n := range notices {
@@ -141,19 +159,22 @@ func recordEnding(tx *gorm.DB, ch *db.Challenge, res result, now time.Time, rreq
 		}
 	case res.State == db.ChallengeFailed && ch.CardID != nil:
 		if err := countFailure(tx, *ch.CardID, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	rreq, event, err := endingRows(ch, res, now, rreqURL, origin)
+	rreq, event, err := endingRows(ch, res, now, to.url, origin)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if to.lease > 0 && rreq.URL != "" {
+		rreq.Attempts, rreq.NextAttemptAt = 1, now.Add(to.lease)
 	}
 	events := []db.AuthEvent{event}
 	if res.Try != nil {
 		events = []db.AuthEvent{*res.Try, event}
 	}
 	writes = append(writes, func(q *gorm.DB) *gorm.DB { return q.Create(&rreq) }, func(q *gorm.DB) *gorm.DB { return q.Create(&events) })
-	return db.WriteTogether(tx, writes...)
+	return &rreq, db.WriteTogether(tx, writes...)
 }
 
 // endingRows are the RReq (into the outbox) and the result's auth event of ch, which ended as res.
@@ -236,11 +257,20 @@ func trustList(ch *db.Challenge) (emv.WhiteListStatus, emv.WhiteListStatusSource
 type eventOrigin struct{ IP, UserAgent string }
 
 // end runs finish with the ACS's RReq addressing; when it was this call that ended the challenge, it
-// counts the outcome, wakes the outbox and returns the ended challenge (nil when someone else ended it).
+// counts the outcome, starts the RReq's delivery (the RReq written claimed while this node's outbox
+// worker runs) or wakes the outbox, and returns the ended challenge (nil when someone else ended it).
 func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (*db.Challenge, error) {
-	ended, err := finish(ctx, a.DB, acsTransID, g, res, extra, a.rreqURL, origin)
-	if ended != nil {
-		a.m.countChallenge(res.State)
+	ended, rreq, err := finish(ctx, a.DB, acsTransID, g, res, extra, rreqTo{url: a.rreqURL, lease: a.handOff.lease()}, origin)
+	if err != nil && rreq != nil && rreq.Attempts > 0 {
+		a.releaseUncertain(rreq)
+	}
+	if ended == nil {
+		return nil, err
+	}
+	a.m.countChallenge(res.State)
+	if rreq.Attempts > 0 {
+		a.deliverClaimed(rreq)
+	} else {
 		a.signal()
 	}
 	return ended, err

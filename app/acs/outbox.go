@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -31,12 +32,86 @@ const (
 	outboxLease = 2 * time.Minute
 )
 
-// runOutbox delivers RReqs until ctx ends: on every tick and whenever a result was just written.
+// runOutbox delivers RReqs until ctx ends: on every tick and whenever a result was just written; and,
+// while it runs, the endings of this node write their RReqs claimed and deliver them at once (handOff).
 func (a *ACS) runOutbox(ctx context.Context) {
 	if err := a.adoptUnaddressed(ctx); err != nil && ctx.Err() == nil {
 		a.Log.Warn("RReqs without a Directory Server URL could not be addressed", "err", err.Error())
 	}
+	a.handOff.open(ctx)
+	defer a.handOff.close()
 	a.rreqs().Run(ctx, a.kick)
+}
+
+// handOff delivers at once the RReqs this node's endings wrote claimed (delivery's package comment):
+// the ending's commit holds the lease, so no claim statement (an UPDATE that waits for its flush)
+// comes between the ending and the send. A node without a running outbox worker writes them due at
+// once instead, for the worker of any node.
+type handOff struct {
+	mu  sync.Mutex
+	ctx context.Context // the worker's while it runs; nil before and after
+	wg  sync.WaitGroup
+}
+
+func (h *handOff) open(ctx context.Context) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.ctx = ctx
+}
+
+// close stops taking RReqs and waits for those being delivered (ended by the worker's context, each
+// records its outcome: a try cut short leaves its RReq due at once for the other nodes).
+func (h *handOff) close() {
+	h.mu.Lock()
+	h.ctx = nil
+	h.mu.Unlock()
+	h.wg.Wait()
+}
+
+// lease is how long an ending now may hold its RReq claimed: the outbox lease while the worker runs,
+// else 0 (written due at once).
+func (h *handOff) lease() time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ctx == nil || h.ctx.Err() != nil {
+		return 0
+	}
+	return outboxLease
+}
+
+// releaseUncertain makes due at once, for any node, the RReq m that an ending wrote claimed by this
+// node when the ending's caller does not know whether it committed (its commit was cut short), so
+// that if it did, the RReq does not wait for the lease. The row is this ending's only when its lease
+// ends at the very microsecond this ending wrote: the RReq another node's ending wrote for the same
+// challenge (had this one not committed) holds a lease of its own, and is left alone.
+func (a *ACS) releaseUncertain(m *db.OutboxMessage) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := a.DB.WithContext(ctx).Model(&db.OutboxMessage{}).
+		Where("acs_trans_id = ? AND delivered_at IS NULL AND attempts = 1 AND next_attempt_at = ?", m.ACSTransID, m.NextAttemptAt).
+		Update("next_attempt_at", db.Now()).Error
+	if err != nil {
+		a.Log.Warn("RReq of an ending cut short not made due; due after its lease if stored", "acs_trans_id", m.ACSTransID, "err", err.Error())
+	}
+}
+
+// deliverClaimed starts the delivery of m, written claimed by a transaction that has committed. When the
+// worker stopped in between, m is given back untried, due at once for the other nodes.
+func (a *ACS) deliverClaimed(m *db.OutboxMessage) {
+	h := &a.handOff
+	h.mu.Lock()
+	if ctx := h.ctx; ctx != nil {
+		// Started under the lock, so that close, once it holds the lock, waits for every delivery.
+		h.wg.Go(func() { a.rreqs().Deliver(ctx, m) })
+		h.mu.Unlock()
+		return
+	}
+	h.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.rreqs().Release(ctx, m); err != nil {
+		a.Log.Warn("RReq written claimed by a stopping node not given back; due after its lease", "acs_trans_id", m.ACSTransID, "err", err.Error())
+	}
 }
 
 // deliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.
@@ -47,6 +122,7 @@ func (a *ACS) deliverDue(ctx context.Context) (int, error) { return a.rreqs().De
 func (a *ACS) rreqs() *delivery.Outbox[*db.OutboxMessage] {
 	return &delivery.Outbox[*db.OutboxMessage]{DB: a.DB, Log: a.Log, Name: "RReq",
 		Attrs:   func(m *db.OutboxMessage) []any { return []any{"acs_trans_id", m.ACSTransID} },
+		This:    func(tx *gorm.DB, m *db.OutboxMessage) *gorm.DB { return tx.Where("acs_trans_id = ?", m.ACSTransID) },
 		Pending: func(tx *gorm.DB) *gorm.DB { return tx.Where("delivered_at IS NULL AND url <> ''") },
 		Batch:   outboxBatch, Lease: outboxLease, RetryMin: a.Config.RReqRetryMin, RetryMax: a.Config.RReqRetryMax,
 		Send:      a.post,

@@ -59,6 +59,9 @@ type Result struct {
 	// warns with, without reading the member again.
 	FailedMember uint
 	Failures     int
+	// Card, after a challenge answer's success, is the card as the check read it, its sealed PAN
+	// included, so that the caller need not read it again; nil otherwise.
+	Card *db.Card
 }
 
 // Checker checks credentials against the members table. One is built at start and shared by every
@@ -217,6 +220,9 @@ func (c *Checker) checkAnswer(ctx context.Context, card Card, loginID, password 
 		return c.stillUnlocked(ctx, holder)
 	}
 	res, err := c.settle(ctx, holder, match, nil, ViaChallenge, from)
+	if res.Outcome == OK {
+		res.Card = &cardLock
+	}
 	// The holder's right answer ends the card's run of wrong answers; a card with none (the usual case)
 	// needs no write. A wrong answer counted while this one was hashed stays counted.
 	if err == nil && res.Outcome == OK && cardFailures != 0 {
@@ -300,7 +306,8 @@ func (c *Checker) cardStillOpen(ctx context.Context, cardID uint, holder *db.Mem
 }
 
 // holderAndCard reads the card's challenge lock and count of wrong answers, and its holder when active
-// (else nil): one statement for a card with an active holder (the usual case), two otherwise.
+// (else nil): one statement for a card with an active holder (the usual case), two otherwise. With a
+// holder the card's sealed PAN comes with it (Result.Card: what a success's authentication value needs).
 func (c *Checker) holderAndCard(ctx context.Context, card Card) (*db.Member, db.Card, error) {
 	gdb := c.DB.WithContext(ctx)
 	if card.Holder != nil {
@@ -308,8 +315,11 @@ func (c *Checker) holderAndCard(ctx context.Context, card Card) (*db.Member, db.
 			db.Member
 			CardLockedUntil *time.Time
 			CardFailures    int
+			CardPANSealed   []byte `gorm:"column:card_pan_sealed"`
+			CardKeyVersion  int    `gorm:"column:card_key_version"`
 		}
-		err := gdb.Table("members").Select("members.*, cards.challenge_locked_until AS card_locked_until, cards.challenge_failures AS card_failures").
+		err := gdb.Table("members").Select("members.*, cards.challenge_locked_until AS card_locked_until, cards.challenge_failures AS card_failures, "+
+			"cards.pan_sealed AS card_pan_sealed, cards.key_version AS card_key_version").
 			Joins("JOIN cards ON cards.id = ?", card.ID).Where("members.id = ? AND members.status = ?", *card.Holder, db.MemberActive).
 			Limit(1).Scan(&rows).Error
 		if err != nil {
@@ -317,7 +327,9 @@ func (c *Checker) holderAndCard(ctx context.Context, card Card) (*db.Member, db.
 		}
 		if len(rows) == 1 {
 			m := rows[0].Member
-			return &m, db.Card{ID: card.ID, ChallengeLockedUntil: rows[0].CardLockedUntil, ChallengeFailures: rows[0].CardFailures}, nil
+			r := rows[0]
+			return &m, db.Card{ID: card.ID, ChallengeLockedUntil: r.CardLockedUntil, ChallengeFailures: r.CardFailures,
+				PANSealed: r.CardPANSealed, KeyVersion: r.CardKeyVersion}, nil
 		}
 	}
 	var lock db.Card

@@ -2,6 +2,12 @@
 // written in the same transaction as what it reports; every node delivers, each due row claimed by one
 // node at a time (db.ClaimDue), and a row the other side did not accept is tried again after a
 // back-off until it is.
+//
+// A writer may also store a row already claimed by its own node (its first attempt counted, due only
+// after the lease) and, once that transaction has committed, hand it to Deliver: the node that wrote
+// it sends it at once, with no claim statement and no wait for a claim's flush. The row's own commit
+// holds the lease as a claim's would: no other node sees it due until the lease ends, so a node that
+// dies before delivering leaves it to the others after the lease, exactly as a claimed row.
 package delivery
 
 import (
@@ -46,6 +52,9 @@ type Outbox[R Row] struct {
 	Delivered func(now time.Time) map[string]any
 	// Counted, when set, learns the outcome of every try (metrics).
 	Counted func(delivered bool)
+	// This, when set, narrows a query to one row by a key of its own; nil finds a row by its primary
+	// key. A row handed to Deliver may have no id read back (a write that returns nothing stored it).
+	This func(tx *gorm.DB, row R) *gorm.DB
 }
 
 // Run delivers until ctx ends: at once, then at least as often as the shortest back-off (so that a
@@ -87,6 +96,25 @@ func (o *Outbox[R]) DeliverDue(ctx context.Context) (int, error) {
 	return int(delivered.Load()), nil
 }
 
+// Deliver tries once a row this node holds claimed, one its writer stored claimed (see the package's
+// comment), and records the outcome as DeliverDue does. It reports whether the row was delivered.
+func (o *Outbox[R]) Deliver(ctx context.Context, row R) bool { return o.deliver(ctx, row) }
+
+// Release gives back, untried, a row this node holds claimed: due at once for every node. It is for a
+// node that stops before it could try a row written claimed.
+func (o *Outbox[R]) Release(ctx context.Context, row R) error {
+	return o.one(ctx, row).Scopes(o.Pending).Update("next_attempt_at", db.Now()).Error
+}
+
+// one is a query on row alone.
+func (o *Outbox[R]) one(ctx context.Context, row R) *gorm.DB {
+	q := o.DB.WithContext(ctx).Model(row)
+	if o.This != nil {
+		q = o.This(q, row)
+	}
+	return q
+}
+
 // deliver tries one claimed row and records the outcome: delivered, or a retry after the back-off.
 func (o *Outbox[R]) deliver(ctx context.Context, row R) bool {
 	problem := o.Send(ctx, row)
@@ -101,7 +129,7 @@ func (o *Outbox[R]) deliver(ctx context.Context, row R) bool {
 		o.Counted(problem == "")
 	}
 	if problem == "" {
-		if err := o.DB.WithContext(ctx).Model(row).Updates(o.Delivered(now)).Error; err != nil {
+		if err := o.one(ctx, row).Updates(o.Delivered(now)).Error; err != nil {
 			o.Log.Warn(o.Name+" delivered but not marked", append(attrs, "err", err.Error())...)
 		}
 		o.Log.Info(o.Name+" delivered", attrs...)
@@ -112,7 +140,7 @@ func (o *Outbox[R]) deliver(ctx context.Context, row R) bool {
 		next = now // cut short by this node's shutdown, not refused: another node may try at once
 	}
 	o.Log.Warn(o.Name+" not delivered; will retry", append(attrs, "problem", problem, "next", next)...)
-	err := o.DB.WithContext(ctx).Model(row).Scopes(o.Pending).
+	err := o.one(ctx, row).Scopes(o.Pending).
 		Updates(map[string]any{"next_attempt_at": next, "last_error": security.Truncate(problem, 500)}).Error
 	if err != nil {
 		o.Log.Warn(o.Name+" retry not recorded", append(attrs, "err", err.Error())...)

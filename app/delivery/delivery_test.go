@@ -243,3 +243,59 @@ func TestNodesShareTheOutbox(t *testing.T) {
 		}
 	})
 }
+
+// A row its writer stored claimed (first attempt counted, due after the lease) is the writer's node's
+// to deliver: the other nodes do not see it due until the lease ends; Deliver sends it once and
+// finds it by the outbox's own key (no id read back); a refusal is retried after the back-off as any
+// claimed row's; a row given back with Release is due at once for every node.
+func TestRowWrittenClaimed(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		gdb := testkit.OpenDB(t, b)
+		lease := 2 * time.Minute
+		claimed := func(body string) *db.OutboxMessage {
+			m := db.OutboxMessage{ACSTransID: "acs-" + body, URL: "https://ds.example/r", Body: body, Attempts: 1, NextAttemptAt: db.Now().Add(lease)}
+			if err := gdb.Create(&m).Error; err != nil {
+				t.Fatal(err)
+			}
+			m.ID = 0 // as a write that returns nothing leaves it
+			return &m
+		}
+		byKey := func(tx *gorm.DB, m *db.OutboxMessage) *gorm.DB { return tx.Where("acs_trans_id = ?", m.ACSTransID) }
+		ctx := context.Background()
+		writer, other := &recipient{refuse: map[string]bool{"refused": true}}, &recipient{}
+		node, otherNode := outbox(gdb, writer, 20), outbox(gdb, other, 20)
+		node.This, otherNode.This = byKey, byKey
+
+		sent, refused, released := claimed("sent"), claimed("refused"), claimed("released")
+		if n, err := otherNode.DeliverDue(ctx); n != 0 || err != nil || other.tries != 0 {
+			t.Fatalf("another node tried %d rows written claimed (%v)", other.tries, err)
+		}
+		if !node.Deliver(ctx, sent) {
+			t.Fatal("a row written claimed was not delivered")
+		}
+		if m := row(t, gdb, "sent"); m.DeliveredAt == nil || m.Attempts != 1 {
+			t.Errorf("after its delivery: %+v", m)
+		}
+		before := db.Now()
+		if node.Deliver(ctx, refused) {
+			t.Fatal("a refused row counted as delivered")
+		}
+		if m := row(t, gdb, "refused"); m.DeliveredAt != nil || m.LastError != "HTTP 503" || m.NextAttemptAt.Before(before.Add(time.Second)) || m.NextAttemptAt.After(db.Now().Add(time.Second)) {
+			t.Errorf("after a refusal: %+v, want a retry after RetryMin", m)
+		}
+		if err := node.Release(ctx, released); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := otherNode.DeliverDue(ctx); n != 1 || err != nil || !slices.Equal(other.got, []string{"released"}) {
+			t.Errorf("after the release another node delivered %q (%v), want the released row", other.got, err)
+		}
+		if m := row(t, gdb, "released"); m.DeliveredAt == nil || m.Attempts != 2 {
+			t.Errorf("the released row after its delivery: %+v, want delivered at its second attempt", m)
+		}
+		// Past every lease and back-off only the refused row is due again.
+		due, err := db.ClaimDue[*db.OutboxMessage](ctx, gdb, node.Pending, db.Now().Add(lease+time.Hour), lease, 20)
+		if err != nil || len(due) != 1 || due[0].Body != "refused" {
+			t.Errorf("due after the leases: %d rows (%v), want only the refused one", len(due), err)
+		}
+	})
+}
