@@ -364,7 +364,7 @@ func (env *environment) stallDrill(ctx context.Context, rate float64) ([]Row, er
 		whole.record(latency, err)
 		tl.record(due, latency, err)
 		switch {
-		case due < stallAt:
+		case due < stallAt-stall: // an AReq due less than a stall's length before it may wait through it
 			before.record(latency, err)
 		case due >= stallAt+stall+time.Second:
 			after.record(latency, err)
@@ -373,7 +373,7 @@ func (env *environment) stallDrill(ctx context.Context, rate float64) ([]Row, er
 	stopSampling()
 	course := tl.result()
 	logTimeline("stall drill", course)
-	r, b, a := whole.result(elapsed), before.result(stallAt), after.result(length-stallAt-stall-time.Second)
+	r, b, a := whole.result(elapsed), before.result(stallAt-stall), after.result(length-stallAt-stall-time.Second)
 	measure := fmt.Sprintf("%v database stall at %.0f/s (AReq timeout %v)", stall, rate, env.cfg.AReqTimeout)
 	row := Row{Phase: "stall drill", Measure: measure, Result: r, Target: "no Erro", Met: met(r.Errors == 0), Timeline: course}
 	// The traffic before the stall is the drained traffic's control: the same rate on the same server
