@@ -17,7 +17,7 @@ var errAReqShed = errors.New("acs: the AReq cannot be answered before its deadli
 // wait is known and costs nothing, instead of inside, in the facts write's queue, where every AReq has
 // already read its card. With one batch in all (areqBatch until 2026-11-27), the queue a 500 ms stall
 // builds drained at one batch per commit's round (about 1,700 AReqs a second on the development
-// machine, its cores two thirds idle), three seconds after the stall instead of one.
+// machine, its cores two thirds idle), over two seconds after the stall's end instead of under one.
 const areqInFlight = 2 * areqBatch
 
 // areqGate admits AReqs to their database work. Three things made the open loop collapse below the
