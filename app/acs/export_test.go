@@ -389,3 +389,78 @@ func EndingCutShort(t *testing.T, gdb *gorm.DB) (afterOther, afterOwn db.OutboxM
 	f.releaseUncertain(rreq)
 	return afterOther, stored()
 }
+
+// heldDS is a Directory Server that holds every RReq until released, counting those it holds at once.
+type heldDS struct {
+	ackDS
+	release          chan struct{}
+	inFlight, topped int
+}
+
+func (d *heldDS) Do(r *http.Request) (*http.Response, error) {
+	d.mu.Lock()
+	d.inFlight++
+	d.topped = max(d.topped, d.inFlight)
+	d.mu.Unlock()
+	<-d.release
+	d.mu.Lock()
+	d.inFlight--
+	d.mu.Unlock()
+	return d.ackDS.Do(r)
+}
+
+// HandOffPastItsBound ends n challenges on gdb (with the demo data) while this node's outbox worker
+// runs and the Directory Server holds every RReq: it returns the most RReqs the server held at once
+// (the hand-off's and the worker's), then, once the server answers again and every RReq is delivered
+// (or 15 s have passed), how many times each was sent.
+func HandOffPastItsBound(t *testing.T, gdb *gorm.DB, n int) (held int, sent []int) {
+	t.Helper()
+	f := newFixtureOn(t, gdb)
+	f.Config.RReqRetryMin, f.Config.RReqRetryMax = time.Second, time.Minute
+	ds := &heldDS{ackDS: ackDS{sent: map[string]int{}}, release: make(chan struct{})}
+	f.client = ds
+	ctx, stop := context.WithCancel(f.ctx)
+	stopped := make(chan struct{})
+	go func() { f.runOutbox(ctx); close(stopped) }()
+	defer func() { stop(); <-stopped }()
+	for f.handOff.lease() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	var ids []string
+	for i := range n {
+		_, s := f.opened(t, []string{demodata.YamadaJCB, demodata.YamadaVisa}[i%2])
+		f.submit(t, s, "", "", true)
+		ids = append(ids, s.ch.ACSTransID)
+	}
+	// The worker takes what the hand-off gave back on its signal or its next tick.
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		ds.mu.Lock()
+		full := ds.inFlight >= min(n, 2*outboxBatch)
+		ds.mu.Unlock()
+		if full {
+			break
+		}
+	}
+	ds.mu.Lock()
+	held = ds.topped
+	ds.mu.Unlock()
+	close(ds.release)
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		var open int64
+		if err := f.DB.Model(&db.OutboxMessage{}).Where("acs_trans_id IN ? AND delivered_at IS NULL", ids).Count(&open).Error; err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			break
+		}
+	}
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	for _, id := range ids {
+		sent = append(sent, ds.sent[id])
+	}
+	return held, sent
+}
+
+// OutboxBatch is how many RReqs the outbox's worker claims at once, and the endings' hand-off sends.
+const OutboxBatch = outboxBatch

@@ -262,7 +262,9 @@ type eventOrigin struct{ IP, UserAgent string }
 func (a *ACS) end(ctx context.Context, acsTransID string, g guard, res result, extra map[string]any, origin eventOrigin) (*db.Challenge, error) {
 	ended, rreq, err := finish(ctx, a.DB, acsTransID, g, res, extra, rreqTo{url: a.rreqURL, lease: a.handOff.lease()}, origin)
 	if err != nil && rreq != nil && rreq.Attempts > 0 {
-		a.releaseUncertain(rreq)
+		// After the request, which has nothing to wait for in it: an ending is cut short mostly by a
+		// database stall, when holding the request for another write would only add a waiter for the pool.
+		go a.releaseUncertain(rreq)
 	}
 	if ended == nil {
 		return nil, err

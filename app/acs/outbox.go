@@ -22,7 +22,12 @@ type httpDoer interface {
 }
 
 func newDSClient() httpDoer {
-	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Keeps a connection for each RReq that may be in flight at once (the outbox's batch and the
+	// endings' hand-off), where Go's default keeps two idle per host and dials again for the rest.
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 2 * outboxBatch
+	return &http.Client{Timeout: 10 * time.Second, Transport: t,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 const (
@@ -51,12 +56,20 @@ type handOff struct {
 	mu  sync.Mutex
 	ctx context.Context // the worker's while it runs; nil before and after
 	wg  sync.WaitGroup
+	// sending bounds the deliveries in flight (as the outbox's batch bounds its own): a Directory
+	// Server that hangs would otherwise hold a goroutine, a connection and, after it, a pool
+	// connection for every ending of its timeout. An ending past the bound gives its RReq back to
+	// the outbox's worker.
+	sending chan struct{}
 }
 
 func (h *handOff) open(ctx context.Context) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.ctx = ctx
+	if h.sending == nil {
+		h.sending = make(chan struct{}, outboxBatch)
+	}
 }
 
 // close stops taking RReqs and waits for those being delivered (ended by the worker's context, each
@@ -92,26 +105,38 @@ func (a *ACS) releaseUncertain(m *db.OutboxMessage) {
 		Update("next_attempt_at", db.Now()).Error
 	if err != nil {
 		a.Log.Warn("RReq of an ending cut short not made due; due after its lease if stored", "acs_trans_id", m.ACSTransID, "err", err.Error())
+		return
 	}
+	a.signal()
 }
 
 // deliverClaimed starts the delivery of m, written claimed by a transaction that has committed. When the
-// worker stopped in between, m is given back untried, due at once for the other nodes.
+// worker stopped in between, or this node already sends as many RReqs as its hand-off allows, m is
+// given back untried, due at once for the outbox's worker of any node.
 func (a *ACS) deliverClaimed(m *db.OutboxMessage) {
 	h := &a.handOff
 	h.mu.Lock()
 	if ctx := h.ctx; ctx != nil {
-		// Started under the lock, so that close, once it holds the lock, waits for every delivery.
-		h.wg.Go(func() { a.rreqs().Deliver(ctx, m) })
-		h.mu.Unlock()
-		return
+		select {
+		case h.sending <- struct{}{}:
+			// Started under the lock, so that close, once it holds the lock, waits for every delivery.
+			h.wg.Go(func() {
+				defer func() { <-h.sending }()
+				a.rreqs().Deliver(ctx, m)
+			})
+			h.mu.Unlock()
+			return
+		default:
+		}
 	}
 	h.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := a.rreqs().Release(ctx, m); err != nil {
-		a.Log.Warn("RReq written claimed by a stopping node not given back; due after its lease", "acs_trans_id", m.ACSTransID, "err", err.Error())
+		a.Log.Warn("RReq written claimed and not sent by this node not given back; due after its lease", "acs_trans_id", m.ACSTransID, "err", err.Error())
+		return
 	}
+	a.signal()
 }
 
 // deliverDue claims the RReqs that are due and tries each once. It returns how many were delivered.

@@ -53,3 +53,22 @@ func TestEndingCutShortMakesItsRReqDue(t *testing.T) {
 		}
 	})
 }
+
+// A node sends at most a batch of the RReqs its endings hand it at once (beside its worker's own
+// batch): against a Directory Server that hangs, the endings past that give their RReqs back to the
+// worker rather than each holding a goroutine and a connection for the server's timeout. Once the
+// server answers, every RReq is delivered, each once.
+func TestHandOffSendsAtMostABatch(t *testing.T) {
+	testkit.Each(t, func(t *testing.T, b testkit.Backend) {
+		n := acs.OutboxBatch*2 + 5
+		held, sent := acs.HandOffPastItsBound(t, testkit.OpenDBWithLog(t, b, slog.New(slog.DiscardHandler)), n)
+		if held > 2*acs.OutboxBatch {
+			t.Errorf("the Directory Server held %d RReqs at once, want at most %d (the hand-off's batch and the worker's)", held, 2*acs.OutboxBatch)
+		}
+		for i, k := range sent {
+			if k != 1 {
+				t.Errorf("ending %d: its RReq was sent %d times, want once", i, k)
+			}
+		}
+	})
+}
