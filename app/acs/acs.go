@@ -72,7 +72,7 @@ func New(d Deps) *ACS {
 		policies: credentials.Policies(d.DB, d.Log),
 	}
 	a.failureLog.Every = time.Second
-	a.gate = newAReqGate(areqInFlight, readSlots(d.DB), d.Config.AReqTimeout)
+	a.gate = newAReqGate(areqInFlight(d.DB), readSlots(d.DB), d.Config.AReqTimeout)
 	if d.Registry != nil {
 		d.Registry.MustRegister(a.m.collectors()...)
 		d.Registry.MustRegister(newOutboxCollector(a))

@@ -6,19 +6,21 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // errAReqShed: the AReq was refused at the gate, before it spent a database round trip, because its
 // deadline would pass before it could be answered.
 var errAReqShed = errors.New("acs: the AReq cannot be answered before its deadline")
 
-// areqInFlight bounds the AReqs past the gate: a full batch for each of a group commit's two
-// flushers, so that batching still pays, and few enough that an overload queues at the gate, where a
-// wait is known and costs nothing, instead of inside, in the facts write's queue, where every AReq has
-// already read its card. With one batch in all (areqBatch until 2026-11-27), the queue a 500 ms stall
-// builds drained at one batch per commit's round (about 1,700 AReqs a second on the development
+// areqInFlight bounds the AReqs past the gate: a full batch for each flusher of a group commit, so
+// that batching still pays, and few enough that an overload queues at the gate, where a wait is known
+// and costs nothing, instead of inside, in the facts write's queue, where every AReq has already read
+// its card. With one batch in all on PostgreSQL's two flushers (until 2026-11-27), the queue a 500 ms
+// stall builds drained at one batch per commit's round (about 1,700 AReqs a second on the development
 // machine, its cores two thirds idle), over two seconds after the stall's end instead of under one.
-const areqInFlight = 2 * areqBatch
+func areqInFlight(gdb *gorm.DB) int { return areqFlushers(gdb) * areqBatch }
 
 // areqGate admits AReqs to their database work. Three things made the open loop collapse below the
 // closed loop's rate, and the gate answers them:

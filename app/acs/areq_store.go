@@ -38,13 +38,17 @@ type areqRow struct {
 	Notice    *db.MailNotice
 }
 
-func newAReqWrites(gdb *gorm.DB, window time.Duration) *areqWrites {
-	// PostgreSQL commits one batch while the next fills; SQLite has one writer, so a second flusher
-	// would only queue on its lock.
-	flushers := 1
+// areqFlushers is how many batches of each group commit are written at once: on PostgreSQL one commits
+// while the next fills; SQLite has one writer, so a second flusher would only queue on its lock.
+func areqFlushers(gdb *gorm.DB) int {
 	if gdb != nil && db.IsPostgres(gdb) {
-		flushers = 2
+		return 2
 	}
+	return 1
+}
+
+func newAReqWrites(gdb *gorm.DB, window time.Duration) *areqWrites {
+	flushers := areqFlushers(gdb)
 	w := &areqWrites{}
 	w.facts = db.GroupCommit[areqFacts, areqFactsResult]{MaxBatch: areqBatch, MaxWait: areqLinger, Flushers: flushers,
 		Flush: func(ctx context.Context, items []areqFacts) ([]areqFactsResult, []error, error) {
